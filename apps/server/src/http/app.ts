@@ -1,0 +1,194 @@
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { LoginRateLimits, ServiceContext, SmtpConfig } from "@imapferry/core";
+import { createEventHub, csvTemplate, LoginRateLimiter } from "@imapferry/core";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { appRouter } from "../router/index.ts";
+import { createCoalescingLogReader } from "../router/log-reader.ts";
+import { createWatchRecorder } from "../router/watch-recorder.ts";
+import type { RouterDeps } from "../trpc/context.ts";
+import { createRequestContext } from "../trpc/context.ts";
+import { version } from "../version.ts";
+import type { Authentication } from "./authenticate.ts";
+import { authenticate } from "./authenticate.ts";
+import type { HealthReport } from "./health.ts";
+import { createHealthProvider } from "./health.ts";
+import { createLogDownloadHandler } from "./log-download.ts";
+import { securityHeaders } from "./security-headers.ts";
+import { createPanelHandler } from "./static-panel.ts";
+
+const MAX_REQUEST_BYTES = 40 * 1024 * 1024;
+/** Calls per batched HTTP request: a panel batches a handful; more is a mistake or abuse. */
+const MAX_BATCH_SIZE = 50;
+
+/** What the HTTP app needs from the runtime (apps/server/src/runtime.ts). */
+export interface HttpRuntime {
+  ctx: ServiceContext;
+  config: { publicUrl: string; smtp?: SmtpConfig | undefined; notifyFrom?: string; webRoot?: string };
+  engine: { kind: string; version?: string | null };
+  databaseKind: "embedded" | "external";
+}
+
+export interface HttpAppOptions {
+  runtime: HttpRuntime;
+  /** Folder of the built panel. @defaultValue runtime.config.webRoot */
+  webRoot?: string;
+  /** Overrides the /healthz report (the runtime's own provider, when it has one). */
+  health?: () => Promise<HealthReport>;
+  /** @defaultValue DEFAULT_LOGIN_RATE_LIMITS (20 per IP, 10 failures per user, per 15 minutes) */
+  loginRateLimits?: Partial<LoginRateLimits>;
+}
+
+export interface HttpApp {
+  app: Hono<{ Variables: { auth: Authentication } }>;
+  /** Stops the event connection; open subscriptions end when their HTTP connections close. */
+  close(): Promise<void>;
+}
+
+/**
+ * The whole HTTP surface: /trpc (queries and mutations batched over HTTP, subscriptions over SSE),
+ * /api/jobs/:id/log, /api/batches/template.csv, /healthz and the panel. Security headers on every
+ * response; authentication on /trpc (per procedure) and all of /api.
+ */
+export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
+  const { runtime } = options;
+  const { ctx } = runtime;
+  const hub = createEventHub(ctx.pool, { log: ctx.log });
+  const health =
+    options.health ??
+    createHealthProvider({
+      ctx,
+      version,
+      databaseKind: runtime.databaseKind,
+      engine: { kind: runtime.engine.kind, version: runtime.engine.version ?? null },
+      notifications: { smtp: runtime.config.smtp, from: runtime.config.notifyFrom },
+    });
+  const deps: RouterDeps = {
+    ctx,
+    hub,
+    logReader: createCoalescingLogReader(ctx),
+    watches: createWatchRecorder(ctx),
+    loginLimiter: new LoginRateLimiter(options.loginRateLimits),
+    health,
+  };
+  const publicHttps = runtime.config.publicUrl.startsWith("https:");
+  const isSecure = (c: Context) =>
+    publicHttps || new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
+
+  const app = new Hono<{ Variables: { auth: Authentication } }>();
+  app.use("*", securityHeaders);
+
+  app.get("/healthz", async function healthz(c) {
+    const report = await health();
+    c.header("Cache-Control", "no-store");
+    return c.json(report, report.status === "ok" ? 200 : 503);
+  });
+
+  // The largest legitimate request is a CSV import (at most 32 MiB of text, JSON-escaped).
+  app.use(
+    "/trpc/*",
+    bodyLimit({
+      maxSize: MAX_REQUEST_BYTES,
+      onError: function requestTooLarge(c) {
+        return c.json(
+          {
+            error: {
+              code: "PAYLOAD_TOO_LARGE",
+              message: "The request is too large; split a big CSV file into several imports.",
+            },
+          },
+          413,
+        );
+      },
+    }),
+  );
+
+  app.all("/trpc/*", async function handleTrpc(c) {
+    const auth = await authenticate(ctx, c.req.raw.headers);
+    return fetchRequestHandler({
+      endpoint: "/trpc",
+      req: c.req.raw,
+      router: appRouter,
+      maxBatchSize: MAX_BATCH_SIZE,
+      createContext: ({ resHeaders }) =>
+        createRequestContext(deps, {
+          ip: clientAddress(c),
+          principal: auth.principal,
+          sessionId: auth.sessionId,
+          secure: isSecure(c),
+          resHeaders,
+        }),
+      onError: function logInternalError({ error, path }) {
+        if (error.code === "INTERNAL_SERVER_ERROR") {
+          const cause = error.cause ?? error;
+          ctx.log.error("API procedure failed", {
+            path,
+            error: cause instanceof Error ? cause.message : String(cause),
+            stack: cause instanceof Error ? cause.stack : undefined,
+          });
+        }
+      },
+    });
+  });
+
+  app.use("/api/*", async function requireAuthentication(c, next) {
+    const auth = await authenticate(ctx, c.req.raw.headers);
+    if (!auth.principal) {
+      return c.json(
+        {
+          error: {
+            code: "UNAUTHORIZED",
+            message: "Log in, or send a valid API token as `Authorization: Bearer <token>`.",
+          },
+        },
+        401,
+      );
+    }
+    c.set("auth", auth);
+    await next();
+  });
+  app.get("/api/jobs/:id/log", createLogDownloadHandler(ctx));
+  app.get("/api/batches/template.csv", function batchTemplate(c) {
+    c.header("Content-Type", "text/csv; charset=utf-8");
+    c.header("Content-Disposition", 'attachment; filename="imapferry-batch-template.csv"');
+    return c.body(csvTemplate());
+  });
+  app.all("/api/*", function apiNotFound(c) {
+    return c.json(
+      { error: { code: "NOT_FOUND", message: `No API route ${c.req.method} ${c.req.path}.` } },
+      404,
+    );
+  });
+
+  const webRoot = options.webRoot ?? runtime.config.webRoot;
+  const panel = webRoot ? createPanelHandler(webRoot) : null;
+  app.all("*", function servePanelOrNotFound(c) {
+    return panel ? panel(c) : c.text("Not found", 404);
+  });
+
+  app.onError(function unexpectedError(e, c) {
+    ctx.log.error("HTTP request failed", { path: c.req.path, error: e.message });
+    return c.json(
+      { error: { code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on the server." } },
+      500,
+    );
+  });
+
+  return {
+    app,
+    async close() {
+      await hub.close();
+    },
+  };
+}
+
+/** The peer's address; "unknown" when the app is called without a socket (app.request in tests). */
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}

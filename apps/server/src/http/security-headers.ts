@@ -1,0 +1,29 @@
+import { secureHeaders } from "hono/secure-headers";
+
+/**
+ * Headers on every response. The panel is served from this origin and talks only to it, so the CSP
+ * allows nothing else; it is never framed (clickjacking); no referrer leaves the panel (URLs can name
+ * jobs and mailboxes).
+ */
+export const securityHeaders = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    // Solid sets style attributes at run time; style-src covers <style> from the build.
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", "data:"],
+    fontSrc: ["'self'"],
+    connectSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  },
+  xFrameOptions: "DENY",
+  xContentTypeOptions: "nosniff",
+  referrerPolicy: "no-referrer",
+  crossOriginOpenerPolicy: "same-origin",
+  crossOriginResourcePolicy: "same-origin",
+  permissionsPolicy: { camera: [], microphone: [], geolocation: [] },
+  removePoweredBy: true,
+});

@@ -1,0 +1,57 @@
+import type { ServiceContext } from "@imapferry/core";
+import {
+  getBatch,
+  ImapferryError,
+  importBatch,
+  importCsvInputSchema,
+  listBatches,
+  listBatchesInputSchema,
+  previewImport,
+} from "@imapferry/core";
+import { z } from "zod";
+import { protectedProcedure, router } from "../trpc/init.ts";
+import { jsonPlain } from "../trpc/json-plain.ts";
+
+export const batchesRouter = router({
+  /** Newest first, with the number of jobs per status. */
+  list: protectedProcedure
+    .input(listBatchesInputSchema.optional())
+    .query(async function listBatchesProcedure({ ctx, input }) {
+      return jsonPlain(await listBatches(ctx.deps.ctx, input ?? {}));
+    }),
+
+  /** By id, or by the tag given at import (what a control panel remembers). */
+  get: protectedProcedure
+    .input(
+      z.union([
+        z.object({ id: z.number().int().positive() }),
+        z.object({ tag: z.string().trim().min(1).max(200) }),
+      ]),
+    )
+    .query(async function getBatchProcedure({ ctx, input }) {
+      const id = "id" in input ? input.id : await batchIdForTag(ctx.deps.ctx, input.tag);
+      return jsonPlain(await getBatch(ctx.deps.ctx, id));
+    }),
+
+  /** Checks a CSV file (every problem, by line and column) and shows the first rows; writes nothing. */
+  preview: protectedProcedure.input(importCsvInputSchema).mutation(async function previewImportProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await previewImport(ctx.deps.ctx, input));
+  }),
+
+  /** Imports every row as a job of one new batch, all or nothing. */
+  import: protectedProcedure.input(importCsvInputSchema).mutation(async function importBatchProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await importBatch(ctx.deps.ctx, input));
+  }),
+});
+
+async function batchIdForTag(ctx: Pick<ServiceContext, "db">, tag: string): Promise<number> {
+  const row = await ctx.db.selectFrom("batches").select("id").where("tag", "=", tag).executeTakeFirst();
+  if (!row) throw new ImapferryError("NOT_FOUND", `There is no batch tagged "${tag}".`);
+  return row.id;
+}

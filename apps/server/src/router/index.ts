@@ -1,0 +1,30 @@
+import { publicProcedure, router } from "../trpc/init.ts";
+import { authRouter } from "./auth.ts";
+import { batchesRouter } from "./batches.ts";
+import { jobsRouter } from "./jobs.ts";
+import { logsRouter } from "./logs.ts";
+import { serversRouter } from "./servers.ts";
+import { settingsRouter } from "./settings.ts";
+import { tokensRouter } from "./tokens.ts";
+import { workersRouter } from "./workers.ts";
+
+export const appRouter = router({
+  /** The same report as GET /healthz; open without authentication. */
+  health: publicProcedure.query(async function healthProcedure({ ctx }) {
+    return ctx.deps.health();
+  }),
+  auth: authRouter,
+  tokens: tokensRouter,
+  servers: serversRouter,
+  jobs: jobsRouter,
+  batches: batchesRouter,
+  logs: logsRouter,
+  workers: workersRouter,
+  settings: settingsRouter,
+});
+
+/** The API's type, for `@imapferry/sdk` (a type-only import: no server code reaches a client). */
+export type AppRouter = typeof appRouter;
+
+/** Procedures open without authentication: everything else answers UNAUTHORIZED to anonymous callers. */
+export const PUBLIC_PROCEDURES = ["health", "auth.login"] as const;

@@ -1,0 +1,90 @@
+import type { JobEvent } from "@imapferry/core";
+import { CHANNELS } from "@imapferry/core";
+import type { JobProgress } from "@imapferry/db";
+import type { RouterDeps } from "../trpc/context.ts";
+import { EventQueue } from "../trpc/event-queue.ts";
+import { HEARTBEAT_MS } from "../trpc/init.ts";
+import { WATCH_REFRESH_MS } from "./log-tail.ts";
+
+/**
+ * What jobs.events yields: a job's new status (and its progress when that changed), or `resync`: first
+ * once the subscription is live, then whenever events may have been missed (the subscriber fell
+ * behind, or the server's event connection dropped). On `resync`, (re)load what you show.
+ * `heartbeat` comes when nothing else did for a while; ignore it.
+ */
+export type JobStreamEvent = JobStatusEvent | { type: "resync" } | { type: "heartbeat" };
+
+export interface JobStatusEvent {
+  type: "job";
+  jobId: number;
+  batchId: number | null;
+  /** A job status, or "deleted". */
+  status: string;
+  progress: JobProgress | null;
+}
+
+/**
+ * Status and progress changes as they happen, from the process's one LISTEN connection; optionally
+ * only for one batch or some jobs.
+ */
+export async function* watchJobEvents(
+  deps: RouterDeps,
+  options: { batchId?: number | undefined; jobIds?: number[] | undefined; signal: AbortSignal | undefined },
+): AsyncGenerator<JobStreamEvent> {
+  const { batchId, signal } = options;
+  const jobIds = options.jobIds ? new Set(options.jobIds) : null;
+  const queue = new EventQueue<JobEvent | "resync" | "heartbeat">(5000);
+  const unsubscribe = deps.hub.subscribe(CHANNELS.job, function onJobEvent(event) {
+    if (batchId !== undefined && event.batchId !== batchId) return;
+    if (jobIds && !jobIds.has(event.jobId)) return;
+    queue.push(event);
+  });
+  // Events sent while the hub was reconnecting are lost: tell the client to reload.
+  const stopReconnect = deps.hub.onReconnect(() => queue.push("resync"));
+  const onAbort = () => queue.interrupt();
+  signal?.addEventListener("abort", onAbort);
+  const watch = () =>
+    deps.watches.mark(
+      jobIds ? { jobIds: [...jobIds] } : batchId !== undefined ? { batchIds: [batchId] } : { all: true },
+    );
+  const watchTimer = setInterval(watch, WATCH_REFRESH_MS);
+  let sentSinceHeartbeat = true;
+  const heartbeatTimer = setInterval(() => queue.push("heartbeat"), HEARTBEAT_MS);
+  try {
+    await unsubscribe.ready;
+    watch();
+    // Live from here on: the first event tells the client to load the current state now, so a change
+    // between its own read and this moment cannot be missed.
+    yield { type: "resync" };
+    for (;;) {
+      const next = await queue.next(signal);
+      if (next === null) return;
+      if ("overflowed" in next || next.item === "resync") {
+        sentSinceHeartbeat = true;
+        yield { type: "resync" };
+        continue;
+      }
+      if (next.item === "heartbeat") {
+        if (!sentSinceHeartbeat) yield { type: "heartbeat" };
+        sentSinceHeartbeat = false;
+        continue;
+      }
+      sentSinceHeartbeat = true;
+      const { jobId, batchId: eventBatchId, status, progress } = next.item;
+      // The worker puts the job's JobProgress object in the event (the channel contract).
+      yield {
+        type: "job",
+        jobId,
+        batchId: eventBatchId,
+        status,
+        progress: (progress ?? null) as JobProgress | null,
+      };
+    }
+  } finally {
+    clearInterval(watchTimer);
+    clearInterval(heartbeatTimer);
+    stopReconnect();
+    signal?.removeEventListener("abort", onAbort);
+    unsubscribe();
+  }
+}

@@ -1,0 +1,99 @@
+import {
+  bulkJobs,
+  bulkJobsInputSchema,
+  cancelJob,
+  createJob,
+  createJobInputSchema,
+  deleteJob,
+  deleteJobInputSchema,
+  editJob,
+  editJobInputSchema,
+  getJob,
+  jobIdInputSchema,
+  listJobs,
+  listJobsInputSchema,
+  rerunJob,
+  rerunJobInputSchema,
+} from "@imapferry/core";
+import { z } from "zod";
+import { protectedProcedure, protectedRawInputProcedure, router } from "../trpc/init.ts";
+import { jsonPlain } from "../trpc/json-plain.ts";
+import { watchJobEvents } from "./job-events.ts";
+
+export const jobsRouter = router({
+  /** Newest first, paged by `cursor`; filters by status, batch, tenant and free text. */
+  list: protectedProcedure.input(listJobsInputSchema.optional()).query(async function listJobsProcedure({
+    ctx,
+    input,
+  }) {
+    const page = await listJobs(ctx.deps.ctx, input ?? {});
+    ctx.deps.watches.mark(input?.batchId === undefined ? { all: true } : { batchIds: [input.batchId] });
+    return jsonPlain(page);
+  }),
+
+  get: protectedProcedure.input(jobIdInputSchema).query(async function getJobProcedure({ ctx, input }) {
+    const job = await getJob(ctx.deps.ctx, input.id);
+    ctx.deps.watches.mark({ jobIds: [job.id] });
+    return jsonPlain(job);
+  }),
+
+  /** Queues one migration. Passwords are encrypted at once and never returned. */
+  create: protectedProcedure.input(createJobInputSchema).mutation(async function createJobProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await createJob(ctx.deps.ctx, input));
+  }),
+
+  /** Edits a job that is not running (CONFLICT while it runs); only the fields sent change. */
+  update: protectedRawInputProcedure.input(editJobInputSchema).mutation(async function updateJobProcedure({
+    ctx,
+  }) {
+    return jsonPlain(await editJob(ctx.deps.ctx, ctx.rawInput));
+  }),
+
+  cancel: protectedProcedure.input(jobIdInputSchema).mutation(async function cancelJobProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await cancelJob(ctx.deps.ctx, input));
+  }),
+
+  delete: protectedProcedure.input(deleteJobInputSchema).mutation(async function deleteJobProcedure({
+    ctx,
+    input,
+  }) {
+    await deleteJob(ctx.deps.ctx, input);
+    return { id: input.id, deleted: true as const };
+  }),
+
+  /** A new job copying this one (credentials included, still encrypted); `dryRun` overrides the original's. */
+  rerun: protectedProcedure.input(rerunJobInputSchema).mutation(async function rerunJobProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await rerunJob(ctx.deps.ctx, input));
+  }),
+
+  /** cancel, delete or rerun many jobs (by ids or a whole batch) at once; one outcome per job. */
+  bulk: protectedProcedure.input(bulkJobsInputSchema).mutation(async function bulkJobsProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await bulkJobs(ctx.deps.ctx, input));
+  }),
+
+  /** Live status and progress changes, for every job, one batch, or some jobs. */
+  events: protectedProcedure
+    .input(
+      z
+        .object({
+          batchId: z.number().int().positive().optional(),
+          jobIds: z.array(z.number().int().positive()).min(1).max(10_000).optional(),
+        })
+        .optional(),
+    )
+    .subscription(function jobEvents({ ctx, input, signal }) {
+      return watchJobEvents(ctx.deps, { batchId: input?.batchId, jobIds: input?.jobIds, signal });
+    }),
+});

@@ -1,0 +1,24 @@
+import { getServer, testConnection } from "@imapferry/core";
+import { z } from "zod";
+import { protectedProcedure } from "../trpc/init.ts";
+import { jsonPlain } from "../trpc/json-plain.ts";
+
+/**
+ * Connects to a saved server (TLS, greeting, capabilities) and, with an account, logs in: the check an
+ * operator runs before queueing a thousand migrations against it. The password is used once and
+ * never stored or returned.
+ */
+export const testServerProcedure = protectedProcedure
+  .input(
+    z.object({
+      id: z.number().int().positive(),
+      email: z.string().trim().min(1).max(320).optional(),
+      password: z.string().min(1).max(1024).optional(),
+    }),
+  )
+  .mutation(async function testServerProcedure({ ctx, input }) {
+    const server = await getServer(ctx.deps.ctx, input.id);
+    const credentials =
+      input.email && input.password ? { user: input.email, password: input.password } : undefined;
+    return jsonPlain(await testConnection(server, credentials));
+  });

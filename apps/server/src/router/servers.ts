@@ -1,0 +1,44 @@
+import {
+  createServer,
+  createServerInputSchema,
+  deleteServer,
+  listServers,
+  serverIdInputSchema,
+  updateServer,
+  updateServerInputSchema,
+} from "@imapferry/core";
+import { protectedProcedure, protectedRawInputProcedure, router } from "../trpc/init.ts";
+import { jsonPlain } from "../trpc/json-plain.ts";
+import { testServerProcedure } from "./server-test.ts";
+
+export const serversRouter = router({
+  list: protectedProcedure.query(async function listServersProcedure({ ctx }) {
+    return jsonPlain(await listServers(ctx.deps.ctx));
+  }),
+
+  create: protectedProcedure.input(createServerInputSchema).mutation(async function createServerProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await createServer(ctx.deps.ctx, input));
+  }),
+
+  /** Changes only the fields sent. */
+  update: protectedRawInputProcedure
+    .input(updateServerInputSchema)
+    .mutation(async function updateServerProcedure({ ctx }) {
+      // The service tells "absent" from "sent" on the raw input; the parsed one has defaults filled in.
+      return jsonPlain(await updateServer(ctx.deps.ctx, ctx.rawInput));
+    }),
+
+  /** Refused (CONFLICT) while any job refers to the server. */
+  delete: protectedProcedure.input(serverIdInputSchema).mutation(async function deleteServerProcedure({
+    ctx,
+    input,
+  }) {
+    await deleteServer(ctx.deps.ctx, input.id);
+    return { id: input.id, deleted: true as const };
+  }),
+
+  test: testServerProcedure,
+});

@@ -1,0 +1,27 @@
+import { createApiToken, createApiTokenInputSchema, listApiTokens, revokeApiToken } from "@imapferry/core";
+import { z } from "zod";
+import { protectedProcedure, router } from "../trpc/init.ts";
+import { jsonPlain } from "../trpc/json-plain.ts";
+
+export const tokensRouter = router({
+  /** The caller's API tokens: names and prefixes only. */
+  list: protectedProcedure.query(async function listTokens({ ctx }) {
+    return jsonPlain(await listApiTokens(ctx.deps.ctx, ctx.principal.userId));
+  }),
+
+  /** Creates a token. `token` is in this response only: it is stored hashed and cannot be shown again. */
+  create: protectedProcedure.input(createApiTokenInputSchema).mutation(async function createToken({
+    ctx,
+    input,
+  }) {
+    const created = await createApiToken(ctx.deps.ctx, ctx.principal.userId, input);
+    return { token: created.token, apiToken: jsonPlain(created.apiToken) };
+  }),
+
+  /** Revokes one of the caller's tokens; requests with it fail from now on. */
+  revoke: protectedProcedure
+    .input(z.object({ id: z.number().int().positive() }))
+    .mutation(async function revokeToken({ ctx, input }) {
+      return jsonPlain(await revokeApiToken(ctx.deps.ctx, ctx.principal.userId, input.id));
+    }),
+});

@@ -1,0 +1,145 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { serve } from "@hono/node-server";
+import type { ResolvedEngine, ServiceContext, WorkerHandle } from "@imapferry/core";
+import {
+  createVault,
+  ensureInitialAdmin,
+  resolveEngine,
+  silentLogger,
+  startWorker,
+  systemClock,
+} from "@imapferry/core";
+import type { TestDatabase } from "@imapferry/db/testing";
+import { createTestDatabase } from "@imapferry/db/testing";
+import type { HttpApp } from "../src/http/app.ts";
+import { createHttpApp } from "../src/http/app.ts";
+
+/** Every response body the client received, as text, to search for secrets afterwards. */
+export class ResponseRecorder {
+  readonly bodies: { url: string; status: number; text: string }[] = [];
+
+  /** A fetch that passes every response through unchanged while copying its body here as it streams. */
+  readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const response = await globalThis.fetch(input, init);
+    const record = {
+      url: String(input instanceof Request ? input.url : input),
+      status: response.status,
+      text: "",
+    };
+    this.bodies.push(record);
+    if (!response.body) return response;
+    const decoder = new TextDecoder();
+    const tap = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        record.text += decoder.decode(chunk, { stream: true });
+        controller.enqueue(chunk);
+      },
+    });
+    return new Response(response.body.pipeThrough(tap), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+
+  /** Bodies that contain `secret`. */
+  containing(secret: string): { url: string; status: number }[] {
+    return this.bodies
+      .filter((body) => body.text.includes(secret))
+      .map(({ url, status }) => ({ url, status }));
+  }
+}
+
+export interface ApiTestServer {
+  url: string;
+  ctx: ServiceContext;
+  database: TestDatabase;
+  engine: ResolvedEngine;
+  worker: WorkerHandle;
+  /** The generated admin password (printed once on a real first start). */
+  adminPassword: string;
+  webRoot: string;
+  /** Stops the HTTP side and starts it again on the same port; the worker keeps running. */
+  restartHttp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function listen(app: HttpApp, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.app.fetch, port, hostname: "127.0.0.1" }) as Server;
+    server.once("listening", () => resolve(server));
+    server.once("error", reject);
+  });
+}
+
+async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * The API as `imapferry start` runs it, in-process: a fresh database, the built-in engine, a worker
+ * and the HTTP app on a free loopback port.
+ */
+export async function startApiTestServer(
+  options: { loginRateLimits?: { perIp?: number; perUserFailures?: number } } = {},
+): Promise<ApiTestServer> {
+  const database = await createTestDatabase();
+  const ctx: ServiceContext = {
+    db: database.db,
+    pool: database.pool,
+    vault: createVault({ keys: { test: randomBytes(32) }, currentKeyId: "test" }),
+    log: silentLogger,
+    clock: systemClock,
+  };
+  const engine = await resolveEngine({ engine: "builtin" });
+  const worker = await startWorker({ ctx, engine, concurrency: 4, heartbeatMs: 1000 });
+  const webRoot = await mkdtemp(path.join(tmpdir(), "imapferry-web-"));
+  await writeFile(
+    path.join(webRoot, "index.html"),
+    "<!doctype html><title>imapferry</title><div id=app></div>",
+  );
+  const adminPassword = (await ensureInitialAdmin(ctx)) ?? "";
+  const runtime = {
+    ctx,
+    engine,
+    databaseKind: "external" as const,
+    config: { publicUrl: "http://127.0.0.1" },
+  };
+  const open = () =>
+    createHttpApp({
+      runtime,
+      webRoot,
+      ...(options.loginRateLimits ? { loginRateLimits: options.loginRateLimits } : {}),
+    });
+  let http = await open();
+  let server = await listen(http, 0);
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    ctx,
+    database,
+    engine,
+    worker,
+    adminPassword,
+    webRoot,
+    async restartHttp() {
+      await closeServer(server);
+      await http.close();
+      http = await open();
+      server = await listen(http, port);
+    },
+    async stop() {
+      await closeServer(server);
+      await http.close();
+      await worker.stop();
+      await database.drop();
+      await rm(webRoot, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { appendLogChunk, createApiToken, createJob, createServer } from "@imapferry/core";
+import type { ImapferryClient } from "@imapferry/sdk";
+import { createClient } from "@imapferry/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ApiTestServer } from "./api-harness.ts";
+import { startApiTestServer } from "./api-harness.ts";
+
+/** imapsync-shaped lines with non-ASCII folder names, so chunk and page edges fall inside characters. */
+function line(i: number): string {
+  return `msg Archiv/2024/Café ☕/Ordner-${i % 97} [${i}] {${4096 + (i % 5000)}} copied to Archiv/2024/Café ☕ ${i}\n`;
+}
+
+describe("job logs over the API", () => {
+  let server: ApiTestServer;
+  let client: ImapferryClient;
+  let jobId: number;
+  let log = "";
+
+  beforeAll(async () => {
+    server = await startApiTestServer();
+    const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
+    const { token } = await createApiToken(server.ctx, admin.id, { name: "logs" });
+    client = createClient({ url: server.url, token });
+    // No worker may run the job: the log below is written by the test alone.
+    await server.worker.stop();
+    const imap = await createServer(server.ctx, { name: "nowhere", host: "imap.invalid" });
+    const job = await createJob(server.ctx, {
+      sourceServerId: imap.id,
+      sourceEmail: "a@example.com",
+      sourcePassword: "pw-a",
+      destServerId: imap.id,
+      destEmail: "b@example.com",
+      destPassword: "pw-b",
+    });
+    jobId = job.id;
+    await server.ctx.db.updateTable("jobs").set({ status: "done" }).where("id", "=", jobId).execute();
+    // ~3 MB in chunks of ~60 KiB: several download pages and many tail pages.
+    let chunk = "";
+    for (let i = 0; Buffer.byteLength(log) < 3 * 1024 * 1024; i++) {
+      chunk += line(i);
+      if (Buffer.byteLength(chunk) > 60 * 1024) {
+        await appendLogChunk(server.ctx.db, jobId, chunk);
+        log += chunk;
+        chunk = "";
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("downloads a multi-page log byte for byte", async () => {
+    const response = await client.downloadLog(jobId);
+    expect(response.headers.get("content-disposition")).toBe(
+      `attachment; filename="job-${jobId}-a-example.com-b-example.com.log"`,
+    );
+    const bytes = Buffer.from(await response.arrayBuffer());
+    expect(bytes.equals(Buffer.from(log))).toBe(true);
+  });
+
+  it("follows a finished job's log from the start and from any byte offset, then ends", async () => {
+    let whole = "";
+    for await (const piece of client.followLogs(jobId)) whole += piece;
+    expect(whole).toBe(log);
+
+    const bytes = Buffer.from(log);
+    // An offset inside a multi-byte character starts at the next whole character.
+    const inside = bytes.indexOf(Buffer.from("☕")) + 1;
+    let tail = "";
+    let lastOffset = 0;
+    for await (const piece of client.followLogs(jobId, {
+      fromOffset: inside,
+      onOffset: (o) => (lastOffset = o),
+    })) {
+      tail += piece;
+    }
+    expect(tail).toBe(bytes.subarray(inside + 2).toString());
+    expect(lastOffset).toBe(bytes.length);
+
+    const middle = 1_234_567;
+    let rest = "";
+    for await (const piece of client.followLogs(jobId, { fromOffset: middle })) rest += piece;
+    expect(Buffer.from(rest).equals(bytes.subarray(middle))).toBe(true);
+  });
+
+  it("answers NOT_FOUND for a job that does not exist", async () => {
+    const followed = (async () => {
+      for await (const _ of client.followLogs(999_999)) {
+        // nothing arrives
+      }
+    })();
+    await expect(followed).rejects.toMatchObject({ data: { code: "NOT_FOUND" } });
+    expect(
+      (await fetch(`${server.url}/api/jobs/999999/log`, { headers: { authorization: "Bearer x" } })).status,
+    ).toBe(401);
+  });
+});

@@ -1,0 +1,688 @@
+import { readFile } from "node:fs/promises";
+import { generateLargeMailbox } from "@imapferry/testkit";
+import { afterAll, beforeAll, beforeEach, describe, expect, onTestFailed, test } from "vitest";
+import type { Page, PanelStack } from "./panel-harness.ts";
+import { screenshot, startPanelStack } from "./panel-harness.ts";
+
+/**
+ * The panel, driven in Debian's Chromium against the whole product in this process: real PostgreSQL,
+ * two real Dovecots, the built-in engine and an in-process worker. Steps build on each other, in
+ * order, as an operator's first afternoon would.
+ */
+
+const PASSWORD = "correct horse";
+/** Slow enough (messages per second) for a person, and the test, to watch a migration move. */
+const THROTTLE = 25;
+
+let stack: PanelStack;
+let page: Page;
+/** A finished real migration, shown on the job detail screenshots. */
+let showcaseJobId = 0;
+
+/** Waits (polling the page) until `read` returns something `accept` likes; the deadline is generous. */
+async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 300_000;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (accept(last)) return last;
+    await page.waitForTimeout(100);
+  }
+  const shown =
+    typeof last === "string"
+      ? `${last.length} characters ending ${JSON.stringify(last.slice(-200))}`
+      : JSON.stringify(last);
+  throw new Error(`Gave up waiting for ${what}; last value: ${shown}`);
+}
+
+async function statusOnDetail(): Promise<string> {
+  return ((await page.locator(".page-head .badge").first().getAttribute("data-status")) ?? "").trim();
+}
+
+async function waitForDetailStatus(statuses: string[]): Promise<string> {
+  return until(statusOnDetail, (s) => statuses.includes(s), `job status ${statuses.join("/")}`);
+}
+
+async function logText(): Promise<string> {
+  return (await page.locator("[role=log] .log-content").textContent()) ?? "";
+}
+
+function currentJobId(): number {
+  const match = /\/jobs\/(\d+)/.exec(page.url());
+  if (!match) throw new Error(`Not on a job page: ${page.url()}`);
+  return Number(match[1]);
+}
+
+async function addServer(name: string, port: number, security: "tls" | "starttls" | "none"): Promise<void> {
+  await page.getByRole("button", { name: "Add server" }).first().click();
+  const dialog = page.getByRole("dialog", { name: "Add server" });
+  await dialog.getByLabel("Name").fill(name);
+  await dialog.getByLabel("Host").fill("127.0.0.1");
+  await dialog.getByLabel("Security").selectOption(security);
+  await dialog.getByLabel("Port").fill(String(port));
+  await dialog.getByLabel("Accept a self-signed certificate").check();
+  await dialog.getByRole("button", { name: "Add server" }).click();
+  await dialog.waitFor({ state: "detached" });
+  await page.locator(`tr[data-server="${name}"]`).waitFor();
+}
+
+interface JobFormValues {
+  source: string;
+  sourcePassword: string;
+  dest: string;
+  destPassword: string;
+  name: string;
+  dryRun: boolean;
+  throttle?: number;
+}
+
+async function createJob(values: JobFormValues): Promise<number> {
+  await page.goto(`${stack.url}/jobs`);
+  await page.getByRole("button", { name: "New job" }).first().click();
+  const dialog = page.getByRole("dialog", { name: "New migration job" });
+  const source = dialog.getByRole("group", { name: "Source" });
+  const destination = dialog.getByRole("group", { name: "Destination" });
+  await source.getByLabel("Server").selectOption({ label: `Old provider (127.0.0.1)` });
+  await source.getByLabel("Email / login").fill(values.source);
+  await source.getByLabel("Password").fill(values.sourcePassword);
+  await destination.getByLabel("Server").selectOption({ label: `New provider (127.0.0.1)` });
+  await destination.getByLabel("Email / login").fill(values.dest);
+  await destination.getByLabel("Password").fill(values.destPassword);
+  await dialog.getByLabel("Job name (optional)").fill(values.name);
+  const dry = dialog.getByLabel("Dry run");
+  expect(await dry.isChecked()).toBe(true);
+  if (!values.dryRun) await dry.uncheck();
+  if (values.throttle) {
+    await dialog.getByText("Advanced engine options").click();
+    await dialog.getByLabel("Max messages per second").fill(String(values.throttle));
+    await dialog.getByLabel("Max messages per second").blur();
+  }
+  await dialog.getByRole("button", { name: values.dryRun ? "Queue dry run" : "Queue migration" }).click();
+  await page.waitForURL(/\/jobs\/\d+$/);
+  return currentJobId();
+}
+
+async function addMailbox(user: string, messages: number, seed: number): Promise<void> {
+  await stack.imap.source.addUser(`${user}@old.test`, PASSWORD);
+  await stack.imap.destination.addUser(`${user}@new.test`, PASSWORD);
+  await stack.imap.source.seedMaildir(
+    `${user}@old.test`,
+    generateLargeMailbox({ messages, folders: 3, seed, averageSize: 3000 }),
+  );
+}
+
+beforeAll(async () => {
+  stack = await startPanelStack();
+  await addMailbox("alice", 240, 1);
+  await addMailbox("bob", 20, 2);
+  await addMailbox("carol", 20, 3);
+  await addMailbox("dave", 20, 4);
+  await addMailbox("erin", 400, 5);
+  await addMailbox("frank", 30, 6);
+  await addMailbox("grace", 300, 7);
+  page = await stack.browser.newPage({ width: 1280, height: 900 });
+  page.setDefaultTimeout(300_000);
+  // No decorative motion: screenshots show settled layouts, not transitions.
+  await page.emulateMedia({ reducedMotion: "reduce" });
+});
+
+beforeEach((context) => {
+  // A failing step leaves a picture of what the browser showed.
+  onTestFailed(async () => {
+    await screenshot(page, `failed-${context.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, "-")}`).catch(
+      () => undefined,
+    );
+  });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+// Each step waits on real migrations (throttled so they can be watched): no per-step time limit.
+describe("the panel", { timeout: 0 }, () => {
+  test("a visitor is sent to the login page, which hints at the console password, and logs in", async () => {
+    await page.goto(`${stack.url}/jobs`);
+    await page.waitForURL(/\/login/);
+    await expect.poll(() => page.getByText("printed on the server console").isVisible()).toBe(true);
+    await screenshot(page, "login");
+
+    await page.getByLabel("Username").fill("admin");
+    await page.getByLabel("Password").fill("wrong password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").filter({ hasText: "Wrong user name or password" }).waitFor();
+
+    // The keyboard way: type the password and press Enter.
+    await page.getByLabel("Password").fill(stack.adminPassword);
+    await page.getByLabel("Password").press("Enter");
+    await page.waitForURL(/\/jobs$/);
+    await page.getByText("No migrations yet").waitFor();
+    await screenshot(page, "jobs-empty");
+  });
+
+  test("adds the two servers and tests them: success, then a categorised failure", async () => {
+    await page.getByRole("link", { name: "Servers" }).click();
+    await page.getByText("No servers yet").waitFor();
+    await addServer("Old provider", stack.imap.source.tlsPort, "tls");
+    await addServer("New provider", stack.imap.destination.port, "starttls");
+
+    for (const name of ["Old provider", "New provider"]) {
+      await page
+        .locator(`tr[data-server="${name}"]`)
+        .getByRole("button", { name: "Test connection" })
+        .click();
+      const dialog = page.getByRole("dialog", { name: `Test ${name}` });
+      await dialog.getByRole("button", { name: "Test connection" }).click();
+      await dialog.locator('[data-test-result="ok"]').waitFor();
+      await dialog.getByRole("button", { name: "Close" }).first().click();
+    }
+
+    // With an account, the test logs in too: a wrong password is reported as such.
+    await page
+      .locator('tr[data-server="Old provider"]')
+      .getByRole("button", { name: "Test connection" })
+      .click();
+    const dialog = page.getByRole("dialog", { name: "Test Old provider" });
+    await dialog.getByLabel("Email (optional)").fill("alice@old.test");
+    await dialog.getByLabel("Password (optional)").fill("not the password");
+    await dialog.getByRole("button", { name: "Test connection" }).click();
+    const failure = dialog.locator('[data-test-result="failed"]');
+    await failure.waitFor();
+    expect(await failure.getAttribute("data-category")).toBe("auth");
+    expect(await failure.textContent()).toContain("Login rejected");
+    await screenshot(page, "server-test");
+    await dialog.getByRole("button", { name: "Close" }).first().click();
+    await screenshot(page, "servers");
+  });
+
+  test("a new job is a dry run by default and finishes with its statistics", async () => {
+    await createJob({
+      source: "alice@old.test",
+      sourcePassword: PASSWORD,
+      dest: "alice@new.test",
+      destPassword: PASSWORD,
+      name: "Alice",
+      dryRun: true,
+      throttle: THROTTLE,
+    });
+    await page.locator(".page-head .tag-dry").waitFor();
+    await waitForDetailStatus(["done"]);
+    await expect.poll(() => page.locator('[data-stat="transferred"]').textContent()).not.toBe("—");
+    await screenshot(page, "job-detail-dry-run");
+  });
+
+  test("Run real: the live log grows and the progress bar moves while it runs", async () => {
+    const dryRunId = currentJobId();
+    await page.getByRole("button", { name: "Run real" }).click();
+    await page.waitForURL(
+      (url) => /\/jobs\/\d+$/.test(url.pathname) && !url.pathname.endsWith(`/${dryRunId}`),
+    );
+    await waitForDetailStatus(["running"]);
+
+    const progressOf = async () =>
+      Number((await page.locator("[role=progressbar]").first().getAttribute("aria-valuenow")) ?? "0");
+    const firstProgress = await until(progressOf, (n) => n > 0, "progress above zero");
+    const firstLog = (await logText()).length;
+    await until(progressOf, (n) => n > firstProgress + 10, "the progress bar to move");
+    await until(
+      async () => (await logText()).length,
+      (n) => n > firstLog,
+      "the log to grow",
+    );
+    await screenshot(page, "job-detail-running");
+
+    await waitForDetailStatus(["done"]);
+    await expect.poll(() => page.locator('[data-stat="transferred"]').textContent()).toBe("240");
+  });
+
+  test("Download log gives the whole log as a file", async () => {
+    const jobId = currentJobId();
+    const downloading = page.waitForEvent("download");
+    await page.getByRole("link", { name: "Download log" }).click();
+    const download = await downloading;
+    const text = await readFile((await download.path()) ?? "", "utf8");
+    expect(text.length).toBeGreaterThan(100);
+    const chunks = await stack.ctx.db
+      .selectFrom("job_logs")
+      .select("chunk")
+      .where("job_id", "=", jobId)
+      .orderBy("byte_offset")
+      .execute();
+    const stored = chunks.map((c) => c.chunk).join("");
+    expect(text).toBe(stored);
+    // What the viewer shows is exactly the stored log.
+    await until(logText, (shown) => shown === text, "the log view to match the download");
+  });
+
+  test("a CSV with a bad row shows the problem; fixed, it imports as a batch of dry runs", async () => {
+    const servers = await stack.ctx.db.selectFrom("servers").select(["id", "name"]).execute();
+    const sourceId = servers.find((s) => s.name === "Old provider")?.id;
+    const destId = servers.find((s) => s.name === "New provider")?.id;
+    const header = "sourceServerId,sourceEmail,sourcePassword,destServerId,destEmail,destPassword,name";
+    const row = (user: string, destEmail = `${user}@new.test`) =>
+      `${sourceId},${user}@old.test,${PASSWORD},${destId},${destEmail},${PASSWORD},${user}`;
+    const bad = [header, row("bob"), row("carol", "carol-at-new.test"), row("dave")].join("\n");
+    const good = [header, row("bob"), row("carol"), row("dave")].join("\n");
+
+    await page.goto(`${stack.url}/jobs`);
+    await page.getByRole("button", { name: "Import CSV" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "Import jobs from CSV" });
+    const templateDownload = page.waitForEvent("download");
+    await dialog.getByRole("link", { name: "Template" }).first().click();
+    const template = await readFile((await (await templateDownload).path()) ?? "", "utf8");
+    expect(template.split(/\r?\n/)[0]).toContain("sourceEmail");
+    await dialog.getByLabel("Batch tag (optional)").fill("wave-1");
+    await dialog
+      .getByLabel("CSV file")
+      .setInputFiles({ name: "wave-1.csv", mimeType: "text/csv", buffer: Buffer.from(bad) });
+    await dialog.locator('[data-import-preview="errors"]').waitFor();
+    const problem = dialog.locator("tr[data-problem-line]");
+    expect(await problem.count()).toBe(1);
+    expect(await problem.getAttribute("data-problem-line")).toBe("3");
+    expect(await problem.textContent()).toContain("destEmail");
+    expect(await dialog.getByRole("button", { name: /^Import/ }).isDisabled()).toBe(true);
+    await screenshot(page, "import-errors");
+
+    await dialog
+      .getByLabel("CSV file")
+      .setInputFiles({ name: "wave-1.csv", mimeType: "text/csv", buffer: Buffer.from(good) });
+    await dialog.locator('[data-import-preview="ok"]').waitFor();
+    await dialog.getByRole("button", { name: "Import 3 jobs" }).click();
+    const importError = dialog.locator(".callout-error");
+    await Promise.race([
+      page.waitForURL(/\/jobs\?batch=\d+/),
+      importError.waitFor().then(async () => {
+        throw new Error(`The import failed: ${await importError.textContent()}`);
+      }),
+    ]);
+    await until(
+      () => page.locator("tr[data-job-id]").count(),
+      (n) => n === 3,
+      "the batch's three jobs",
+    );
+    await until(
+      () => page.locator('tr[data-job-id][data-status="done"]').count(),
+      (n) => n === 3,
+      "three finished dry runs",
+    );
+    expect(await page.locator("tr[data-job-id] .tag-dry").count()).toBe(3);
+    await screenshot(page, "jobs-batch");
+  });
+
+  test("bulk Run real on the whole batch queues a real run of each job", async () => {
+    await page.getByRole("checkbox", { name: "Select all jobs on this page" }).check();
+    const bar = page.getByRole("region", { name: "Bulk actions" });
+    await bar.getByText("3 selected").waitFor();
+    await screenshot(page, "jobs-bulk-selection");
+    await bar.getByRole("button", { name: "Run real" }).click();
+    await page.getByText("3 jobs queued for a real run").waitFor();
+    // The reruns belong to the same batch: the filtered list updates live to six rows.
+    await until(
+      () => page.locator("tr[data-job-id]").count(),
+      (n) => n === 6,
+      "six jobs in the batch",
+    );
+    await until(
+      () => page.locator('tr[data-job-id][data-status="done"]').count(),
+      (n) => n === 6,
+      "the real runs to finish",
+    );
+  });
+
+  test("cancelling a running job stops it", async () => {
+    await createJob({
+      source: "erin@old.test",
+      sourcePassword: PASSWORD,
+      dest: "erin@new.test",
+      destPassword: PASSWORD,
+      name: "Erin",
+      dryRun: false,
+      throttle: 10,
+    });
+    await waitForDetailStatus(["running"]);
+    await until(
+      async () => (await logText()).length,
+      (n) => n > 0,
+      "some log",
+    );
+    expect(await page.getByRole("button", { name: "Edit" }).isDisabled()).toBe(true);
+    await page.getByRole("button", { name: "Cancel", exact: true }).click();
+    await waitForDetailStatus(["cancelled"]);
+    await screenshot(page, "job-detail-cancelled");
+  });
+
+  test("a job that failed on a wrong password is edited (only the password) and rerun to success", async () => {
+    await createJob({
+      source: "frank@old.test",
+      sourcePassword: "a wrong password",
+      dest: "frank@new.test",
+      destPassword: PASSWORD,
+      name: "Frank",
+      dryRun: false,
+    });
+    await waitForDetailStatus(["failed"]);
+    const sentence = page.locator("[data-error-sentence]");
+    await sentence.waitFor();
+    expect((await sentence.textContent())?.toLowerCase()).toMatch(/password|log ?in|auth/);
+    await screenshot(page, "job-detail-failed");
+
+    await page.getByRole("button", { name: "Edit" }).click();
+    const dialog = page.getByRole("dialog", { name: /^Edit/ });
+    const sourcePassword = dialog.getByRole("group", { name: "Source" }).getByLabel("Password");
+    expect(await sourcePassword.getAttribute("placeholder")).toBe("(unchanged)");
+    expect(await sourcePassword.inputValue()).toBe("");
+    await sourcePassword.fill(PASSWORD);
+    await screenshot(page, "job-edit");
+    await dialog.getByRole("button", { name: "Save job" }).click();
+    await dialog.waitFor({ state: "detached" });
+
+    const failedId = currentJobId();
+    await page.getByRole("button", { name: "Rerun" }).click();
+    await page.waitForURL(
+      (url) => /\/jobs\/\d+$/.test(url.pathname) && !url.pathname.endsWith(`/${failedId}`),
+    );
+    await waitForDetailStatus(["done"]);
+    await expect.poll(() => page.locator('[data-stat="transferred"]').textContent()).toBe("30");
+  });
+
+  test("reloading mid-migration resumes the live log without a gap or a repeat", async () => {
+    await createJob({
+      source: "grace@old.test",
+      sourcePassword: PASSWORD,
+      dest: "grace@new.test",
+      destPassword: PASSWORD,
+      name: "Grace",
+      dryRun: false,
+      throttle: THROTTLE,
+    });
+    await waitForDetailStatus(["running"]);
+    await until(
+      async () => (await logText()).length,
+      (n) => n > 200,
+      "some log before the reload",
+    );
+    await page.reload();
+    await waitForDetailStatus(["running"]);
+    await until(
+      async () => (await logText()).length,
+      (n) => n > 0,
+      "the log after the reload",
+    );
+
+    // Scrolling up pauses following: the view stays where the reader is while the log grows.
+    const scroller = page.locator("[role=log]");
+    await scroller.hover();
+    await page.mouse.wheel(0, -5000);
+    const follow = page.getByRole("button", { name: /^Follow/ });
+    await follow.waitFor();
+    const pausedAt = await scroller.evaluate((el) => el.scrollTop);
+    const lengthWhenPaused = (await logText()).length;
+    await until(
+      async () => (await logText()).length,
+      (n) => n > lengthWhenPaused + 500,
+      "the log to grow while paused",
+    );
+    expect(await scroller.evaluate((el) => el.scrollTop)).toBe(pausedAt);
+    await follow.click();
+    await until(
+      () => scroller.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight),
+      (gap) => gap < 40,
+      "the view to follow the end again",
+    );
+    await waitForDetailStatus(["done"]);
+    showcaseJobId = currentJobId();
+    const response = await page.request.get(`${stack.url}/api/jobs/${showcaseJobId}/log`);
+    const stored = await response.text();
+    await until(logText, (shown) => shown === stored, "the log view to equal the stored log");
+  });
+
+  test("the job list filters by status and by free text, and keeps the filter in the address", async () => {
+    await page.goto(`${stack.url}/jobs`);
+    await page.locator("tr[data-job-id]").first().waitFor();
+    await page
+      .getByRole("group", { name: "Filter by status" })
+      .getByRole("button", { name: "Failed" })
+      .click();
+    await page.waitForURL(/status=failed/);
+    await until(
+      async () =>
+        page.locator("tr[data-job-id]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-status"))),
+      (statuses) => statuses.length > 0 && statuses.every((s) => s === "failed"),
+      "only failed jobs",
+    );
+    await page.getByRole("group", { name: "Filter by status" }).getByRole("button", { name: "All" }).click();
+    await page.getByLabel("Search jobs").fill("grace");
+    await page.waitForURL(/q=grace/);
+    await until(
+      async () => page.locator("tr[data-job-id] .cell-main").allTextContents(),
+      (names) => names.length === 1 && names[0]?.includes("grace@old.test") === true,
+      "only Grace's job",
+    );
+    await page.reload();
+    expect(await page.getByLabel("Search jobs").inputValue()).toBe("grace");
+  });
+
+  test("a multi-megabyte log arrives whole and renders in a bounded number of blocks", async () => {
+    const job = await stack.ctx.db
+      .selectFrom("jobs")
+      .select(["id", "log_bytes"])
+      .where("status", "=", "cancelled")
+      .executeTakeFirstOrThrow();
+    // Six more megabytes of engine-like lines, stored as the log writer stores them (64 KiB chunks).
+    const line = (n: number) =>
+      `msg INBOX/${n} {2048}      copied to INBOX/${n}      25.00 msgs/s  50.000 KiB/s\n`;
+    let offset = Number(job.log_bytes);
+    let n = 0;
+    let added = 0;
+    while (added < 6 * 1024 * 1024) {
+      let chunk = "";
+      while (chunk.length < 64 * 1024) chunk += line(n++);
+      await stack.ctx.db
+        .insertInto("job_logs")
+        .values({ job_id: job.id, byte_offset: String(offset), chunk })
+        .execute();
+      offset += Buffer.byteLength(chunk);
+      added += chunk.length;
+    }
+    await stack.ctx.db
+      .updateTable("jobs")
+      .set({ log_bytes: String(offset) })
+      .where("id", "=", job.id)
+      .execute();
+
+    await page.goto(`${stack.url}/jobs/${job.id}`);
+    const shownBytes = () =>
+      page
+        .locator("[role=log] .log-content")
+        .evaluate((el) => new TextEncoder().encode(el.textContent ?? "").length);
+    await until(shownBytes, (bytes) => bytes === offset, `all ${offset} bytes of the log in the view`);
+    const blocks = await page.locator("[role=log] pre.log-block").count();
+    expect(blocks).toBeLessThanOrEqual(Math.ceil(offset / (32 * 1024)) + 2);
+    // The end is in view, and the page still answers input.
+    const gap = await page
+      .locator("[role=log]")
+      .evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    expect(gap).toBeLessThan(40);
+    const lastLine = line(n - 1);
+    expect(
+      await page
+        .locator("[role=log] .log-content")
+        .evaluate((el, last) => el.textContent?.endsWith(last), lastLine),
+    ).toBe(true);
+  });
+
+  test("deleting a job for good removes it and its log", async () => {
+    const dryRun = await stack.ctx.db
+      .selectFrom("jobs")
+      .select("id")
+      .where("name", "=", "Alice")
+      .where("dry_run", "=", true)
+      .executeTakeFirstOrThrow();
+    await page.goto(`${stack.url}/jobs/${dryRun.id}`);
+    await waitForDetailStatus(["done"]);
+    await page.getByRole("button", { name: "Delete job" }).click();
+    const dialog = page.getByRole("dialog", { name: "Delete this job?" });
+    await dialog.getByLabel("Delete for good").check();
+    await dialog.getByRole("button", { name: "Delete for good" }).click();
+    await page.waitForURL(/\/jobs$/);
+    await page.getByText("Job deleted for good").waitFor();
+    expect(await page.locator(`tr[data-job-id="${dryRun.id}"]`).count()).toBe(0);
+    const left = await stack.ctx.db
+      .selectFrom("job_logs")
+      .select("id")
+      .where("job_id", "=", dryRun.id)
+      .execute();
+    expect(left).toEqual([]);
+  });
+
+  test("every main page, at desktop and phone width", async () => {
+    const jobId = showcaseJobId;
+    // Pages that scroll sideways at phone width (nothing may: tables become cards there).
+    const overflowing: string[] = [];
+    async function shoot(name: string): Promise<void> {
+      await screenshot(page, name);
+      const width = page.viewportSize()?.width ?? 0;
+      if ((await page.locator("html").evaluate((el) => el.scrollWidth)) > width)
+        overflowing.push(`${name}@${width}`);
+    }
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+      await page.goto(`${stack.url}/jobs`);
+      await page.locator("tr[data-job-id]").first().waitFor();
+      await shoot("jobs");
+      await page.goto(`${stack.url}/jobs/${jobId}`);
+      await waitForDetailStatus(["done"]);
+      await shoot("job-detail");
+      await page.goto(`${stack.url}/servers`);
+      await page.locator("tr[data-server]").first().waitFor();
+      await shoot("servers");
+      await page.goto(`${stack.url}/workers`);
+      await page.locator("tr[data-worker-id]").first().waitFor();
+      await shoot("workers");
+      await page.goto(`${stack.url}/settings`);
+      await page.getByLabel("Recipients").waitFor();
+      await shoot("settings");
+      await page.goto(`${stack.url}/jobs`);
+      await page.getByRole("button", { name: "New job" }).first().click();
+      await page
+        .getByRole("dialog", { name: "New migration job" })
+        .getByRole("group", { name: "Source" })
+        .waitFor();
+      await shoot("job-new");
+      await page.keyboard.press("Escape");
+      await page.getByRole("button", { name: "Import CSV" }).first().click();
+      await page.getByRole("dialog", { name: "Import jobs from CSV" }).waitFor();
+      await shoot("import");
+      await page.keyboard.press("Escape");
+      if (width === 390) {
+        // On a phone the navigation sits behind a menu button; Escape closes it again.
+        await page.getByRole("button", { name: "Open menu" }).click();
+        await page.getByRole("link", { name: "Workers" }).waitFor({ state: "visible" });
+        await shoot("menu");
+        await page.keyboard.press("Escape");
+        await expect.poll(() => page.locator(".shell").getAttribute("data-menu")).toBe("closed");
+      }
+    }
+    expect(overflowing).toEqual([]);
+  });
+
+  test("settings: recipients are validated with the server's schema and saved", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${stack.url}/settings`);
+    const recipients = page.getByLabel("Recipients");
+    await recipients.fill("ops@example.com\nnot-an-address");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText("“not-an-address”").waitFor();
+    await recipients.fill("ops@example.com\nteam@example.com");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText("Settings saved").waitFor();
+    await page.reload();
+    await expect
+      .poll(() => page.getByLabel("Recipients").inputValue())
+      .toBe("ops@example.com\nteam@example.com");
+  });
+
+  test("an API token is shown once, works as a bearer token, and stops working when revoked", async () => {
+    await page.getByLabel("Token name").fill("hosting panel");
+    await page.getByRole("button", { name: "Create token" }).click();
+    const token = (await page.locator("[data-new-token]").textContent()) ?? "";
+    expect(token).toMatch(/^imf_/);
+    const asBearer = () =>
+      page.request.get(`${stack.url}/trpc/auth.me`, {
+        headers: { Authorization: `Bearer ${token}`, Cookie: "" },
+      });
+    expect((await asBearer()).status()).toBe(200);
+    await page.getByRole("button", { name: "Done" }).click();
+    expect(await page.locator("[data-new-token]").count()).toBe(0);
+    await screenshot(page, "settings-tokens");
+
+    await page.getByRole("table", { name: "API tokens" }).getByRole("button", { name: "Revoke" }).click();
+    await page
+      .getByRole("dialog", { name: "Revoke this token?" })
+      .getByRole("button", { name: "Revoke" })
+      .click();
+    await page.getByText("No active token").waitFor();
+    expect((await asBearer()).status()).toBe(401);
+  });
+  test("the job list pages through many jobs with Next and Previous, and bulk-deletes a page", async () => {
+    const servers = await stack.ctx.db.selectFrom("servers").select("id").orderBy("id").execute();
+    const [source, destination] = servers;
+    if (!source || !destination) throw new Error("The servers step did not run.");
+    // Thirty finished jobs, written straight to the table: only their listing matters here.
+    await stack.ctx.db
+      .insertInto("jobs")
+      .values(
+        Array.from({ length: 30 }, (_, i) => ({
+          name: `Filler ${String(i + 1).padStart(2, "0")}`,
+          source_server_id: source.id,
+          source_email: `filler${i}@old.test`,
+          source_secret: stack.ctx.vault.encrypt("unused"),
+          dest_server_id: destination.id,
+          dest_email: `filler${i}@new.test`,
+          dest_secret: stack.ctx.vault.encrypt("unused"),
+          dry_run: true,
+          status: "done" as const,
+          finished_at: new Date(),
+        })),
+      )
+      .execute();
+    await page.goto(`${stack.url}/jobs?q=Filler`);
+    await until(
+      () => page.locator("tr[data-job-id]").count(),
+      (n) => n === 25,
+      "a first page of 25",
+    );
+    const firstPage = await page.locator("tr[data-job-id] .cell-main a").allTextContents();
+    await page.getByRole("button", { name: "Next" }).click();
+    await until(
+      () => page.locator("tr[data-job-id]").count(),
+      (n) => n === 5,
+      "a second page of 5",
+    );
+    expect(await page.getByRole("button", { name: "Next" }).isDisabled()).toBe(true);
+    const secondPage = await page.locator("tr[data-job-id] .cell-main a").allTextContents();
+    expect(new Set([...firstPage, ...secondPage]).size).toBe(30);
+    await page.getByRole("button", { name: "Previous" }).click();
+    await until(
+      () => page.locator("tr[data-job-id] .cell-main a").allTextContents(),
+      (names) => names.join() === firstPage.join(),
+      "the first page again",
+    );
+
+    // Bulk delete of a whole page: the list refills with what is left.
+    await page.getByRole("checkbox", { name: "Select all jobs on this page" }).check();
+    const bar = page.getByRole("region", { name: "Bulk actions" });
+    await bar.getByText("25 selected").waitFor();
+    await bar.getByRole("button", { name: "Delete" }).click();
+    await page
+      .getByRole("dialog", { name: "Delete 25 jobs?" })
+      .getByRole("button", { name: "Delete" })
+      .click();
+    await page.getByText("25 jobs deleted").waitFor();
+    await until(
+      () => page.locator("tr[data-job-id]").count(),
+      (n) => n === 5,
+      "the five jobs left",
+    );
+  });
+});

@@ -1,0 +1,149 @@
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { serve } from "@hono/node-server";
+import type { ServiceContext, WorkerHandle } from "@imapferry/core";
+import {
+  createVault,
+  ensureInitialAdmin,
+  generateSecretKey,
+  keyIdOf,
+  resolveEngine,
+  silentLogger,
+  startWorker,
+  systemClock,
+} from "@imapferry/core";
+import type { TestDatabase } from "@imapferry/db/testing";
+import { createTestDatabase } from "@imapferry/db/testing";
+import type { ImapPair, TestBrowser } from "@imapferry/testkit";
+import { launchBrowser, startImapPair } from "@imapferry/testkit";
+import { createHttpApp } from "../src/http/app.ts";
+
+/** A playwright page, typed through the launcher (the server package does not depend on playwright). */
+export type Page = Awaited<ReturnType<TestBrowser["newPage"]>>;
+
+const WEB_DIR = path.resolve(import.meta.dirname, "../../web");
+const WEB_DIST = path.join(WEB_DIR, "dist");
+export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, "../../../test-output/screenshots");
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The panel as production serves it: apps/web/dist. Built here when missing or older than its sources
+ * (the server package does not depend on the web package, so turbo may not have built it).
+ */
+export async function ensurePanelBuilt(): Promise<string> {
+  const index = path.join(WEB_DIST, "index.html");
+  const stale = !existsSync(index) || statSync(index).mtimeMs < newestMtime(path.join(WEB_DIR, "src"));
+  if (stale) {
+    const vite = path.join(WEB_DIR, "node_modules/vite/bin/vite.js");
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [vite, "build", "--logLevel", "warn"], {
+        cwd: WEB_DIR,
+        stdio: "inherit",
+      });
+      child.once("error", reject);
+      child.once("exit", (code) =>
+        code === 0 ? resolve() : reject(new Error(`vite build exited with ${code}`)),
+      );
+    });
+  }
+  return WEB_DIST;
+}
+
+export interface PanelStack {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  ctx: ServiceContext;
+  adminPassword: string;
+  imap: ImapPair;
+  browser: TestBrowser;
+  worker: WorkerHandle;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything `imapferry start` runs, in this process: the HTTP app on a free port serving the built
+ * panel, a worker with the built-in engine, a fresh migrated database, and a Dovecot pair; plus a
+ * headless Chromium. Closed in reverse order.
+ */
+export async function startPanelStack(): Promise<PanelStack> {
+  const cleanups: Array<() => Promise<void>> = [];
+  async function close(): Promise<void> {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  }
+  try {
+    const webRoot = await ensurePanelBuilt();
+    // Pictures of this run only: a stale "failed-…" shot from an earlier run would mislead.
+    await rm(SCREENSHOT_DIR, { recursive: true, force: true });
+    await mkdir(SCREENSHOT_DIR, { recursive: true });
+    const database: TestDatabase = await createTestDatabase();
+    cleanups.push(() => database.drop());
+    const key = generateSecretKey();
+    const keyId = keyIdOf(key);
+    const ctx: ServiceContext = {
+      db: database.db,
+      pool: database.pool,
+      vault: createVault({ keys: { [keyId]: key }, currentKeyId: keyId }),
+      log: silentLogger,
+      clock: systemClock,
+    };
+    const imap = await startImapPair();
+    cleanups.push(() => imap.stop());
+
+    const http = await createHttpApp({
+      runtime: {
+        ctx,
+        config: { publicUrl: "http://127.0.0.1", webRoot },
+        engine: { kind: "builtin", version: null },
+        databaseKind: "external",
+      },
+      webRoot,
+      loginRateLimits: { perIp: 1000, perUserFailures: 1000 },
+    });
+    cleanups.push(() => http.close());
+    const server = await new Promise<Server>((resolve) => {
+      const s = serve({ fetch: http.app.fetch, port: 0, hostname: "127.0.0.1" }, () =>
+        resolve(s as Server),
+      ) as Server;
+    });
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const engine = await resolveEngine({ engine: "builtin" });
+    const worker = await startWorker({ ctx, engine, concurrency: 4, heartbeatMs: 1000 });
+    cleanups.push(() => worker.stop({ handBack: false }));
+
+    const adminPassword = await ensureInitialAdmin(ctx);
+    if (!adminPassword) throw new Error("A fresh database must get an initial admin.");
+
+    const browser = await launchBrowser();
+    cleanups.push(() => browser.close());
+    return { url, ctx, adminPassword, imap, browser, worker, close };
+  } catch (e: unknown) {
+    await close();
+    throw e;
+  }
+}
+
+/** Saves a full-page screenshot as test-output/screenshots/<name>-<width>.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const width = page.viewportSize()?.width ?? 0;
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${width}.png`), fullPage: true });
+}

@@ -1,0 +1,24 @@
+import { describe, expect, test } from "vitest";
+import { formatBytes, formatCount, formatDuration, pluralize } from "./format.ts";
+
+describe("display formatting", () => {
+  test("sizes read in binary units with one decimal below 100", () => {
+    expect(formatBytes(512)).toBe("512 B");
+    expect(formatBytes(1536)).toBe("1.5 KiB");
+    expect(formatBytes("5095253")).toBe("4.9 MiB");
+    expect(formatBytes(null)).toBe("—");
+  });
+
+  test("durations read like a person says them", () => {
+    expect(formatDuration(8)).toBe("8s");
+    expect(formatDuration(75)).toBe("1m 15s");
+    expect(formatDuration(3 * 3600 + 5 * 60)).toBe("3h 05m");
+    expect(formatDuration(null)).toBe("—");
+  });
+
+  test("counts and plurals", () => {
+    expect(formatCount(undefined)).toBe("—");
+    expect(pluralize(1, "job")).toBe("1 job");
+    expect(pluralize(3, "row")).toBe("3 rows");
+  });
+});

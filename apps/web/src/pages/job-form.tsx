@@ -1,0 +1,256 @@
+import { createJobInputSchema, editJobInputSchema } from "@imapferry/core/schemas";
+import type { JSX } from "solid-js";
+import { createResource, createSignal, For, Show } from "solid-js";
+import { api } from "../api/client.ts";
+import { errorProblems } from "../api/errors.ts";
+import type { JobItem, ServerItem } from "../api/types.ts";
+import type { FieldErrors } from "../forms/validate.ts";
+import { serverFieldErrors, validate } from "../forms/validate.ts";
+import { navigate } from "../router.tsx";
+import { Field } from "../ui/field.tsx";
+import { Modal } from "../ui/modal.tsx";
+import { errorText } from "../ui/states.tsx";
+import { toast } from "../ui/toasts.tsx";
+import { EngineOptionsFields, validateEngineOptions } from "./engine-options.tsx";
+
+export interface JobFormProps {
+  /** The job being edited; absent for a new job. */
+  job?: JobItem;
+  onClose: () => void;
+  onSaved?: (job: { id: number }) => void;
+}
+
+/**
+ * New job and Edit job. In edit mode the password fields start empty with an "(unchanged)"
+ * placeholder and are sent only when typed into: the stored passwords are never shown or resent.
+ */
+export function JobFormModal(props: JobFormProps): JSX.Element {
+  const editing = props.job;
+  const [servers] = createResource(async function loadServers(): Promise<ServerItem[]> {
+    return api.servers.list.query();
+  });
+  const [name, setName] = createSignal(editing?.name ?? "");
+  const [sourceServerId, setSourceServerId] = createSignal(editing ? String(editing.sourceServerId) : "");
+  const [sourceEmail, setSourceEmail] = createSignal(editing?.sourceEmail ?? "");
+  const [sourcePassword, setSourcePassword] = createSignal("");
+  const [destServerId, setDestServerId] = createSignal(editing ? String(editing.destServerId) : "");
+  const [destEmail, setDestEmail] = createSignal(editing?.destEmail ?? "");
+  const [destPassword, setDestPassword] = createSignal("");
+  const [dryRun, setDryRun] = createSignal(editing?.dryRun ?? true);
+  const [options, setOptions] = createSignal<Record<string, unknown>>({ ...(editing?.options ?? {}) });
+  const [errors, setErrors] = createSignal<FieldErrors>({});
+  const [formError, setFormError] = createSignal<string | null>(null);
+  const [busy, setBusy] = createSignal(false);
+
+  function idOrNaN(value: string): number {
+    return value === "" ? Number.NaN : Number(value);
+  }
+
+  async function handleSubmit(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    setFormError(null);
+    const common = {
+      ...(name().trim() ? { name: name().trim() } : {}),
+      sourceServerId: idOrNaN(sourceServerId()),
+      sourceEmail: sourceEmail(),
+      destServerId: idOrNaN(destServerId()),
+      destEmail: destEmail(),
+      dryRun: dryRun(),
+      options: options(),
+    };
+    setBusy(true);
+    try {
+      if (editing) {
+        const input = {
+          id: editing.id,
+          ...common,
+          ...(sourcePassword() ? { sourcePassword: sourcePassword() } : {}),
+          ...(destPassword() ? { destPassword: destPassword() } : {}),
+        };
+        const checked = validate(editJobInputSchema, input);
+        const optionErrors = validateEngineOptions(options());
+        if (!checked.ok || Object.keys(optionErrors).length > 0) {
+          setErrors({ ...(checked.ok ? {} : checked.errors), ...optionErrors });
+          return;
+        }
+        setErrors({});
+        const saved = await api.jobs.update.mutate(input);
+        toast("success", "Job saved", "Run it again to use the new settings.");
+        props.onSaved?.(saved);
+        props.onClose();
+      } else {
+        const input = { ...common, sourcePassword: sourcePassword(), destPassword: destPassword() };
+        const checked = validate(createJobInputSchema, input);
+        const optionErrors = validateEngineOptions(options());
+        if (!checked.ok || Object.keys(optionErrors).length > 0) {
+          setErrors({ ...(checked.ok ? {} : checked.errors), ...optionErrors });
+          return;
+        }
+        setErrors({});
+        const created = await api.jobs.create.mutate(input);
+        toast(
+          "success",
+          dryRun() ? "Dry run queued" : "Migration queued",
+          created.name || created.sourceEmail,
+        );
+        props.onSaved?.(created);
+        props.onClose();
+        navigate(`/jobs/${created.id}`);
+      }
+    } catch (e: unknown) {
+      setErrors(serverFieldErrors(errorProblems(e)));
+      setFormError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function serverSelect(
+    label: string,
+    value: () => string,
+    set: (v: string) => void,
+    field: string,
+  ): JSX.Element {
+    return (
+      <Field label={label} error={errors()[field]}>
+        {(id, describedBy) => (
+          <select
+            id={id}
+            class="select"
+            name={field}
+            value={value()}
+            aria-invalid={Boolean(errors()[field])}
+            aria-describedby={describedBy()}
+            onChange={(e) => set(e.currentTarget.value)}
+          >
+            <option value="" disabled>
+              {servers.loading ? "Loading servers…" : "Choose a server"}
+            </option>
+            <For each={servers() ?? []}>
+              {(s) => (
+                <option value={String(s.id)} selected={String(s.id) === value()}>
+                  {s.name} ({s.host})
+                </option>
+              )}
+            </For>
+          </select>
+        )}
+      </Field>
+    );
+  }
+
+  function textInput(
+    label: string,
+    field: string,
+    value: () => string,
+    set: (v: string) => void,
+    extra: { type?: string; placeholder?: string; autocomplete?: string; hint?: string } = {},
+  ): JSX.Element {
+    return (
+      <Field label={label} error={errors()[field]} hint={extra.hint}>
+        {(id, describedBy) => (
+          <input
+            id={id}
+            class="input"
+            name={field}
+            type={extra.type ?? "text"}
+            value={value()}
+            placeholder={extra.placeholder}
+            autocomplete={extra.autocomplete ?? "off"}
+            autocapitalize="off"
+            spellcheck={false}
+            aria-invalid={Boolean(errors()[field])}
+            aria-describedby={describedBy()}
+            onInput={(e) => set(e.currentTarget.value)}
+          />
+        )}
+      </Field>
+    );
+  }
+
+  const passwordPlaceholder = editing ? "(unchanged)" : "";
+
+  return (
+    <Modal
+      title={editing ? `Edit ${editing.name || `job ${editing.id}`}` : "New migration job"}
+      wide
+      onClose={props.onClose}
+      footer={
+        <>
+          <button type="button" class="btn" onClick={() => props.onClose()}>
+            Cancel
+          </button>
+          <button type="submit" form="job-form" class="btn btn-primary" disabled={busy()}>
+            {busy() ? "Saving…" : editing ? "Save job" : dryRun() ? "Queue dry run" : "Queue migration"}
+          </button>
+        </>
+      }
+    >
+      <form id="job-form" class="stack" onSubmit={(e) => void handleSubmit(e)} noValidate>
+        <Show when={formError()}>
+          <div class="form-error" role="alert">
+            {formError()}
+          </div>
+        </Show>
+        <Show when={!servers.loading && servers()?.length === 0}>
+          <div class="callout callout-warn">
+            There are no servers yet. <a href="/servers">Add the source and destination servers</a> first.
+          </div>
+        </Show>
+        <div class="grid-2">
+          <fieldset class="group">
+            <legend>Source</legend>
+            <div class="stack">
+              {serverSelect("Server", sourceServerId, setSourceServerId, "sourceServerId")}
+              {textInput("Email / login", "sourceEmail", sourceEmail, setSourceEmail, {
+                placeholder: "alice@old.example",
+              })}
+              {textInput("Password", "sourcePassword", sourcePassword, setSourcePassword, {
+                type: "password",
+                placeholder: passwordPlaceholder,
+                autocomplete: "new-password",
+              })}
+            </div>
+          </fieldset>
+          <fieldset class="group">
+            <legend>Destination</legend>
+            <div class="stack">
+              {serverSelect("Server", destServerId, setDestServerId, "destServerId")}
+              {textInput("Email / login", "destEmail", destEmail, setDestEmail, {
+                placeholder: "alice@new.example",
+              })}
+              {textInput("Password", "destPassword", destPassword, setDestPassword, {
+                type: "password",
+                placeholder: passwordPlaceholder,
+                autocomplete: "new-password",
+              })}
+            </div>
+          </fieldset>
+        </div>
+        {textInput("Job name (optional)", "name", name, setName, {
+          placeholder: "Defaults to the source address",
+        })}
+        <label class="switch">
+          <input
+            type="checkbox"
+            name="dryRun"
+            checked={dryRun()}
+            onChange={(e) => setDryRun(e.currentTarget.checked)}
+          />
+          <span>
+            <strong>Dry run</strong>
+            <br />
+            <span class="muted small">
+              Log in to both sides and count what would be copied, without copying anything. Recommended
+              first.
+            </span>
+          </span>
+        </label>
+        <details class="advanced" open={Object.keys(errors()).some((k) => k.startsWith("options."))}>
+          <summary>Advanced engine options</summary>
+          <EngineOptionsFields value={options()} onChange={setOptions} errors={errors()} />
+        </details>
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,202 @@
+import { serverInputSchema } from "@imapferry/core/schemas";
+import type { JSX } from "solid-js";
+import { createSignal, Show } from "solid-js";
+import { api } from "../api/client.ts";
+import { errorProblems } from "../api/errors.ts";
+import type { ServerItem } from "../api/types.ts";
+import type { FieldErrors } from "../forms/validate.ts";
+import { serverFieldErrors, validate } from "../forms/validate.ts";
+import { Field } from "../ui/field.tsx";
+import { Modal } from "../ui/modal.tsx";
+import { errorText } from "../ui/states.tsx";
+import { toast } from "../ui/toasts.tsx";
+
+type Security = "tls" | "starttls" | "none";
+const DEFAULT_PORTS: Record<Security, number> = { tls: 993, starttls: 143, none: 143 };
+
+export function ServerFormModal(props: {
+  server: ServerItem | null;
+  onClose: () => void;
+  onSaved: () => void;
+}): JSX.Element {
+  const initial = props.server;
+  const [name, setName] = createSignal(initial?.name ?? "");
+  const [host, setHost] = createSignal(initial?.host ?? "");
+  const [port, setPort] = createSignal(String(initial?.port ?? 993));
+  const [security, setSecurity] = createSignal<Security>(
+    (initial?.security as Security | undefined) ?? "tls",
+  );
+  const [acceptSelfSigned, setAcceptSelfSigned] = createSignal(initial?.acceptSelfSigned ?? false);
+  const [limit, setLimit] = createSignal(initial?.sourceHostLimit ? String(initial.sourceHostLimit) : "");
+  const [errors, setErrors] = createSignal<FieldErrors>({});
+  const [formError, setFormError] = createSignal<string | null>(null);
+  const [busy, setBusy] = createSignal(false);
+
+  function changeSecurity(next: Security): void {
+    // Follow the conventional port unless the operator typed a custom one.
+    if (Number(port()) === DEFAULT_PORTS[security()]) setPort(String(DEFAULT_PORTS[next]));
+    setSecurity(next);
+  }
+
+  function values(): Record<string, unknown> {
+    return {
+      name: name(),
+      host: host(),
+      port: port().trim() === "" ? Number.NaN : Number(port()),
+      security: security(),
+      acceptSelfSigned: acceptSelfSigned(),
+      sourceHostLimit: limit().trim() === "" ? null : Number(limit()),
+    };
+  }
+
+  async function handleSubmit(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const checked = validate(serverInputSchema, values());
+    if (!checked.ok) {
+      setErrors(checked.errors);
+      return;
+    }
+    setErrors({});
+    setFormError(null);
+    setBusy(true);
+    try {
+      if (initial) await api.servers.update.mutate({ id: initial.id, ...checked.data });
+      else await api.servers.create.mutate(checked.data);
+      toast("success", initial ? "Server saved" : "Server added", checked.data.name);
+      props.onSaved();
+      props.onClose();
+    } catch (e: unknown) {
+      setErrors(serverFieldErrors(errorProblems(e)));
+      setFormError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Modal
+      title={initial ? `Edit ${initial.name}` : "Add server"}
+      onClose={props.onClose}
+      footer={
+        <>
+          <button type="button" class="btn" onClick={() => props.onClose()}>
+            Cancel
+          </button>
+          <button type="submit" form="server-form" class="btn btn-primary" disabled={busy()}>
+            {busy() ? "Saving…" : initial ? "Save server" : "Add server"}
+          </button>
+        </>
+      }
+    >
+      <form id="server-form" class="form-grid" onSubmit={(e) => void handleSubmit(e)} noValidate>
+        <Show when={formError()}>
+          <div class="form-error span-2" role="alert">
+            {formError()}
+          </div>
+        </Show>
+        <Field
+          label="Name"
+          class="span-2"
+          error={errors().name}
+          hint="How jobs and the CSV import refer to it."
+        >
+          {(id, describedBy) => (
+            <input
+              id={id}
+              class="input"
+              name="name"
+              value={name()}
+              placeholder="Old provider"
+              aria-invalid={Boolean(errors().name)}
+              aria-describedby={describedBy()}
+              onInput={(e) => setName(e.currentTarget.value)}
+            />
+          )}
+        </Field>
+        <Field label="Host" error={errors().host}>
+          {(id, describedBy) => (
+            <input
+              id={id}
+              class="input"
+              name="host"
+              value={host()}
+              placeholder="imap.example.com"
+              autocapitalize="off"
+              spellcheck={false}
+              aria-invalid={Boolean(errors().host)}
+              aria-describedby={describedBy()}
+              onInput={(e) => setHost(e.currentTarget.value)}
+            />
+          )}
+        </Field>
+        <Field label="Port" error={errors().port}>
+          {(id, describedBy) => (
+            <input
+              id={id}
+              class="input"
+              name="port"
+              inputmode="numeric"
+              value={port()}
+              aria-invalid={Boolean(errors().port)}
+              aria-describedby={describedBy()}
+              onInput={(e) => setPort(e.currentTarget.value)}
+            />
+          )}
+        </Field>
+        <Field label="Security" error={errors().security}>
+          {(id) => (
+            <select
+              id={id}
+              class="select"
+              name="security"
+              value={security()}
+              onChange={(e) => changeSecurity(e.currentTarget.value as Security)}
+            >
+              <option value="tls">TLS (implicit, usually port 993)</option>
+              <option value="starttls">STARTTLS (usually port 143)</option>
+              <option value="none">None — plain text</option>
+            </select>
+          )}
+        </Field>
+        <Field
+          label="Source connection limit"
+          error={errors().sourceHostLimit}
+          hint="Migrations reading from it at once. Empty = the global default."
+        >
+          {(id, describedBy) => (
+            <input
+              id={id}
+              class="input"
+              name="sourceHostLimit"
+              inputmode="numeric"
+              placeholder="default"
+              value={limit()}
+              aria-invalid={Boolean(errors().sourceHostLimit)}
+              aria-describedby={describedBy()}
+              onInput={(e) => setLimit(e.currentTarget.value)}
+            />
+          )}
+        </Field>
+        <label class="switch span-2">
+          <input
+            type="checkbox"
+            name="acceptSelfSigned"
+            checked={acceptSelfSigned()}
+            disabled={security() === "none"}
+            onChange={(e) => setAcceptSelfSigned(e.currentTarget.checked)}
+          />
+          <span>
+            <strong>Accept a self-signed certificate</strong>
+            <br />
+            <span class="muted small">Only for servers you control: the certificate is not verified.</span>
+          </span>
+        </label>
+        <Show when={security() === "none"}>
+          <div class="callout callout-warn span-2 small">
+            Without TLS, passwords and mail cross the network in clear text. Use it only on a trusted network.
+          </div>
+        </Show>
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,136 @@
+import type { JSX } from "solid-js";
+import { createSignal, Match, Show, Switch } from "solid-js";
+import { api } from "../api/client.ts";
+import type { ServerItem, ServerTestResult } from "../api/types.ts";
+import { Field } from "../ui/field.tsx";
+import { Icon } from "../ui/icons.tsx";
+import { Modal } from "../ui/modal.tsx";
+import { errorText, Spinner } from "../ui/states.tsx";
+
+/**
+ * Connects to the server (TCP, TLS, greeting) and, when an account is given, logs in — the same
+ * check a job's first seconds do, so a wrong port or certificate shows up before a batch is queued.
+ */
+export function ServerTestModal(props: { server: ServerItem; onClose: () => void }): JSX.Element {
+  const [email, setEmail] = createSignal("");
+  const [password, setPassword] = createSignal("");
+  const [busy, setBusy] = createSignal(false);
+  const [result, setResult] = createSignal<ServerTestResult | null>(null);
+  const [failure, setFailure] = createSignal<string | null>(null);
+
+  async function runTest(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    setBusy(true);
+    setResult(null);
+    setFailure(null);
+    try {
+      const login = email().trim() && password() ? { email: email().trim(), password: password() } : {};
+      setResult(await api.servers.test.mutate({ id: props.server.id, ...login }));
+    } catch (e: unknown) {
+      setFailure(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Modal
+      title={`Test ${props.server.name}`}
+      onClose={props.onClose}
+      footer={
+        <>
+          <button type="button" class="btn" onClick={() => props.onClose()}>
+            Close
+          </button>
+          <button type="submit" form="server-test-form" class="btn btn-primary" disabled={busy()}>
+            <Show when={busy()} fallback={<Icon name="plug" />}>
+              <Spinner label="Testing" />
+            </Show>
+            {busy() ? "Testing…" : "Test connection"}
+          </button>
+        </>
+      }
+    >
+      <p class="muted">
+        <span class="mono">
+          {props.server.host}:{props.server.port}
+        </span>{" "}
+        over {props.server.security.toUpperCase()}. Add an account to check the login as well (optional;
+        nothing is stored).
+      </p>
+      <form id="server-test-form" class="form-grid" onSubmit={(e) => void runTest(e)} noValidate>
+        <Field label="Email (optional)">
+          {(id) => (
+            <input
+              id={id}
+              class="input"
+              name="email"
+              autocomplete="off"
+              value={email()}
+              onInput={(e) => setEmail(e.currentTarget.value)}
+            />
+          )}
+        </Field>
+        <Field label="Password (optional)">
+          {(id) => (
+            <input
+              id={id}
+              class="input"
+              type="password"
+              name="password"
+              autocomplete="new-password"
+              value={password()}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+            />
+          )}
+        </Field>
+      </form>
+      <div aria-live="polite">
+        <Show when={result()}>{(r) => <TestOutcome result={r()} />}</Show>
+        <Show when={failure()}>
+          <div class="callout callout-error" role="alert" data-test-result="error">
+            {failure()}
+          </div>
+        </Show>
+      </div>
+    </Modal>
+  );
+}
+
+const CATEGORY_LABELS: Record<string, string> = {
+  dns: "Host not found",
+  refused: "Connection refused",
+  timeout: "Timed out",
+  tls: "TLS problem",
+  auth: "Login rejected",
+  protocol: "Not an IMAP server",
+};
+
+function TestOutcome(props: { result: ServerTestResult }): JSX.Element {
+  return (
+    <Switch>
+      <Match when={!props.result.ok && props.result}>
+        {(failed) => (
+          <div class="callout callout-error" data-test-result="failed" data-category={failed().category}>
+            <strong>{CATEGORY_LABELS[failed().category] ?? "Connection failed"}</strong>
+            <div>{failed().sentence}</div>
+          </div>
+        )}
+      </Match>
+      <Match when={props.result.ok && props.result}>
+        {(ok) => (
+          <div class="callout callout-ok" data-test-result="ok">
+            <strong>{ok().authenticated ? "Connected and logged in" : "Connected"}</strong>
+            <div>
+              The server answered in {ok().latencyMs} ms
+              {ok().authenticated ? " and accepted the login" : ""}.{" "}
+              <Show when={ok().capabilities.length > 0}>
+                <span class="muted small">Capabilities: {ok().capabilities.slice(0, 8).join(" ")}</span>
+              </Show>
+            </div>
+          </div>
+        )}
+      </Match>
+    </Switch>
+  );
+}

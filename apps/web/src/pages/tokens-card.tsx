@@ -1,0 +1,193 @@
+import type { JSX } from "solid-js";
+import { createResource, createSignal, For, Match, Show, Switch } from "solid-js";
+import { api } from "../api/client.ts";
+import { errorProblems } from "../api/errors.ts";
+import type { ApiTokenItem } from "../api/types.ts";
+import { formatDateTime, formatRelative } from "../format.ts";
+import { ConfirmDialog } from "../ui/confirm.tsx";
+import { Icon } from "../ui/icons.tsx";
+import { ErrorState, errorText, Loading } from "../ui/states.tsx";
+import { toast } from "../ui/toasts.tsx";
+
+/**
+ * API tokens for the SDK (a hosting control panel, a script). A new token is shown once, right
+ * after it is created: only its hash is stored.
+ */
+export function TokensCard(): JSX.Element {
+  const [tokens, { refetch }] = createResource(async function loadTokens(): Promise<ApiTokenItem[]> {
+    return api.tokens.list.query();
+  });
+  const [name, setName] = createSignal("");
+  const [nameError, setNameError] = createSignal<string | null>(null);
+  const [busy, setBusy] = createSignal(false);
+  const [created, setCreated] = createSignal<{ name: string; token: string } | null>(null);
+  const [revoking, setRevoking] = createSignal<ApiTokenItem | null>(null);
+
+  async function create(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    setBusy(true);
+    setNameError(null);
+    try {
+      const result = await api.tokens.create.mutate({ name: name() });
+      setCreated({ name: result.apiToken.name, token: result.token });
+      setName("");
+      void refetch();
+    } catch (e: unknown) {
+      setNameError(errorProblems(e)[0]?.message ?? errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function copyToken(token: string): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(token);
+      toast("success", "Token copied");
+    } catch {
+      toast("info", "Select the token and copy it by hand");
+    }
+  }
+
+  async function revoke(token: ApiTokenItem): Promise<void> {
+    try {
+      await api.tokens.revoke.mutate({ id: token.id });
+      toast("success", "Token revoked", token.name);
+      void refetch();
+    } catch (e: unknown) {
+      toast("error", "Could not revoke the token", errorText(e));
+      throw e;
+    }
+  }
+
+  const active = () => (tokens.latest ?? []).filter((t) => !t.revokedAt);
+
+  return (
+    <div class="card">
+      <div class="card-head">
+        <h2>API tokens</h2>
+        <span class="muted small">For @imapferry/sdk: Authorization: Bearer …</span>
+      </div>
+      <div class="card-body stack">
+        <Show when={created()}>
+          {(c) => (
+            <div class="callout callout-ok stack" role="status">
+              <div>
+                <strong>Token “{c().name}” created.</strong> Copy it now: it is not shown again.
+              </div>
+              <div class="row">
+                <code class="mono" style={{ "overflow-wrap": "anywhere" }} data-new-token>
+                  {c().token}
+                </code>
+                <button type="button" class="btn btn-sm" onClick={() => void copyToken(c().token)}>
+                  Copy
+                </button>
+                <button type="button" class="btn btn-sm btn-ghost" onClick={() => setCreated(null)}>
+                  Done
+                </button>
+              </div>
+            </div>
+          )}
+        </Show>
+        <form class="row" onSubmit={(e) => void create(e)} noValidate style={{ "align-items": "flex-start" }}>
+          <div class="field" style={{ flex: "1 1 220px" }}>
+            <label for="token-name" class="sr-only">
+              Token name
+            </label>
+            <input
+              id="token-name"
+              class="input"
+              name="tokenName"
+              placeholder="Name, e.g. hosting panel"
+              value={name()}
+              aria-invalid={Boolean(nameError())}
+              onInput={(e) => setName(e.currentTarget.value)}
+            />
+            <Show when={nameError()}>
+              <div class="error">{nameError()}</div>
+            </Show>
+          </div>
+          <button type="submit" class="btn" disabled={busy()}>
+            <Icon name="plus" /> Create token
+          </button>
+        </form>
+        <Switch>
+          <Match when={tokens.error && !tokens.latest}>
+            <ErrorState
+              title="Could not load the tokens"
+              error={tokens.error}
+              onRetry={() => void refetch()}
+            />
+          </Match>
+          <Match when={!tokens.latest}>
+            <Loading label="Loading tokens…" />
+          </Match>
+          <Match when={active().length === 0}>
+            <p class="muted small">No active token. Create one for each system that calls the API.</p>
+          </Match>
+          <Match when={active().length > 0}>
+            <div class="table-wrap">
+              <table class="table responsive" aria-label="API tokens">
+                <thead>
+                  <tr>
+                    <th>Name</th>
+                    <th>Token</th>
+                    <th>Created</th>
+                    <th>Last used</th>
+                    <th class="actions">
+                      <span class="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  <For each={active()}>
+                    {(token) => (
+                      <tr>
+                        <td class="cell-main">
+                          <strong>{token.name}</strong>
+                        </td>
+                        <td data-label="Token" class="mono">
+                          {token.prefix}…
+                        </td>
+                        <td data-label="Created" class="nowrap muted">
+                          {formatDateTime(token.createdAt)}
+                        </td>
+                        <td data-label="Last used" class="nowrap muted">
+                          {formatRelative(token.lastUsedAt)}
+                        </td>
+                        <td class="actions">
+                          <button
+                            type="button"
+                            class="btn btn-sm btn-danger"
+                            onClick={() => setRevoking(token)}
+                          >
+                            Revoke
+                          </button>
+                        </td>
+                      </tr>
+                    )}
+                  </For>
+                </tbody>
+              </table>
+            </div>
+          </Match>
+        </Switch>
+      </div>
+      <Show when={revoking()}>
+        {(token) => (
+          <ConfirmDialog
+            title="Revoke this token?"
+            danger
+            confirmLabel="Revoke"
+            message={
+              <p>
+                Requests with <strong>{token().name}</strong> ({token().prefix}…) fail from now on.
+              </p>
+            }
+            onConfirm={() => revoke(token())}
+            onClose={() => setRevoking(null)}
+          />
+        )}
+      </Show>
+    </div>
+  );
+}

@@ -1,0 +1,67 @@
+import type { JSX } from "solid-js";
+import { Show } from "solid-js";
+import type { IconName } from "./icons.tsx";
+import { Icon } from "./icons.tsx";
+
+export function Spinner(props: { label?: string }): JSX.Element {
+  return <span class="spinner" role="status" aria-label={props.label ?? "Loading"} />;
+}
+
+export function Loading(props: { label?: string }): JSX.Element {
+  return (
+    <div class="loading-block">
+      <Spinner label={props.label} />
+      <span>{props.label ?? "Loading…"}</span>
+    </div>
+  );
+}
+
+export function EmptyState(props: {
+  icon?: IconName;
+  title: string;
+  text?: string;
+  action?: JSX.Element;
+}): JSX.Element {
+  return (
+    <div class="empty">
+      <div class="empty-icon">
+        <Icon name={props.icon ?? "inbox"} />
+      </div>
+      <h3>{props.title}</h3>
+      <Show when={props.text}>
+        <p>{props.text}</p>
+      </Show>
+      {props.action}
+    </div>
+  );
+}
+
+export function ErrorState(props: { title?: string; error: unknown; onRetry?: () => void }): JSX.Element {
+  return (
+    <div class="empty" role="alert">
+      <div class="empty-icon" style={{ background: "var(--red-100)", color: "var(--red-700)" }}>
+        <Icon name="alert" />
+      </div>
+      <h3>{props.title ?? "Could not load this"}</h3>
+      <p>{errorText(props.error)}</p>
+      <Show when={props.onRetry}>
+        <button type="button" class="btn" onClick={() => props.onRetry?.()}>
+          <Icon name="refresh" /> Try again
+        </button>
+      </Show>
+    </div>
+  );
+}
+
+/** The operator-facing sentence of any error the SDK throws (the server's message is already one). */
+export function errorText(error: unknown): string {
+  if (error instanceof Error && error.message) {
+    // A refused connection, or a proxy answering with an empty or HTML error page instead of the API.
+    if (/Failed to fetch|NetworkError|Load failed|JSON/i.test(error.message)) {
+      return "The server could not be reached. Is imapferry running?";
+    }
+    return error.message;
+  }
+  if (typeof error === "string") return error;
+  return "Something went wrong.";
+}

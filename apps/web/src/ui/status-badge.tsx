@@ -1,0 +1,18 @@
+import type { JSX } from "solid-js";
+
+const LABELS: Record<string, string> = {
+  queued: "Queued",
+  running: "Running",
+  done: "Done",
+  failed: "Failed",
+  cancelled: "Cancelled",
+  interrupted: "Interrupted",
+};
+
+export function StatusBadge(props: { status: string }): JSX.Element {
+  return (
+    <span class="badge" data-status={props.status}>
+      {LABELS[props.status] ?? props.status}
+    </span>
+  );
+}

@@ -1,0 +1,57 @@
+import { readdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Benchmark, BenchRow } from "./types.ts";
+
+// Runs every bench/*.bench.ts (or those whose name contains an argument) one after another, never in
+// parallel: on a 2-core machine two benchmarks would measure each other.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const filters = process.argv.slice(2);
+const files = (await readdir(here))
+  .filter((f) => f.endsWith(".bench.ts"))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+
+const rows: BenchRow[] = [];
+let failures = 0;
+for (const file of files) {
+  process.stderr.write(`bench: ${file} …\n`);
+  try {
+    const module = (await import(pathToFileURL(path.join(here, file)).href)) as { default: Benchmark };
+    rows.push(...(await module.default()));
+  } catch (e: unknown) {
+    failures++;
+    process.stderr.write(
+      `bench: ${file} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
+  }
+}
+
+printTable(rows);
+process.exit(failures > 0 ? 1 : 0);
+
+function printTable(list: BenchRow[]): void {
+  const header = ["benchmark", "figure", "baseline (same run)", "ratio", "target"];
+  const lines = list.map((r) => [
+    r.name,
+    `${format(r.figure)} ${r.unit}`,
+    r.baseline === null ? "—" : `${format(r.baseline)} ${r.unit} (${r.baselineName})`,
+    r.ratio === null ? "—" : `${r.ratio.toFixed(2)}×`,
+    r.target ?? "",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? "").length)));
+  const render = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  console.log(render(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const l of lines) console.log(render(l));
+}
+
+function format(n: number): string {
+  if (Math.abs(n) >= 100) return n.toFixed(0);
+  if (Math.abs(n) >= 10) return n.toFixed(1);
+  return n.toFixed(2);
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+/**
+ * imapferry-sync: imapferry's built-in migration engine, a drop-in for the subset of imapsync
+ * that imapferry drives. Same flags (imapsync spelling), same output lines, same exit codes.
+ *
+ *   IMAPSYNC_PASSWORD1=… IMAPSYNC_PASSWORD2=… imapferry-sync --host1 H --user1 U --host2 H --user2 U
+ *
+ * Transport: --sslN (implicit TLS), --tlsN (STARTTLS required), --notlsN (plain), default
+ * STARTTLS when offered; certificates verified unless --sslargsN SSL_verify_mode=0.
+ * Selection: --folder, --folderrec, --include, --exclude, --subscribed, --f1f2 src=dst,
+ * --automap, --subfolder2, --skipemptyfolders. Messages: --addheader, --skipsize, --maxsize,
+ * --minsize, --maxage, --minage, --delete2 (destination only), --noresyncflags. Control: --dry,
+ * --justlogin, --justfolders, --maxbytespersecond, --maxmessagespersecond, --exitwhenover,
+ * --errorsmax, --timeoutN. imapsync's logging/caching/release-check flags are accepted and
+ * ignored; anything else, and --password1/2, --delete1, --regextrans2, --pipemess…, exits 64.
+ * SIGTERM/SIGINT: stop, print the statistics, exit 6 (EXIT_BY_SIGNAL).
+ */
+import type { SyncExitCode } from "./exit-codes.ts";
+import { exitCodeName, SYNC_EXIT } from "./exit-codes.ts";
+import { ENGINE_NAME, runSync } from "./run-sync.ts";
+import { parseSyncArgs, SyncUsageError } from "./sync-args.ts";
+
+function writeLine(line: string): void {
+  // stdout is a pipe when the worker runs us; on Linux pipe writes are synchronous, so nothing
+  // is lost when the process exits right after the last line.
+  process.stdout.write(`${line}\n`);
+}
+
+function exitWith(code: SyncExitCode): never {
+  process.exit(code);
+}
+
+function usageFailure(message: string): never {
+  writeLine(`${ENGINE_NAME}: ${message}`);
+  writeLine(
+    `usage: ${ENGINE_NAME} --host1 H --user1 U --host2 H --user2 U [--port1 P] [--ssl1|--tls1|--notls1] [--dry] [--justlogin] [--folder F] [--include RE] [--exclude RE] [--automap] [--addheader] ...`,
+  );
+  writeLine("Passwords come from the environment: IMAPSYNC_PASSWORD1 and IMAPSYNC_PASSWORD2.");
+  writeLine(
+    `Exiting with return value ${SYNC_EXIT.usage} (${exitCodeName(SYNC_EXIT.usage)}) 0/50 nb_errors/max_errors PID ${process.pid}`,
+  );
+  exitWith(SYNC_EXIT.usage);
+}
+
+async function main(): Promise<void> {
+  process.stdout.on("error", function ignoreClosedStdout() {
+    // The reader went away (e.g. the worker was killed); the run still ends with its exit code.
+  });
+  let args: ReturnType<typeof parseSyncArgs>;
+  try {
+    args = parseSyncArgs(process.argv.slice(2));
+  } catch (e: unknown) {
+    if (e instanceof SyncUsageError) {
+      usageFailure(e.message);
+    }
+    throw e;
+  }
+  // This executable's contract is imapsync's: passwords arrive in the environment (argv is
+  // world-readable in /proc), so this entry point is where they are read, once.
+  const password1 = process.env.IMAPSYNC_PASSWORD1;
+  const password2 = process.env.IMAPSYNC_PASSWORD2;
+  if (password1 === undefined || password1 === "") {
+    usageFailure("IMAPSYNC_PASSWORD1 is not set: the source password must be given in the environment.");
+  }
+  if (password2 === undefined || password2 === "") {
+    usageFailure("IMAPSYNC_PASSWORD2 is not set: the destination password must be given in the environment.");
+  }
+  const controller = new AbortController();
+  for (const name of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) {
+    process.on(name, function stopOnSignal() {
+      if (!controller.signal.aborted) {
+        controller.abort(name);
+      }
+    });
+  }
+  const code = await runSync(args, {
+    writeLine,
+    password1,
+    password2,
+    signal: controller.signal,
+    pid: process.pid,
+    ppid: process.ppid,
+  });
+  exitWith(code);
+}
+
+main().catch(function crash(e: unknown) {
+  const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
+  writeLine(`${ENGINE_NAME}: internal error: ${message}`);
+  writeLine(
+    `Exiting with return value ${SYNC_EXIT.software} (${exitCodeName(SYNC_EXIT.software)}) 1/50 nb_errors/max_errors PID ${process.pid}`,
+  );
+  process.exit(SYNC_EXIT.software);
+});

@@ -1,0 +1,367 @@
+import type { FetchMessageObject } from "imapflow";
+import type { OutgoingMessage } from "./append-messages.ts";
+import { appendMessages, storableFlags } from "./append-messages.ts";
+import { ByteBoundedQueue } from "./byte-queue.ts";
+import { SYNC_EXIT } from "./exit-codes.ts";
+import type { FolderPlan } from "./folder-plan.ts";
+import { toDate, UIDS_PER_FETCH, uidSets } from "./mailbox-scan.ts";
+import { addedHeader } from "./message-identity.ts";
+import { formatCopiedLine, formatEta } from "./output-format.ts";
+import { errorText, isConnectionError, isOverQuota } from "./server-errors.ts";
+import type { FolderSyncContext } from "./sync-folder.ts";
+import type { SyncSession } from "./sync-session.ts";
+
+/**
+ * Pipeline bounds. The source FETCH streams into a queue of at most QUEUE_BYTES while the
+ * destination saves batches of up to BATCH_MESSAGES / BATCH_BYTES in one MULTIAPPEND. Peak
+ * memory is roughly queue + one batch + the message being parsed, whatever the mailbox size.
+ */
+const QUEUE_BYTES = 8 * 1024 * 1024;
+const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_MESSAGES = 64;
+
+/**
+ * After a stop signal, how long appends already on the wire may take to be confirmed. Past it the
+ * run ends without them (a rerun finds them by identity if the server did save them), so a
+ * stalled server cannot keep a cancelled engine alive until the worker's SIGKILL.
+ */
+const STOP_GRACE_MS = 5000;
+
+/** MULTIAPPEND commands on the wire at once on the pipelined appender. */
+const APPENDS_IN_FLIGHT = 2;
+
+export interface WantedMessage {
+  uid: number;
+  size: number;
+  addHeader: boolean;
+}
+
+class StopDeadline extends Error {
+  override readonly name = "StopDeadline";
+}
+
+/** A promise that rejects STOP_GRACE_MS after the stop signal; never settles without one. */
+function deadlineAfterStop(signal: AbortSignal | undefined): { promise: Promise<never>; dispose(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const promise = new Promise<never>((_resolve, reject) => {
+    onAbort = function startGrace(): void {
+      timer = setTimeout(() => reject(new StopDeadline()), STOP_GRACE_MS);
+    };
+    if (signal?.aborted) {
+      onAbort();
+    } else {
+      signal?.addEventListener("abort", onAbort, { once: true });
+    }
+  });
+  promise.catch(() => undefined);
+  return {
+    promise,
+    dispose(): void {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+function printEta(session: SyncSession): string {
+  return formatEta({
+    now: new Date(),
+    elapsedSeconds: session.elapsedSeconds(),
+    processed: session.counters.processed,
+    total: session.counters.total,
+  });
+}
+
+async function throttle(session: SyncSession, batchCount: number, batchBytes: number): Promise<void> {
+  const { maxBytesPerSecond, maxMessagesPerSecond } = session.args;
+  if (!maxBytesPerSecond && !maxMessagesPerSecond) {
+    return;
+  }
+  const c = session.counters;
+  const needed = Math.max(
+    maxMessagesPerSecond ? (c.transferred + batchCount) / maxMessagesPerSecond : 0,
+    maxBytesPerSecond ? (c.bytesTransferred + batchBytes) / maxBytesPerSecond : 0,
+  );
+  const wait = needed - session.elapsedSeconds();
+  if (wait <= 0) {
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, wait * 1000);
+    const signal = session.io.signal;
+    signal?.addEventListener("abort", done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
+
+/**
+ * The pipeline: one FETCH stream on the source connection feeding a byte-bounded queue, and
+ * MULTIAPPEND batches on the destination connection draining it, both in flight at once.
+ * Returns how many messages were copied.
+ */
+export async function copyMessages(
+  ctx: FolderSyncContext,
+  plan: FolderPlan,
+  wanted: WantedMessage[],
+): Promise<number> {
+  const { session, source, destination } = ctx;
+  const byUid = new Map(wanted.map((message) => [message.uid, message]));
+  const queue = new ByteBoundedQueue<OutgoingMessage>(QUEUE_BYTES);
+  const throttled = Boolean(session.args.maxBytesPerSecond || session.args.maxMessagesPerSecond);
+  const batchMessages = throttled ? 1 : BATCH_MESSAGES;
+  let consumerDone = false;
+  let fetchError: unknown;
+  let copied = 0;
+
+  async function produce(): Promise<void> {
+    try {
+      for (const set of uidSets(
+        wanted.map((message) => message.uid),
+        UIDS_PER_FETCH,
+      )) {
+        const rows: AsyncIterable<FetchMessageObject> = source.fetch(
+          set,
+          { uid: true, flags: true, internalDate: true, source: true },
+          { uid: true },
+        );
+        for await (const row of rows) {
+          if (session.stopping || consumerDone || session.halt !== undefined) {
+            return;
+          }
+          const want = byUid.get(row.uid);
+          if (!want || !row.source) {
+            continue;
+          }
+          const content = want.addHeader ? Buffer.concat([addedHeader(row.uid), row.source]) : row.source;
+          const queued = await queue.put(
+            {
+              sourceUid: row.uid,
+              size: row.source.length,
+              flags: storableFlags(row.flags ?? []),
+              internalDate: toDate(row.internalDate),
+              content,
+            },
+            content.length,
+          );
+          if (!queued) {
+            return;
+          }
+        }
+      }
+    } catch (e: unknown) {
+      if (!session.stopping && !consumerDone) {
+        fetchError = e;
+      }
+    } finally {
+      queue.close();
+    }
+  }
+
+  function reportCopied(message: OutgoingMessage, destinationUid: number | undefined): void {
+    const c = session.counters;
+    copied += 1;
+    c.transferred += 1;
+    c.processed += 1;
+    c.bytesTransferred += message.content.length;
+    c.biggestTransferred = Math.max(c.biggestTransferred, message.content.length);
+    const limit = session.args.exitWhenOver;
+    if (limit !== undefined && c.bytesTransferred >= limit && session.halt === undefined) {
+      session.halt = SYNC_EXIT.transferExceeded;
+    }
+    const seconds = Math.max(session.elapsedSeconds(), 0.001);
+    session.write(
+      formatCopiedLine({
+        sourceFolder: plan.source.wireName,
+        sourceUid: message.sourceUid,
+        size: message.content.length,
+        destinationFolder: plan.destinationWireName,
+        destinationUid,
+        messagesPerSecond: c.transferred / seconds,
+        bytesPerSecond: c.bytesTransferred / seconds,
+        bytesCopied: c.bytesTransferred,
+        eta: printEta(session),
+      }),
+    );
+  }
+
+  function reportFailed(message: OutgoingMessage, e: unknown): void {
+    session.counters.processed += 1;
+    const date = message.internalDate ? message.internalDate.toUTCString() : "";
+    session.error(
+      isOverQuota(e) ? "ERR_OVERQUOTA" : "ERR_APPEND",
+      `- msg ${plan.source.wireName}/${message.sourceUid} {${message.content.length}} could not append ( Date:[${date}], Size:[${message.content.length}], Flags:[${message.flags.join(" ")}] ) to folder ${plan.destinationWireName}: ${errorText(e)}`,
+    );
+  }
+
+  /** Appends a batch and reports it; on failure retries one by one to find the message at fault. */
+  const stop = deadlineAfterStop(session.io.signal);
+  let abandoned = false;
+  let connectionLost = false;
+
+  async function settle(batch: OutgoingMessage[], attempt: Promise<(number | undefined)[]>): Promise<void> {
+    try {
+      const uids = await Promise.race([attempt, stop.promise]);
+      for (const [i, message] of batch.entries()) {
+        reportCopied(message, uids[i]);
+      }
+      return;
+    } catch (e: unknown) {
+      if (e instanceof StopDeadline) {
+        abandoned = true;
+        return;
+      }
+      if (isOverQuota(e)) {
+        // Nothing more will fit: stop the whole run rather than fail every message after it.
+        for (const message of batch) {
+          reportFailed(message, e);
+        }
+        session.halt = SYNC_EXIT.overQuota;
+        return;
+      }
+      if (destinationGone(e)) {
+        reportConnectionLost(e);
+        return;
+      }
+    }
+    // A MULTIAPPEND is all or nothing: one by one, through imapflow, pinpoints the culprit.
+    for (const message of batch) {
+      if (session.halt !== undefined || session.stopping) {
+        return;
+      }
+      try {
+        const [uid] = await Promise.race([appendOne(message), stop.promise]);
+        reportCopied(message, uid);
+      } catch (single: unknown) {
+        if (single instanceof StopDeadline) {
+          abandoned = true;
+          return;
+        }
+        if (destinationGone(single)) {
+          reportConnectionLost(single);
+          return;
+        }
+        reportFailed(message, single);
+        if (isOverQuota(single)) {
+          session.halt = SYNC_EXIT.overQuota;
+        }
+      }
+    }
+  }
+
+  /**
+   * One message through imapflow. Some servers refuse keywords they do not know (or any, when
+   * PERMANENTFLAGS lacks \*) and fail the whole APPEND: it is tried once more with the system
+   * flags only, and the dropped keywords are named in the log.
+   */
+  async function appendOne(message: OutgoingMessage): Promise<(number | undefined)[]> {
+    try {
+      return await appendMessages(destination, plan.destinationPath, [message], false);
+    } catch (e: unknown) {
+      const systemFlags = message.flags.filter((flag) => flag.startsWith("\\"));
+      if (systemFlags.length === message.flags.length || destinationGone(e) || isOverQuota(e)) {
+        throw e;
+      }
+      const uids = await appendMessages(
+        destination,
+        plan.destinationPath,
+        [{ ...message, flags: systemFlags }],
+        false,
+      );
+      const dropped = message.flags.filter((flag) => !flag.startsWith("\\"));
+      session.write(
+        `Host2: msg ${plan.source.wireName}/${message.sourceUid} appended without the keywords [${dropped.join(" ")}] the server refused: ${errorText(e)}`,
+      );
+      return uids;
+    }
+  }
+
+  /**
+   * A dropped destination connection fails every later append the same way: it is reported
+   * once and ends this pass over the folder, and the caller reconnects and passes again.
+   */
+  function destinationGone(e: unknown): boolean {
+    return (
+      isConnectionError(e) || !destination.usable || (ctx.appender !== undefined && !ctx.appender.usable)
+    );
+  }
+
+  function reportConnectionLost(e: unknown): void {
+    if (!connectionLost) {
+      connectionLost = true;
+      session.error(
+        "ERR_APPEND",
+        `Host2: connection lost while appending to folder ${plan.destinationWireName}: ${errorText(e)}`,
+      );
+    }
+  }
+
+  function send(batch: OutgoingMessage[]): Promise<(number | undefined)[]> {
+    if (ctx.appender) {
+      return ctx.appender.multiAppend(plan.destinationWireName, batch);
+    }
+    return appendMessages(destination, plan.destinationPath, batch, ctx.multiAppend);
+  }
+
+  async function consume(): Promise<void> {
+    const inFlight: { batch: OutgoingMessage[]; attempt: Promise<(number | undefined)[]> }[] = [];
+    const depth = ctx.appender && !throttled ? APPENDS_IN_FLIGHT : 1;
+    async function settleOldest(): Promise<void> {
+      const oldest = inFlight.shift();
+      if (oldest) {
+        await settle(oldest.batch, oldest.attempt);
+      }
+    }
+    try {
+      while (!session.stopping && session.halt === undefined) {
+        const batch = await queue.takeBatch(batchMessages, BATCH_BYTES);
+        if (batch.length === 0 || session.stopping) {
+          break;
+        }
+        await throttle(
+          session,
+          batch.length,
+          batch.reduce((sum, message) => sum + message.content.length, 0),
+        );
+        const attempt = send(batch);
+        // Settled later, in order; until then a rejection is not unhandled.
+        attempt.catch(() => undefined);
+        inFlight.push({ batch, attempt });
+        if (inFlight.length >= depth) {
+          await settleOldest();
+        }
+        if (abandoned || connectionLost) {
+          break;
+        }
+      }
+      // What is already on the wire completes even on a stop, so the statistics match the
+      // destination exactly and a rerun neither misses nor duplicates those messages.
+      while (inFlight.length > 0 && !abandoned && !connectionLost) {
+        await settleOldest();
+      }
+    } finally {
+      stop.dispose();
+      consumerDone = true;
+      queue.clear();
+      queue.close();
+    }
+  }
+
+  const producer = produce();
+  await consume();
+  if (!session.stopping) {
+    // On a stop the FETCH may still be streaming; the connection is closed instead of drained.
+    await producer;
+  }
+  if (fetchError !== undefined) {
+    session.error(
+      "ERR_FETCH",
+      `Host1: could not fetch messages from folder ${plan.source.wireName}: ${errorText(fetchError)}`,
+    );
+  }
+  return copied;
+}

@@ -1,0 +1,109 @@
+import type { FolderPlan } from "./folder-plan.ts";
+import type { ScannedMessage } from "./mailbox-scan.ts";
+import { UIDS_PER_FETCH, uidSets } from "./mailbox-scan.ts";
+import { addedHeaderIdentity } from "./message-identity.ts";
+import { errorText } from "./server-errors.ts";
+import type { FolderSyncContext } from "./sync-folder.ts";
+
+export interface FlagUpdate {
+  sourceUid: number;
+  destinationUid: number;
+  from: string[];
+  to: string[];
+}
+
+/**
+ * Sets the flags of messages already copied to what they are on the source (read on the source,
+ * mail marked read or flagged since the last run), one STORE per distinct flag set.
+ */
+export async function resyncFlags(
+  ctx: FolderSyncContext,
+  plan: FolderPlan,
+  updates: FlagUpdate[],
+): Promise<void> {
+  const { session, destination } = ctx;
+  const source = plan.source.wireName;
+  const folder = plan.destinationWireName;
+  const dry = session.args.dry ? " \t(not really since --dry mode)" : "";
+  for (const update of updates) {
+    session.write(
+      `msg ${source}/${update.sourceUid} flags on host2 ${folder}/${update.destinationUid} changed from [${update.from.join(" ")}] to [${update.to.join(" ")}]${dry}`,
+    );
+  }
+  if (session.args.dry) {
+    return;
+  }
+  const byFlags = new Map<string, number[]>();
+  for (const update of updates) {
+    const key = update.to.join(" ");
+    byFlags.set(key, [...(byFlags.get(key) ?? []), update.destinationUid]);
+  }
+  try {
+    await destination.mailboxOpen(plan.destinationPath);
+    for (const [key, uids] of byFlags) {
+      for (const set of uidSets(
+        uids.sort((a, b) => a - b),
+        UIDS_PER_FETCH,
+      )) {
+        await destination.messageFlagsSet(set, key ? key.split(" ") : [], { uid: true });
+      }
+    }
+  } catch (e: unknown) {
+    session.error("ERR_OTHER", `Host2: could not update flags in folder [${folder}]: ${errorText(e)}`);
+  } finally {
+    await destination.mailboxClose().catch(() => false);
+  }
+}
+
+/**
+ * --delete2: removes destination messages whose identity no source message has. Every source
+ * message protects its copy, whatever the age and size filters selected, and a header-less one
+ * protects the copy --addheader would have made, so a later run without --addheader never
+ * deletes what an earlier one copied.
+ */
+export async function deleteExtraMessages(
+  ctx: FolderSyncContext,
+  plan: FolderPlan,
+  sourceMessages: ScannedMessage[],
+  destinationMessages: ScannedMessage[],
+): Promise<void> {
+  const { session, destination } = ctx;
+  const onSource = new Set<string>();
+  for (const message of sourceMessages) {
+    onSource.add(message.identity ?? addedHeaderIdentity(message.uid, message.size, session.args.skipSize));
+  }
+  const extra = destinationMessages.filter((message) => message.identity && !onSource.has(message.identity));
+  if (extra.length === 0) {
+    return;
+  }
+  const folder = plan.destinationWireName;
+  if (session.args.dry) {
+    for (const message of extra) {
+      session.write(
+        `Host2: msg ${folder}/${message.uid} marked \\Deleted on host2 \t(not really since --dry mode)`,
+      );
+    }
+    return;
+  }
+  try {
+    await destination.mailboxOpen(plan.destinationPath);
+    for (const set of uidSets(
+      extra.map((message) => message.uid).sort((a, b) => a - b),
+      UIDS_PER_FETCH,
+    )) {
+      await destination.messageDelete(set, { uid: true });
+    }
+    for (const message of extra) {
+      session.write(`Host2: msg ${folder}/${message.uid} marked \\Deleted on host2`);
+    }
+    session.counters.deletedOnHost2 += extra.length;
+    session.counters.missingOnHost1 = Math.max(0, session.counters.missingOnHost1 - extra.length);
+  } catch (e: unknown) {
+    session.error(
+      "ERR_OTHER",
+      `Host2: could not delete ${extra.length} messages in folder [${folder}]: ${errorText(e)}`,
+    );
+  } finally {
+    await destination.mailboxClose().catch(() => false);
+  }
+}

@@ -1,0 +1,469 @@
+import { freemem, hostname, totalmem } from "node:os";
+import type { ImapFlow } from "imapflow";
+import { AppendConnection } from "./append-connection.ts";
+import { canMultiAppend } from "./append-messages.ts";
+import type { OpenResult } from "./connect-side.ts";
+import { connectingLine, openSide } from "./connect-side.ts";
+import type { SyncExitCode } from "./exit-codes.ts";
+import { exitCodeName, SYNC_EXIT } from "./exit-codes.ts";
+import type { FolderPlan } from "./folder-plan.ts";
+import { listFolders, planFolders } from "./folder-plan.ts";
+import { folderLabel, formatEta, formatFolderLine, formatLongDate } from "./output-format.ts";
+import type { SyncArgs } from "./sync-args.ts";
+import type { FolderSyncContext } from "./sync-folder.ts";
+import { ensureDestinationFolder, syncFolder } from "./sync-folder.ts";
+import type { SyncErrorCategory, SyncIo } from "./sync-session.ts";
+import { ErrorsMaxReached, SyncSession } from "./sync-session.ts";
+
+export const ENGINE_NAME = "imapferry-sync";
+/** How often idle connections get a NOOP (servers log out clients idle for 30 minutes). */
+const KEEPALIVE_MS = 4 * 60_000;
+export const ENGINE_VERSION = "0.1.0";
+
+function writeExitLine(session: SyncSession, code: SyncExitCode): void {
+  session.write(
+    `Exiting with return value ${code} (${exitCodeName(code)}) ${session.errors.length}/${session.args.errorsMax} nb_errors/max_errors PID ${session.io.pid ?? process.pid}`,
+  );
+}
+
+function writeBanner(session: SyncSession): void {
+  const free = (freemem() / 1024 ** 3).toFixed(1);
+  const total = (totalmem() / 1024 ** 3).toFixed(1);
+  session.write(
+    `Here is ${ENGINE_NAME} ${ENGINE_VERSION} (imapsync 2.229 compatible output) on host ${hostname()}, a ${process.platform} system with ${free}/${total} free GiB of RAM`,
+  );
+  session.write(`with Node.js ${process.version}`);
+  session.write(`Transfer started at ${formatLongDate(session.startedAt)}`);
+  session.write(`PID is ${session.io.pid ?? process.pid} my PPID is ${session.io.ppid ?? process.ppid}`);
+  session.write("Command line used:");
+  session.write(`${ENGINE_NAME} ${session.args.commandLine.join(" ")}`);
+  session.write("Passwords are read from IMAPSYNC_PASSWORD1 and IMAPSYNC_PASSWORD2.");
+}
+
+const OPEN_FAILURE_CATEGORY: Record<1 | 2, Record<"connect" | "auth" | "tls", SyncErrorCategory>> = {
+  1: {
+    connect: "ERR_CONNECTION_FAILURE_HOST1",
+    auth: "ERR_AUTHENTICATION_FAILURE_USER1",
+    tls: "ERR_TLS_FAILURE",
+  },
+  2: {
+    connect: "ERR_CONNECTION_FAILURE_HOST2",
+    auth: "ERR_AUTHENTICATION_FAILURE_USER2",
+    tls: "ERR_TLS_FAILURE",
+  },
+};
+
+/**
+ * Which exit code a failed login gets. imapsync reports authentication before connection
+ * failures (see connfail.log: host1 refused + host2 bad password exits 162), source first.
+ */
+function loginExitCode(first: OpenResult, second: OpenResult): SyncExitCode {
+  const failed = (result: OpenResult, kind: "connect" | "auth" | "tls") => !result.ok && result.kind === kind;
+  if (failed(first, "auth")) return SYNC_EXIT.authenticationFailureUser1;
+  if (failed(second, "auth")) return SYNC_EXIT.authenticationFailureUser2;
+  if (failed(first, "tls") || failed(second, "tls")) return SYNC_EXIT.tlsFailure;
+  if (failed(first, "connect")) return SYNC_EXIT.connectionFailureHost1;
+  return SYNC_EXIT.connectionFailureHost2;
+}
+
+async function closeClient(client: ImapFlow | undefined, polite: boolean): Promise<void> {
+  if (!client) {
+    return;
+  }
+  if (polite) {
+    // LOGOUT queues behind any command still running, so it gets a short deadline.
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+    await Promise.race([client.logout().catch(() => undefined), deadline]);
+  }
+  client.close();
+}
+
+function writeSignalLines(session: SyncSession, signalName: string): void {
+  const pid = session.io.pid ?? process.pid;
+  const ppid = session.io.ppid ?? process.ppid;
+  const name = signalName.replace(/^SIG/, "");
+  session.write(
+    `Ended by a signal ${name} (my PID is ${pid} my PPID is ${ppid}). I am asked to terminate immediately.`,
+  );
+  session.write("You should resynchronize those accounts by running a sync again,");
+  session.write("since some messages and entire folders might still be missing on host2.");
+}
+
+function abortedPromise(signal: AbortSignal | undefined): Promise<"aborted"> {
+  return new Promise<"aborted">((resolve) => {
+    if (signal?.aborted) {
+      resolve("aborted");
+    } else {
+      signal?.addEventListener("abort", () => resolve("aborted"), { once: true });
+    }
+  });
+}
+
+function signalName(signal: AbortSignal | undefined): string {
+  const reason: unknown = signal?.reason;
+  return typeof reason === "string" ? reason : "TERM";
+}
+
+/**
+ * Runs one imapferry-sync migration and returns the exit code, printing imapsync-shaped lines
+ * through `io.writeLine`. Never deletes or changes anything on the source: folders are EXAMINEd
+ * and messages read with BODY.PEEK.
+ */
+export async function runSync(args: SyncArgs, io: SyncIo): Promise<SyncExitCode> {
+  const session = new SyncSession(args, io);
+  const signal = io.signal;
+  function announceSignal(): void {
+    session.write("");
+    session.write(
+      `Got a signal ${signalName(signal).replace(/^SIG/, "")} (my PID is ${io.pid ?? process.pid} my PPID is ${io.ppid ?? process.ppid}). Asked to terminate`,
+    );
+  }
+  signal?.addEventListener("abort", announceSignal, { once: true });
+
+  let source: ImapFlow | undefined;
+  let destination: ImapFlow | undefined;
+  let appender: AppendConnection | undefined;
+  let liveClients: ReconnectingContext | undefined;
+  let keepAlive: NodeJS.Timeout | undefined;
+  try {
+    writeBanner(session);
+    if (args.dry) {
+      session.write("Info: --dry mode: nothing will be created or copied on host2.");
+    }
+    session.write(
+      `Host1: IMAP server [${args.host1.host}] port [${args.host1.port}] user [${args.host1.user}]`,
+    );
+    session.write(
+      `Host2: IMAP server [${args.host2.host}] port [${args.host2.port}] user [${args.host2.user}]`,
+    );
+    session.write(connectingLine(1, args.host1));
+    session.write(connectingLine(2, args.host2));
+    const opening = Promise.all([
+      openSide(1, args.host1, io.password1),
+      openSide(2, args.host2, io.password2),
+    ]);
+    // A stop during login does not wait for a slow server to answer or time out.
+    const opened = await Promise.race([opening, abortedPromise(signal)]);
+    if (opened === "aborted") {
+      void opening.then(function closeLateClients(results) {
+        for (const result of results) {
+          if (result.ok) result.client.close();
+        }
+      });
+      return finish(session);
+    }
+    const [first, second] = opened;
+    for (const line of [...first.lines, ...second.lines]) {
+      session.write(line);
+    }
+    if (first.ok) source = first.client;
+    if (second.ok) destination = second.client;
+    if (!first.ok || !second.ok) {
+      for (const [side, result] of [
+        [1, first],
+        [2, second],
+      ] as const) {
+        if (!result.ok) {
+          session.errors.push({ category: OPEN_FAILURE_CATEGORY[side][result.kind], text: result.error });
+        }
+      }
+      const code = loginExitCode(first, second);
+      const authUser =
+        code === SYNC_EXIT.authenticationFailureUser1
+          ? args.host1.user
+          : code === SYNC_EXIT.authenticationFailureUser2
+            ? args.host2.user
+            : undefined;
+      session.writeErrorListing(authUser ? `Check the credentials for ${authUser}.` : undefined);
+      writeExitLine(session, code);
+      return code;
+    }
+    if (!source || !destination) {
+      throw new Error("login succeeded without a client");
+    }
+    session.write("Host1: state Authenticated");
+    session.write("Host2: state Authenticated");
+    if (args.justLogin) {
+      session.write("Exiting because of --justlogin");
+      writeExitLine(session, SYNC_EXIT.ok);
+      return SYNC_EXIT.ok;
+    }
+
+    const multiAppend = canMultiAppend(destination);
+    // The append connection logs in while the folders are listed.
+    const appending =
+      !args.dry && destination.capabilities.has("LITERAL+") && destination.capabilities.has("MULTIAPPEND")
+        ? AppendConnection.open(args.host2, io.password2).catch(function noAppender(e: unknown) {
+            const reason = e instanceof Error ? e.message.split("\n")[0] : String(e);
+            session.write(
+              `Host2: no pipelined append connection (${reason}); appending through the main connection`,
+            );
+            return undefined;
+          })
+        : Promise.resolve(undefined);
+    const [sourceListing, destinationListing, openedAppender] = await Promise.all([
+      listFolders(source, true),
+      listFolders(destination, false),
+      appending,
+    ]);
+    appender = openedAppender;
+    session.write(
+      appender
+        ? "Host2: LITERAL+ and MULTIAPPEND in CAPABILITY: messages are appended in pipelined batches"
+        : multiAppend
+          ? "Host2: MULTIAPPEND in CAPABILITY: messages are appended in batches"
+          : "Host2: no MULTIAPPEND in CAPABILITY: messages are appended one by one",
+    );
+    session.write(`Host1: found ${sourceListing.folders.length} folders.`);
+    session.write(`Host2: found ${destinationListing.folders.length} folders.`);
+    session.write(
+      `Host1: separator and prefix: [${sourceListing.namespace.delimiter}][${sourceListing.namespace.prefix}]`,
+    );
+    session.write(
+      `Host2: separator and prefix: [${destinationListing.namespace.delimiter}][${destinationListing.namespace.prefix}]`,
+    );
+    const { plans, missing } = planFolders(args, sourceListing, destinationListing);
+    for (const name of missing) {
+      session.error("ERR_FOLDER_MISSING", `Host1: folder [${name}] does not exist`);
+    }
+
+    // Totals for the ETA lines come from LIST-STATUS (or STATUS), cheap where imapsync needs
+    // --foldersizes.
+    for (const plan of plans) {
+      session.counters.total += plan.source.messages ?? 0;
+    }
+    session.counters.foldersTotal = plans.length;
+
+    const ctx: ReconnectingContext = {
+      session,
+      source,
+      destination,
+      destinationPaths: new Set(destinationListing.folders.map((folder) => folder.path)),
+      subscribedPaths: new Set(
+        destinationListing.folders.filter((folder) => folder.subscribed).map((folder) => folder.path),
+      ),
+      destinationDelimiter: destinationListing.namespace.delimiter,
+      sourcePassword: io.password1,
+      multiAppend,
+      appender,
+      wouldCopy: new Map(),
+    };
+    liveClients = ctx;
+    keepAlive = setInterval(function keepDestinationAlive() {
+      // While the append connection does the copying, the main destination connection sits
+      // idle for as long as a folder takes; a NOOP now and then keeps servers from logging it out.
+      ctx.destination.noop().catch(() => undefined);
+      ctx.appender?.noop().catch(() => undefined);
+    }, KEEPALIVE_MS);
+    keepAlive.unref();
+    session.write(`++++ Looping on each one of ${plans.length} folders to sync`);
+    for (const [i, plan] of plans.entries()) {
+      if (session.stopping || session.halt !== undefined) {
+        break;
+      }
+      session.write(
+        formatEta({
+          now: new Date(),
+          elapsedSeconds: session.elapsedSeconds(),
+          processed: session.counters.processed,
+          total: session.counters.total,
+        }),
+      );
+      if (args.justFolders) {
+        session.write(
+          formatFolderLine(
+            i + 1,
+            plans.length,
+            folderLabel(plan.source.wireName, plan.source.path),
+            folderLabel(plan.destinationWireName, plan.destinationPath),
+          ),
+        );
+        await ensureDestinationFolder(ctx, plan);
+        session.counters.foldersSynced += 1;
+        continue;
+      }
+      await syncFolderWithReconnect(ctx, plan, i + 1, plans.length, io);
+      if (!session.stopping) {
+        session.counters.foldersSynced += 1;
+      }
+    }
+    if (!session.stopping) {
+      session.write("++++ End looping on each folder");
+    }
+    return finish(session);
+  } catch (e: unknown) {
+    if (e instanceof ErrorsMaxReached) {
+      session.write(
+        `Maximum number of errors ${args.errorsMax} reached ( you can change --errorsmax ${args.errorsMax} ). Exiting.`,
+      );
+      session.writeStatistics();
+      session.writeErrorListing();
+      writeExitLine(session, SYNC_EXIT.withErrorsMax);
+      return SYNC_EXIT.withErrorsMax;
+    }
+    if (session.stopping || e instanceof ConnectionLost) {
+      return finish(session);
+    }
+    const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    session.errors.push({ category: "ERR_OTHER", text: `Unexpected failure: ${message}` });
+    session.write(`Unexpected failure: ${message}`);
+    session.writeStatistics();
+    session.writeErrorListing();
+    writeExitLine(session, SYNC_EXIT.withErrors);
+    return SYNC_EXIT.withErrors;
+  } finally {
+    clearInterval(keepAlive);
+    signal?.removeEventListener("abort", announceSignal);
+    const polite = !session.stopping;
+    // The context may hold newer clients than these after a reconnection.
+    const current = liveClients;
+    await Promise.all([
+      closeClient(current?.source ?? source, polite),
+      closeClient(current?.destination ?? destination, polite),
+      polite ? (current?.appender ?? appender)?.logout() : (current?.appender ?? appender)?.close(),
+    ]);
+  }
+}
+
+interface ReconnectingContext extends FolderSyncContext {
+  sourcePassword: string;
+}
+
+/** Whether an imapflow connection still answers; its `usable` flag can lag a cut socket. */
+async function answers(client: ImapFlow): Promise<boolean> {
+  if (!client.usable) {
+    return false;
+  }
+  try {
+    await client.noop();
+    return client.usable;
+  } catch {
+    return false;
+  }
+}
+
+async function connectionsAlive(ctx: ReconnectingContext): Promise<boolean> {
+  const [source, destination] = await Promise.all([answers(ctx.source), answers(ctx.destination)]);
+  return source && destination && (ctx.appender === undefined || ctx.appender.usable);
+}
+
+/** Reopens whichever side lost its connection; false when a side cannot be reopened. */
+async function ensureConnected(ctx: ReconnectingContext, io: SyncIo): Promise<boolean> {
+  const { session } = ctx;
+  const args = session.args;
+  if (!(await answers(ctx.source))) {
+    ctx.source.close();
+    session.write(connectingLine(1, args.host1));
+    const reopened = await openSide(1, args.host1, io.password1);
+    for (const line of reopened.lines) {
+      session.write(line);
+    }
+    if (!reopened.ok) {
+      session.error(
+        reopened.kind === "auth" ? "ERR_AUTHENTICATION_FAILURE_USER1" : "ERR_CONNECTION_FAILURE_HOST1",
+        reopened.error,
+      );
+      return false;
+    }
+    ctx.source = reopened.client;
+    session.counters.reconnectionsHost1 += 1;
+  }
+  if (!(await answers(ctx.destination))) {
+    ctx.destination.close();
+    session.write(connectingLine(2, args.host2));
+    const reopened = await openSide(2, args.host2, io.password2);
+    for (const line of reopened.lines) {
+      session.write(line);
+    }
+    if (!reopened.ok) {
+      session.error(
+        reopened.kind === "auth" ? "ERR_AUTHENTICATION_FAILURE_USER2" : "ERR_CONNECTION_FAILURE_HOST2",
+        reopened.error,
+      );
+      return false;
+    }
+    ctx.destination = reopened.client;
+    session.counters.reconnectionsHost2 += 1;
+  }
+  if (ctx.appender && !ctx.appender.usable) {
+    ctx.appender.close();
+    ctx.appender = await AppendConnection.open(args.host2, io.password2).catch(() => undefined);
+  }
+  return true;
+}
+
+/** Passes over one folder at most: the first, and reruns after reconnecting. */
+const MAX_FOLDER_PASSES = 3;
+
+/**
+ * Syncs a folder; if a pass ended with errors because a connection dropped (server restart,
+ * network cut), reconnects and syncs the folder again, as imapsync does. A later pass skips what
+ * an earlier one copied, and the errors of a pass cut short by the drop are dropped when the
+ * folder is then completed.
+ */
+async function syncFolderWithReconnect(
+  ctx: ReconnectingContext,
+  plan: FolderPlan,
+  index: number,
+  total: number,
+  io: SyncIo,
+): Promise<void> {
+  const { session } = ctx;
+  const c = session.counters;
+  const before = { ...c };
+  const earlier = { messages: 0, bytes: 0 };
+  for (let pass = 1; ; pass++) {
+    const errorsBefore = session.errors.length;
+    await syncFolder(ctx, plan, index, total);
+    const failed = session.errors.length > errorsBefore;
+    if (!failed || session.stopping || session.halt !== undefined || pass >= MAX_FOLDER_PASSES) {
+      break;
+    }
+    if (await connectionsAlive(ctx)) {
+      break;
+    }
+    session.write(
+      `Connection lost while syncing folder [${plan.source.wireName}]: reconnecting and syncing it again`,
+    );
+    if (!(await ensureConnected(ctx, io))) {
+      throw new ConnectionLost();
+    }
+    session.errors.splice(errorsBefore);
+    earlier.messages = c.transferred - before.transferred;
+    earlier.bytes = c.bytesTransferred - before.bytesTransferred;
+    // Start the folder's figures over, keeping what was really copied and the reconnections.
+    Object.assign(c, before, {
+      transferred: c.transferred,
+      bytesTransferred: c.bytesTransferred,
+      biggestTransferred: c.biggestTransferred,
+      reconnectionsHost1: c.reconnectionsHost1,
+      reconnectionsHost2: c.reconnectionsHost2,
+    });
+  }
+  // A later pass counted an earlier pass's copies as "already on host2": they were transferred.
+  c.skipped = Math.max(before.skipped, c.skipped - earlier.messages);
+  c.bytesSkipped = Math.max(before.bytesSkipped, c.bytesSkipped - earlier.bytes);
+}
+
+class ConnectionLost extends Error {
+  override readonly name = "ConnectionLost";
+}
+
+function finish(session: SyncSession): SyncExitCode {
+  session.writeStatistics();
+  if (session.stopping) {
+    writeSignalLines(session, signalName(session.io.signal));
+    session.writeErrorListing();
+    writeExitLine(session, SYNC_EXIT.bySignal);
+    return SYNC_EXIT.bySignal;
+  }
+  session.writeErrorListing();
+  if (session.halt === SYNC_EXIT.transferExceeded) {
+    session.write(
+      `Exiting because total bytes transferred ${session.counters.bytesTransferred} reached --exitwhenover ${session.args.exitWhenOver}`,
+    );
+  }
+  const code = session.halt ?? session.exitCodeForErrors();
+  writeExitLine(session, code);
+  return code;
+}

@@ -1,0 +1,337 @@
+import type { ImapFlow } from "imapflow";
+import type { AppendConnection } from "./append-connection.ts";
+import type { WantedMessage } from "./copy-pipeline.ts";
+import { copyMessages } from "./copy-pipeline.ts";
+import type { FlagUpdate } from "./destination-upkeep.ts";
+import { deleteExtraMessages, resyncFlags } from "./destination-upkeep.ts";
+import type { FolderPlan } from "./folder-plan.ts";
+import { ancestorPaths } from "./mailbox-name.ts";
+import type { ScannedMessage } from "./mailbox-scan.ts";
+import { scanMailbox } from "./mailbox-scan.ts";
+import { addedHeaderIdentity } from "./message-identity.ts";
+import { folderLabel, formatDryCopyLine, formatFolderLine } from "./output-format.ts";
+import { errorText } from "./server-errors.ts";
+import type { SyncSession } from "./sync-session.ts";
+
+export interface FolderSyncContext {
+  session: SyncSession;
+  source: ImapFlow;
+  destination: ImapFlow;
+  /** Unicode paths that exist on the destination; updated as folders are created. */
+  destinationPaths: Set<string>;
+  /** Unicode paths the destination user is subscribed to; updated as folders are subscribed. */
+  subscribedPaths: Set<string>;
+  destinationDelimiter: string;
+  multiAppend: boolean;
+  /** The pipelined LITERAL+ appender, when the destination offers LITERAL+ and MULTIAPPEND. */
+  appender: AppendConnection | undefined;
+  /**
+   * Under --dry: identities each destination path (Unicode) would have received. When two source
+   * folders go to one destination folder (--f1f2, --automap), the real run skips in the second
+   * what the first copied, so the dry run must too.
+   */
+  wouldCopy: Map<string, Set<string>>;
+}
+
+function withinAgeAndSize(session: SyncSession, message: ScannedMessage): boolean {
+  const { maxAgeDays, minAgeDays } = session.args;
+  if (message.internalDate && (maxAgeDays !== undefined || minAgeDays !== undefined)) {
+    const ageDays = (Date.now() - message.internalDate.getTime()) / 86_400_000;
+    if (maxAgeDays !== undefined && ageDays > maxAgeDays) {
+      return false;
+    }
+    if (minAgeDays !== undefined && ageDays < minAgeDays) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Where a destination folder stands before its messages are compared: there, missing only
+ * because --dry creates nothing (the real run would create it empty), or missing after a
+ * failed create.
+ */
+export type DestinationFolderState = "exists" | "would-be-created" | "missing";
+
+/** Creates a destination folder; if the server wants the parents first, creates those too. */
+async function createDestinationFolder(
+  ctx: FolderSyncContext,
+  plan: FolderPlan,
+): Promise<DestinationFolderState> {
+  const { session, destination } = ctx;
+  const label = folderLabel(plan.destinationWireName, plan.destinationPath);
+  session.write(`Creating folder ${label} on host2`);
+  if (session.args.dry) {
+    session.write(`Created folder ${label} on host2 \t(not really since --dry mode)`);
+    // imapsync skips such folders under --dry, so its "could be N" undercounts whatever is not
+    // migrated yet; a dry run sizes a migration, so it compares against the empty folder the
+    // real run would create and names exactly the messages that run copies.
+    session.write(
+      `Since --dry mode is on and folder ${label} on host2 does not exist yet, syncing messages is simulated against an empty folder.`,
+    );
+    return "would-be-created";
+  }
+  try {
+    await destination.mailboxCreate(plan.destinationPath);
+  } catch (first: unknown) {
+    // RFC 3501 lets a server refuse to create a child before its parent; most create the
+    // parents themselves, so they are only created explicitly when the server asks for it.
+    try {
+      for (const ancestor of ancestorPaths(plan.destinationPath, ctx.destinationDelimiter)) {
+        if (!ctx.destinationPaths.has(ancestor)) {
+          session.write(`Creating folder [${ancestor}] on host2`);
+          await destination.mailboxCreate(ancestor);
+          ctx.destinationPaths.add(ancestor);
+          session.write(`Created folder [${ancestor}] on host2`);
+        }
+      }
+      await destination.mailboxCreate(plan.destinationPath);
+    } catch {
+      session.error("ERR_CREATE", `Host2: could not create folder ${label}: ${errorText(first)}`);
+      return "missing";
+    }
+  }
+  ctx.destinationPaths.add(plan.destinationPath);
+  session.write(`Created folder ${label} on host2`);
+  return "exists";
+}
+
+/**
+ * imapsync's --subscribe (on by default): a folder the user subscribed to on the source is
+ * subscribed on the destination too, or mail clients that show subscribed folders only would
+ * show none of the migrated ones. --subscribeall subscribes every synced folder.
+ */
+async function subscribeLikeSource(ctx: FolderSyncContext, plan: FolderPlan): Promise<void> {
+  const { session, destination } = ctx;
+  const wanted = session.args.subscribeAll || (session.args.subscribe && plan.source.subscribed);
+  if (!wanted || ctx.subscribedPaths.has(plan.destinationPath) || session.args.dry) {
+    return;
+  }
+  const label = folderLabel(plan.destinationWireName, plan.destinationPath);
+  try {
+    await destination.mailboxSubscribe(plan.destinationPath);
+    ctx.subscribedPaths.add(plan.destinationPath);
+    session.write(`Host2: subscribing to folder ${label}`);
+  } catch (e: unknown) {
+    session.write(`Host2: could not subscribe to folder ${label}: ${errorText(e)}`);
+  }
+}
+
+/**
+ * Makes sure the destination folder exists (creating it unless --dry) and is subscribed like the
+ * source's.
+ */
+export async function ensureDestinationFolder(
+  ctx: FolderSyncContext,
+  plan: FolderPlan,
+): Promise<DestinationFolderState> {
+  const state = ctx.destinationPaths.has(plan.destinationPath)
+    ? "exists"
+    : await createDestinationFolder(ctx, plan);
+  if (state === "exists") {
+    await subscribeLikeSource(ctx, plan);
+  }
+  return state;
+}
+
+/**
+ * Selects the destination folder and returns its message count, or undefined (after logging why)
+ * when it cannot be selected. A folder --dry would have created counts as the empty folder the
+ * real run starts from.
+ */
+async function openDestination(
+  ctx: FolderSyncContext,
+  plan: FolderPlan,
+  state: "exists" | "would-be-created",
+): Promise<number | undefined> {
+  const { session, destination } = ctx;
+  const label = folderLabel(plan.destinationWireName, plan.destinationPath);
+  if (state === "would-be-created") {
+    session.write(`Host2: folder ${label} has 0 messages in total (not created since --dry mode)`);
+    return 0;
+  }
+  try {
+    const mailbox = await destination.mailboxOpen(plan.destinationPath, { readOnly: true });
+    session.write(`Host2: folder ${label} has ${mailbox.exists} messages in total (mentioned by SELECT)`);
+    session.write(`Host2: folder ${label} permanentflags: ${[...(mailbox.permanentFlags ?? [])].join(" ")}`);
+    return mailbox.exists;
+  } catch (e: unknown) {
+    session.error("ERR_SELECT", `Host2: could not select folder ${label}: ${errorText(e)}`);
+    return undefined;
+  }
+}
+
+/** Syncs one folder: select, compare, then stream what is missing from source to destination. */
+export async function syncFolder(
+  ctx: FolderSyncContext,
+  plan: FolderPlan,
+  index: number,
+  total: number,
+): Promise<void> {
+  const { session, source, destination } = ctx;
+  const sourceLabel = folderLabel(plan.source.wireName, plan.source.path);
+  const destinationLabel = folderLabel(plan.destinationWireName, plan.destinationPath);
+  const sourceName = plan.source.wireName;
+  const destinationName = plan.destinationWireName;
+  session.write(formatFolderLine(index, total, sourceLabel, destinationLabel));
+
+  let sourceExists: number;
+  try {
+    // EXAMINE: the source is opened read-only, so nothing (not even \Seen) can change on it.
+    const mailbox = await source.mailboxOpen(plan.source.path, { readOnly: true });
+    sourceExists = mailbox.exists;
+  } catch (e: unknown) {
+    session.error("ERR_SELECT", `Host1: could not select folder ${sourceLabel}: ${errorText(e)}`);
+    return;
+  }
+  session.write(`Host1: folder ${sourceLabel} has ${sourceExists} messages in total (mentioned by SELECT)`);
+  if (session.stopping) {
+    return;
+  }
+
+  if (sourceExists === 0 && session.args.skipEmptyFolders) {
+    session.write(`Host1: skipping empty folder ${sourceLabel} (--skipemptyfolders)`);
+    return;
+  }
+  const state = await ensureDestinationFolder(ctx, plan);
+  if (state === "missing") {
+    // A failed create: the folder's messages count as not on host2.
+    session.counters.processed += sourceExists;
+    session.counters.missingOnHost2 += sourceExists;
+    return;
+  }
+
+  const destinationExists = await openDestination(ctx, plan, state);
+  if (destinationExists === undefined) {
+    session.counters.processed += sourceExists;
+    return;
+  }
+
+  let sourceMessages: ScannedMessage[];
+  let destinationMessages: ScannedMessage[];
+  try {
+    [sourceMessages, destinationMessages] = await Promise.all([
+      scanMailbox(source, sourceExists, session.args.skipSize),
+      scanMailbox(destination, destinationExists, session.args.skipSize),
+    ]);
+  } catch (e: unknown) {
+    session.error("ERR_FETCH", `Host1: could not read the headers of folder ${sourceLabel}: ${errorText(e)}`);
+    session.counters.processed += sourceExists;
+    return;
+  }
+  if (session.stopping) {
+    return;
+  }
+  // Appends do not need the destination selected, and a selected mailbox would make the server
+  // send an EXISTS per saved message.
+  await destination.mailboxClose().catch(() => false);
+
+  const selected = sourceMessages.filter((message) => withinAgeAndSize(session, message));
+  session.counters.processed += sourceMessages.length - selected.length;
+  session.write(`Host1: folder ${sourceLabel} considering ${selected.length} messages`);
+  session.write(`Host2: folder ${destinationLabel} considering ${destinationMessages.length} messages`);
+
+  const onDestination = new Map<string, ScannedMessage>();
+  let duplicatesHost2 = 0;
+  for (const message of destinationMessages) {
+    if (!message.identity) {
+      session.counters.voidHost2 += 1;
+    } else if (onDestination.has(message.identity)) {
+      duplicatesHost2 += 1;
+    } else {
+      onDestination.set(message.identity, message);
+    }
+  }
+  const flagUpdates: FlagUpdate[] = [];
+
+  const seen = new Set<string>();
+  const simulated = ctx.wouldCopy.get(plan.destinationPath) ?? new Set<string>();
+  ctx.wouldCopy.set(plan.destinationPath, simulated);
+  const wanted: WantedMessage[] = [];
+  let duplicatesHost1 = 0;
+  const c = session.counters;
+  for (const message of selected) {
+    let identity = message.identity;
+    let addHeader = false;
+    if (!identity) {
+      if (!session.args.addHeader) {
+        session.write(
+          `Host1: ${sourceName}/${message.uid} size ${message.size} ignored (no wanted headers so we ignore this message. To solve this: use --addheader)`,
+        );
+        c.voidHost1 += 1;
+        c.skipped += 1;
+        c.bytesSkipped += message.size;
+        c.processed += 1;
+        continue;
+      }
+      identity = addedHeaderIdentity(message.uid, message.size, session.args.skipSize);
+      addHeader = true;
+    }
+    if (seen.has(identity)) {
+      duplicatesHost1 += 1;
+      c.skipped += 1;
+      c.bytesSkipped += message.size;
+      c.processed += 1;
+      continue;
+    }
+    seen.add(identity);
+    const tooBig = session.args.maxSize !== undefined && message.size > session.args.maxSize;
+    const tooSmall = session.args.minSize !== undefined && message.size < session.args.minSize;
+    const copy = onDestination.get(identity);
+    if (copy && session.args.resyncFlags && copy.flags.join(" ") !== message.flags.join(" ")) {
+      flagUpdates.push({
+        sourceUid: message.uid,
+        destinationUid: copy.uid,
+        from: copy.flags,
+        to: message.flags,
+      });
+    }
+    if (copy || simulated.has(identity) || tooBig || tooSmall) {
+      c.skipped += 1;
+      c.bytesSkipped += message.size;
+      c.processed += 1;
+      continue;
+    }
+    wanted.push({ uid: message.uid, size: message.size, addHeader });
+    if (session.args.dry) {
+      simulated.add(identity);
+    }
+  }
+  c.duplicatesHost1 += duplicatesHost1;
+  c.duplicatesHost2 += duplicatesHost2;
+  c.identifiedHost1 += seen.size;
+  c.identifiedHost2 += onDestination.size;
+  for (const identity of onDestination.keys()) {
+    if (!seen.has(identity)) {
+      c.missingOnHost1 += 1;
+    }
+  }
+  if (flagUpdates.length > 0) {
+    await resyncFlags(ctx, plan, flagUpdates);
+  }
+  if (session.args.deleteOnDestination) {
+    await deleteExtraMessages(ctx, plan, sourceMessages, destinationMessages);
+  }
+  session.write(
+    `Host1: folder ${sourceLabel} selected ${selected.length} messages, duplicates ${duplicatesHost1}`,
+  );
+  session.write(
+    `Host2: folder ${destinationLabel} selected ${destinationMessages.length} messages, duplicates ${duplicatesHost2}`,
+  );
+
+  if (session.args.dry) {
+    for (const message of wanted) {
+      session.write(formatDryCopyLine(sourceName, message.uid, destinationName));
+      c.wouldTransfer += 1;
+      c.processed += 1;
+    }
+    c.missingOnHost2 += wanted.length;
+    return;
+  }
+  if (wanted.length === 0) {
+    return;
+  }
+  const copied = await copyMessages(ctx, plan, wanted);
+  c.missingOnHost2 += wanted.length - copied;
+}

@@ -1,0 +1,249 @@
+import { describe, expect, it } from "vitest";
+import { catchImapferryError } from "../../../test/support/catch-imapferry-error.ts";
+import { engineOptionsSchema, parseEngineOptions } from "../options.ts";
+import type { MigrationSpec } from "../types.ts";
+import { ALWAYS_ARGS, buildImapsyncArgs, encodeImapFolderName, engineEnv, FORBIDDEN_ARGS } from "./args.ts";
+
+const SOURCE_PASSWORD = "s3cret-source-pw";
+const DEST_PASSWORD = "s3cret-dest-pw";
+
+function spec(overrides: Partial<MigrationSpec> = {}): MigrationSpec {
+  return {
+    source: {
+      host: "imap.old.example",
+      port: 993,
+      security: "tls",
+      acceptSelfSigned: false,
+      user: "alice@old.example",
+      password: SOURCE_PASSWORD,
+    },
+    destination: {
+      host: "127.0.0.1",
+      port: 143,
+      security: "starttls",
+      acceptSelfSigned: true,
+      user: "alice@new.example",
+      password: DEST_PASSWORD,
+    },
+    dryRun: false,
+    options: {},
+    ...overrides,
+  };
+}
+
+/** Where buildImapsyncArgs says the spec is wrong (the first problem's field path). */
+function firstProblemPath(s: MigrationSpec): (string | number)[] | undefined {
+  return catchImapferryError(() => buildImapsyncArgs(s)).problems[0]?.path;
+}
+
+describe("buildImapsyncArgs", () => {
+  it("builds hosts, ports, users and TLS modes, always with --noreleasecheck --nofoldersizes, never a password", () => {
+    const args = buildImapsyncArgs(spec());
+    expect(args).toEqual([
+      "--host1",
+      "imap.old.example",
+      "--port1",
+      "993",
+      "--user1",
+      "alice@old.example",
+      "--ssl1",
+      "--sslargs1",
+      "SSL_verify_mode=1",
+      "--host2",
+      "127.0.0.1",
+      "--port2",
+      "143",
+      "--user2",
+      "alice@new.example",
+      "--tls2",
+      "--sslargs2",
+      "SSL_verify_mode=0",
+      ...ALWAYS_ARGS,
+    ]);
+    expect(args).toContain("--noreleasecheck");
+    expect(args).toContain("--nofoldersizes");
+    expect(args.join(" ")).not.toContain(SOURCE_PASSWORD);
+    expect(args.join(" ")).not.toContain(DEST_PASSWORD);
+    for (const forbidden of FORBIDDEN_ARGS) expect(args).not.toContain(forbidden);
+  });
+
+  it("puts the passwords in the environment only", () => {
+    expect(engineEnv(spec())).toEqual({
+      IMAPSYNC_PASSWORD1: SOURCE_PASSWORD,
+      IMAPSYNC_PASSWORD2: DEST_PASSWORD,
+    });
+  });
+
+  it("turns off imapsync's automatic STARTTLS for a plain-IMAP server, with no certificate arguments", () => {
+    const s = spec();
+    s.source.security = "none";
+    const args = buildImapsyncArgs(s);
+    expect(args.slice(0, 8)).toEqual([
+      "--host1",
+      "imap.old.example",
+      "--port1",
+      "993",
+      "--user1",
+      "alice@old.example",
+      "--nossl1",
+      "--notls1",
+    ]);
+    expect(args).not.toContain("--sslargs1");
+  });
+
+  it("adds --dry, and --justlogin without any other option", () => {
+    expect(buildImapsyncArgs(spec({ dryRun: true }))).toContain("--dry");
+    const args = buildImapsyncArgs(spec({ justLogin: true, options: { automap: true, folders: ["INBOX"] } }));
+    expect(args).toContain("--justlogin");
+    expect(args).not.toContain("--automap");
+    expect(args).not.toContain("--folder");
+  });
+
+  it("maps every allow-listed option to its imapsync flag", () => {
+    const args = buildImapsyncArgs(
+      spec({
+        options: {
+          folders: ["INBOX", "Entwürfe"],
+          excludeFolders: ["Spam", "Junk.E-mail [old]"],
+          folderMap: [{ from: "Sent Items", to: "Sent" }],
+          destinationSubfolder: "Imported",
+          automap: true,
+          addHeader: true,
+          deleteOnDestination: true,
+          subscribedOnly: true,
+          subscribeAll: true,
+          justFolders: true,
+          skipEmptyFolders: true,
+          skipSize: true,
+          maxBytesPerSecond: 500000,
+          maxMessagesPerSecond: 2.5,
+          maxMessageBytes: 50000000,
+          minMessageBytes: 10,
+          maxAgeDays: 365,
+          minAgeDays: 1,
+          errorsMax: 10,
+          timeoutSeconds: 60,
+          stopAfterBytes: 1000000000,
+          sourcePreset: "gmail",
+          destinationPreset: "office365",
+        },
+      }),
+    );
+    const tail = args.slice(args.indexOf("--folder"), -ALWAYS_ARGS.length);
+    expect(tail).toEqual([
+      "--folder",
+      "INBOX",
+      "--folder",
+      "Entw&APw-rfe",
+      "--exclude",
+      "^Spam$",
+      "--exclude",
+      "^Junk\\.E\\-mail\\ \\[old\\]$",
+      "--f1f2",
+      "Sent Items=Sent",
+      "--subfolder2",
+      "Imported",
+      "--automap",
+      "--addheader",
+      "--delete2",
+      "--subscribed",
+      "--subscribeall",
+      "--justfolders",
+      "--skipemptyfolders",
+      "--skipsize",
+      "--maxbytespersecond",
+      "500000",
+      "--maxmessagespersecond",
+      "2.5",
+      "--maxsize",
+      "50000000",
+      "--minsize",
+      "10",
+      "--maxage",
+      "365",
+      "--minage",
+      "1",
+      "--errorsmax",
+      "10",
+      "--timeout1",
+      "60",
+      "--timeout2",
+      "60",
+      "--exitwhenover",
+      "1000000000",
+      "--gmail1",
+      "--office2",
+    ]);
+  });
+
+  it("leaves --delete2 off unless asked", () => {
+    expect(buildImapsyncArgs(spec())).not.toContain("--delete2");
+    expect(parseEngineOptions({}).deleteOnDestination).toBe(false);
+  });
+
+  it.each([
+    [{ pipemess: "cat" }, "pipemess"],
+    [{ regexmess: "s/a/b/" }, "regexmess"],
+    [{ regextrans2: "s/INBOX/X/" }, "regextrans2"],
+    [{ debugenv: true }, "debugenv"],
+    [{ showpasswords: true }, "showpasswords"],
+    [{ delete1: true }, "delete1"],
+    [{ password1: "x" }, "password1"],
+  ])("refuses %o: options outside the allow-list never reach argv", (options, key) => {
+    const err = catchImapferryError(() => buildImapsyncArgs(spec({ options })));
+    expect(err.code).toBe("BAD_INPUT");
+    expect(err.problems[0]?.path).toEqual([key]);
+    expect(err.message).toContain(`"${key}" is not an allowed engine option`);
+  });
+
+  it.each([
+    [{ folders: ["--pipemess"] }, "folders"],
+    [{ excludeFolders: ["a\nb"] }, "excludeFolders"],
+    [{ maxBytesPerSecond: -1 }, "maxBytesPerSecond"],
+    [{ maxBytesPerSecond: "100; rm -rf /" }, "maxBytesPerSecond"],
+    [{ maxAgeDays: 1.5 }, "maxAgeDays"],
+    [{ automap: "yes" }, "automap"],
+    [{ sourcePreset: "yahoo" }, "sourcePreset"],
+    [{ folderMap: [{ from: "a=b", to: "c" }] }, "folderMap"],
+    [{ minMessageBytes: 10, maxMessageBytes: 5 }, "minMessageBytes"],
+  ])("validates values instead of quoting them: %o", (options, field) => {
+    const err = catchImapferryError(() => buildImapsyncArgs(spec({ options })));
+    expect(err.code).toBe("BAD_INPUT");
+    expect(err.problems[0]?.path[0]).toBe(field);
+  });
+
+  it("refuses a host, port or user that could be read as something else", () => {
+    const badHost = spec();
+    badHost.source.host = "--pipemess";
+    expect(firstProblemPath(badHost)).toEqual(["source", "host"]);
+    const badPort = spec();
+    badPort.destination.port = 70000;
+    expect(firstProblemPath(badPort)).toEqual(["destination", "port"]);
+    const badUser = spec();
+    badUser.source.user = "-x";
+    expect(firstProblemPath(badUser)).toEqual(["source", "user"]);
+    const ipv6 = spec();
+    ipv6.source.host = "::1";
+    expect(buildImapsyncArgs(ipv6)).toContain("::1");
+  });
+
+  it("exports the schema the API and the panel share, with defaults", () => {
+    const parsed = engineOptionsSchema.parse({ folders: ["INBOX"] });
+    expect(parsed).toMatchObject({
+      folders: ["INBOX"],
+      automap: false,
+      addHeader: false,
+      deleteOnDestination: false,
+    });
+  });
+});
+
+describe("encodeImapFolderName", () => {
+  it("encodes UTF-8 names to modified UTF-7 and leaves IMAP names alone", () => {
+    expect(encodeImapFolderName("Entwürfe")).toBe("Entw&APw-rfe");
+    expect(encodeImapFolderName("Projects/Ω-team")).toBe("Projects/&A6k--team");
+    expect(encodeImapFolderName("Entw&APw-rfe")).toBe("Entw&APw-rfe");
+    expect(encodeImapFolderName("Ü & Co")).toBe("&ANw- &- Co");
+    expect(encodeImapFolderName("日本語")).toBe("&ZeVnLIqe-");
+  });
+});

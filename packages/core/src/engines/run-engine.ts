@@ -1,0 +1,338 @@
+import { spawn } from "node:child_process";
+import { StringDecoder } from "node:string_decoder";
+import { ImapferryError } from "../errors.ts";
+import { buildImapsyncArgs, engineEnv } from "./imapsync/args.ts";
+import type { DescribeExitInput, ExitCategory, MailboxRef } from "./imapsync/exit-codes.ts";
+import { describeExit } from "./imapsync/exit-codes.ts";
+import type { EngineSide, ImapsyncStatistics, ParsedEvent } from "./imapsync/parser.ts";
+import { createOutputParser } from "./imapsync/parser.ts";
+import type { ResolvedEngine } from "./select-engine.ts";
+import type { MigrationSpec } from "./types.ts";
+
+export type OutputStream = "stdout" | "stderr";
+
+/** Used when the caller gives no PATH: where imapsync and perl live on the usual systems. */
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/** Secrets shorter than this are not redacted from output: replacing every "abc" would garble the log. */
+const MIN_REDACTED_LENGTH = 4;
+/** A line longer than this is cut and delivered in pieces, so a runaway engine cannot exhaust memory. */
+const MAX_LINE_CHARS = 256 * 1024;
+
+export interface RunEngineOptions {
+  /** The executable (imapsync, or this Node binary for the built-in engine). */
+  bin: string;
+  /** Its full argv (for the built-in engine, its script first). Never holds a password. */
+  args: readonly string[];
+  /**
+   * Variables only the child sees: the passwords (IMAPSYNC_PASSWORD1/2) go here, never in argv,
+   * which every local user can read in /proc/PID/cmdline.
+   */
+  env: Record<string, string>;
+  /**
+   * What the child inherits besides `env`. It gets nothing else from this process, so the vault key,
+   * DATABASE_URL and the like never reach an engine. @defaultValue a standard PATH and LANG=C.UTF-8
+   */
+  baseEnv?: Record<string, string | undefined>;
+  /** @defaultValue this process's working directory */
+  cwd?: string;
+  /** Every output line, in order, without its line break. */
+  onLine?: (line: string, stream: OutputStream) => void;
+  /** Every parsed event (progress, folders, errors, statistics…), as lines arrive. */
+  onEvent?: (event: ParsedEvent) => void;
+  /** Called once the process exists. */
+  onSpawn?: (pid: number) => void;
+  /** Aborting cancels the run: SIGTERM to the engine's process group, then SIGKILL after the grace. */
+  signal?: AbortSignal;
+  /** How long a cancelled engine may take to print its statistics and exit. @defaultValue 10000 */
+  cancelGraceMs?: number;
+  /** For the outcome sentence. */
+  mailboxes: { source: MailboxRef; destination: MailboxRef };
+}
+
+export interface RunEngineResult {
+  /** The process exit code; null when it died from a signal. */
+  exitCode: number | null;
+  /** The signal that ended it, if any ("SIGTERM", "SIGKILL"). */
+  signal: NodeJS.Signals | null;
+  /** True when the run was cancelled through `signal`, however the engine then ended. */
+  cancelled: boolean;
+  category: ExitCategory;
+  /** imapsync's exit constant ("EX_OK", "EXIT_AUTHENTICATION_FAILURE_USER1", "SIGNAL", …). */
+  name: string;
+  sentence: string;
+  /** The statistics block, when the engine printed one. */
+  stats: ImapsyncStatistics | null;
+  /** The `Err n/m:` lines of the final error listing. */
+  errors: string[];
+  durationMs: number;
+}
+
+/**
+ * Splits a byte stream into lines: UTF-8 characters cut between chunks are reassembled, "\r\n" and
+ * "\n" both end a line, and a last line without a newline is delivered at the end.
+ */
+export function createLineSplitter(onLine: (line: string) => void): {
+  write(chunk: Buffer): void;
+  end(): void;
+} {
+  const decoder = new StringDecoder("utf8");
+  let pending = "";
+  function emit(text: string): void {
+    onLine(text.endsWith("\r") ? text.slice(0, -1) : text);
+  }
+  function take(text: string): void {
+    pending += text;
+    let newline = pending.indexOf("\n");
+    while (newline !== -1) {
+      emit(pending.slice(0, newline));
+      pending = pending.slice(newline + 1);
+      newline = pending.indexOf("\n");
+    }
+    while (pending.length > MAX_LINE_CHARS) {
+      emit(pending.slice(0, MAX_LINE_CHARS));
+      pending = pending.slice(MAX_LINE_CHARS);
+    }
+  }
+  return {
+    write(chunk: Buffer): void {
+      take(decoder.write(chunk));
+    },
+    end(): void {
+      take(decoder.end());
+      if (pending.length > 0) emit(pending);
+      pending = "";
+    },
+  };
+}
+
+/** Process groups of the engines running in this process, so they do not outlive it. */
+const liveEngineGroups = new Set<number>();
+let exitHookInstalled = false;
+
+/**
+ * Detached engines survive their parent by design (their own process group). If the worker exits
+ * while one runs, it must not keep copying unwatched, and a resumed run elsewhere must not race it.
+ */
+function stopEnginesOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", function stopLiveEngines() {
+    for (const pid of liveEngineGroups) killGroup(pid, "SIGTERM");
+  });
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    // Negative pid: the whole process group the engine leads (it was spawned detached).
+    process.kill(-pid, signal);
+  } catch {
+    // The group is gone already.
+  }
+}
+
+function cancelledBeforeStart(options: RunEngineOptions): RunEngineResult {
+  const described = describeExit({ exitCode: null, cancelled: true, ...options.mailboxes });
+  return {
+    exitCode: null,
+    signal: null,
+    cancelled: true,
+    category: described.category,
+    name: described.name,
+    sentence: described.sentence,
+    stats: null,
+    errors: [],
+    durationMs: 0,
+  };
+}
+
+/**
+ * Runs one engine process to its end: no shell, its own process group, passwords only in its
+ * environment, stdout/stderr split into lines for the log and the parser. Cancelling sends SIGTERM to
+ * the group (imapsync then prints its statistics and kills itself with the same signal) and SIGKILL
+ * after `cancelGraceMs`; a run that was cancelled is reported as cancelled, whatever signal ended it.
+ * Nothing is written to disk, so no password-bearing file can be left behind, and any password echoed
+ * in the output is replaced by "[redacted]" before a line reaches `onLine` or the parser.
+ * Rejects (CONFIG) only when the engine cannot be started at all.
+ */
+export function runEngine(options: RunEngineOptions): Promise<RunEngineResult> {
+  if (options.signal?.aborted) return Promise.resolve(cancelledBeforeStart(options));
+  const started = performance.now();
+  const graceMs = options.cancelGraceMs ?? 10_000;
+  const base = options.baseEnv ?? {};
+  const env: Record<string, string> = { PATH: DEFAULT_PATH, LANG: "C.UTF-8" };
+  for (const [key, value] of Object.entries(base)) if (value !== undefined) env[key] = value;
+  Object.assign(env, options.env);
+
+  return new Promise<RunEngineResult>((resolve, reject) => {
+    const child = spawn(options.bin, [...options.args], {
+      cwd: options.cwd,
+      env,
+      // Own process group: a cancel reaches whatever the engine started too, and a Ctrl-C meant for
+      // the worker's terminal does not reach the engine.
+      detached: true,
+      shell: false,
+      stdio: ["ignore", "pipe", "pipe"],
+      windowsHide: true,
+    });
+
+    // Engines should never print a password, but a server's error text or a debug line might echo
+    // one back: every line is scrubbed of the passwords this run was given before anyone sees it.
+    const secrets = Object.entries(options.env)
+      .filter(([key, value]) => /PASSWORD|SECRET|TOKEN/i.test(key) && value.length >= MIN_REDACTED_LENGTH)
+      .map(([, value]) => value)
+      .sort((a, b) => b.length - a.length);
+    const redact = (line: string): string =>
+      secrets.reduce(
+        (text, secret) => (text.includes(secret) ? text.split(secret).join("[redacted]") : text),
+        line,
+      );
+
+    const parser = createOutputParser();
+    let cancelled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    let failedSide: EngineSide | undefined;
+    let exitLineErrors: number | null = null;
+    let stats: ImapsyncStatistics | null = null;
+    const errors: string[] = [];
+
+    function handle(events: ParsedEvent[]): void {
+      for (const event of events) {
+        switch (event.type) {
+          case "connect-failed":
+          case "failure":
+            failedSide ??= event.side;
+            break;
+          case "login":
+            if (!event.ok) failedSide ??= event.side;
+            break;
+          case "statistics":
+            stats = event.stats;
+            break;
+          case "error":
+            errors.push(event.message);
+            break;
+          case "exit":
+            exitLineErrors = event.errors;
+            break;
+          default:
+            break;
+        }
+        options.onEvent?.(event);
+      }
+    }
+
+    function lineHandler(stream: OutputStream) {
+      return function onEngineLine(raw: string): void {
+        const line = redact(raw);
+        options.onLine?.(line, stream);
+        handle(parser.push(line));
+      };
+    }
+    const stdout = createLineSplitter(lineHandler("stdout"));
+    const stderr = createLineSplitter(lineHandler("stderr"));
+    child.stdout.on("data", (chunk: Buffer) => stdout.write(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.write(chunk));
+
+    function onAbort(): void {
+      if (cancelled || child.pid === undefined || child.exitCode !== null || child.signalCode !== null)
+        return;
+      cancelled = true;
+      killGroup(child.pid, "SIGTERM");
+      killTimer = setTimeout(function escalateToSigkill() {
+        if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+      }, graceMs);
+    }
+
+    child.once("spawn", function onEngineSpawn() {
+      if (child.pid !== undefined) {
+        liveEngineGroups.add(child.pid);
+        stopEnginesOnExit();
+        options.onSpawn?.(child.pid);
+      }
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      if (options.signal?.aborted) onAbort();
+    });
+
+    child.once("error", function onSpawnError(e: NodeJS.ErrnoException) {
+      options.signal?.removeEventListener("abort", onAbort);
+      clearTimeout(killTimer);
+      const reason =
+        e.code === "ENOENT" ? "it was not found" : e.code === "EACCES" ? "it is not executable" : e.message;
+      reject(
+        new ImapferryError("CONFIG", `The migration engine ${options.bin} could not be started: ${reason}.`),
+      );
+    });
+
+    child.once("exit", function onEngineExit() {
+      // The engine is gone; anything it left running in its group goes too, so the pipes close.
+      if (child.pid !== undefined) {
+        liveEngineGroups.delete(child.pid);
+        killGroup(child.pid, "SIGKILL");
+      }
+    });
+
+    child.once("close", function onEngineClose(code: number | null, signal: NodeJS.Signals | null) {
+      options.signal?.removeEventListener("abort", onAbort);
+      clearTimeout(killTimer);
+      stdout.end();
+      stderr.end();
+      handle(parser.end());
+      const input: DescribeExitInput = {
+        exitCode: code,
+        signal,
+        cancelled,
+        ...options.mailboxes,
+        errors: exitLineErrors,
+        ...(failedSide ? { failedSide } : {}),
+      };
+      const described = describeExit(input);
+      resolve({
+        exitCode: code,
+        signal,
+        cancelled,
+        category: described.category,
+        name: described.name,
+        sentence: described.sentence,
+        stats,
+        errors,
+        durationMs: Math.round(performance.now() - started),
+      });
+    });
+  });
+}
+
+export interface RunMigrationEngineOptions {
+  engine: ResolvedEngine;
+  spec: MigrationSpec;
+  onLine?: RunEngineOptions["onLine"];
+  onEvent?: RunEngineOptions["onEvent"];
+  onSpawn?: RunEngineOptions["onSpawn"];
+  signal?: AbortSignal;
+  cancelGraceMs?: number;
+  baseEnv?: RunEngineOptions["baseEnv"];
+  cwd?: string;
+}
+
+/**
+ * One migration with the resolved engine: builds the argv from the spec (allow-listed options only),
+ * puts the passwords in the environment and runs it. The same path for imapsync and the built-in engine.
+ */
+export function runMigrationEngine(options: RunMigrationEngineOptions): Promise<RunEngineResult> {
+  const { engine, spec } = options;
+  return runEngine({
+    bin: engine.bin,
+    args: [...engine.prefixArgs, ...buildImapsyncArgs(spec)],
+    env: engineEnv(spec),
+    mailboxes: {
+      source: { user: spec.source.user, host: spec.source.host },
+      destination: { user: spec.destination.user, host: spec.destination.host },
+    },
+    ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.onLine ? { onLine: options.onLine } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.cancelGraceMs !== undefined ? { cancelGraceMs: options.cancelGraceMs } : {}),
+  });
+}

@@ -1,0 +1,412 @@
+import os from "node:os";
+import type { JobRow, ServerRow } from "@imapferry/db";
+import { sql } from "kysely";
+import { z } from "zod";
+import type { ServiceContext } from "../context.ts";
+import type { ResolvedEngine } from "../engines/select-engine.ts";
+import type { MigrationSpec } from "../engines/types.ts";
+import { notifyJobsChanged } from "../services/jobs/job-events.ts";
+import { createLogWriter } from "../services/logs/log-writer.ts";
+import { queueBatchEndCheck, queueJobEndNotification } from "../services/notifications/queue.ts";
+import type { Settings } from "../services/settings/settings.ts";
+import { recoverInterruptedJobs } from "../services/workers/workers.ts";
+import type { EngineRunner, EngineRunResult } from "./engine-run.ts";
+import { createProgressTracker, emptyProgress } from "./progress-tracker.ts";
+import { type MigratePayload, nudgeWorkers, requeueEntry } from "./queue-entries.ts";
+
+/** Why a run was stopped from outside: an operator's cancel, a lost lease, or the worker handing it back. */
+export type RunStopReason = "cancel" | "lost" | "handback";
+
+export interface ActiveRun {
+  controller: AbortController;
+  reason: RunStopReason | null;
+  /** True once this worker holds the job's lease (before that the entry may still be skipped). */
+  claimed: boolean;
+}
+
+const payloadSchema = z.object({ jobId: z.number().int().positive(), attempt: z.number().int().positive() });
+
+export interface MigrationTaskInput {
+  ctx: ServiceContext;
+  workerId: string;
+  engine: ResolvedEngine;
+  engineRunner: EngineRunner;
+  preflight: boolean;
+  settings: () => Settings;
+  active: Map<number, ActiveRun>;
+  isDraining: () => boolean;
+  payload: unknown;
+  queueEntry: { runAt: Date; pool: string | null };
+}
+
+type Claim =
+  | { kind: "skipped"; reason: string }
+  | { kind: "requeued" }
+  | { kind: "claimed"; job: JobRow; source: ServerRow; destination: ServerRow };
+
+/**
+ * The graphile-worker task for one queue entry. The entry is only a ticket: the job row decides.
+ * The claim is atomic (row lock): the job must still be queued for this very attempt, and the source
+ * server must have a free slot; then the row takes this worker's id and a lease. An entry handed out a
+ * second time (graphile-worker re-hands entries locked for over 4 hours, and a long migration is
+ * exactly that) finds the job running under a live lease and does nothing, so no migration ever
+ * starts twice.
+ */
+export async function runMigrationTask(input: MigrationTaskInput): Promise<void> {
+  const { ctx } = input;
+  const parsed = payloadSchema.safeParse(input.payload);
+  if (!parsed.success) {
+    ctx.log.error("ignored a migration queue entry with a malformed payload");
+    return;
+  }
+  const payload = parsed.data;
+  const current = input.active.get(payload.jobId);
+  if (current) {
+    if (!current.claimed) {
+      // The other entry is still being claimed and may yet be put back (source server full): dropping
+      // this one could leave the job queued with no entry at all, waiting forever. Put it back; if the
+      // other claim wins, this entry later finds the job running and does nothing.
+      await handBackEntry(input, payload);
+      return;
+    }
+    ctx.log.info("ignored a second queue entry for a job this worker is running", { jobId: payload.jobId });
+    return;
+  }
+  if (input.isDraining()) {
+    // Picked up just as draining began: put it back where it was for another worker.
+    await handBackEntry(input, payload);
+    return;
+  }
+  const run: ActiveRun = { controller: new AbortController(), reason: null, claimed: false };
+  // Registered before the claim, so a cancel NOTIFY arriving right after the claim commits is not lost.
+  input.active.set(payload.jobId, run);
+  try {
+    const claim = await claimJob(input, payload);
+    if (claim.kind === "skipped") {
+      ctx.log.info("queue entry not run", { jobId: payload.jobId, reason: claim.reason });
+      return;
+    }
+    if (claim.kind === "requeued") return;
+    run.claimed = true;
+    await executeRun(input, run, claim.job, claim.source, claim.destination);
+  } finally {
+    input.active.delete(payload.jobId);
+  }
+}
+
+async function handBackEntry(input: MigrationTaskInput, payload: MigratePayload): Promise<void> {
+  const job = await input.ctx.db
+    .selectFrom("jobs")
+    .select(["priority", "source_server_id", "status", "attempt"])
+    .where("id", "=", payload.jobId)
+    .executeTakeFirst();
+  if (job?.status !== "queued" || job.attempt !== payload.attempt) return;
+  await requeueEntry(
+    input.ctx.db,
+    payload,
+    input.queueEntry.runAt,
+    input.queueEntry.pool,
+    job.priority,
+    job.source_server_id,
+  );
+}
+
+async function claimJob(input: MigrationTaskInput, payload: MigratePayload): Promise<Claim> {
+  const { ctx, workerId } = input;
+  const settings = input.settings();
+  return ctx.db.transaction().execute(async (trx): Promise<Claim> => {
+    const job = await trx
+      .selectFrom("jobs")
+      .selectAll()
+      .where("id", "=", payload.jobId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!job) return { kind: "skipped", reason: "the job no longer exists" };
+    if (job.deleted_at) return { kind: "skipped", reason: "the job was deleted" };
+    if (job.status !== "queued") return { kind: "skipped", reason: `the job is ${job.status}` };
+    if (job.attempt !== payload.attempt)
+      return {
+        kind: "skipped",
+        reason: `the entry is for attempt ${payload.attempt}, the job is at ${job.attempt}`,
+      };
+    // Lock the source server row: claims for the same source server take turns, so two workers can
+    // never both take its last slot.
+    const source = await trx
+      .selectFrom("servers")
+      .selectAll()
+      .where("id", "=", job.source_server_id)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const destination = await trx
+      .selectFrom("servers")
+      .selectAll()
+      .where("id", "=", job.dest_server_id)
+      .executeTakeFirstOrThrow();
+    const limit = source.source_host_limit ?? settings.defaultSourceHostLimit;
+    const running = await trx
+      .selectFrom("jobs")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("source_server_id", "=", source.id)
+      .where("status", "=", "running")
+      .executeTakeFirstOrThrow();
+    if (Number(running.n) >= limit) {
+      // Lost the race for the last slot: back in line, in its place; workers skip it until a slot frees.
+      await requeueEntry(trx, payload, input.queueEntry.runAt, job.pool, job.priority, job.source_server_id);
+      return { kind: "requeued" };
+    }
+    const claimed = await trx
+      .updateTable("jobs")
+      .set({
+        status: "running",
+        worker_id: workerId,
+        lease_expires_at: sql<Date>`now() + make_interval(secs => ${settings.leaseSeconds})`,
+        started_at: sql<Date>`now()`,
+        finished_at: null,
+        progress: JSON.stringify(emptyProgress()),
+        stats: sql`null`,
+        exit_code: null,
+        error_category: null,
+        error_message: null,
+      })
+      .where("id", "=", job.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await notifyJobsChanged(trx, [job.id]);
+    return { kind: "claimed", job: claimed, source, destination };
+  });
+}
+
+function buildSpec(
+  ctx: ServiceContext,
+  job: JobRow,
+  source: ServerRow,
+  destination: ServerRow,
+): MigrationSpec {
+  return {
+    source: {
+      host: source.host,
+      port: source.port,
+      security: source.security,
+      acceptSelfSigned: source.accept_self_signed,
+      user: job.source_email,
+      password: ctx.vault.decrypt(job.source_secret),
+    },
+    destination: {
+      host: destination.host,
+      port: destination.port,
+      security: destination.security,
+      acceptSelfSigned: destination.accept_self_signed,
+      user: job.dest_email,
+      password: ctx.vault.decrypt(job.dest_secret),
+    },
+    dryRun: job.dry_run,
+    options: job.options ?? {},
+  };
+}
+
+interface Outcome {
+  status: "done" | "failed" | "cancelled";
+  exitCode: number | null;
+  category: string;
+  sentence: string | null;
+  stats: Record<string, unknown> | null;
+}
+
+async function executeRun(
+  input: MigrationTaskInput,
+  run: ActiveRun,
+  job: JobRow,
+  source: ServerRow,
+  destination: ServerRow,
+): Promise<void> {
+  const { ctx, workerId } = input;
+  const fence = { workerId, attempt: job.attempt };
+  const started = Date.now();
+  const stopLost = () => {
+    if (!run.controller.signal.aborted) {
+      run.reason = "lost";
+      run.controller.abort("lost");
+    }
+  };
+  const logError = (e: unknown) =>
+    ctx.log.warn("job write failed; retrying", {
+      jobId: job.id,
+      error: e instanceof Error ? e.message : String(e),
+    });
+  const writer = createLogWriter({ db: ctx.db, jobId: job.id, fence, onLost: stopLost, onError: logError });
+  const tracker = createProgressTracker({
+    db: ctx.db,
+    jobId: job.id,
+    batchId: job.batch_id,
+    fence,
+    onError: logError,
+  });
+  const engineName = `${input.engine.kind}${input.engine.version ? ` ${input.engine.version}` : ""}`;
+  writer.write(
+    `[imapferry] ${new Date().toISOString()} attempt ${job.attempt} on ${os.hostname()} (worker ${workerId}), engine ${engineName}${job.dry_run ? ", dry run" : ""}\n`,
+  );
+
+  let outcome: Outcome;
+  try {
+    let spec: MigrationSpec;
+    try {
+      spec = buildSpec(ctx, job, source, destination);
+    } catch (e: unknown) {
+      // A worker without the key the credentials were encrypted with (a key rotation not rolled out
+      // to every machine) must say so, not blame the mailbox.
+      const reason = e instanceof Error ? e.message : String(e);
+      throw Object.assign(
+        new Error(
+          `The worker on ${os.hostname()} cannot decrypt this job's passwords (${reason}) Give every worker the same IMAPFERRY_SECRET_KEY, then rerun the job.`,
+        ),
+        { code: "VAULT" },
+      );
+    }
+    let result: EngineRunResult | null = null;
+    if (input.preflight && input.engineRunner.preflight && !run.controller.signal.aborted) {
+      // Totals for the progress bar. A failure here is not the run's failure: the engine reports
+      // connection problems itself, with the right exit code.
+      const totals = await input.engineRunner.preflight(spec, run.controller.signal).catch((e: unknown) => {
+        writer.write(`[imapferry] pre-flight count skipped: ${e instanceof Error ? e.message : String(e)}\n`);
+        return null;
+      });
+      if (totals) tracker.setTotals(totals);
+    }
+    if (!run.controller.signal.aborted) {
+      result = await input.engineRunner.run({
+        spec,
+        signal: run.controller.signal,
+        onLine: (line) => writer.write(`${line}\n`),
+        onEvent: (event) => tracker.onEvent(event),
+      });
+    }
+    if (run.reason === "cancel" || (result === null && run.reason === null)) {
+      outcome = {
+        status: "cancelled",
+        exitCode: result?.exitCode ?? null,
+        category: "cancelled",
+        sentence:
+          result?.category === "cancelled"
+            ? result.sentence
+            : "Cancelled; what was already copied stays on the destination.",
+        stats: result?.stats ?? null,
+      };
+    } else if (result) {
+      const ok = result.exitCode === 0;
+      outcome = {
+        status: ok ? "done" : "failed",
+        exitCode: result.exitCode,
+        category: result.category,
+        sentence: ok ? null : result.sentence,
+        stats: result.stats,
+      };
+    } else {
+      outcome = { status: "cancelled", exitCode: null, category: "cancelled", sentence: null, stats: null };
+    }
+  } catch (e: unknown) {
+    const message = e instanceof Error ? e.message : String(e);
+    const code = (e as { code?: string }).code;
+    outcome = {
+      status: "failed",
+      exitCode: null,
+      category: code === "ENOENT" ? "engine-missing" : code === "VAULT" ? "worker-key" : "engine",
+      sentence:
+        code === "ENOENT"
+          ? `The engine (${input.engine.bin}) could not be started: it was not found on this worker. Install it or set IMAPSYNC_BIN.`
+          : code === "VAULT"
+            ? message
+            : `The migration could not be run on this worker: ${message}`,
+      stats: null,
+    };
+    writer.write(`[imapferry] ${outcome.sentence}\n`);
+  }
+
+  tracker.close();
+  if (run.reason === "lost") {
+    // Another worker owns the job now (this one missed its heartbeats): write nothing more.
+    await writer.close();
+    ctx.log.warn("stopped a migration whose lease another worker took over", { jobId: job.id, workerId });
+    return;
+  }
+  if (run.reason === "handback") {
+    await tracker.flush();
+    writer.write(
+      `[imapferry] ${new Date().toISOString()} worker ${workerId} is stopping; handing the migration back.\n`,
+    );
+    await writer.close();
+    await recoverInterruptedJobs(ctx, input.settings(), {
+      workerId,
+      jobIds: [job.id],
+      sentence: `The worker on ${os.hostname()} was stopped during attempt ${job.attempt} and handed the migration back.`,
+    });
+    return;
+  }
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  writer.write(
+    `[imapferry] ${new Date().toISOString()} ${outcome.status}${outcome.exitCode !== null ? ` (exit ${outcome.exitCode})` : ""} after ${seconds} s${outcome.sentence ? `: ${outcome.sentence}` : ""}\n`,
+  );
+  await writer.close();
+  await finishJob(input, job, fence, outcome, tracker.progress);
+}
+
+async function finishJob(
+  input: MigrationTaskInput,
+  job: JobRow,
+  fence: { workerId: string; attempt: number },
+  outcome: Outcome,
+  progress: unknown,
+): Promise<void> {
+  // The outcome is worth a few retries: if it is never written, the lease lapses and the job is
+  // resumed, running a finished migration again (harmless, the engine skips what was copied, but slow).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await writeOutcome(input, job, fence, outcome, progress);
+      return;
+    } catch (e: unknown) {
+      if (attempt >= 5) throw e;
+      input.ctx.log.warn("could not record a job's outcome; retrying", {
+        jobId: job.id,
+        error: e instanceof Error ? e.message : String(e),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+    }
+  }
+}
+
+async function writeOutcome(
+  input: MigrationTaskInput,
+  job: JobRow,
+  fence: { workerId: string; attempt: number },
+  outcome: Outcome,
+  progress: unknown,
+): Promise<void> {
+  const { ctx } = input;
+  await ctx.db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable("jobs")
+      .set({
+        status: outcome.status,
+        exit_code: outcome.exitCode,
+        error_category: outcome.category,
+        error_message: outcome.sentence,
+        stats: outcome.stats === null ? sql`null` : JSON.stringify(outcome.stats),
+        progress: JSON.stringify(progress),
+        finished_at: sql<Date>`now()`,
+        lease_expires_at: null,
+      })
+      .where("id", "=", job.id)
+      .where("worker_id", "=", fence.workerId)
+      .where("attempt", "=", fence.attempt)
+      .where("status", "=", "running")
+      .returning("id")
+      .executeTakeFirst();
+    if (!updated) return;
+    // In the same transaction as the status: the notification exists exactly when the outcome does.
+    if (outcome.status === "done" || outcome.status === "failed") await queueJobEndNotification(trx, job.id);
+    // A cancelled job sends no email of its own, but it may be the last of its batch to end.
+    else if (job.batch_id !== null) await queueBatchEndCheck(trx, job.batch_id);
+    await notifyJobsChanged(trx, [job.id], { includeProgress: true });
+    // A source-server slot just freed up: wake idle workers so a job waiting for it starts now.
+    await nudgeWorkers(trx);
+  });
+}

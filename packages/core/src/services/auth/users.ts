@@ -1,0 +1,150 @@
+import { sql } from "kysely";
+import { z } from "zod";
+import type { ServiceContext } from "../../context.ts";
+import { ImapferryError } from "../../errors.ts";
+import { decoyPasswordHash, generatePassword, hashPassword, verifyPassword } from "./password-hash.ts";
+
+export const INITIAL_ADMIN_USERNAME = "admin";
+
+export const usernameSchema = z
+  .string()
+  .trim()
+  .min(1, "A user name is required.")
+  .max(100, "A user name has at most 100 characters.")
+  .regex(/^[A-Za-z0-9._@-]+$/, "A user name may contain letters, digits and . _ @ - only.");
+
+export const newPasswordSchema = z
+  .string()
+  .min(12, "A password needs at least 12 characters.")
+  .max(1024, "A password has at most 1024 characters.");
+
+export const loginInputSchema = z.object({
+  username: z.string().trim().min(1, "Enter your user name.").max(100),
+  password: z.string().min(1, "Enter your password.").max(1024),
+});
+export type LoginInput = z.infer<typeof loginInputSchema>;
+
+/** A user as everything outside this module sees one: never with the password hash. */
+export interface User {
+  id: number;
+  username: string;
+  createdAt: Date;
+}
+
+function parseUsername(username: string): string {
+  const parsed = usernameSchema.safeParse(username);
+  if (!parsed.success) {
+    throw new ImapferryError(
+      "BAD_INPUT",
+      parsed.error.issues[0]?.message ?? "Invalid user name.",
+      parsed.error.issues.map((issue) => ({ path: ["username"], message: issue.message })),
+    );
+  }
+  return parsed.data;
+}
+
+function parseNewPassword(password: string): string {
+  const parsed = newPasswordSchema.safeParse(password);
+  if (!parsed.success) {
+    throw new ImapferryError(
+      "BAD_INPUT",
+      parsed.error.issues[0]?.message ?? "Invalid password.",
+      parsed.error.issues.map((issue) => ({ path: ["password"], message: issue.message })),
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * On a database with no user at all, creates `admin` with a generated password and returns that
+ * password so the caller can print it once. Returns null when any user exists. Safe to call from
+ * several processes starting at once: only one insert can win.
+ */
+export async function ensureInitialAdmin(ctx: ServiceContext): Promise<string | null> {
+  const existing = await ctx.db.selectFrom("users").select("id").limit(1).executeTakeFirst();
+  if (existing) return null;
+  const password = generatePassword();
+  const passwordHash = await hashPassword(password);
+  // One statement, so two processes starting at once cannot both create a first user.
+  const inserted = await sql<{ id: number }>`
+    insert into users (username, password_hash)
+    select ${INITIAL_ADMIN_USERNAME}, ${passwordHash}
+    where not exists (select 1 from users)
+    on conflict (username) do nothing
+    returning id`.execute(ctx.db);
+  if (inserted.rows.length === 0) return null;
+  ctx.log.info("created the initial admin user", { username: INITIAL_ADMIN_USERNAME });
+  return password;
+}
+
+/** Creates a user. With no password given, generates one; returns the password so it can be shown once. */
+export async function createUser(
+  ctx: ServiceContext,
+  input: { username: string; password?: string },
+): Promise<{ user: User; password: string }> {
+  const username = parseUsername(input.username);
+  const password = input.password === undefined ? generatePassword() : parseNewPassword(input.password);
+  const passwordHash = await hashPassword(password);
+  const row = await ctx.db
+    .insertInto("users")
+    .values({ username, password_hash: passwordHash })
+    .onConflict((oc) => oc.column("username").doNothing())
+    .returning(["id", "username", "created_at"])
+    .executeTakeFirst();
+  if (!row) {
+    throw new ImapferryError(
+      "CONFLICT",
+      `A user named "${username}" already exists. Use reset-password to change its password.`,
+      [{ path: ["username"], message: "already exists" }],
+    );
+  }
+  ctx.log.info("created a user", { username });
+  return { user: { id: row.id, username: row.username, createdAt: row.created_at }, password };
+}
+
+/**
+ * Sets a new password (generated when none is given) and ends every session of the user: whoever
+ * knew the old password must not stay logged in.
+ */
+export async function resetPassword(
+  ctx: ServiceContext,
+  input: { username: string; password?: string },
+): Promise<{ user: User; password: string }> {
+  const username = parseUsername(input.username);
+  const password = input.password === undefined ? generatePassword() : parseNewPassword(input.password);
+  const passwordHash = await hashPassword(password);
+  const row = await ctx.db.transaction().execute(async function updatePassword(trx) {
+    const updated = await trx
+      .updateTable("users")
+      .set({ password_hash: passwordHash })
+      .where("username", "=", username)
+      .returning(["id", "username", "created_at"])
+      .executeTakeFirst();
+    if (updated) await trx.deleteFrom("sessions").where("user_id", "=", updated.id).execute();
+    return updated;
+  });
+  if (!row) throw new ImapferryError("NOT_FOUND", `There is no user named "${username}".`);
+  ctx.log.info("reset a user's password", { username });
+  return { user: { id: row.id, username: row.username, createdAt: row.created_at }, password };
+}
+
+/** The user whose password this is, or null. Takes the same time whether or not the user exists. */
+export async function verifyCredentials(ctx: ServiceContext, input: LoginInput): Promise<User | null> {
+  const row = await ctx.db
+    .selectFrom("users")
+    .select(["id", "username", "password_hash", "created_at"])
+    .where("username", "=", input.username.trim())
+    .executeTakeFirst();
+  const matches = await verifyPassword(input.password, row?.password_hash ?? (await decoyPasswordHash()));
+  if (!row || !matches) return null;
+  return { id: row.id, username: row.username, createdAt: row.created_at };
+}
+
+export async function listUsers(ctx: ServiceContext): Promise<User[]> {
+  const rows = await ctx.db
+    .selectFrom("users")
+    .select(["id", "username", "created_at"])
+    .orderBy("id")
+    .execute();
+  return rows.map((row) => ({ id: row.id, username: row.username, createdAt: row.created_at }));
+}

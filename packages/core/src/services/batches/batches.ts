@@ -1,0 +1,166 @@
+import type { JobStatus } from "@imapferry/db";
+import { JOB_STATUSES } from "@imapferry/db";
+import { sql } from "kysely";
+import { z } from "zod";
+import type { ServiceContext } from "../../context.ts";
+import { ImapferryError } from "../../errors.ts";
+import { idSchema, parseInput, poolSchema, tenantSchema } from "../jobs/validation.ts";
+import { getSettings } from "../settings/settings.ts";
+
+export interface BatchView {
+  id: number;
+  tag: string;
+  tenant: string | null;
+  pool: string | null;
+  dryRun: boolean;
+  defaults: Record<string, unknown>;
+  createdAt: Date;
+  /** Jobs of the batch per status (deleted jobs not counted). */
+  counts: Record<JobStatus, number>;
+  total: number;
+}
+
+export const batchTagSchema = z
+  .string()
+  .trim()
+  .min(1, "Give the batch a tag.")
+  .max(200)
+  .regex(/^[^\s,]+(?: [^\s,]+)*$/, "A tag has no commas, line breaks or runs of spaces.");
+
+export const createBatchInputSchema = z.object({
+  tag: batchTagSchema,
+  tenant: tenantSchema.optional(),
+  pool: poolSchema.optional(),
+  /** @defaultValue true */
+  dryRun: z.boolean().default(true),
+  defaults: z.record(z.string(), z.unknown()).default({}),
+});
+export type CreateBatchInput = z.input<typeof createBatchInputSchema>;
+
+export const listBatchesInputSchema = z.object({
+  tenant: z.string().max(200).optional(),
+  cursor: z.string().regex(/^\d+$/).optional(),
+  /** @defaultValue 50 */
+  limit: z.number().int().min(1).max(500).default(50),
+});
+
+export function emptyCounts(): Record<JobStatus, number> {
+  return Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
+}
+
+/** A tag nobody has used yet, for imports that did not name one: "import-2026-11-23-0815-3f2a". */
+export function defaultBatchTag(now: Date): string {
+  const stamp = now.toISOString().slice(0, 16).replace("T", "-").replace(":", "");
+  return `import-${stamp}-${Math.random().toString(16).slice(2, 6)}`;
+}
+
+/** Creates an empty batch (jobs are added with createJob({ batchId })). The tenant's routing rule picks the pool. */
+export async function createBatch(ctx: Pick<ServiceContext, "db">, input: unknown): Promise<BatchView> {
+  const v = parseInput(createBatchInputSchema, input, "batch");
+  const settings = await getSettings(ctx);
+  try {
+    const row = await ctx.db
+      .insertInto("batches")
+      .values({
+        tag: v.tag,
+        tenant: v.tenant ?? null,
+        pool: v.pool ?? (v.tenant ? (settings.tenantPools[v.tenant] ?? null) : null),
+        dry_run: v.dryRun,
+        defaults: v.defaults,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return getBatch(ctx, row.id);
+  } catch (e: unknown) {
+    throw mapDuplicateTag(e, v.tag);
+  }
+}
+
+export function mapDuplicateTag(e: unknown, tag: string): unknown {
+  if ((e as { code?: string; constraint?: string }).code === "23505") {
+    return new ImapferryError("CONFLICT", `A batch tagged "${tag}" already exists. Choose another tag.`, [
+      { path: ["tag"], message: "already used" },
+    ]);
+  }
+  return e;
+}
+
+async function countsFor(
+  ctx: Pick<ServiceContext, "db">,
+  batchIds: number[],
+): Promise<Map<number, Record<JobStatus, number>>> {
+  const result = new Map<number, Record<JobStatus, number>>();
+  for (const id of batchIds) result.set(id, emptyCounts());
+  if (batchIds.length === 0) return result;
+  const rows = await ctx.db
+    .selectFrom("jobs")
+    .select(["batch_id", "status", sql<string>`count(*)`.as("n")])
+    .where("batch_id", "in", batchIds)
+    .where("deleted_at", "is", null)
+    .groupBy(["batch_id", "status"])
+    .execute();
+  for (const row of rows) {
+    const counts = row.batch_id === null ? undefined : result.get(row.batch_id);
+    if (counts) counts[row.status] = Number(row.n);
+  }
+  return result;
+}
+
+export async function getBatch(ctx: Pick<ServiceContext, "db">, id: number): Promise<BatchView> {
+  const parsedId = idSchema.safeParse(id);
+  if (!parsedId.success) throw new ImapferryError("BAD_INPUT", "A batch id is a positive integer.");
+  const row = await ctx.db.selectFrom("batches").selectAll().where("id", "=", id).executeTakeFirst();
+  if (!row) throw new ImapferryError("NOT_FOUND", `There is no batch ${id}.`);
+  const counts = (await countsFor(ctx, [id])).get(id) ?? emptyCounts();
+  return toBatchView(row, counts);
+}
+
+/** Newest first, with the number of jobs per status. */
+export async function listBatches(
+  ctx: Pick<ServiceContext, "db">,
+  input: unknown = {},
+): Promise<{ items: BatchView[]; nextCursor: string | null }> {
+  const v = parseInput(listBatchesInputSchema, input ?? {}, "batch filter");
+  let q = ctx.db.selectFrom("batches").selectAll();
+  if (v.tenant !== undefined) q = q.where("tenant", "=", v.tenant);
+  if (v.cursor !== undefined) q = q.where("id", "<", Number(v.cursor));
+  const rows = await q
+    .orderBy("id", "desc")
+    .limit(v.limit + 1)
+    .execute();
+  const page = rows.slice(0, v.limit);
+  const counts = await countsFor(
+    ctx,
+    page.map((r) => r.id),
+  );
+  const last = page.at(-1);
+  return {
+    items: page.map((r) => toBatchView(r, counts.get(r.id) ?? emptyCounts())),
+    nextCursor: rows.length > v.limit && last ? String(last.id) : null,
+  };
+}
+
+function toBatchView(
+  row: {
+    id: number;
+    tag: string;
+    tenant: string | null;
+    pool: string | null;
+    dry_run: boolean;
+    defaults: Record<string, unknown>;
+    created_at: Date;
+  },
+  counts: Record<JobStatus, number>,
+): BatchView {
+  return {
+    id: row.id,
+    tag: row.tag,
+    tenant: row.tenant,
+    pool: row.pool,
+    dryRun: row.dry_run,
+    defaults: row.defaults ?? {},
+    createdAt: row.created_at,
+    counts,
+    total: Object.values(counts).reduce((a, b) => a + b, 0),
+  };
+}

@@ -1,0 +1,10 @@
+export type { BatchView, CreateBatchInput } from "./batches.ts";
+export {
+  batchTagSchema,
+  createBatch,
+  createBatchInputSchema,
+  defaultBatchTag,
+  getBatch,
+  listBatches,
+  listBatchesInputSchema,
+} from "./batches.ts";

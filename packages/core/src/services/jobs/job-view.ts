@@ -1,0 +1,116 @@
+import type { JobProgress, JobRow, JobStatus } from "@imapferry/db";
+
+/**
+ * A job as the API and the panel see it. Built field by field from the row, so a credential column
+ * can never leak into an API response by being added to a select.
+ */
+export interface JobView {
+  id: number;
+  name: string;
+  batchId: number | null;
+  batchTag: string | null;
+  tenant: string | null;
+  pool: string | null;
+  sourceServerId: number;
+  sourceServerName: string | null;
+  sourceEmail: string;
+  destServerId: number;
+  destServerName: string | null;
+  destEmail: string;
+  dryRun: boolean;
+  options: Record<string, unknown>;
+  status: JobStatus;
+  /** Higher runs first among queued jobs. */
+  priority: number;
+  progress: JobProgress | null;
+  /** The engine's final statistics (copied, skipped, bytes, …), once it ended. */
+  stats: Record<string, unknown> | null;
+  exitCode: number | null;
+  /** A machine category for the outcome ("auth-source", "quota", "interrupted", …). */
+  errorCategory: string | null;
+  /** The sentence an operator reads: what went wrong and what to do. */
+  errorMessage: string | null;
+  workerId: string | null;
+  /** 1 for the first run; higher when the job was resumed after its worker died. */
+  attempt: number;
+  rerunOf: number | null;
+  logBytes: number;
+  cancelRequestedAt: Date | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/** The columns a JobView is made from (never the secrets). */
+export const JOB_VIEW_COLUMNS = [
+  "jobs.id",
+  "jobs.name",
+  "jobs.batch_id",
+  "jobs.tenant",
+  "jobs.pool",
+  "jobs.source_server_id",
+  "jobs.source_email",
+  "jobs.dest_server_id",
+  "jobs.dest_email",
+  "jobs.dry_run",
+  "jobs.options",
+  "jobs.status",
+  "jobs.priority",
+  "jobs.progress",
+  "jobs.stats",
+  "jobs.exit_code",
+  "jobs.error_category",
+  "jobs.error_message",
+  "jobs.worker_id",
+  "jobs.attempt",
+  "jobs.rerun_of",
+  "jobs.log_bytes",
+  "jobs.cancel_requested_at",
+  "jobs.created_at",
+  "jobs.started_at",
+  "jobs.finished_at",
+] as const;
+
+/** A column of JOB_VIEW_COLUMNS without its table prefix. */
+type JobViewColumn<C = (typeof JOB_VIEW_COLUMNS)[number]> = C extends `jobs.${infer Name}` ? Name : never;
+
+/** A jobs row with the JobView columns, and the names joined in when the query asked for them. */
+export type JobViewRow = Pick<JobRow, JobViewColumn> & {
+  batch_tag?: string | null;
+  source_server_name?: string | null;
+  dest_server_name?: string | null;
+};
+
+export function toJobView(row: JobViewRow): JobView {
+  return {
+    id: row.id,
+    name: row.name,
+    batchId: row.batch_id,
+    batchTag: row.batch_tag ?? null,
+    tenant: row.tenant,
+    pool: row.pool,
+    sourceServerId: row.source_server_id,
+    sourceServerName: row.source_server_name ?? null,
+    sourceEmail: row.source_email,
+    destServerId: row.dest_server_id,
+    destServerName: row.dest_server_name ?? null,
+    destEmail: row.dest_email,
+    dryRun: row.dry_run,
+    options: row.options ?? {},
+    status: row.status,
+    priority: row.priority,
+    progress: row.progress,
+    stats: row.stats,
+    exitCode: row.exit_code,
+    errorCategory: row.error_category,
+    errorMessage: row.error_message,
+    workerId: row.worker_id,
+    attempt: row.attempt,
+    rerunOf: row.rerun_of,
+    logBytes: Number(row.log_bytes),
+    cancelRequestedAt: row.cancel_requested_at,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}

@@ -1,0 +1,115 @@
+import type { Database } from "@imapferry/db";
+import type { Kysely } from "kysely";
+import { appendLogChunk } from "./logs.ts";
+
+export interface LogWriterOptions {
+  db: Kysely<Database>;
+  jobId: number;
+  /** Only the run holding the job's lease may write (see appendLogChunk). */
+  fence?: { workerId: string; attempt: number };
+  /** @defaultValue 100 */
+  flushIntervalMs?: number;
+  /** A chunk row holds at most about this many bytes; a full buffer flushes at once. @defaultValue 65536 */
+  maxChunkBytes?: number;
+  /** The fence refused a write: another run owns the job now. */
+  onLost?: () => void;
+  onError?: (error: unknown) => void;
+}
+
+export interface LogWriter {
+  /** Queues text (the caller includes line breaks); it reaches the database within the flush interval. */
+  write(text: string): void;
+  /** Writes everything queued so far. */
+  flush(): Promise<void>;
+  /** Flushes and stops the timer. */
+  close(): Promise<void>;
+  readonly bytesWritten: number;
+}
+
+/**
+ * Batches engine output into append-only chunk rows: one INSERT (and one NOTIFY) per ~100 ms or
+ * 64 KiB rather than one per line. 100 ms rather than the design's 250 ms: the batching delay is most of
+ * what a live-log viewer waits for (the target is p99 < 250 ms from the engine's line to the screen),
+ * and ten small inserts a second per running job cost PostgreSQL little. A crash loses at most what is still in this buffer; a chunk that was
+ * written is committed and stays.
+ */
+export function createLogWriter(options: LogWriterOptions): LogWriter {
+  const interval = options.flushIntervalMs ?? 100;
+  const maxChunk = options.maxChunkBytes ?? 64 * 1024;
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let chain: Promise<void> = Promise.resolve();
+  let lost = false;
+  let closed = false;
+  let written = 0;
+
+  function schedule(): void {
+    if (timer || closed) return;
+    timer = setTimeout(function flushOnInterval() {
+      timer = null;
+      void flush();
+    }, interval);
+  }
+
+  async function writeOut(): Promise<void> {
+    while (pending.length > 0 && !lost) {
+      // Take whole pieces up to the chunk size (at least one piece, however big).
+      let take = 0;
+      let bytes = 0;
+      while (take < pending.length) {
+        const b = Buffer.byteLength(pending[take]!, "utf8");
+        if (take > 0 && bytes + b > maxChunk) break;
+        bytes += b;
+        take++;
+      }
+      const text = pending.slice(0, take).join("");
+      pending = pending.slice(take);
+      pendingBytes -= bytes;
+      try {
+        const chunk = await appendLogChunk(options.db, options.jobId, text, options.fence);
+        if (chunk) written += chunk.bytes;
+        else if (options.fence) {
+          lost = true;
+          options.onLost?.();
+        }
+      } catch (e: unknown) {
+        // The database is unreachable: keep the text and retry at the next flush rather than drop it.
+        pending.unshift(text);
+        pendingBytes += bytes;
+        options.onError?.(e);
+        schedule();
+        return;
+      }
+    }
+  }
+
+  function flush(): Promise<void> {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    chain = chain.then(writeOut);
+    return chain;
+  }
+
+  return {
+    write(text: string): void {
+      if (lost || text.length === 0) return;
+      pending.push(text);
+      pendingBytes += Buffer.byteLength(text, "utf8");
+      if (pendingBytes >= maxChunk) void flush();
+      else schedule();
+    },
+    flush,
+    async close(): Promise<void> {
+      await flush();
+      closed = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+    get bytesWritten() {
+      return written;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { Logger as GraphileLogger, run } from "graphile-worker";
+import { type NotificationTaskDeps, notificationTasks } from "./tasks.ts";
+
+export interface NotificationWorkerOptions extends NotificationTaskDeps {
+  /** Notification tasks run at once by this process. @defaultValue 1 */
+  concurrency?: number;
+  /** How often retries scheduled in the future are looked for, in ms. @defaultValue 2000 */
+  pollInterval?: number;
+}
+
+export interface NotificationWorker {
+  /** Lets a running task finish, then releases the LISTEN connection. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the notification tasks in their own graphile-worker runner, next to the migration worker
+ * rather than inside it. Sharing the migration runner's slots would do harm both ways: with every
+ * slot busy on hours-long migrations, emails would wait behind the whole queue (graphile-worker takes
+ * jobs in run_at order), and a send waiting on a slow SMTP server would hold a slot a migration could
+ * use. graphile-worker only fetches jobs for the tasks a runner knows, so the two never compete.
+ *
+ * Start it in every process that runs a worker, even without SMTP: the job system queues
+ * notify_job_end regardless, and these no-op tasks drain it.
+ */
+export async function startNotificationWorker(
+  options: NotificationWorkerOptions,
+): Promise<NotificationWorker> {
+  const { ctx } = options;
+  const logger = new GraphileLogger(function notificationLogScope() {
+    return function notificationLog(level, message) {
+      if (level === "error") ctx.log.error(message, { source: "notifications" });
+      else if (level === "warning") ctx.log.warn(message, { source: "notifications" });
+    };
+  });
+  const runner = await run({
+    pgPool: ctx.pool,
+    taskList: notificationTasks(options),
+    concurrency: options.concurrency ?? 1,
+    pollInterval: options.pollInterval ?? 2000,
+    noHandleSignals: true,
+    logger,
+  });
+  let stopping: Promise<void> | null = null;
+  return {
+    stop() {
+      stopping ??= runner.stop();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import type { ServerRow, ServerSecurity } from "@imapferry/db";
+import { SERVER_SECURITIES } from "@imapferry/db";
+import { sql } from "kysely";
+import { z } from "zod";
+import type { ServiceContext } from "../../context.ts";
+import { ImapferryError } from "../../errors.ts";
+import { parseInput } from "../jobs/validation.ts";
+
+/** An IMAP server definition: connection details only; credentials belong to each job. */
+export interface ServerView {
+  id: number;
+  name: string;
+  host: string;
+  port: number;
+  security: ServerSecurity;
+  acceptSelfSigned: boolean;
+  /** Migrations that may read from this server at once across all workers; null = the global default. */
+  sourceHostLimit: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const hostSchema = z
+  .string()
+  .trim()
+  .min(1, "Enter the server's host name or IP address.")
+  .max(253)
+  .regex(
+    /^[A-Za-z0-9.:[\]_-]+$/,
+    "A host name has letters, digits, dots, dashes (or is an IP address), and no spaces.",
+  );
+
+export const serverInputSchema = z.object({
+  name: z.string().trim().min(1, "Give the server a name.").max(200),
+  host: hostSchema,
+  port: z.number().int().min(1).max(65535).default(993),
+  security: z.enum(SERVER_SECURITIES).default("tls"),
+  /** Accept a self-signed or otherwise untrusted certificate. @defaultValue false */
+  acceptSelfSigned: z.boolean().default(false),
+  /** @defaultValue null (the global default from settings) */
+  sourceHostLimit: z.number().int().min(1).max(1000).nullable().default(null),
+});
+export type ServerInput = z.input<typeof serverInputSchema>;
+
+export const createServerInputSchema = serverInputSchema;
+export const updateServerInputSchema = serverInputSchema
+  .partial()
+  .extend({ id: z.number().int().positive() });
+export type UpdateServerInput = z.input<typeof updateServerInputSchema>;
+export const serverIdInputSchema = z.object({ id: z.number().int().positive() });
+
+export function toServerView(row: ServerRow): ServerView {
+  return {
+    id: row.id,
+    name: row.name,
+    host: row.host,
+    port: row.port,
+    security: row.security,
+    acceptSelfSigned: row.accept_self_signed,
+    sourceHostLimit: row.source_host_limit,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export async function listServers(ctx: Pick<ServiceContext, "db">): Promise<ServerView[]> {
+  const rows = await ctx.db.selectFrom("servers").selectAll().orderBy("name").execute();
+  return rows.map(toServerView);
+}
+
+export async function getServer(ctx: Pick<ServiceContext, "db">, id: number): Promise<ServerView> {
+  const row = await ctx.db.selectFrom("servers").selectAll().where("id", "=", id).executeTakeFirst();
+  if (!row) throw new ImapferryError("NOT_FOUND", `There is no server ${id}.`);
+  return toServerView(row);
+}
+
+export async function createServer(ctx: Pick<ServiceContext, "db">, input: unknown): Promise<ServerView> {
+  const v = parseInput(serverInputSchema, input, "server definition");
+  try {
+    const row = await ctx.db
+      .insertInto("servers")
+      .values({
+        name: v.name,
+        host: v.host,
+        port: v.port,
+        security: v.security,
+        accept_self_signed: v.acceptSelfSigned,
+        source_host_limit: v.sourceHostLimit,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toServerView(row);
+  } catch (e: unknown) {
+    throw mapUniqueName(e, v.name);
+  }
+}
+
+export async function updateServer(ctx: Pick<ServiceContext, "db">, input: unknown): Promise<ServerView> {
+  const { id, ...v } = parseInput(updateServerInputSchema, input, "server definition");
+  const raw = input as Record<string, unknown>;
+  // partial() would fill defaults for absent keys; only what the caller sent is changed.
+  const has = (key: string) => Object.hasOwn(raw, key);
+  try {
+    const row = await ctx.db
+      .updateTable("servers")
+      .set({
+        ...(has("name") && v.name !== undefined ? { name: v.name } : {}),
+        ...(has("host") && v.host !== undefined ? { host: v.host } : {}),
+        ...(has("port") && v.port !== undefined ? { port: v.port } : {}),
+        ...(has("security") && v.security !== undefined ? { security: v.security } : {}),
+        ...(has("acceptSelfSigned") && v.acceptSelfSigned !== undefined
+          ? { accept_self_signed: v.acceptSelfSigned }
+          : {}),
+        ...(has("sourceHostLimit") ? { source_host_limit: v.sourceHostLimit ?? null } : {}),
+        updated_at: sql<Date>`now()`,
+      })
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new ImapferryError("NOT_FOUND", `There is no server ${id}.`);
+    return toServerView(row);
+  } catch (e: unknown) {
+    throw mapUniqueName(e, v.name ?? "");
+  }
+}
+
+/** Deletes a server no job refers to. Jobs keep their history, so a server in use cannot go. */
+export async function deleteServer(ctx: Pick<ServiceContext, "db">, id: number): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const server = await trx
+      .selectFrom("servers")
+      .select(["id", "name"])
+      .where("id", "=", id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!server) throw new ImapferryError("NOT_FOUND", `There is no server ${id}.`);
+    const used = await trx
+      .selectFrom("jobs")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where((eb) => eb.or([eb("source_server_id", "=", id), eb("dest_server_id", "=", id)]))
+      .executeTakeFirstOrThrow();
+    const n = Number(used.n);
+    if (n > 0) {
+      throw new ImapferryError(
+        "CONFLICT",
+        `The server "${server.name}" is used by ${n} job${n === 1 ? "" : "s"} (including deleted ones kept for history). Hard-delete those jobs first, or keep the server.`,
+      );
+    }
+    await trx.deleteFrom("servers").where("id", "=", id).execute();
+  });
+}
+
+function mapUniqueName(e: unknown, name: string): unknown {
+  if ((e as { code?: string }).code === "23505") {
+    return new ImapferryError("CONFLICT", `A server named "${name}" already exists. Choose another name.`, [
+      { path: ["name"], message: "already taken" },
+    ]);
+  }
+  return e;
+}
+
+/** The connection details the connection test needs (no secret is involved: servers hold none). */
+export const getServerForTest = getServer;

@@ -1,0 +1,275 @@
+import os from "node:os";
+import type { Database } from "@imapferry/db";
+import { type Kysely, sql } from "kysely";
+import type { ServiceContext } from "../../context.ts";
+import { enqueueJobs } from "../../queue/queue-entries.ts";
+import { notifyJobsChanged } from "../jobs/job-events.ts";
+import { appendLogChunk } from "../logs/logs.ts";
+import { getSettings, type Settings } from "../settings/settings.ts";
+
+export interface WorkerView {
+  id: string;
+  hostname: string;
+  pid: number;
+  pool: string | null;
+  capacity: number;
+  running: number;
+  load: number[];
+  memoryRss: number;
+  startedAt: Date;
+  heartbeatAt: Date;
+  draining: boolean;
+  stoppedAt: Date | null;
+  /** Heartbeat recent enough (within the lease) and not stopped. */
+  alive: boolean;
+}
+
+type Db = Kysely<Database>;
+
+export async function registerWorker(
+  db: Db,
+  worker: { id: string; pool: string | null; capacity: number },
+): Promise<void> {
+  await db
+    .insertInto("workers")
+    .values({
+      id: worker.id,
+      hostname: os.hostname(),
+      pid: process.pid,
+      pool: worker.pool,
+      capacity: worker.capacity,
+      load: JSON.stringify(os.loadavg()) as unknown as number[],
+      memory_rss: String(process.memoryUsage.rss()),
+    })
+    .execute();
+}
+
+export interface HeartbeatResult {
+  /** Jobs this worker still holds the lease of. */
+  held: Set<number>;
+  /** Of those, the ones somebody asked to cancel. */
+  cancelRequested: Set<number>;
+}
+
+/**
+ * One heartbeat: the worker row (running count, load, memory) and the lease of every job it runs,
+ * renewed in one transaction. A job missing from `held` was taken from this worker (its lease had
+ * expired and another worker resumed it), so the caller must stop that engine without writing.
+ */
+export async function heartbeat(
+  db: Db,
+  worker: { id: string; running: number[]; draining: boolean; leaseSeconds: number },
+): Promise<HeartbeatResult> {
+  return db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable("workers")
+      .set({
+        heartbeat_at: sql<Date>`now()`,
+        running: worker.running.length,
+        load: JSON.stringify(os.loadavg()),
+        memory_rss: String(process.memoryUsage.rss()),
+        draining: worker.draining,
+        stopped_at: null,
+      })
+      .where("id", "=", worker.id)
+      .execute();
+    if (worker.running.length === 0) return { held: new Set(), cancelRequested: new Set() };
+    const rows = await trx
+      .updateTable("jobs")
+      .set({ lease_expires_at: sql<Date>`now() + make_interval(secs => ${worker.leaseSeconds})` })
+      .where("id", "in", worker.running)
+      .where("worker_id", "=", worker.id)
+      .where("status", "=", "running")
+      .returning(["id", "cancel_requested_at"])
+      .execute();
+    return {
+      held: new Set(rows.map((r) => r.id)),
+      cancelRequested: new Set(rows.filter((r) => r.cancel_requested_at !== null).map((r) => r.id)),
+    };
+  });
+}
+
+export async function markWorkerStopped(db: Db, workerId: string): Promise<void> {
+  await db
+    .updateTable("workers")
+    .set({ stopped_at: sql<Date>`now()`, running: 0 })
+    .where("id", "=", workerId)
+    .execute();
+}
+
+export async function listWorkers(
+  ctx: Pick<ServiceContext, "db">,
+  options: { includeStopped?: boolean; leaseSeconds?: number } = {},
+): Promise<WorkerView[]> {
+  const lease = options.leaseSeconds ?? (await getSettings(ctx)).leaseSeconds;
+  let q = ctx.db
+    .selectFrom("workers")
+    .selectAll()
+    .select(
+      sql<boolean>`stopped_at is null and heartbeat_at > now() - make_interval(secs => ${lease})`.as("alive"),
+    );
+  if (!options.includeStopped) q = q.where("stopped_at", "is", null);
+  const rows = await q.orderBy("started_at", "desc").limit(500).execute();
+  return rows.map((r) => ({
+    id: r.id,
+    hostname: r.hostname,
+    pid: r.pid,
+    pool: r.pool,
+    capacity: r.capacity,
+    running: r.running,
+    load: r.load,
+    memoryRss: Number(r.memory_rss),
+    startedAt: r.started_at,
+    heartbeatAt: r.heartbeat_at,
+    draining: r.draining,
+    stoppedAt: r.stopped_at,
+    alive: r.alive,
+  }));
+}
+
+export interface RecoveryResult {
+  interrupted: number[];
+  resumed: number[];
+  cancelled: number[];
+}
+
+/**
+ * Finds running jobs whose run is gone — the lease expired (the worker stopped heartbeating) or the
+ * worker row says it stopped — and settles them: a cancel that was requested wins (`cancelled`);
+ * otherwise `interrupted`, and with auto-resume the same row goes back to `queued` with attempt + 1
+ * for any worker to take. Safe to run from every worker at once: rows are claimed with SKIP LOCKED.
+ *
+ * Why the same row and not a new one: the job id is what the operator, the SDK (waiting on a job) and
+ * notifications follow; a resume is the same migration continuing, and the engine skips what the
+ * destination already has. Reruns (an operator's decision) are the ones that make new rows.
+ */
+export async function recoverInterruptedJobs(
+  ctx: Pick<ServiceContext, "db" | "log">,
+  settings: Settings,
+  handBack?: { workerId: string; jobIds: number[]; sentence: string },
+): Promise<RecoveryResult> {
+  return ctx.db.transaction().execute(async (trx) => {
+    // A hand-back names its own jobs (their leases are still valid); recovery finds the abandoned ones.
+    const scope = handBack
+      ? sql`j.worker_id = ${handBack.workerId} and j.id = any(${sql.val(handBack.jobIds)}::int[])`
+      : sql`(j.lease_expires_at is null or j.lease_expires_at < now()
+             or not exists (select 1 from workers w where w.id = j.worker_id and w.stopped_at is null))`;
+    const stale = await sql<{
+      id: number;
+      worker_id: string | null;
+      attempt: number;
+      cancel_requested_at: Date | null;
+      hostname: string | null;
+      pid: number | null;
+    }>`
+      select j.id, j.worker_id, j.attempt, j.cancel_requested_at, w.hostname, w.pid
+      from jobs j left join workers w on w.id = j.worker_id
+      where j.status = 'running' and ${scope}
+      order by j.id
+      for update of j skip locked`.execute(trx);
+    const result: RecoveryResult = { interrupted: [], resumed: [], cancelled: [] };
+    for (const job of stale.rows) {
+      const where = job.hostname
+        ? `${job.hostname} (pid ${job.pid})`
+        : (job.worker_id ?? "an unknown worker");
+      if (job.cancel_requested_at) {
+        await trx
+          .updateTable("jobs")
+          .set({
+            status: "cancelled",
+            finished_at: sql<Date>`now()`,
+            lease_expires_at: null,
+            error_category: "cancelled",
+            error_message: `Cancelled; the worker on ${where} stopped before confirming.`,
+          })
+          .where("id", "=", job.id)
+          .execute();
+        result.cancelled.push(job.id);
+        continue;
+      }
+      const sentence =
+        handBack?.sentence ?? `The worker on ${where} stopped responding during attempt ${job.attempt}.`;
+      // A hand-back is a deliberate stop, not a failure: it always resumes.
+      const resume =
+        handBack !== undefined || (settings.autoResume && job.attempt <= settings.maxResumeAttempts);
+      await trx
+        .updateTable("jobs")
+        .set({
+          status: "interrupted",
+          finished_at: sql<Date>`now()`,
+          lease_expires_at: null,
+          error_category: "interrupted",
+          error_message: sentence,
+        })
+        .where("id", "=", job.id)
+        .execute();
+      await notifyJobsChanged(trx, [job.id]);
+      result.interrupted.push(job.id);
+      await appendLogChunk(
+        trx,
+        job.id,
+        `\n[imapferry] ${sentence}${resume ? ` Resuming as attempt ${job.attempt + 1}.` : " Not resumed automatically; rerun it when ready."}\n`,
+      );
+      if (resume) {
+        await trx
+          .updateTable("jobs")
+          .set({
+            status: "queued",
+            attempt: job.attempt + 1,
+            worker_id: null,
+            finished_at: null,
+            started_at: null,
+          })
+          .where("id", "=", job.id)
+          .execute();
+        await enqueueJobs(trx, { jobIds: [job.id] });
+        result.resumed.push(job.id);
+      }
+    }
+    const touched = [...result.resumed, ...result.cancelled];
+    await notifyJobsChanged(trx, touched);
+    if (stale.rows.length > 0) {
+      ctx.log.warn("recovered jobs of a stopped worker", {
+        interrupted: result.interrupted,
+        resumed: result.resumed,
+        cancelled: result.cancelled,
+      });
+    }
+    return result;
+  });
+}
+
+/**
+ * Queued rows without a queue entry (a database restored from backup, an entry removed by hand) get
+ * one again: queued jobs survive every restart.
+ */
+export async function requeueOrphanedJobs(ctx: Pick<ServiceContext, "db" | "log">): Promise<number[]> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const rows = await sql<{ id: number }>`
+      select j.id from jobs j
+      where j.status = 'queued' and j.deleted_at is null
+        and not exists (select 1 from graphile_worker.jobs g where g.key = ${"imapferry:job:"} || j.id)
+      order by j.id
+      for update of j skip locked`.execute(trx);
+    const ids = rows.rows.map((r) => r.id);
+    if (ids.length > 0) {
+      await enqueueJobs(trx, { jobIds: ids });
+      ctx.log.warn("queued jobs had no queue entry; enqueued them again", { jobs: ids.length });
+    }
+    return ids;
+  });
+}
+
+/**
+ * Worker rows whose heartbeat stopped are marked stopped (kept a week for the panel's history, then
+ * removed: every start registers a new id, so they would pile up).
+ */
+export async function markSilentWorkersStopped(db: Db, leaseSeconds: number): Promise<void> {
+  await db.deleteFrom("workers").where("stopped_at", "<", sql<Date>`now() - interval '7 days'`).execute();
+  await db
+    .updateTable("workers")
+    .set({ stopped_at: sql<Date>`now()`, running: 0 })
+    .where("stopped_at", "is", null)
+    .where(sql<boolean>`heartbeat_at < now() - make_interval(secs => ${leaseSeconds})`)
+    .execute();
+}

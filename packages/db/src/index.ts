@@ -1,0 +1,30 @@
+export type { EmbeddedDatabase, StartEmbeddedOptions } from "./embedded.ts";
+export {
+  DataDirectoryError,
+  findFreePort,
+  findRunningEmbeddedDatabase,
+  startEmbeddedDatabase,
+} from "./embedded.ts";
+export type { MigrationResult } from "./migrate.ts";
+export { migrateToLatest } from "./migrate.ts";
+export type { DatabaseHandle, OpenDatabaseOptions } from "./pool.ts";
+export { describeDatabaseUrl, openDatabase } from "./pool.ts";
+export type {
+  ApiTokenRow,
+  BatchRow,
+  Database,
+  JobLogRow,
+  JobProgress,
+  JobRow,
+  JobStatus,
+  JobUpdate,
+  NewJob,
+  NewServer,
+  NotificationRow,
+  ServerRow,
+  ServerSecurity,
+  ServerUpdate,
+  UserRow,
+  WorkerRow,
+} from "./schema.ts";
+export { JOB_STATUSES, SERVER_SECURITIES } from "./schema.ts";

@@ -1,0 +1,12 @@
+import type { Migration } from "kysely/migration";
+import * as m0001 from "./0001-initial.ts";
+import * as m0004 from "./0004-notifications.ts";
+
+/**
+ * Every migration, in order. Listed statically (not read from a folder) so the same code runs from
+ * source in tests and from dist in production. Forward-only: a released migration is never edited.
+ */
+export const migrations: Record<string, Migration> = {
+  "0001-initial": m0001,
+  "0004-notifications": m0004,
+};

@@ -1,0 +1,196 @@
+import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from "kysely";
+
+/** Timestamps come back as Date; we write them as Date or SQL `now()`. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export const JOB_STATUSES = ["queued", "running", "done", "failed", "cancelled", "interrupted"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const SERVER_SECURITIES = ["tls", "starttls", "none"] as const;
+export type ServerSecurity = (typeof SERVER_SECURITIES)[number];
+
+export interface ServersTable {
+  id: Generated<number>;
+  name: string;
+  host: string;
+  port: number;
+  security: ServerSecurity;
+  accept_self_signed: Generated<boolean>;
+  /** How many migrations may read from this host at once, across all workers; null = the global default. */
+  source_host_limit: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface BatchesTable {
+  id: Generated<number>;
+  tag: string;
+  tenant: string | null;
+  pool: string | null;
+  dry_run: boolean;
+  /** Engine options every job of the batch starts with. */
+  defaults: JSONColumnType<Record<string, unknown>, Record<string, unknown> | undefined>;
+  created_at: Timestamp;
+  /** Set once the batch summary notification has been queued, so it is queued only once. */
+  summary_queued_at: NullableTimestamp;
+}
+
+export interface JobProgress {
+  copied: number;
+  skipped: number;
+  errors: number;
+  total: number | null;
+  bytesCopied: number;
+  bytesTotal: number | null;
+  msgsPerSecond: number | null;
+  etaSeconds: number | null;
+  messagesLeft: number | null;
+  folder: string | null;
+  folderIndex: number | null;
+  folderCount: number | null;
+}
+
+export interface JobsTable {
+  id: Generated<number>;
+  name: string;
+  batch_id: number | null;
+  tenant: string | null;
+  pool: string | null;
+  source_server_id: number;
+  source_email: string;
+  /** Vault ciphertext ("v1:<keyId>:<iv>:<tag>:<data>"), never a password. */
+  source_secret: string;
+  dest_server_id: number;
+  dest_email: string;
+  dest_secret: string;
+  dry_run: boolean;
+  options: JSONColumnType<Record<string, unknown>, Record<string, unknown> | undefined>;
+  status: Generated<JobStatus>;
+  priority: Generated<number>;
+  progress: JSONColumnType<JobProgress | null, JobProgress | null | undefined>;
+  stats: JSONColumnType<Record<string, unknown> | null, Record<string, unknown> | null | undefined>;
+  exit_code: number | null;
+  error_category: string | null;
+  error_message: string | null;
+  worker_id: string | null;
+  /** The run currently allowed to drive this job; a stale lease means its worker is gone. */
+  lease_expires_at: NullableTimestamp;
+  attempt: Generated<number>;
+  rerun_of: number | null;
+  log_bytes: Generated<string>;
+  cancel_requested_at: NullableTimestamp;
+  created_at: Timestamp;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+  deleted_at: NullableTimestamp;
+  last_watched_at: NullableTimestamp;
+}
+
+export interface JobLogsTable {
+  id: Generated<string>;
+  job_id: number;
+  /** Byte offset of the chunk's first byte in the job's whole log (UTF-8). */
+  byte_offset: string;
+  chunk: string;
+  created_at: Timestamp;
+}
+
+export interface WorkersTable {
+  id: string;
+  hostname: string;
+  pid: number;
+  pool: string | null;
+  capacity: number;
+  running: Generated<number>;
+  load: JSONColumnType<number[], number[] | undefined>;
+  memory_rss: Generated<string>;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
+  draining: Generated<boolean>;
+  stopped_at: NullableTimestamp;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  password_hash: string;
+  created_at: Timestamp;
+}
+
+export interface SessionsTable {
+  /** sha256 of the cookie value: a leaked table does not log anyone in. */
+  id_hash: string;
+  user_id: number;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  token_hash: string;
+  /** First characters of the token, shown in lists so people can tell tokens apart. */
+  prefix: string;
+  created_at: Timestamp;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: JSONColumnType<object | null, string, string>;
+  updated_at: Timestamp;
+}
+
+export interface NotificationsTable {
+  id: Generated<number>;
+  /** Unique per thing notified about ("job:42:done", "batch:7"): a retry never sends twice. */
+  dedupe_key: string;
+  kind: "job" | "batch";
+  job_id: number | null;
+  batch_id: number | null;
+  recipients: string[];
+  subject: string | null;
+  status: Generated<"pending" | "sent" | "suppressed" | "failed">;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: Timestamp;
+  sent_at: NullableTimestamp;
+  /** Why a 'suppressed' notification was not sent ("someone was watching the job"). */
+  suppressed_reason: string | null;
+}
+
+/** When a whole view (scope "jobs": the jobs list) was last watched; notifications are suppressed meanwhile. */
+export interface WatchMarksTable {
+  scope: string;
+  watched_at: Timestamp;
+}
+
+export interface Database {
+  servers: ServersTable;
+  batches: BatchesTable;
+  jobs: JobsTable;
+  job_logs: JobLogsTable;
+  workers: WorkersTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  settings: SettingsTable;
+  notifications: NotificationsTable;
+  watch_marks: WatchMarksTable;
+}
+
+export type ServerRow = Selectable<ServersTable>;
+export type NewServer = Insertable<ServersTable>;
+export type ServerUpdate = Updateable<ServersTable>;
+export type BatchRow = Selectable<BatchesTable>;
+export type JobRow = Selectable<JobsTable>;
+export type NewJob = Insertable<JobsTable>;
+export type JobUpdate = Updateable<JobsTable>;
+export type JobLogRow = Selectable<JobLogsTable>;
+export type WorkerRow = Selectable<WorkersTable>;
+export type UserRow = Selectable<UsersTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type NotificationRow = Selectable<NotificationsTable>;

@@ -1,0 +1,2 @@
+export type { TestDatabase } from "./test-database.ts";
+export { createEmptyTestDatabase, createTestDatabase, setupTestDatabaseServer } from "./test-database.ts";

@@ -1,0 +1,123 @@
+import type { ClientCore } from "./client.ts";
+import { backoffMs, isRetryable, pause } from "./errors.ts";
+import type { Batch, ImportOptions, ImportPreview, ImportResult } from "./types.ts";
+
+/** One mailbox to migrate: a row of the batch CSV. */
+export interface MailboxRow {
+  sourceServerId: number;
+  sourceEmail: string;
+  sourcePassword: string;
+  destServerId: number;
+  destEmail: string;
+  destPassword: string;
+  /** A label for the job. @defaultValue the source address */
+  name?: string;
+  /** Overrides the batch's dry-run setting for this row. */
+  dryRun?: boolean;
+}
+
+export interface WaitForBatchOptions {
+  /** Called with the batch (counts per status) every time it changes. */
+  onProgress?: (batch: Batch) => void;
+  signal?: AbortSignal;
+}
+
+export interface BatchHelpers {
+  /**
+   * Imports mailboxes as one batch of migrations, all or nothing. Give a CSV file's text or rows;
+   * with `preview: true` only checks them (every problem by line and column) and imports nothing.
+   */
+  importBatch(
+    csvOrRows: string | readonly MailboxRow[],
+    options?: ImportOptions & { preview?: false },
+  ): Promise<ImportResult>;
+  importBatch(
+    csvOrRows: string | readonly MailboxRow[],
+    options: ImportOptions & { preview: true },
+  ): Promise<ImportPreview>;
+  /**
+   * Resolves when no job of the batch is queued or running any more, with the batch's final counts.
+   * Follows the batch live (jobs.events) and re-reads it after each change.
+   */
+  waitForBatch(tagOrId: string | number, options?: WaitForBatchOptions): Promise<Batch>;
+}
+
+const CSV_COLUMNS = [
+  "name",
+  "sourceServerId",
+  "sourceEmail",
+  "sourcePassword",
+  "destServerId",
+  "destEmail",
+  "destPassword",
+  "dryRun",
+] as const;
+
+function csvField(value: string | number | boolean | undefined): string {
+  if (value === undefined) return "";
+  const text = String(value);
+  return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** The batch CSV for rows, in the server's template format. */
+export function rowsToCsv(rows: readonly MailboxRow[]): string {
+  const lines = [CSV_COLUMNS.join(",")];
+  for (const row of rows) lines.push(CSV_COLUMNS.map((column) => csvField(row[column])).join(","));
+  return `${lines.join("\r\n")}\r\n`;
+}
+
+export function isFinished(batch: Batch): boolean {
+  return batch.counts.queued === 0 && batch.counts.running === 0;
+}
+
+export function createBatchHelpers(core: ClientCore): BatchHelpers {
+  async function importBatch(
+    csvOrRows: string | readonly MailboxRow[],
+    options: ImportOptions & { preview?: boolean } = {},
+  ): Promise<ImportResult | ImportPreview> {
+    const { preview, ...rest } = options;
+    const csv = typeof csvOrRows === "string" ? csvOrRows : rowsToCsv(csvOrRows);
+    return preview
+      ? core.api.batches.preview.mutate({ ...rest, csv })
+      : core.api.batches.import.mutate({ ...rest, csv });
+  }
+
+  async function waitForBatch(tagOrId: string | number, options: WaitForBatchOptions = {}): Promise<Batch> {
+    const { signal, onProgress } = options;
+    const key = typeof tagOrId === "number" ? { id: tagOrId } : { tag: tagOrId };
+    let batch = await core.api.batches.get.query(key);
+    onProgress?.(batch);
+    if (isFinished(batch)) return batch;
+    const stop = new AbortController();
+    const stopAll = () => stop.abort();
+    signal?.addEventListener("abort", stopAll, { once: true });
+    let failures = 0;
+    try {
+      while (!stop.signal.aborted) {
+        try {
+          const events = core.api.jobs.events.subscribe({ batchId: batch.id }, { signal: stop.signal });
+          // The first event ("resync") arrives once the subscription is live; re-reading the batch on
+          // every event from then on cannot miss a job that ended in between.
+          for await (const event of events) {
+            if (event.type === "heartbeat") continue;
+            const previous = JSON.stringify(batch.counts);
+            batch = await core.api.batches.get.query({ id: batch.id });
+            failures = 0;
+            if (JSON.stringify(batch.counts) !== previous) onProgress?.(batch);
+            if (isFinished(batch)) return batch;
+          }
+        } catch (e: unknown) {
+          if (stop.signal.aborted) break;
+          if (!isRetryable(e)) throw e;
+          await pause(backoffMs(failures++), stop.signal);
+        }
+      }
+      throw new Error("waitForBatch was aborted.");
+    } finally {
+      signal?.removeEventListener("abort", stopAll);
+      stop.abort();
+    }
+  }
+
+  return { importBatch: importBatch as BatchHelpers["importBatch"], waitForBatch };
+}

@@ -1,0 +1,40 @@
+import { TRPCClientError } from "@trpc/client";
+
+/**
+ * Whether a failed call is worth retrying: the network failed or the server answered 5xx (restarting,
+ * database briefly away). A 4xx (not found, unauthorized, bad input) will fail the same way again.
+ */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof TRPCClientError) {
+    const status = (error.data as { httpStatus?: number } | undefined)?.httpStatus;
+    return status === undefined || status >= 500;
+  }
+  return true;
+}
+
+/** Waits `ms`, or less if `signal` aborts. */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
+
+/** 250 ms, 500 ms, 1 s … up to 5 s between attempts to reconnect. */
+export function backoffMs(failures: number): number {
+  return Math.min(5000, 250 * 2 ** Math.min(failures, 5));
+}
+
+/** A controller that also aborts when `parent` does. */
+export function linkedController(parent?: AbortSignal): AbortController {
+  const controller = new AbortController();
+  if (parent?.aborted) controller.abort();
+  else parent?.addEventListener("abort", () => controller.abort(), { once: true });
+  return controller;
+}

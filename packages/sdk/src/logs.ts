@@ -1,0 +1,79 @@
+import type { ClientCore } from "./client.ts";
+import { backoffMs, isRetryable, linkedController, pause } from "./errors.ts";
+
+export interface FollowLogsOptions {
+  /** Byte offset to start at (e.g. what you had already saved). @defaultValue 0 */
+  fromOffset?: number;
+  /** Stops following. */
+  signal?: AbortSignal;
+  /** Called with the byte offset after each piece, e.g. to save it and resume later with `fromOffset`. */
+  onOffset?: (offset: number) => void;
+}
+
+export interface LogHelpers {
+  /**
+   * A job's log as text pieces, live, until the job ends. Survives dropped connections and server
+   * restarts: it resumes at the exact byte it stopped at, so no text is missed or repeated.
+   */
+  followLogs(jobId: number, options?: FollowLogsOptions): AsyncIterable<string>;
+  /** GET /api/jobs/:id/log: the whole log as a download (read `.text()` or stream `.body`). */
+  downloadLog(jobId: number): Promise<Response>;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function createLogHelpers(core: ClientCore): LogHelpers {
+  async function* followLogs(
+    jobId: number,
+    options: FollowLogsOptions = {},
+  ): AsyncGenerator<string, void, undefined> {
+    const { signal } = options;
+    // Our own controller, so leaving the loop early also closes the stream.
+    const stop = linkedController(signal);
+    let position = options.fromOffset ?? 0;
+    let failures = 0;
+    try {
+      while (!stop.signal.aborted) {
+        try {
+          const events = core.api.logs.tail.subscribe(
+            { jobId, lastEventId: String(position) },
+            { signal: stop.signal },
+          );
+          for await (const event of events) {
+            const end = Number(event.id);
+            const { offset, text } = event.data;
+            // The server already resumes at `position`; this guards against a replay all the same.
+            if (end <= position) continue;
+            const piece =
+              offset < position ? decoder.decode(encoder.encode(text).subarray(position - offset)) : text;
+            position = end;
+            failures = 0;
+            options.onOffset?.(position);
+            yield piece;
+          }
+          return;
+        } catch (e: unknown) {
+          if (stop.signal.aborted) return;
+          if (!isRetryable(e)) throw e;
+          await pause(backoffMs(failures++), stop.signal);
+        }
+      }
+    } finally {
+      stop.abort();
+    }
+  }
+
+  async function downloadLog(jobId: number): Promise<Response> {
+    const response = await core.fetch(`${core.baseUrl}/api/jobs/${jobId}/log`);
+    if (!response.ok) {
+      const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+      throw new Error(
+        body?.error?.message ?? `Downloading the log of job ${jobId} failed (HTTP ${response.status}).`,
+      );
+    }
+    return response;
+  }
+
+  return { followLogs, downloadLog };
+}

@@ -1,0 +1,23 @@
+import type { AppRouter } from "@imapferry/server";
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+
+/** Every procedure's input type, e.g. `RouterInputs["jobs"]["create"]`. */
+export type RouterInputs = inferRouterInputs<AppRouter>;
+/** Every procedure's output type as it arrives (dates are ISO strings), e.g. `RouterOutputs["jobs"]["get"]`. */
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+
+export type Job = RouterOutputs["jobs"]["get"];
+export type JobPage = RouterOutputs["jobs"]["list"];
+export type Batch = RouterOutputs["batches"]["get"];
+export type ImportResult = RouterOutputs["batches"]["import"];
+export type ImportPreview = RouterOutputs["batches"]["preview"];
+export type Server = RouterOutputs["servers"]["create"];
+export type Settings = RouterOutputs["settings"]["get"];
+export type ApiToken = RouterOutputs["tokens"]["list"][number];
+export type Health = RouterOutputs["health"];
+/** What `watchJobs` yields: `{ type: "job", jobId, batchId, status, progress }` or `{ type: "resync" }`. */
+export type JobEvent = Exclude<
+  RouterOutputs["jobs"]["events"] extends AsyncIterable<infer E> ? E : never,
+  { type: "heartbeat" }
+>;
+export type ImportOptions = Omit<RouterInputs["batches"]["import"], "csv">;

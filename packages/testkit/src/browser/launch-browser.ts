@@ -1,0 +1,87 @@
+import { access, constants } from "node:fs/promises";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { chromium } from "playwright-core";
+
+/** Debian's Chromium: playwright-core drives it as is, no browser download. */
+export const DEFAULT_CHROMIUM_PATH = "/usr/bin/chromium";
+
+/**
+ * Flags for a quiet, reproducible headless run: no sandbox (tests run as root in CI), no GPU, and
+ * nothing that phones home or updates itself while a test runs.
+ */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-sync",
+] as const;
+
+export interface LaunchBrowserOptions {
+  /** @defaultValue "/usr/bin/chromium" */
+  executablePath?: string;
+  /** @defaultValue true */
+  headless?: boolean;
+}
+
+export interface NewPageOptions {
+  /** @defaultValue 1280 */
+  width?: number;
+  /** @defaultValue 900 */
+  height?: number;
+  /** Where relative `page.goto("/jobs")` calls resolve. */
+  baseURL?: string;
+  /** Folder downloads are accepted into (playwright keeps them in a temp dir otherwise). */
+  acceptDownloads?: boolean;
+}
+
+export interface TestBrowser {
+  readonly browser: Browser;
+  /** A page in a fresh context (own cookies and storage): one context per simulated person. */
+  newPage(options?: NewPageOptions): Promise<Page>;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts headless Chromium for a browser test. Each launch gets a fresh, throwaway profile
+ * (user-data-dir) that playwright deletes on close, so no state leaks between test files.
+ */
+export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise<TestBrowser> {
+  const executablePath = options.executablePath ?? DEFAULT_CHROMIUM_PATH;
+  try {
+    await access(executablePath, constants.X_OK);
+  } catch {
+    throw new Error(
+      `Chromium was not found at ${executablePath}: install it with \`apt-get install chromium\`.`,
+    );
+  }
+  const browser = await chromium.launch({
+    executablePath,
+    headless: options.headless ?? true,
+    args: [...CHROMIUM_ARGS],
+  });
+  const contexts = new Set<BrowserContext>();
+
+  async function newPage(pageOptions: NewPageOptions = {}): Promise<Page> {
+    const context = await browser.newContext({
+      viewport: { width: pageOptions.width ?? 1280, height: pageOptions.height ?? 900 },
+      baseURL: pageOptions.baseURL,
+      acceptDownloads: pageOptions.acceptDownloads ?? true,
+    });
+    contexts.add(context);
+    context.on("close", function forgetContext() {
+      contexts.delete(context);
+    });
+    return context.newPage();
+  }
+
+  async function close(): Promise<void> {
+    for (const context of [...contexts]) await context.close().catch(() => undefined);
+    await browser.close();
+  }
+
+  return { browser, newPage, close, [Symbol.asyncDispose]: close };
+}

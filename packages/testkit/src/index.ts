@@ -1,0 +1,38 @@
+export type { LaunchBrowserOptions, NewPageOptions, TestBrowser } from "./browser/index.ts";
+export { CHROMIUM_ARGS, DEFAULT_CHROMIUM_PATH, launchBrowser } from "./browser/index.ts";
+export type {
+  AddUserOptions,
+  GeneratedMailbox,
+  GeneratedMessage,
+  GenerateLargeMailboxOptions,
+  ImapCredentials,
+  ImapPair,
+  ImapServer,
+  ImapSessionEvent,
+  MailboxFolderSnapshot,
+  MailboxMessageSnapshot,
+  MailboxSnapshot,
+  MailboxSpec,
+  ReadMailboxOptions,
+  SeedFolder,
+  SeedMessage,
+  StartImapServerOptions,
+} from "./imap/index.ts";
+export {
+  corpusDir,
+  corpusMessage,
+  corpusMessageNames,
+  freeClosedPort,
+  freePort,
+  generateLargeMailbox,
+  maxConcurrentSessionsFromLog,
+  parseImapSessionEvents,
+  readMailbox,
+  seedMailbox,
+  snapshotOfSpec,
+  standardMailboxSpec,
+  startImapPair,
+  startImapServer,
+} from "./imap/index.ts";
+export type { ReceivedMail, SmtpTestServer, StartSmtpServerOptions } from "./smtp/index.ts";
+export { startSmtpServer } from "./smtp/index.ts";

@@ -1,0 +1,2 @@
+export type { ReceivedMail, SmtpTestServer, StartSmtpServerOptions } from "./smtp-server.ts";
+export { startSmtpServer } from "./smtp-server.ts";
