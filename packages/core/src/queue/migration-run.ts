@@ -160,7 +160,9 @@ async function claimJob(input: MigrationTaskInput, payload: MigratePayload): Pro
         status: "running",
         worker_id: workerId,
         lease_expires_at: sql<Date>`now() + make_interval(secs => ${settings.leaseSeconds})`,
-        started_at: sql<Date>`now()`,
+        // The wall clock, not now(): now() is when this transaction began, possibly before it waited
+        // for the server lock while another run was still holding the slot.
+        started_at: sql<Date>`clock_timestamp()`,
         finished_at: null,
         progress: JSON.stringify(emptyProgress()),
         stats: sql`null`,
