@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { expandUidSet, formatImapDateTime, storableFlags } from "../src/engines/builtin/append-messages.ts";
 import { ByteBoundedQueue } from "../src/engines/builtin/byte-queue.ts";
@@ -19,11 +18,10 @@ import {
   formatStatistic,
 } from "../src/engines/builtin/output-format.ts";
 import { parseSyncArgs, SyncUsageError } from "../src/engines/builtin/sync-args.ts";
-
-const FIXTURES = new URL("../../../../shared/fixtures/imapsync/", import.meta.url);
+import { readImapsyncFixture } from "./support/imapsync-fixtures.ts";
 
 function fixtureLines(name: string): string[] {
-  return readFileSync(new URL(name, FIXTURES), "utf8").split("\n");
+  return readImapsyncFixture(name).split("\n");
 }
 
 describe("imapferry-sync output lines match imapsync 2.229 byte for byte", () => {

@@ -1,5 +1,5 @@
 /**
- * Line shapes copied from imapsync 2.229's output (see shared/fixtures/imapsync), so the output
+ * Line shapes copied from imapsync 2.229's output (see test/fixtures/imapsync), so the output
  * parser reads the built-in engine and imapsync the same way. Widths and spacing matter: they are
  * what the fixtures show, space for space.
  */
