@@ -9,6 +9,7 @@ import { SettingsPage } from "./pages/settings.tsx";
 import { WorkersPage } from "./pages/workers.tsx";
 import { Link, matchPath, navigate, useLocation } from "./router.tsx";
 import { loadSession, logOut, user } from "./session.ts";
+import { BrandMark } from "./ui/brand-mark.tsx";
 import type { IconName } from "./ui/icons.tsx";
 import { Icon } from "./ui/icons.tsx";
 import { ErrorState, Loading } from "./ui/states.tsx";
@@ -176,20 +177,7 @@ function Shell(): JSX.Element {
 function BrandLink(): JSX.Element {
   return (
     <Link href="/jobs" class="brand">
-      <span class="brand-mark">
-        <svg
-          viewBox="0 0 24 24"
-          width="18"
-          height="18"
-          fill="none"
-          stroke="white"
-          stroke-width="2"
-          aria-hidden="true"
-        >
-          <path d="M3 16h18l-2.5 4.5h-13z" />
-          <path d="M7 14V7h7l3.5 7" />
-        </svg>
-      </span>
+      <BrandMark />
       imapferry
     </Link>
   );

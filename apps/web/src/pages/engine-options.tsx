@@ -82,18 +82,48 @@ function describeFields(): OptionField[] {
 
 const FIELDS = describeFields();
 
-function listText(value: unknown): string {
-  return Array.isArray(value) ? value.map(String).join("\n") : "";
+/**
+ * Lists and folder mappings are edited as text, one entry per line; each kind says how its value
+ * becomes that text and back.
+ */
+interface LinesCodec {
+  placeholder: string;
+  format: (value: unknown) => string;
+  parse: (text: string) => unknown[];
 }
 
-function mappingText(value: unknown): string {
-  if (!Array.isArray(value)) return "";
-  return value
-    .map((entry) => {
-      const m = entry as { from?: unknown; to?: unknown };
-      return `${String(m.from ?? "")} => ${String(m.to ?? "")}`;
-    })
-    .join("\n");
+const LINES_CODECS: Record<"list" | "mapping", LinesCodec> = {
+  list: {
+    placeholder: "One folder per line",
+    format: (value) => (Array.isArray(value) ? value.map(String).join("\n") : ""),
+    parse: (text) =>
+      text
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean),
+  },
+  mapping: {
+    placeholder: "Source folder => Destination folder, one per line",
+    format: (value) => {
+      if (!Array.isArray(value)) return "";
+      return value
+        .map((entry) => {
+          const m = entry as { from?: unknown; to?: unknown };
+          return `${String(m.from ?? "")} => ${String(m.to ?? "")}`;
+        })
+        .join("\n");
+    },
+    parse: (text) =>
+      text
+        .split("\n")
+        .map((l) => l.split("=>").map((p) => p.trim()))
+        .filter((parts) => parts[0])
+        .map((parts) => ({ from: parts[0] ?? "", to: parts[1] ?? "" })),
+  },
+};
+
+function linesCodecOf(kind: Kind): LinesCodec | undefined {
+  return kind.type === "list" || kind.type === "mapping" ? LINES_CODECS[kind.type] : undefined;
 }
 
 export function EngineOptionsFields(props: {
@@ -140,9 +170,7 @@ export function EngineOptionsFields(props: {
             const id = `engine-option-${field.key}`;
             const error = () => props.errors[`options.${field.key}`];
             return (
-              <div
-                class={field.kind.type === "list" || field.kind.type === "mapping" ? "field span-2" : "field"}
-              >
+              <div class={linesCodecOf(field.kind) ? "field span-2" : "field"}>
                 <label for={id}>{field.label}</label>
                 <Switch>
                   <Match when={field.kind.type === "number"}>
@@ -185,46 +213,19 @@ export function EngineOptionsFields(props: {
                       </For>
                     </select>
                   </Match>
-                  <Match when={field.kind.type === "list"}>
-                    <textarea
-                      id={id}
-                      class="textarea"
-                      rows={2}
-                      name={`options.${field.key}`}
-                      placeholder="One folder per line"
-                      value={listText(props.value[field.key])}
-                      aria-invalid={Boolean(error())}
-                      onChange={(e) =>
-                        set(
-                          field.key,
-                          e.currentTarget.value
-                            .split("\n")
-                            .map((l) => l.trim())
-                            .filter(Boolean),
-                        )
-                      }
-                    />
-                  </Match>
-                  <Match when={field.kind.type === "mapping"}>
-                    <textarea
-                      id={id}
-                      class="textarea"
-                      rows={2}
-                      name={`options.${field.key}`}
-                      placeholder="Source folder => Destination folder, one per line"
-                      value={mappingText(props.value[field.key])}
-                      aria-invalid={Boolean(error())}
-                      onChange={(e) =>
-                        set(
-                          field.key,
-                          e.currentTarget.value
-                            .split("\n")
-                            .map((l) => l.split("=>").map((p) => p.trim()))
-                            .filter((parts) => parts[0])
-                            .map((parts) => ({ from: parts[0] ?? "", to: parts[1] ?? "" })),
-                        )
-                      }
-                    />
+                  <Match when={linesCodecOf(field.kind)}>
+                    {(codec) => (
+                      <textarea
+                        id={id}
+                        class="textarea"
+                        rows={2}
+                        name={`options.${field.key}`}
+                        placeholder={codec().placeholder}
+                        value={codec().format(props.value[field.key])}
+                        aria-invalid={Boolean(error())}
+                        onChange={(e) => set(field.key, codec().parse(e.currentTarget.value))}
+                      />
+                    )}
                   </Match>
                 </Switch>
                 {error() ? <div class="error">{error()}</div> : <div class="hint">{field.description}</div>}

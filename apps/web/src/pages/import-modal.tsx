@@ -1,9 +1,11 @@
 import type { JSX } from "solid-js";
-import { createSignal, For, Show } from "solid-js";
+import { createSignal, Show } from "solid-js";
 import { api } from "../api/client.ts";
 import type { ImportPreview } from "../api/types.ts";
 import { formatBytes, pluralize } from "../format.ts";
 import { navigate } from "../router.tsx";
+import { DataTable } from "../ui/data-table.tsx";
+import { TextField } from "../ui/field.tsx";
 import { Icon } from "../ui/icons.tsx";
 import { Modal } from "../ui/modal.tsx";
 import { errorText, Spinner } from "../ui/states.tsx";
@@ -113,17 +115,13 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
         . All rows become one batch.
       </p>
       <div class="form-grid">
-        <div class="field">
-          <label for="import-tag">Batch tag (optional)</label>
-          <input
-            id="import-tag"
-            class="input"
-            name="tag"
-            placeholder="e.g. acme-wave-1"
-            value={tag()}
-            onInput={(e) => setTag(e.currentTarget.value)}
-          />
-        </div>
+        <TextField
+          label="Batch tag (optional)"
+          name="tag"
+          placeholder="e.g. acme-wave-1"
+          value={tag()}
+          onValue={setTag}
+        />
         <label class="switch" style={{ "align-self": "end" }}>
           <input
             type="checkbox"
@@ -198,56 +196,54 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
                 </div>
               </Show>
               <Show when={p().ok && p().sample.length > 0}>
-                <div class="card problems">
-                  <table class="table" aria-label="First rows">
-                    <thead>
-                      <tr>
-                        <th class="num">Line</th>
-                        <th>Source</th>
-                        <th>Destination</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      <For each={p().sample}>
-                        {(row) => (
-                          <tr>
-                            <td class="num">{row.line}</td>
-                            <td>
-                              {row.sourceEmail} <span class="muted small">on {row.sourceServerName}</span>
-                            </td>
-                            <td>
-                              {row.destEmail} <span class="muted small">on {row.destServerName}</span>
-                            </td>
-                          </tr>
-                        )}
-                      </For>
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable
+                  label="First rows"
+                  wrapClass="card problems"
+                  responsive={false}
+                  rows={p().sample}
+                  head={
+                    <>
+                      <th class="num">Line</th>
+                      <th>Source</th>
+                      <th>Destination</th>
+                    </>
+                  }
+                >
+                  {(row) => (
+                    <tr>
+                      <td class="num">{row.line}</td>
+                      <td>
+                        {row.sourceEmail} <span class="muted small">on {row.sourceServerName}</span>
+                      </td>
+                      <td>
+                        {row.destEmail} <span class="muted small">on {row.destServerName}</span>
+                      </td>
+                    </tr>
+                  )}
+                </DataTable>
               </Show>
               <Show when={p().errors.length > 0}>
-                <div class="card problems">
-                  <table class="table" aria-label="Problems in the file">
-                    <thead>
-                      <tr>
-                        <th class="num">Line</th>
-                        <th>Column</th>
-                        <th>Reason</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      <For each={p().errors}>
-                        {(problem) => (
-                          <tr data-problem-line={problem.line}>
-                            <td class="num">{problem.line}</td>
-                            <td class="mono">{problem.column ?? "—"}</td>
-                            <td>{problem.reason}</td>
-                          </tr>
-                        )}
-                      </For>
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable
+                  label="Problems in the file"
+                  wrapClass="card problems"
+                  responsive={false}
+                  rows={p().errors}
+                  head={
+                    <>
+                      <th class="num">Line</th>
+                      <th>Column</th>
+                      <th>Reason</th>
+                    </>
+                  }
+                >
+                  {(problem) => (
+                    <tr data-problem-line={problem.line}>
+                      <td class="num">{problem.line}</td>
+                      <td class="mono">{problem.column ?? "—"}</td>
+                      <td>{problem.reason}</td>
+                    </tr>
+                  )}
+                </DataTable>
               </Show>
             </div>
           )}

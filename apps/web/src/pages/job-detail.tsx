@@ -1,5 +1,5 @@
 import type { JSX } from "solid-js";
-import { createResource, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
+import { createResource, createSignal, For, onCleanup, Show } from "solid-js";
 import { api } from "../api/client.ts";
 import type { JobItem } from "../api/types.ts";
 import { formatBytes, formatCount, formatDateTime, formatDuration } from "../format.ts";
@@ -11,9 +11,10 @@ import { noticeSessionLoss } from "../session.ts";
 import { ConfirmDialog } from "../ui/confirm.tsx";
 import { Icon } from "../ui/icons.tsx";
 import { JobProgressBar } from "../ui/job-progress.tsx";
-import { ErrorState, errorText, Loading } from "../ui/states.tsx";
+import { ErrorState, errorText, LoadStates } from "../ui/states.tsx";
 import { StatusBadge } from "../ui/status-badge.tsx";
 import { toast } from "../ui/toasts.tsx";
+import { ToggleField } from "../ui/toggle-field.tsx";
 import { JobFormModal } from "./job-form.tsx";
 import { subscribeJobEvents } from "./live.ts";
 
@@ -124,259 +125,247 @@ function JobDetail(props: { id: number }): JSX.Element {
 
   return (
     <div class="page">
-      <Switch>
-        <Match when={job.error && !job.latest}>
-          <ErrorState title="Could not load this job" error={job.error} onRetry={() => void refetch()} />
-        </Match>
-        <Match when={!job.latest}>
-          <Loading label="Loading the job…" />
-        </Match>
-        <Match when={job.latest}>
-          {(j) => (
-            <>
-              <div class="page-head">
-                <div style={{ "min-width": 0 }}>
-                  <div class="breadcrumb">
-                    <Link href="/jobs">Jobs</Link>
-                    <Show when={j().batchId !== null}>
-                      {" / "}
-                      <Link href={`/jobs?batch=${j().batchId}`}>
-                        {j().batchTag ?? `batch ${j().batchId}`}
-                      </Link>
-                    </Show>
-                    {" / "}#{j().id}
-                  </div>
-                  <div class="row">
-                    <h1 style={{ "overflow-wrap": "anywhere" }}>{j().name || j().sourceEmail}</h1>
-                    <StatusBadge status={j().status} />
-                    <Show when={j().dryRun}>
-                      <span class="tag tag-dry">dry run</span>
-                    </Show>
-                  </div>
-                  <p class="sub">
-                    {j().sourceEmail}{" "}
-                    <span class="muted">on {j().sourceServerName ?? `server ${j().sourceServerId}`}</span> →{" "}
-                    {j().destEmail}{" "}
-                    <span class="muted">on {j().destServerName ?? `server ${j().destServerId}`}</span>
-                  </p>
+      <LoadStates
+        failed={job.error && !job.latest}
+        error={job.error}
+        errorTitle="Could not load this job"
+        onRetry={() => void refetch()}
+        loading={!job.latest}
+        loadingLabel="Loading the job…"
+        ready={job.latest}
+      >
+        {(j) => (
+          <>
+            <div class="page-head">
+              <div style={{ "min-width": 0 }}>
+                <div class="breadcrumb">
+                  <Link href="/jobs">Jobs</Link>
+                  <Show when={j().batchId !== null}>
+                    {" / "}
+                    <Link href={`/jobs?batch=${j().batchId}`}>{j().batchTag ?? `batch ${j().batchId}`}</Link>
+                  </Show>
+                  {" / "}#{j().id}
                 </div>
-                <div class="page-actions">
-                  <Show when={j().dryRun && !ACTIVE.has(j().status)}>
-                    <button
-                      type="button"
-                      class="btn btn-primary"
-                      disabled={busy() !== null}
-                      onClick={() => void rerun(false)}
-                    >
-                      <Icon name="play" /> Run real
-                    </button>
+                <div class="row">
+                  <h1 style={{ "overflow-wrap": "anywhere" }}>{j().name || j().sourceEmail}</h1>
+                  <StatusBadge status={j().status} />
+                  <Show when={j().dryRun}>
+                    <span class="tag tag-dry">dry run</span>
                   </Show>
+                </div>
+                <p class="sub">
+                  {j().sourceEmail}{" "}
+                  <span class="muted">on {j().sourceServerName ?? `server ${j().sourceServerId}`}</span> →{" "}
+                  {j().destEmail}{" "}
+                  <span class="muted">on {j().destServerName ?? `server ${j().destServerId}`}</span>
+                </p>
+              </div>
+              <div class="page-actions">
+                <Show when={j().dryRun && !ACTIVE.has(j().status)}>
                   <button
                     type="button"
-                    class="btn"
-                    disabled={busy() !== null || ACTIVE.has(j().status)}
-                    onClick={() => void rerun(true)}
+                    class="btn btn-primary"
+                    disabled={busy() !== null}
+                    onClick={() => void rerun(false)}
                   >
-                    <Icon name="flask" /> Dry run
+                    <Icon name="play" /> Run real
                   </button>
-                  <Show when={!j().dryRun && !ACTIVE.has(j().status)}>
-                    <button
-                      type="button"
-                      class="btn"
-                      disabled={busy() !== null}
-                      onClick={() => void rerun(false)}
-                    >
-                      <Icon name="refresh" /> {j().status === "done" ? "Run again" : "Rerun"}
-                    </button>
-                  </Show>
+                </Show>
+                <button
+                  type="button"
+                  class="btn"
+                  disabled={busy() !== null || ACTIVE.has(j().status)}
+                  onClick={() => void rerun(true)}
+                >
+                  <Icon name="flask" /> Dry run
+                </button>
+                <Show when={!j().dryRun && !ACTIVE.has(j().status)}>
                   <button
                     type="button"
                     class="btn"
-                    disabled={j().status === "running"}
-                    title={
-                      j().status === "running"
-                        ? "A running job cannot be edited; cancel it first."
-                        : undefined
+                    disabled={busy() !== null}
+                    onClick={() => void rerun(false)}
+                  >
+                    <Icon name="refresh" /> {j().status === "done" ? "Run again" : "Rerun"}
+                  </button>
+                </Show>
+                <button
+                  type="button"
+                  class="btn"
+                  disabled={j().status === "running"}
+                  title={
+                    j().status === "running" ? "A running job cannot be edited; cancel it first." : undefined
+                  }
+                  onClick={() => setEditing(true)}
+                >
+                  <Icon name="edit" /> Edit
+                </button>
+                <Show when={ACTIVE.has(j().status)}>
+                  <button
+                    type="button"
+                    class="btn btn-danger"
+                    disabled={busy() !== null || j().cancelRequestedAt !== null}
+                    onClick={() =>
+                      void act(
+                        "cancel the job",
+                        () => api.jobs.cancel.mutate({ id: props.id }),
+                        "Cancel requested",
+                      )
                     }
-                    onClick={() => setEditing(true)}
                   >
-                    <Icon name="edit" /> Edit
+                    <Icon name="stop" /> {j().cancelRequestedAt ? "Cancelling…" : "Cancel"}
                   </button>
-                  <Show when={ACTIVE.has(j().status)}>
-                    <button
-                      type="button"
-                      class="btn btn-danger"
-                      disabled={busy() !== null || j().cancelRequestedAt !== null}
-                      onClick={() =>
-                        void act(
-                          "cancel the job",
-                          () => api.jobs.cancel.mutate({ id: props.id }),
-                          "Cancel requested",
-                        )
-                      }
-                    >
-                      <Icon name="stop" /> {j().cancelRequestedAt ? "Cancelling…" : "Cancel"}
-                    </button>
+                </Show>
+                <a class="btn" href={`/api/jobs/${props.id}/log`} download={`job-${props.id}.log`}>
+                  <Icon name="download" /> Download log
+                </a>
+                <button
+                  type="button"
+                  class="btn btn-icon btn-danger"
+                  aria-label="Delete job"
+                  onClick={() => setDeleting(true)}
+                >
+                  <Icon name="trash" />
+                </button>
+              </div>
+            </div>
+
+            <Show when={j().errorMessage && (j().status === "failed" || j().status === "interrupted")}>
+              <div class="error-sentence" role="alert">
+                <Icon name="alert" class="icon-18" />
+                <div>
+                  <strong>
+                    {j().status === "failed" ? "The migration failed" : "The migration was interrupted"}
+                  </strong>
+                  <span data-error-sentence>{j().errorMessage}</span>
+                  <Show when={j().errorCategory}>
+                    <span class="muted small"> ({j().errorCategory})</span>
                   </Show>
-                  <a class="btn" href={`/api/jobs/${props.id}/log`} download={`job-${props.id}.log`}>
-                    <Icon name="download" /> Download log
-                  </a>
-                  <button
-                    type="button"
-                    class="btn btn-icon btn-danger"
-                    aria-label="Delete job"
-                    onClick={() => setDeleting(true)}
-                  >
-                    <Icon name="trash" />
-                  </button>
                 </div>
               </div>
+            </Show>
 
-              <Show when={j().errorMessage && (j().status === "failed" || j().status === "interrupted")}>
-                <div class="error-sentence" role="alert">
-                  <Icon name="alert" class="icon-18" />
-                  <div>
-                    <strong>
-                      {j().status === "failed" ? "The migration failed" : "The migration was interrupted"}
-                    </strong>
-                    <span data-error-sentence>{j().errorMessage}</span>
-                    <Show when={j().errorCategory}>
-                      <span class="muted small"> ({j().errorCategory})</span>
-                    </Show>
-                  </div>
-                </div>
-              </Show>
-
-              <div class="grid-3">
-                <div class="stack">
-                  <Show when={j().status === "running" || j().progress?.total}>
-                    <div class="card">
-                      <div class="card-head">
-                        <h2>Progress</h2>
-                        <span class="muted small">
-                          <Show when={j().progress?.folder}>
-                            {(folder) => (
-                              <>
-                                Folder <span class="mono">{folder()}</span>
-                                <Show when={j().progress?.folderCount}>
-                                  {" "}
-                                  ({j().progress?.folderIndex ?? "?"}/{j().progress?.folderCount})
-                                </Show>
-                              </>
-                            )}
-                          </Show>
-                        </span>
-                      </div>
-                      <div class="card-body">
-                        <JobProgressBar progress={j().progress} running={j().status === "running"} />
-                        <Show when={j().progress?.msgsPerSecond}>
-                          {(rate) => (
-                            <p class="muted small" style={{ "margin-top": "6px" }}>
-                              {rate().toFixed(1)} messages/s
-                            </p>
+            <div class="grid-3">
+              <div class="stack">
+                <Show when={j().status === "running" || j().progress?.total}>
+                  <div class="card">
+                    <div class="card-head">
+                      <h2>Progress</h2>
+                      <span class="muted small">
+                        <Show when={j().progress?.folder}>
+                          {(folder) => (
+                            <>
+                              Folder <span class="mono">{folder()}</span>
+                              <Show when={j().progress?.folderCount}>
+                                {" "}
+                                ({j().progress?.folderIndex ?? "?"}/{j().progress?.folderCount})
+                              </Show>
+                            </>
                           )}
                         </Show>
-                      </div>
-                    </div>
-                  </Show>
-                  <div class="card">
-                    <div class="card-head">
-                      <h2>Log</h2>
-                      <span class="muted small" data-log-state={logState()}>
-                        {logState() === "live"
-                          ? ACTIVE.has(j().status)
-                            ? "live"
-                            : ""
-                          : logState() === "error"
-                            ? "disconnected"
-                            : "complete"}
                       </span>
                     </div>
-                    <LogView
-                      ref={attachLog}
-                      label={`Log of job ${props.id}`}
-                      emptyText={j().status === "queued" ? "Waiting for a worker…" : "No output yet."}
-                    />
-                  </div>
-                </div>
-                <div class="stack">
-                  <StatsCard job={j()} />
-                  <div class="card">
-                    <div class="card-head">
-                      <h2>Details</h2>
-                    </div>
                     <div class="card-body">
-                      <dl class="facts">
-                        <dt>Created</dt>
-                        <dd>{formatDateTime(j().createdAt)}</dd>
-                        <dt>Started</dt>
-                        <dd>{formatDateTime(j().startedAt)}</dd>
-                        <dt>Finished</dt>
-                        <dd>{formatDateTime(j().finishedAt)}</dd>
-                        <dt>Worker</dt>
-                        <dd class="mono">{j().workerId ?? "—"}</dd>
-                        <dt>Attempt</dt>
-                        <dd>{j().attempt}</dd>
-                        <Show when={j().rerunOf}>
-                          <dt>Rerun of</dt>
-                          <dd>
-                            <Link href={`/jobs/${j().rerunOf}`}>#{j().rerunOf}</Link>
-                          </dd>
-                        </Show>
-                        <dt>Log size</dt>
-                        <dd>{formatBytes(j().logBytes)}</dd>
-                        <Show when={setOptions(j().options).length > 0}>
-                          <dt>Options</dt>
-                          <dd class="option-list">
-                            <For each={setOptions(j().options)}>
-                              {(option) => <span class="tag">{option}</span>}
-                            </For>
-                          </dd>
-                        </Show>
-                      </dl>
+                      <JobProgressBar progress={j().progress} running={j().status === "running"} />
+                      <Show when={j().progress?.msgsPerSecond}>
+                        {(rate) => (
+                          <p class="muted small" style={{ "margin-top": "6px" }}>
+                            {rate().toFixed(1)} messages/s
+                          </p>
+                        )}
+                      </Show>
                     </div>
+                  </div>
+                </Show>
+                <div class="card">
+                  <div class="card-head">
+                    <h2>Log</h2>
+                    <span class="muted small" data-log-state={logState()}>
+                      {logState() === "live"
+                        ? ACTIVE.has(j().status)
+                          ? "live"
+                          : ""
+                        : logState() === "error"
+                          ? "disconnected"
+                          : "complete"}
+                    </span>
+                  </div>
+                  <LogView
+                    ref={attachLog}
+                    label={`Log of job ${props.id}`}
+                    emptyText={j().status === "queued" ? "Waiting for a worker…" : "No output yet."}
+                  />
+                </div>
+              </div>
+              <div class="stack">
+                <StatsCard job={j()} />
+                <div class="card">
+                  <div class="card-head">
+                    <h2>Details</h2>
+                  </div>
+                  <div class="card-body">
+                    <dl class="facts">
+                      <dt>Created</dt>
+                      <dd>{formatDateTime(j().createdAt)}</dd>
+                      <dt>Started</dt>
+                      <dd>{formatDateTime(j().startedAt)}</dd>
+                      <dt>Finished</dt>
+                      <dd>{formatDateTime(j().finishedAt)}</dd>
+                      <dt>Worker</dt>
+                      <dd class="mono">{j().workerId ?? "—"}</dd>
+                      <dt>Attempt</dt>
+                      <dd>{j().attempt}</dd>
+                      <Show when={j().rerunOf}>
+                        <dt>Rerun of</dt>
+                        <dd>
+                          <Link href={`/jobs/${j().rerunOf}`}>#{j().rerunOf}</Link>
+                        </dd>
+                      </Show>
+                      <dt>Log size</dt>
+                      <dd>{formatBytes(j().logBytes)}</dd>
+                      <Show when={setOptions(j().options).length > 0}>
+                        <dt>Options</dt>
+                        <dd class="option-list">
+                          <For each={setOptions(j().options)}>
+                            {(option) => <span class="tag">{option}</span>}
+                          </For>
+                        </dd>
+                      </Show>
+                    </dl>
                   </div>
                 </div>
               </div>
+            </div>
 
-              <Show when={editing()}>
-                <JobFormModal job={j()} onClose={() => setEditing(false)} onSaved={() => void refetch()} />
-              </Show>
-              <Show when={deleting()}>
-                <ConfirmDialog
-                  title="Delete this job?"
-                  danger
-                  confirmLabel={hardDelete() ? "Delete for good" : "Delete"}
-                  message={
-                    <p>
-                      {ACTIVE.has(j().status) ? "It is cancelled first. " : ""}A deleted job leaves the list;
-                      its history is kept unless you delete it for good.
-                    </p>
-                  }
-                  extra={
-                    <label class="switch">
-                      <input
-                        type="checkbox"
-                        checked={hardDelete()}
-                        onChange={(e) => setHardDelete(e.currentTarget.checked)}
-                      />
-                      <span>
-                        <strong>Delete for good</strong>
-                        <br />
-                        <span class="muted small">
-                          Also remove its log and statistics. This cannot be undone.
-                        </span>
-                      </span>
-                    </label>
-                  }
-                  onConfirm={deleteJob}
-                  onClose={() => setDeleting(false)}
-                />
-              </Show>
-            </>
-          )}
-        </Match>
-      </Switch>
+            <Show when={editing()}>
+              <JobFormModal job={j()} onClose={() => setEditing(false)} onSaved={() => void refetch()} />
+            </Show>
+            <Show when={deleting()}>
+              <ConfirmDialog
+                title="Delete this job?"
+                danger
+                confirmLabel={hardDelete() ? "Delete for good" : "Delete"}
+                message={
+                  <p>
+                    {ACTIVE.has(j().status) ? "It is cancelled first. " : ""}A deleted job leaves the list;
+                    its history is kept unless you delete it for good.
+                  </p>
+                }
+                extra={
+                  <ToggleField
+                    label="Delete for good"
+                    description="Also remove its log and statistics. This cannot be undone."
+                    checked={hardDelete()}
+                    onToggle={setHardDelete}
+                  />
+                }
+                onConfirm={deleteJob}
+                onClose={() => setDeleting(false)}
+              />
+            </Show>
+          </>
+        )}
+      </LoadStates>
     </div>
   );
 }
@@ -423,40 +412,37 @@ function StatsCard(props: { job: JobItem }): JSX.Element {
         </Show>
       </div>
       <div class="stat-grid" data-stats>
-        <div class="stat">
-          <div class="label">{props.job.dryRun ? "Would copy" : "Transferred"}</div>
-          <div class="value" data-stat="transferred">
-            {formatCount(
-              props.job.dryRun
-                ? (statNumber(stats(), "messagesWouldTransfer") ?? transferred())
-                : transferred(),
-            )}
-          </div>
-        </div>
-        <div class="stat">
-          <div class="label">Skipped</div>
-          <div class="value" data-stat="skipped">
-            {formatCount(statNumber(stats(), "messagesSkipped") ?? props.job.progress?.skipped ?? null)}
-          </div>
-        </div>
-        <div class="stat">
-          <div class="label">Errors</div>
-          <div class="value" data-stat="errors">
-            {formatCount(statNumber(stats(), "errors") ?? props.job.progress?.errors ?? null)}
-          </div>
-        </div>
-        <div class="stat">
-          <div class="label">Bytes</div>
-          <div class="value" data-stat="bytes">
-            {formatBytes(statNumber(stats(), "bytesTransferred") ?? props.job.progress?.bytesCopied ?? null)}
-          </div>
-        </div>
-        <div class="stat">
-          <div class="label">Duration</div>
-          <div class="value" data-stat="duration">
-            {formatDuration(duration())}
-          </div>
-        </div>
+        <Stat label={props.job.dryRun ? "Would copy" : "Transferred"} name="transferred">
+          {formatCount(
+            props.job.dryRun
+              ? (statNumber(stats(), "messagesWouldTransfer") ?? transferred())
+              : transferred(),
+          )}
+        </Stat>
+        <Stat label="Skipped" name="skipped">
+          {formatCount(statNumber(stats(), "messagesSkipped") ?? props.job.progress?.skipped ?? null)}
+        </Stat>
+        <Stat label="Errors" name="errors">
+          {formatCount(statNumber(stats(), "errors") ?? props.job.progress?.errors ?? null)}
+        </Stat>
+        <Stat label="Bytes" name="bytes">
+          {formatBytes(statNumber(stats(), "bytesTransferred") ?? props.job.progress?.bytesCopied ?? null)}
+        </Stat>
+        <Stat label="Duration" name="duration">
+          {formatDuration(duration())}
+        </Stat>
+      </div>
+    </div>
+  );
+}
+
+/** One figure of the statistics card; `name` is its data-stat hook (the browser tests read it). */
+function Stat(props: { label: string; name: string; children: JSX.Element }): JSX.Element {
+  return (
+    <div class="stat">
+      <div class="label">{props.label}</div>
+      <div class="value" data-stat={props.name}>
+        {props.children}
       </div>
     </div>
   );

@@ -7,11 +7,15 @@ import type { JobItem, ServerItem } from "../api/types.ts";
 import type { FieldErrors } from "../forms/validate.ts";
 import { serverFieldErrors, validate } from "../forms/validate.ts";
 import { navigate } from "../router.tsx";
-import { Field } from "../ui/field.tsx";
-import { Modal } from "../ui/modal.tsx";
+import { Field, TextField } from "../ui/field.tsx";
+import { Modal, ModalFormFooter } from "../ui/modal.tsx";
 import { errorText } from "../ui/states.tsx";
 import { toast } from "../ui/toasts.tsx";
+import { ToggleField } from "../ui/toggle-field.tsx";
 import { EngineOptionsFields, validateEngineOptions } from "./engine-options.tsx";
+
+/** A string signal's getter and setter, as `createSignal` returns them. */
+type TextSignal = [() => string, (value: string) => void];
 
 export interface JobFormProps {
   /** The job being edited; absent for a new job. */
@@ -147,28 +151,50 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
     extra: { type?: string; placeholder?: string; autocomplete?: string; hint?: string } = {},
   ): JSX.Element {
     return (
-      <Field label={label} error={errors()[field]} hint={extra.hint}>
-        {(id, describedBy) => (
-          <input
-            id={id}
-            class="input"
-            name={field}
-            type={extra.type ?? "text"}
-            value={value()}
-            placeholder={extra.placeholder}
-            autocomplete={extra.autocomplete ?? "off"}
-            autocapitalize="off"
-            spellcheck={false}
-            aria-invalid={Boolean(errors()[field])}
-            aria-describedby={describedBy()}
-            onInput={(e) => set(e.currentTarget.value)}
-          />
-        )}
-      </Field>
+      <TextField
+        label={label}
+        error={errors()[field]}
+        hint={extra.hint}
+        name={field}
+        type={extra.type ?? "text"}
+        value={value()}
+        placeholder={extra.placeholder}
+        autocomplete={extra.autocomplete ?? "off"}
+        autocapitalize="off"
+        spellcheck={false}
+        onValue={set}
+      />
     );
   }
 
   const passwordPlaceholder = editing ? "(unchanged)" : "";
+
+  /** The server, login and password of one side of the migration; field names are prefixed by side. */
+  function accountFieldset(account: {
+    legend: string;
+    side: "source" | "dest";
+    serverId: TextSignal;
+    email: TextSignal;
+    password: TextSignal;
+    emailPlaceholder: string;
+  }): JSX.Element {
+    return (
+      <fieldset class="group">
+        <legend>{account.legend}</legend>
+        <div class="stack">
+          {serverSelect("Server", account.serverId[0], account.serverId[1], `${account.side}ServerId`)}
+          {textInput("Email / login", `${account.side}Email`, account.email[0], account.email[1], {
+            placeholder: account.emailPlaceholder,
+          })}
+          {textInput("Password", `${account.side}Password`, account.password[0], account.password[1], {
+            type: "password",
+            placeholder: passwordPlaceholder,
+            autocomplete: "new-password",
+          })}
+        </div>
+      </fieldset>
+    );
+  }
 
   return (
     <Modal
@@ -176,14 +202,9 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
       wide
       onClose={props.onClose}
       footer={
-        <>
-          <button type="button" class="btn" onClick={() => props.onClose()}>
-            Cancel
-          </button>
-          <button type="submit" form="job-form" class="btn btn-primary" disabled={busy()}>
-            {busy() ? "Saving…" : editing ? "Save job" : dryRun() ? "Queue dry run" : "Queue migration"}
-          </button>
-        </>
+        <ModalFormFooter form="job-form" busy={busy()} onDismiss={props.onClose}>
+          {busy() ? "Saving…" : editing ? "Save job" : dryRun() ? "Queue dry run" : "Queue migration"}
+        </ModalFormFooter>
       }
     >
       <form id="job-form" class="stack" onSubmit={(e) => void handleSubmit(e)} noValidate>
@@ -198,54 +219,33 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
           </div>
         </Show>
         <div class="grid-2">
-          <fieldset class="group">
-            <legend>Source</legend>
-            <div class="stack">
-              {serverSelect("Server", sourceServerId, setSourceServerId, "sourceServerId")}
-              {textInput("Email / login", "sourceEmail", sourceEmail, setSourceEmail, {
-                placeholder: "alice@old.example",
-              })}
-              {textInput("Password", "sourcePassword", sourcePassword, setSourcePassword, {
-                type: "password",
-                placeholder: passwordPlaceholder,
-                autocomplete: "new-password",
-              })}
-            </div>
-          </fieldset>
-          <fieldset class="group">
-            <legend>Destination</legend>
-            <div class="stack">
-              {serverSelect("Server", destServerId, setDestServerId, "destServerId")}
-              {textInput("Email / login", "destEmail", destEmail, setDestEmail, {
-                placeholder: "alice@new.example",
-              })}
-              {textInput("Password", "destPassword", destPassword, setDestPassword, {
-                type: "password",
-                placeholder: passwordPlaceholder,
-                autocomplete: "new-password",
-              })}
-            </div>
-          </fieldset>
+          {accountFieldset({
+            legend: "Source",
+            side: "source",
+            serverId: [sourceServerId, setSourceServerId],
+            email: [sourceEmail, setSourceEmail],
+            password: [sourcePassword, setSourcePassword],
+            emailPlaceholder: "alice@old.example",
+          })}
+          {accountFieldset({
+            legend: "Destination",
+            side: "dest",
+            serverId: [destServerId, setDestServerId],
+            email: [destEmail, setDestEmail],
+            password: [destPassword, setDestPassword],
+            emailPlaceholder: "alice@new.example",
+          })}
         </div>
         {textInput("Job name (optional)", "name", name, setName, {
           placeholder: "Defaults to the source address",
         })}
-        <label class="switch">
-          <input
-            type="checkbox"
-            name="dryRun"
-            checked={dryRun()}
-            onChange={(e) => setDryRun(e.currentTarget.checked)}
-          />
-          <span>
-            <strong>Dry run</strong>
-            <br />
-            <span class="muted small">
-              Log in to both sides and count what would be copied, without copying anything. Recommended
-              first.
-            </span>
-          </span>
-        </label>
+        <ToggleField
+          label="Dry run"
+          description="Log in to both sides and count what would be copied, without copying anything. Recommended first."
+          name="dryRun"
+          checked={dryRun()}
+          onToggle={setDryRun}
+        />
         <details class="advanced" open={Object.keys(errors()).some((k) => k.startsWith("options."))}>
           <summary>Advanced engine options</summary>
           <EngineOptionsFields value={options()} onChange={setOptions} errors={errors()} />

@@ -18,9 +18,11 @@ import { formatCount, formatDateTime, pluralize } from "../format.ts";
 import { Link, setQuery, useLocation } from "../router.tsx";
 import { noticeSessionLoss } from "../session.ts";
 import { ConfirmDialog } from "../ui/confirm.tsx";
+import { DataTable } from "../ui/data-table.tsx";
+import type { IconName } from "../ui/icons.tsx";
 import { Icon } from "../ui/icons.tsx";
 import { JobProgressBar } from "../ui/job-progress.tsx";
-import { EmptyState, ErrorState, errorText, Loading, Spinner } from "../ui/states.tsx";
+import { EmptyState, errorText, LoadStates, Spinner } from "../ui/states.tsx";
 import { StatusBadge } from "../ui/status-badge.tsx";
 import { toast } from "../ui/toasts.tsx";
 import { ImportModal } from "./import-modal.tsx";
@@ -33,6 +35,13 @@ type Status = (typeof STATUSES)[number];
 const PAGE_SIZE = 25;
 
 type BulkAction = "rerun-real" | "rerun-dry" | "cancel" | "delete";
+
+/** The bulk actions that run at once; Delete asks first, so it has its own button. */
+const BULK_BUTTONS: { action: BulkAction; icon: IconName; label: string }[] = [
+  { action: "rerun-real", icon: "play", label: "Run real" },
+  { action: "rerun-dry", icon: "flask", label: "Dry run" },
+  { action: "cancel", icon: "stop", label: "Cancel" },
+];
 
 export function JobsPage(): JSX.Element {
   const location = useLocation();
@@ -225,12 +234,7 @@ export function JobsPage(): JSX.Element {
           <p class="sub">Every mailbox migration, live.</p>
         </div>
         <div class="page-actions">
-          <button type="button" class="btn" onClick={() => setShowImport(true)}>
-            <Icon name="upload" /> Import CSV
-          </button>
-          <button type="button" class="btn btn-primary" onClick={() => setShowNew(true)}>
-            <Icon name="plus" /> New job
-          </button>
+          <CreateJobButtons onImport={() => setShowImport(true)} onNew={() => setShowNew(true)} />
         </div>
       </div>
 
@@ -288,50 +292,55 @@ export function JobsPage(): JSX.Element {
           />
         </div>
 
-        <Switch>
-          <Match when={list.error && rows.items.length === 0}>
-            <ErrorState title="Could not load the jobs" error={list.error} onRetry={() => void refetch()} />
-          </Match>
-          <Match when={list.loading && !list.latest}>
-            <Loading label="Loading jobs…" />
-          </Match>
-          <Match when={rows.items.length === 0 && filtered()}>
-            <EmptyState
-              icon="search"
-              title="No job matches these filters"
-              action={
-                <button
-                  type="button"
-                  class="btn"
-                  onClick={() => setQuery({ status: null, batch: null, q: null, cursor: null })}
-                >
-                  Clear filters
-                </button>
+        <LoadStates
+          failed={list.error && rows.items.length === 0}
+          error={list.error}
+          errorTitle="Could not load the jobs"
+          onRetry={() => void refetch()}
+          loading={list.loading && !list.latest}
+          loadingLabel="Loading jobs…"
+          empty={rows.items.length === 0}
+          emptyState={
+            <Show
+              when={filtered()}
+              fallback={
+                <EmptyState
+                  icon="inbox"
+                  title="No migrations yet"
+                  text="Create one job, or import a CSV with a row per mailbox. New jobs start as dry runs."
+                  action={
+                    <div class="row" style={{ "justify-content": "center" }}>
+                      <CreateJobButtons onImport={() => setShowImport(true)} onNew={() => setShowNew(true)} />
+                    </div>
+                  }
+                />
               }
-            />
-          </Match>
-          <Match when={rows.items.length === 0}>
-            <EmptyState
-              icon="inbox"
-              title="No migrations yet"
-              text="Create one job, or import a CSV with a row per mailbox. New jobs start as dry runs."
-              action={
-                <div class="row" style={{ "justify-content": "center" }}>
-                  <button type="button" class="btn" onClick={() => setShowImport(true)}>
-                    <Icon name="upload" /> Import CSV
+            >
+              <EmptyState
+                icon="search"
+                title="No job matches these filters"
+                action={
+                  <button
+                    type="button"
+                    class="btn"
+                    onClick={() => setQuery({ status: null, batch: null, q: null, cursor: null })}
+                  >
+                    Clear filters
                   </button>
-                  <button type="button" class="btn btn-primary" onClick={() => setShowNew(true)}>
-                    <Icon name="plus" /> New job
-                  </button>
-                </div>
-              }
-            />
-          </Match>
-          <Match when={rows.items.length > 0}>
-            <div class="table-wrap">
-              <table class="table responsive" aria-label="Jobs" aria-busy={list.loading}>
-                <thead>
-                  <tr>
+                }
+              />
+            </Show>
+          }
+          ready={rows.items.length > 0}
+        >
+          {() => (
+            <>
+              <DataTable
+                label="Jobs"
+                rows={rows.items}
+                busy={list.loading}
+                head={
+                  <>
                     <th class="col-check">
                       <input
                         type="checkbox"
@@ -346,121 +355,102 @@ export function JobsPage(): JSX.Element {
                     <th>Batch</th>
                     <th>Created</th>
                     <th>Finished</th>
+                  </>
+                }
+              >
+                {(job) => (
+                  <tr data-job-id={job.id} data-status={job.status} data-selected={selected().has(job.id)}>
+                    <td class="col-check">
+                      <input
+                        type="checkbox"
+                        aria-label={`Select ${job.name || `job ${job.id}`}`}
+                        checked={selected().has(job.id)}
+                        onChange={(e) => toggle(job.id, e.currentTarget.checked)}
+                      />
+                    </td>
+                    <td class="cell-main">
+                      <Link href={`/jobs/${job.id}`}>{job.name || `${job.sourceEmail}`}</Link>
+                      <div class="cell-sub">
+                        {job.sourceEmail} → {job.destEmail}
+                        <Show when={job.dryRun}>
+                          {" "}
+                          <span class="tag tag-dry">dry run</span>
+                        </Show>
+                      </div>
+                    </td>
+                    <td data-label="Status">
+                      <StatusBadge status={job.status} />
+                    </td>
+                    <td
+                      data-label="Progress"
+                      class={
+                        job.status !== "running" && !job.progress?.total && !job.stats ? "empty-cell" : ""
+                      }
+                    >
+                      <ProgressCell job={job} />
+                    </td>
+                    <td data-label="Batch" class={job.batchId === null ? "empty-cell" : ""}>
+                      <Show when={job.batchId !== null} fallback={<span class="muted">—</span>}>
+                        <button
+                          type="button"
+                          class="tag"
+                          title="Show this batch only"
+                          onClick={() => setQuery({ batch: job.batchId, cursor: null })}
+                        >
+                          {job.batchTag ?? batchTag(job.batchId ?? 0)}
+                        </button>
+                      </Show>
+                    </td>
+                    <td data-label="Created" class="nowrap muted">
+                      {formatDateTime(job.createdAt)}
+                    </td>
+                    <td
+                      data-label="Finished"
+                      class={job.finishedAt ? "nowrap muted" : "nowrap muted empty-cell"}
+                    >
+                      {formatDateTime(job.finishedAt)}
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  <For each={rows.items}>
-                    {(job) => (
-                      <tr
-                        data-job-id={job.id}
-                        data-status={job.status}
-                        data-selected={selected().has(job.id)}
-                      >
-                        <td class="col-check">
-                          <input
-                            type="checkbox"
-                            aria-label={`Select ${job.name || `job ${job.id}`}`}
-                            checked={selected().has(job.id)}
-                            onChange={(e) => toggle(job.id, e.currentTarget.checked)}
-                          />
-                        </td>
-                        <td class="cell-main">
-                          <Link href={`/jobs/${job.id}`}>{job.name || `${job.sourceEmail}`}</Link>
-                          <div class="cell-sub">
-                            {job.sourceEmail} → {job.destEmail}
-                            <Show when={job.dryRun}>
-                              {" "}
-                              <span class="tag tag-dry">dry run</span>
-                            </Show>
-                          </div>
-                        </td>
-                        <td data-label="Status">
-                          <StatusBadge status={job.status} />
-                        </td>
-                        <td
-                          data-label="Progress"
-                          class={
-                            job.status !== "running" && !job.progress?.total && !job.stats ? "empty-cell" : ""
-                          }
-                        >
-                          <ProgressCell job={job} />
-                        </td>
-                        <td data-label="Batch" class={job.batchId === null ? "empty-cell" : ""}>
-                          <Show when={job.batchId !== null} fallback={<span class="muted">—</span>}>
-                            <button
-                              type="button"
-                              class="tag"
-                              title="Show this batch only"
-                              onClick={() => setQuery({ batch: job.batchId, cursor: null })}
-                            >
-                              {job.batchTag ?? batchTag(job.batchId ?? 0)}
-                            </button>
-                          </Show>
-                        </td>
-                        <td data-label="Created" class="nowrap muted">
-                          {formatDateTime(job.createdAt)}
-                        </td>
-                        <td
-                          data-label="Finished"
-                          class={job.finishedAt ? "nowrap muted" : "nowrap muted empty-cell"}
-                        >
-                          {formatDateTime(job.finishedAt)}
-                        </td>
-                      </tr>
-                    )}
-                  </For>
-                </tbody>
-              </table>
-            </div>
-            <div class="pager">
-              <span>
-                Page {page()} · {pluralize(rows.items.length, "job")}
-                <Show when={list.loading}>
-                  {" "}
-                  <Spinner label="Refreshing" />
-                </Show>
-              </span>
-              <div class="row">
-                <button type="button" class="btn btn-sm" disabled={cursor() === ""} onClick={previousPage}>
-                  Previous
-                </button>
-                <button type="button" class="btn btn-sm" disabled={!rows.nextCursor} onClick={nextPage}>
-                  Next
-                </button>
+                )}
+              </DataTable>
+              <div class="pager">
+                <span>
+                  Page {page()} · {pluralize(rows.items.length, "job")}
+                  <Show when={list.loading}>
+                    {" "}
+                    <Spinner label="Refreshing" />
+                  </Show>
+                </span>
+                <div class="row">
+                  <button type="button" class="btn btn-sm" disabled={cursor() === ""} onClick={previousPage}>
+                    Previous
+                  </button>
+                  <button type="button" class="btn btn-sm" disabled={!rows.nextCursor} onClick={nextPage}>
+                    Next
+                  </button>
+                </div>
               </div>
-            </div>
-          </Match>
-        </Switch>
+            </>
+          )}
+        </LoadStates>
       </div>
 
       <Show when={selected().size > 0}>
         <section class="bulkbar" aria-label="Bulk actions">
           <strong>{selected().size} selected</strong>
           <div class="spacer" />
-          <button
-            type="button"
-            class="btn btn-sm"
-            disabled={bulkBusy() !== null}
-            onClick={() => void runBulk("rerun-real").catch(() => undefined)}
-          >
-            <Icon name="play" /> Run real
-          </button>
-          <button
-            type="button"
-            class="btn btn-sm"
-            disabled={bulkBusy() !== null}
-            onClick={() => void runBulk("rerun-dry").catch(() => undefined)}
-          >
-            <Icon name="flask" /> Dry run
-          </button>
-          <button
-            type="button"
-            class="btn btn-sm"
-            disabled={bulkBusy() !== null}
-            onClick={() => void runBulk("cancel").catch(() => undefined)}
-          >
-            <Icon name="stop" /> Cancel
-          </button>
+          <For each={BULK_BUTTONS}>
+            {(button) => (
+              <button
+                type="button"
+                class="btn btn-sm"
+                disabled={bulkBusy() !== null}
+                onClick={() => void runBulk(button.action).catch(() => undefined)}
+              >
+                <Icon name={button.icon} /> {button.label}
+              </button>
+            )}
+          </For>
           <button
             type="button"
             class="btn btn-sm btn-danger"
@@ -496,6 +486,20 @@ export function JobsPage(): JSX.Element {
         <ImportModal onClose={() => setShowImport(false)} />
       </Show>
     </div>
+  );
+}
+
+/** The two ways to add jobs, offered in the page head and again by the empty list. */
+function CreateJobButtons(props: { onImport: () => void; onNew: () => void }): JSX.Element {
+  return (
+    <>
+      <button type="button" class="btn" onClick={() => props.onImport()}>
+        <Icon name="upload" /> Import CSV
+      </button>
+      <button type="button" class="btn btn-primary" onClick={() => props.onNew()}>
+        <Icon name="plus" /> New job
+      </button>
+    </>
   );
 }
 

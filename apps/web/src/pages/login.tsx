@@ -1,7 +1,8 @@
 import type { JSX } from "solid-js";
 import { createSignal, Show } from "solid-js";
 import { logIn } from "../session.ts";
-import { Field } from "../ui/field.tsx";
+import { BrandMark } from "../ui/brand-mark.tsx";
+import { TextField } from "../ui/field.tsx";
 import { Icon } from "../ui/icons.tsx";
 import { errorText } from "../ui/states.tsx";
 
@@ -38,20 +39,7 @@ export function LoginPage(): JSX.Element {
         noValidate
       >
         <div class="brand">
-          <span class="brand-mark">
-            <svg
-              viewBox="0 0 24 24"
-              width="18"
-              height="18"
-              fill="none"
-              stroke="white"
-              stroke-width="2"
-              aria-hidden="true"
-            >
-              <path d="M3 16h18l-2.5 4.5h-13z" />
-              <path d="M7 14V7h7l3.5 7" />
-            </svg>
-          </span>
+          <BrandMark />
           imapferry
         </div>
         <div>
@@ -65,32 +53,22 @@ export function LoginPage(): JSX.Element {
             {error()}
           </div>
         </Show>
-        <Field label="Username">
-          {(id) => (
-            <input
-              id={id}
-              class="input"
-              name="username"
-              autocomplete="username"
-              value={username()}
-              onInput={(e) => setUsername(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <Field label="Password">
-          {(id) => (
-            <input
-              id={id}
-              class="input"
-              type="password"
-              name="password"
-              autocomplete="current-password"
-              value={password()}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-              autofocus
-            />
-          )}
-        </Field>
+        <TextField
+          label="Username"
+          name="username"
+          autocomplete="username"
+          value={username()}
+          onValue={setUsername}
+        />
+        <TextField
+          label="Password"
+          type="password"
+          name="password"
+          autocomplete="current-password"
+          value={password()}
+          onValue={setPassword}
+          autofocus
+        />
         <button type="submit" class="btn btn-primary" disabled={busy()} style={{ height: "40px" }}>
           {busy() ? "Signing in…" : "Sign in"}
         </button>

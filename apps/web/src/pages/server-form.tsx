@@ -6,10 +6,11 @@ import { errorProblems } from "../api/errors.ts";
 import type { ServerItem } from "../api/types.ts";
 import type { FieldErrors } from "../forms/validate.ts";
 import { serverFieldErrors, validate } from "../forms/validate.ts";
-import { Field } from "../ui/field.tsx";
-import { Modal } from "../ui/modal.tsx";
+import { Field, TextField } from "../ui/field.tsx";
+import { Modal, ModalFormFooter } from "../ui/modal.tsx";
 import { errorText } from "../ui/states.tsx";
 import { toast } from "../ui/toasts.tsx";
+import { ToggleField } from "../ui/toggle-field.tsx";
 
 type Security = "tls" | "starttls" | "none";
 const DEFAULT_PORTS: Record<Security, number> = { tls: 993, starttls: 143, none: 143 };
@@ -78,14 +79,9 @@ export function ServerFormModal(props: {
       title={initial ? `Edit ${initial.name}` : "Add server"}
       onClose={props.onClose}
       footer={
-        <>
-          <button type="button" class="btn" onClick={() => props.onClose()}>
-            Cancel
-          </button>
-          <button type="submit" form="server-form" class="btn btn-primary" disabled={busy()}>
-            {busy() ? "Saving…" : initial ? "Save server" : "Add server"}
-          </button>
-        </>
+        <ModalFormFooter form="server-form" busy={busy()} onDismiss={props.onClose}>
+          {busy() ? "Saving…" : initial ? "Save server" : "Add server"}
+        </ModalFormFooter>
       }
     >
       <form id="server-form" class="form-grid" onSubmit={(e) => void handleSubmit(e)} noValidate>
@@ -94,55 +90,34 @@ export function ServerFormModal(props: {
             {formError()}
           </div>
         </Show>
-        <Field
+        <TextField
           label="Name"
-          class="span-2"
+          fieldClass="span-2"
           error={errors().name}
           hint="How jobs and the CSV import refer to it."
-        >
-          {(id, describedBy) => (
-            <input
-              id={id}
-              class="input"
-              name="name"
-              value={name()}
-              placeholder="Old provider"
-              aria-invalid={Boolean(errors().name)}
-              aria-describedby={describedBy()}
-              onInput={(e) => setName(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <Field label="Host" error={errors().host}>
-          {(id, describedBy) => (
-            <input
-              id={id}
-              class="input"
-              name="host"
-              value={host()}
-              placeholder="imap.example.com"
-              autocapitalize="off"
-              spellcheck={false}
-              aria-invalid={Boolean(errors().host)}
-              aria-describedby={describedBy()}
-              onInput={(e) => setHost(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <Field label="Port" error={errors().port}>
-          {(id, describedBy) => (
-            <input
-              id={id}
-              class="input"
-              name="port"
-              inputmode="numeric"
-              value={port()}
-              aria-invalid={Boolean(errors().port)}
-              aria-describedby={describedBy()}
-              onInput={(e) => setPort(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+          name="name"
+          value={name()}
+          placeholder="Old provider"
+          onValue={setName}
+        />
+        <TextField
+          label="Host"
+          error={errors().host}
+          name="host"
+          value={host()}
+          placeholder="imap.example.com"
+          autocapitalize="off"
+          spellcheck={false}
+          onValue={setHost}
+        />
+        <TextField
+          label="Port"
+          error={errors().port}
+          name="port"
+          inputmode="numeric"
+          value={port()}
+          onValue={setPort}
+        />
         <Field label="Security" error={errors().security}>
           {(id) => (
             <select
@@ -158,39 +133,25 @@ export function ServerFormModal(props: {
             </select>
           )}
         </Field>
-        <Field
+        <TextField
           label="Source connection limit"
           error={errors().sourceHostLimit}
           hint="Migrations reading from it at once. Empty = the global default."
-        >
-          {(id, describedBy) => (
-            <input
-              id={id}
-              class="input"
-              name="sourceHostLimit"
-              inputmode="numeric"
-              placeholder="default"
-              value={limit()}
-              aria-invalid={Boolean(errors().sourceHostLimit)}
-              aria-describedby={describedBy()}
-              onInput={(e) => setLimit(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <label class="switch span-2">
-          <input
-            type="checkbox"
-            name="acceptSelfSigned"
-            checked={acceptSelfSigned()}
-            disabled={security() === "none"}
-            onChange={(e) => setAcceptSelfSigned(e.currentTarget.checked)}
-          />
-          <span>
-            <strong>Accept a self-signed certificate</strong>
-            <br />
-            <span class="muted small">Only for servers you control: the certificate is not verified.</span>
-          </span>
-        </label>
+          name="sourceHostLimit"
+          inputmode="numeric"
+          placeholder="default"
+          value={limit()}
+          onValue={setLimit}
+        />
+        <ToggleField
+          class="span-2"
+          label="Accept a self-signed certificate"
+          description="Only for servers you control: the certificate is not verified."
+          name="acceptSelfSigned"
+          checked={acceptSelfSigned()}
+          disabled={security() === "none"}
+          onToggle={setAcceptSelfSigned}
+        />
         <Show when={security() === "none"}>
           <div class="callout callout-warn span-2 small">
             Without TLS, passwords and mail cross the network in clear text. Use it only on a trusted network.

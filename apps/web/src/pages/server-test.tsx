@@ -2,9 +2,9 @@ import type { JSX } from "solid-js";
 import { createSignal, Match, Show, Switch } from "solid-js";
 import { api } from "../api/client.ts";
 import type { ServerItem, ServerTestResult } from "../api/types.ts";
-import { Field } from "../ui/field.tsx";
+import { TextField } from "../ui/field.tsx";
 import { Icon } from "../ui/icons.tsx";
-import { Modal } from "../ui/modal.tsx";
+import { Modal, ModalFormFooter } from "../ui/modal.tsx";
 import { errorText, Spinner } from "../ui/states.tsx";
 
 /**
@@ -38,17 +38,12 @@ export function ServerTestModal(props: { server: ServerItem; onClose: () => void
       title={`Test ${props.server.name}`}
       onClose={props.onClose}
       footer={
-        <>
-          <button type="button" class="btn" onClick={() => props.onClose()}>
-            Close
-          </button>
-          <button type="submit" form="server-test-form" class="btn btn-primary" disabled={busy()}>
-            <Show when={busy()} fallback={<Icon name="plug" />}>
-              <Spinner label="Testing" />
-            </Show>
-            {busy() ? "Testing…" : "Test connection"}
-          </button>
-        </>
+        <ModalFormFooter form="server-test-form" busy={busy()} onDismiss={props.onClose} dismissLabel="Close">
+          <Show when={busy()} fallback={<Icon name="plug" />}>
+            <Spinner label="Testing" />
+          </Show>
+          {busy() ? "Testing…" : "Test connection"}
+        </ModalFormFooter>
       }
     >
       <p class="muted">
@@ -59,31 +54,21 @@ export function ServerTestModal(props: { server: ServerItem; onClose: () => void
         nothing is stored).
       </p>
       <form id="server-test-form" class="form-grid" onSubmit={(e) => void runTest(e)} noValidate>
-        <Field label="Email (optional)">
-          {(id) => (
-            <input
-              id={id}
-              class="input"
-              name="email"
-              autocomplete="off"
-              value={email()}
-              onInput={(e) => setEmail(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <Field label="Password (optional)">
-          {(id) => (
-            <input
-              id={id}
-              class="input"
-              type="password"
-              name="password"
-              autocomplete="new-password"
-              value={password()}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Email (optional)"
+          name="email"
+          autocomplete="off"
+          value={email()}
+          onValue={setEmail}
+        />
+        <TextField
+          label="Password (optional)"
+          type="password"
+          name="password"
+          autocomplete="new-password"
+          value={password()}
+          onValue={setPassword}
+        />
       </form>
       <div aria-live="polite">
         <Show when={result()}>{(r) => <TestOutcome result={r()} />}</Show>

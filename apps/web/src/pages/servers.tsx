@@ -1,12 +1,13 @@
 import type { JSX } from "solid-js";
-import { createResource, createSignal, For, Match, Show, Switch } from "solid-js";
+import { createResource, createSignal, Show } from "solid-js";
 import { api } from "../api/client.ts";
 import type { ServerItem } from "../api/types.ts";
 import { formatDateTime } from "../format.ts";
 import { noticeSessionLoss } from "../session.ts";
 import { ConfirmDialog } from "../ui/confirm.tsx";
+import { DataTable } from "../ui/data-table.tsx";
 import { Icon } from "../ui/icons.tsx";
-import { EmptyState, ErrorState, errorText, Loading } from "../ui/states.tsx";
+import { EmptyState, errorText, LoadStates } from "../ui/states.tsx";
 import { toast } from "../ui/toasts.tsx";
 import { ServerFormModal } from "./server-form.tsx";
 import { ServerTestModal } from "./server-test.tsx";
@@ -62,18 +63,15 @@ export function ServersPage(): JSX.Element {
       </div>
 
       <div class="card">
-        <Switch>
-          <Match when={servers.error}>
-            <ErrorState
-              title="Could not load the servers"
-              error={servers.error}
-              onRetry={() => void refetch()}
-            />
-          </Match>
-          <Match when={servers.loading && !servers.latest}>
-            <Loading label="Loading servers…" />
-          </Match>
-          <Match when={servers()?.length === 0}>
+        <LoadStates
+          failed={servers.error}
+          error={servers.error}
+          errorTitle="Could not load the servers"
+          onRetry={() => void refetch()}
+          loading={servers.loading && !servers.latest}
+          loadingLabel="Loading servers…"
+          empty={servers()?.length === 0}
+          emptyState={
             <EmptyState
               icon="servers"
               title="No servers yet"
@@ -84,81 +82,78 @@ export function ServersPage(): JSX.Element {
                 </button>
               }
             />
-          </Match>
-          <Match when={servers()}>
-            {(list) => (
-              <div class="table-wrap">
-                <table class="table responsive" aria-label="Servers">
-                  <thead>
-                    <tr>
-                      <th>Name</th>
-                      <th>Host</th>
-                      <th>Security</th>
-                      <th class="num">Source limit</th>
-                      <th>Updated</th>
-                      <th class="actions">
-                        <span class="sr-only">Actions</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    <For each={list()}>
-                      {(server) => (
-                        <tr data-server={server.name}>
-                          <td class="cell-main">
-                            <strong>{server.name}</strong>
-                          </td>
-                          <td data-label="Host" class="mono">
-                            {server.host}:{server.port}
-                          </td>
-                          <td data-label="Security">
-                            <span class="row" style={{ gap: "6px", "flex-wrap": "nowrap" }}>
-                              <span class="tag">{securityLabel(server.security)}</span>
-                              <Show when={server.acceptSelfSigned}>
-                                <span class="tag tag-dry" title="Self-signed certificates are accepted">
-                                  self-signed OK
-                                </span>
-                              </Show>
-                            </span>
-                          </td>
-                          <td data-label="Source limit" class="num">
-                            {server.sourceHostLimit ?? <span class="muted">default</span>}
-                          </td>
-                          <td data-label="Updated" class="nowrap muted">
-                            {formatDateTime(server.updatedAt)}
-                          </td>
-                          <td class="actions">
-                            <div class="row" style={{ "justify-content": "flex-end", "flex-wrap": "nowrap" }}>
-                              <button type="button" class="btn btn-sm" onClick={() => setTesting(server)}>
-                                <Icon name="plug" /> Test connection
-                              </button>
-                              <button
-                                type="button"
-                                class="btn btn-sm btn-icon"
-                                aria-label={`Edit ${server.name}`}
-                                onClick={() => setEditing(server)}
-                              >
-                                <Icon name="edit" />
-                              </button>
-                              <button
-                                type="button"
-                                class="btn btn-sm btn-icon btn-danger"
-                                aria-label={`Delete ${server.name}`}
-                                onClick={() => setDeleting(server)}
-                              >
-                                <Icon name="trash" />
-                              </button>
-                            </div>
-                          </td>
-                        </tr>
-                      )}
-                    </For>
-                  </tbody>
-                </table>
-              </div>
-            )}
-          </Match>
-        </Switch>
+          }
+          ready={servers()}
+        >
+          {(list) => (
+            <DataTable
+              label="Servers"
+              rows={list()}
+              head={
+                <>
+                  <th>Name</th>
+                  <th>Host</th>
+                  <th>Security</th>
+                  <th class="num">Source limit</th>
+                  <th>Updated</th>
+                  <th class="actions">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </>
+              }
+            >
+              {(server) => (
+                <tr data-server={server.name}>
+                  <td class="cell-main">
+                    <strong>{server.name}</strong>
+                  </td>
+                  <td data-label="Host" class="mono">
+                    {server.host}:{server.port}
+                  </td>
+                  <td data-label="Security">
+                    <span class="row" style={{ gap: "6px", "flex-wrap": "nowrap" }}>
+                      <span class="tag">{securityLabel(server.security)}</span>
+                      <Show when={server.acceptSelfSigned}>
+                        <span class="tag tag-dry" title="Self-signed certificates are accepted">
+                          self-signed OK
+                        </span>
+                      </Show>
+                    </span>
+                  </td>
+                  <td data-label="Source limit" class="num">
+                    {server.sourceHostLimit ?? <span class="muted">default</span>}
+                  </td>
+                  <td data-label="Updated" class="nowrap muted">
+                    {formatDateTime(server.updatedAt)}
+                  </td>
+                  <td class="actions">
+                    <div class="row" style={{ "justify-content": "flex-end", "flex-wrap": "nowrap" }}>
+                      <button type="button" class="btn btn-sm" onClick={() => setTesting(server)}>
+                        <Icon name="plug" /> Test connection
+                      </button>
+                      <button
+                        type="button"
+                        class="btn btn-sm btn-icon"
+                        aria-label={`Edit ${server.name}`}
+                        onClick={() => setEditing(server)}
+                      >
+                        <Icon name="edit" />
+                      </button>
+                      <button
+                        type="button"
+                        class="btn btn-sm btn-icon btn-danger"
+                        aria-label={`Delete ${server.name}`}
+                        onClick={() => setDeleting(server)}
+                      >
+                        <Icon name="trash" />
+                      </button>
+                    </div>
+                  </td>
+                </tr>
+              )}
+            </DataTable>
+          )}
+        </LoadStates>
       </div>
 
       <Show when={editing()}>

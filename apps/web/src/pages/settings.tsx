@@ -1,16 +1,17 @@
 import { settingsPatchSchema } from "@imapferry/core/schemas";
 import type { JSX } from "solid-js";
-import { createEffect, createResource, createSignal, Match, Show, Switch } from "solid-js";
+import { createEffect, createResource, createSignal, Show } from "solid-js";
 import { api } from "../api/client.ts";
 import { errorProblems } from "../api/errors.ts";
 import type { SettingsView } from "../api/types.ts";
 import type { FieldErrors } from "../forms/validate.ts";
 import { serverFieldErrors, validate } from "../forms/validate.ts";
 import { noticeSessionLoss } from "../session.ts";
-import { Field } from "../ui/field.tsx";
+import { Field, TextField } from "../ui/field.tsx";
 import { Icon } from "../ui/icons.tsx";
-import { ErrorState, errorText, Loading } from "../ui/states.tsx";
+import { errorText, LoadStates } from "../ui/states.tsx";
 import { toast } from "../ui/toasts.tsx";
+import { ToggleField } from "../ui/toggle-field.tsx";
 import { TokensCard } from "./tokens-card.tsx";
 
 export function SettingsPage(): JSX.Element {
@@ -106,166 +107,127 @@ export function SettingsPage(): JSX.Element {
           <p class="sub">Who hears about finished migrations, and how hard imapferry may push.</p>
         </div>
       </div>
-      <Switch>
-        <Match when={settings.error && !settings.latest}>
-          <div class="card">
-            <ErrorState
-              title="Could not load the settings"
-              error={settings.error}
-              onRetry={() => void refetch()}
-            />
-          </div>
-        </Match>
-        <Match when={!settings.latest}>
-          <div class="card">
-            <Loading label="Loading settings…" />
-          </div>
-        </Match>
-        <Match when={settings.latest}>
-          <form class="stack" onSubmit={(e) => void save(e)} noValidate>
-            <div class="card">
-              <div class="card-head">
-                <h2>Notifications</h2>
-                <Show when={health()}>
-                  {(h) => (
-                    <span class="row small" data-notifications={h().notifications.configured ? "on" : "off"}>
-                      <span class={`dot ${h().notifications.configured ? "dot-ok" : "dot-warn"}`} />
-                      {h().notifications.configured ? "Email enabled" : "Email disabled"}
-                    </span>
-                  )}
-                </Show>
-              </div>
-              <div class="card-body stack">
-                <Show when={health()}>
-                  {(h) => (
-                    <div
-                      class={
-                        h().notifications.configured
-                          ? "callout callout-ok small"
-                          : "callout callout-warn small"
-                      }
-                      data-notification-status
-                    >
-                      <Icon name="bell" class="icon-18" /> {h().notifications.detail}
-                    </div>
-                  )}
-                </Show>
-                <Field
-                  label="Recipients"
-                  error={recipientError()}
-                  hint="One address per line. They get an email when a job or a whole batch ends."
-                >
-                  {(id, describedBy) => (
-                    <textarea
-                      id={id}
-                      class="textarea"
-                      name="notificationRecipients"
-                      rows={3}
-                      placeholder="ops@example.com"
-                      value={recipients()}
-                      aria-invalid={Boolean(recipientError())}
-                      aria-describedby={describedBy()}
-                      onInput={(e) => setRecipients(e.currentTarget.value)}
-                    />
-                  )}
-                </Field>
-                <label class="switch">
-                  <input
-                    type="checkbox"
+      <LoadStates
+        card
+        failed={settings.error && !settings.latest}
+        error={settings.error}
+        errorTitle="Could not load the settings"
+        onRetry={() => void refetch()}
+        loading={!settings.latest}
+        loadingLabel="Loading settings…"
+        ready={settings.latest}
+      >
+        {() => (
+          <>
+            <form class="stack" onSubmit={(e) => void save(e)} noValidate>
+              <div class="card">
+                <div class="card-head">
+                  <h2>Notifications</h2>
+                  <Show when={health()}>
+                    {(h) => (
+                      <span
+                        class="row small"
+                        data-notifications={h().notifications.configured ? "on" : "off"}
+                      >
+                        <span class={`dot ${h().notifications.configured ? "dot-ok" : "dot-warn"}`} />
+                        {h().notifications.configured ? "Email enabled" : "Email disabled"}
+                      </span>
+                    )}
+                  </Show>
+                </div>
+                <div class="card-body stack">
+                  <Show when={health()}>
+                    {(h) => (
+                      <div
+                        class={
+                          h().notifications.configured
+                            ? "callout callout-ok small"
+                            : "callout callout-warn small"
+                        }
+                        data-notification-status
+                      >
+                        <Icon name="bell" class="icon-18" /> {h().notifications.detail}
+                      </div>
+                    )}
+                  </Show>
+                  <Field
+                    label="Recipients"
+                    error={recipientError()}
+                    hint="One address per line. They get an email when a job or a whole batch ends."
+                  >
+                    {(id, describedBy) => (
+                      <textarea
+                        id={id}
+                        class="textarea"
+                        name="notificationRecipients"
+                        rows={3}
+                        placeholder="ops@example.com"
+                        value={recipients()}
+                        aria-invalid={Boolean(recipientError())}
+                        aria-describedby={describedBy()}
+                        onInput={(e) => setRecipients(e.currentTarget.value)}
+                      />
+                    )}
+                  </Field>
+                  <ToggleField
+                    label="Email every job of a batch"
+                    description="Off: one summary when the batch's last job ends."
                     checked={perJob()}
-                    onChange={(e) => setPerJob(e.currentTarget.checked)}
+                    onToggle={setPerJob}
                   />
-                  <span>
-                    <strong>Email every job of a batch</strong>
-                    <br />
-                    <span class="muted small">Off: one summary when the batch's last job ends.</span>
-                  </span>
-                </label>
+                </div>
               </div>
-            </div>
-            <div class="card">
-              <div class="card-head">
-                <h2>Default limits</h2>
-              </div>
-              <div class="card-body form-grid">
-                <Field
-                  label="Migrations per worker"
-                  error={errors().workerConcurrency}
-                  hint="How many run at once on each worker."
-                >
-                  {(id, describedBy) => (
-                    <input
-                      id={id}
-                      class="input"
-                      name="workerConcurrency"
-                      inputmode="numeric"
-                      value={concurrency()}
-                      aria-invalid={Boolean(errors().workerConcurrency)}
-                      aria-describedby={describedBy()}
-                      onInput={(e) => setConcurrency(e.currentTarget.value)}
-                    />
-                  )}
-                </Field>
-                <Field
-                  label="Per source server"
-                  error={errors().defaultSourceHostLimit}
-                  hint="Migrations reading from one source at once, across all workers."
-                >
-                  {(id, describedBy) => (
-                    <input
-                      id={id}
-                      class="input"
-                      name="defaultSourceHostLimit"
-                      inputmode="numeric"
-                      value={hostLimit()}
-                      aria-invalid={Boolean(errors().defaultSourceHostLimit)}
-                      aria-describedby={describedBy()}
-                      onInput={(e) => setHostLimit(e.currentTarget.value)}
-                    />
-                  )}
-                </Field>
-                <label class="switch">
-                  <input
-                    type="checkbox"
+              <div class="card">
+                <div class="card-head">
+                  <h2>Default limits</h2>
+                </div>
+                <div class="card-body form-grid">
+                  <TextField
+                    label="Migrations per worker"
+                    error={errors().workerConcurrency}
+                    hint="How many run at once on each worker."
+                    name="workerConcurrency"
+                    inputmode="numeric"
+                    value={concurrency()}
+                    onValue={setConcurrency}
+                  />
+                  <TextField
+                    label="Per source server"
+                    error={errors().defaultSourceHostLimit}
+                    hint="Migrations reading from one source at once, across all workers."
+                    name="defaultSourceHostLimit"
+                    inputmode="numeric"
+                    value={hostLimit()}
+                    onValue={setHostLimit}
+                  />
+                  <ToggleField
+                    label="Resume interrupted migrations"
+                    description="When a worker dies, another one picks its jobs up."
                     checked={autoResume()}
-                    onChange={(e) => setAutoResume(e.currentTarget.checked)}
+                    onToggle={setAutoResume}
                   />
-                  <span>
-                    <strong>Resume interrupted migrations</strong>
-                    <br />
-                    <span class="muted small">When a worker dies, another one picks its jobs up.</span>
-                  </span>
-                </label>
-                <Field
-                  label="Resume attempts"
-                  error={errors().maxResumeAttempts}
-                  hint="Before a job stays interrupted."
-                >
-                  {(id, describedBy) => (
-                    <input
-                      id={id}
-                      class="input"
-                      name="maxResumeAttempts"
-                      inputmode="numeric"
-                      value={maxResume()}
-                      disabled={!autoResume()}
-                      aria-invalid={Boolean(errors().maxResumeAttempts)}
-                      aria-describedby={describedBy()}
-                      onInput={(e) => setMaxResume(e.currentTarget.value)}
-                    />
-                  )}
-                </Field>
+                  <TextField
+                    label="Resume attempts"
+                    error={errors().maxResumeAttempts}
+                    hint="Before a job stays interrupted."
+                    name="maxResumeAttempts"
+                    inputmode="numeric"
+                    value={maxResume()}
+                    disabled={!autoResume()}
+                    onValue={setMaxResume}
+                  />
+                </div>
               </div>
-            </div>
-            <div class="row" style={{ "justify-content": "flex-end" }}>
-              <button type="submit" class="btn btn-primary" disabled={busy()}>
-                {busy() ? "Saving…" : "Save settings"}
-              </button>
-            </div>
-          </form>
-          <TokensCard />
-        </Match>
-      </Switch>
+              <div class="row" style={{ "justify-content": "flex-end" }}>
+                <button type="submit" class="btn btn-primary" disabled={busy()}>
+                  {busy() ? "Saving…" : "Save settings"}
+                </button>
+              </div>
+            </form>
+            <TokensCard />
+          </>
+        )}
+      </LoadStates>
     </div>
   );
 }

@@ -1,12 +1,13 @@
 import type { JSX } from "solid-js";
-import { createResource, createSignal, For, Match, Show, Switch } from "solid-js";
+import { createResource, createSignal, Show } from "solid-js";
 import { api } from "../api/client.ts";
 import { errorProblems } from "../api/errors.ts";
 import type { ApiTokenItem } from "../api/types.ts";
 import { formatDateTime, formatRelative } from "../format.ts";
 import { ConfirmDialog } from "../ui/confirm.tsx";
+import { DataTable } from "../ui/data-table.tsx";
 import { Icon } from "../ui/icons.tsx";
-import { ErrorState, errorText, Loading } from "../ui/states.tsx";
+import { errorText, LoadStates } from "../ui/states.tsx";
 import { toast } from "../ui/toasts.tsx";
 
 /**
@@ -110,67 +111,59 @@ export function TokensCard(): JSX.Element {
             <Icon name="plus" /> Create token
           </button>
         </form>
-        <Switch>
-          <Match when={tokens.error && !tokens.latest}>
-            <ErrorState
-              title="Could not load the tokens"
-              error={tokens.error}
-              onRetry={() => void refetch()}
-            />
-          </Match>
-          <Match when={!tokens.latest}>
-            <Loading label="Loading tokens…" />
-          </Match>
-          <Match when={active().length === 0}>
+        <LoadStates
+          failed={tokens.error && !tokens.latest}
+          error={tokens.error}
+          errorTitle="Could not load the tokens"
+          onRetry={() => void refetch()}
+          loading={!tokens.latest}
+          loadingLabel="Loading tokens…"
+          empty={active().length === 0}
+          emptyState={
             <p class="muted small">No active token. Create one for each system that calls the API.</p>
-          </Match>
-          <Match when={active().length > 0}>
-            <div class="table-wrap">
-              <table class="table responsive" aria-label="API tokens">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Token</th>
-                    <th>Created</th>
-                    <th>Last used</th>
-                    <th class="actions">
-                      <span class="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  <For each={active()}>
-                    {(token) => (
-                      <tr>
-                        <td class="cell-main">
-                          <strong>{token.name}</strong>
-                        </td>
-                        <td data-label="Token" class="mono">
-                          {token.prefix}…
-                        </td>
-                        <td data-label="Created" class="nowrap muted">
-                          {formatDateTime(token.createdAt)}
-                        </td>
-                        <td data-label="Last used" class="nowrap muted">
-                          {formatRelative(token.lastUsedAt)}
-                        </td>
-                        <td class="actions">
-                          <button
-                            type="button"
-                            class="btn btn-sm btn-danger"
-                            onClick={() => setRevoking(token)}
-                          >
-                            Revoke
-                          </button>
-                        </td>
-                      </tr>
-                    )}
-                  </For>
-                </tbody>
-              </table>
-            </div>
-          </Match>
-        </Switch>
+          }
+          ready={active().length > 0}
+        >
+          {() => (
+            <DataTable
+              label="API tokens"
+              rows={active()}
+              head={
+                <>
+                  <th>Name</th>
+                  <th>Token</th>
+                  <th>Created</th>
+                  <th>Last used</th>
+                  <th class="actions">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </>
+              }
+            >
+              {(token) => (
+                <tr>
+                  <td class="cell-main">
+                    <strong>{token.name}</strong>
+                  </td>
+                  <td data-label="Token" class="mono">
+                    {token.prefix}…
+                  </td>
+                  <td data-label="Created" class="nowrap muted">
+                    {formatDateTime(token.createdAt)}
+                  </td>
+                  <td data-label="Last used" class="nowrap muted">
+                    {formatRelative(token.lastUsedAt)}
+                  </td>
+                  <td class="actions">
+                    <button type="button" class="btn btn-sm btn-danger" onClick={() => setRevoking(token)}>
+                      Revoke
+                    </button>
+                  </td>
+                </tr>
+              )}
+            </DataTable>
+          )}
+        </LoadStates>
       </div>
       <Show when={revoking()}>
         {(token) => (

@@ -1,11 +1,12 @@
 import type { JSX } from "solid-js";
-import { createResource, For, Match, onCleanup, Show, Switch } from "solid-js";
+import { createResource, onCleanup, Show } from "solid-js";
 import { api } from "../api/client.ts";
 import type { WorkerItem } from "../api/types.ts";
 import { formatBytes, formatRelative } from "../format.ts";
 import { noticeSessionLoss } from "../session.ts";
+import { DataTable } from "../ui/data-table.tsx";
 import { Icon } from "../ui/icons.tsx";
-import { EmptyState, ErrorState, Loading } from "../ui/states.tsx";
+import { EmptyState, LoadStates } from "../ui/states.tsx";
 
 /**
  * Workers report by heartbeat (a row update, not an event), so this page re-reads the list every 15 s
@@ -41,95 +42,89 @@ export function WorkersPage(): JSX.Element {
         </div>
       </div>
       <div class="card">
-        <Switch>
-          <Match when={workers.error && !workers.latest}>
-            <ErrorState
-              title="Could not load the workers"
-              error={workers.error}
-              onRetry={() => void refetch()}
-            />
-          </Match>
-          <Match when={!workers.latest}>
-            <Loading label="Loading workers…" />
-          </Match>
-          <Match when={workers.latest?.length === 0}>
+        <LoadStates
+          failed={workers.error && !workers.latest}
+          error={workers.error}
+          errorTitle="Could not load the workers"
+          onRetry={() => void refetch()}
+          loading={!workers.latest}
+          loadingLabel="Loading workers…"
+          empty={workers.latest?.length === 0}
+          emptyState={
             <EmptyState
               icon="workers"
               title="No worker has registered"
               text="`imapferry start` runs one in-process; `imapferry worker` adds more. Queued jobs wait until one is up."
             />
-          </Match>
-          <Match when={workers.latest}>
-            {(list) => (
-              <div class="table-wrap">
-                <table class="table responsive" aria-label="Workers">
-                  <thead>
-                    <tr>
-                      <th>Host</th>
-                      <th>Pool</th>
-                      <th>Running</th>
-                      <th class="num">Load (1/5/15 min)</th>
-                      <th class="num">Memory</th>
-                      <th>Last heartbeat</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    <For each={list()}>
-                      {(w) => (
-                        <tr data-worker-id={w.id}>
-                          <td class="cell-main">
-                            <div class="row" style={{ "flex-wrap": "nowrap" }}>
-                              <span
-                                class={`dot ${w.alive ? (w.draining ? "dot-warn" : "dot-ok") : "dot-bad"}`}
-                                title={w.alive ? (w.draining ? "Draining" : "Alive") : "Gone"}
-                              />
-                              <strong>{w.hostname}</strong>
-                              <span class="muted small">pid {w.pid}</span>
-                            </div>
-                            <div class="cell-sub mono">{w.id}</div>
-                          </td>
-                          <td data-label="Pool">
-                            <span class="tag">{w.pool ?? "default"}</span>
-                            <Show when={w.draining}>
-                              {" "}
-                              <span class="tag tag-dry">draining</span>
-                            </Show>
-                          </td>
-                          <td data-label="Running">
-                            <div class="meter">
-                              <div class="progress" style={{ width: "80px" }}>
-                                <span
-                                  style={{
-                                    width: `${Math.min(100, (w.running / Math.max(1, w.capacity)) * 100)}%`,
-                                  }}
-                                />
-                              </div>
-                              <span class="nowrap">
-                                {w.running} / {w.capacity}
-                              </span>
-                            </div>
-                          </td>
-                          <td data-label="Load" class="num mono">
-                            {w.load.length ? w.load.map((n) => n.toFixed(2)).join(" ") : "—"}
-                          </td>
-                          <td data-label="Memory" class="num">
-                            {formatBytes(w.memoryRss)}
-                          </td>
-                          <td data-label="Heartbeat" class="nowrap">
-                            <span class={w.alive ? "" : "muted"}>{formatRelative(w.heartbeatAt)}</span>
-                            <Show when={w.stoppedAt}>
-                              <span class="muted small"> · stopped</span>
-                            </Show>
-                          </td>
-                        </tr>
-                      )}
-                    </For>
-                  </tbody>
-                </table>
-              </div>
-            )}
-          </Match>
-        </Switch>
+          }
+          ready={workers.latest}
+        >
+          {(list) => (
+            <DataTable
+              label="Workers"
+              rows={list()}
+              head={
+                <>
+                  <th>Host</th>
+                  <th>Pool</th>
+                  <th>Running</th>
+                  <th class="num">Load (1/5/15 min)</th>
+                  <th class="num">Memory</th>
+                  <th>Last heartbeat</th>
+                </>
+              }
+            >
+              {(w) => (
+                <tr data-worker-id={w.id}>
+                  <td class="cell-main">
+                    <div class="row" style={{ "flex-wrap": "nowrap" }}>
+                      <span
+                        class={`dot ${w.alive ? (w.draining ? "dot-warn" : "dot-ok") : "dot-bad"}`}
+                        title={w.alive ? (w.draining ? "Draining" : "Alive") : "Gone"}
+                      />
+                      <strong>{w.hostname}</strong>
+                      <span class="muted small">pid {w.pid}</span>
+                    </div>
+                    <div class="cell-sub mono">{w.id}</div>
+                  </td>
+                  <td data-label="Pool">
+                    <span class="tag">{w.pool ?? "default"}</span>
+                    <Show when={w.draining}>
+                      {" "}
+                      <span class="tag tag-dry">draining</span>
+                    </Show>
+                  </td>
+                  <td data-label="Running">
+                    <div class="meter">
+                      <div class="progress" style={{ width: "80px" }}>
+                        <span
+                          style={{
+                            width: `${Math.min(100, (w.running / Math.max(1, w.capacity)) * 100)}%`,
+                          }}
+                        />
+                      </div>
+                      <span class="nowrap">
+                        {w.running} / {w.capacity}
+                      </span>
+                    </div>
+                  </td>
+                  <td data-label="Load" class="num mono">
+                    {w.load.length ? w.load.map((n) => n.toFixed(2)).join(" ") : "—"}
+                  </td>
+                  <td data-label="Memory" class="num">
+                    {formatBytes(w.memoryRss)}
+                  </td>
+                  <td data-label="Heartbeat" class="nowrap">
+                    <span class={w.alive ? "" : "muted"}>{formatRelative(w.heartbeatAt)}</span>
+                    <Show when={w.stoppedAt}>
+                      <span class="muted small"> · stopped</span>
+                    </Show>
+                  </td>
+                </tr>
+              )}
+            </DataTable>
+          )}
+        </LoadStates>
       </div>
     </div>
   );

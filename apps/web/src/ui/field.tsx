@@ -1,5 +1,5 @@
 import type { JSX } from "solid-js";
-import { createUniqueId, Show, untrack } from "solid-js";
+import { createUniqueId, Show, splitProps, untrack } from "solid-js";
 
 export interface FieldProps {
   label: string;
@@ -34,5 +34,38 @@ export function Field(props: FieldProps): JSX.Element {
         </div>
       </Show>
     </div>
+  );
+}
+
+export type TextFieldProps = Omit<FieldProps, "children" | "class"> &
+  Omit<JSX.InputHTMLAttributes<HTMLInputElement>, "id" | "class" | "value" | "onInput" | "children"> & {
+    name: string;
+    value: string;
+    /** Called with the input's text on every keystroke. */
+    onValue: (value: string) => void;
+    /** Extra classes for the field wrapper, e.g. "span-2" in a form grid. */
+    fieldClass?: string;
+  };
+
+/**
+ * A labelled text input that marks itself invalid and points at its error or hint, so every form
+ * gets the same accessible wiring. Other input attributes (type, placeholder, …) pass through.
+ */
+export function TextField(props: TextFieldProps): JSX.Element {
+  const [own, input] = splitProps(props, ["label", "error", "hint", "fieldClass", "value", "onValue"]);
+  return (
+    <Field label={own.label} error={own.error} hint={own.hint} class={own.fieldClass}>
+      {(id, describedBy) => (
+        <input
+          {...input}
+          id={id}
+          class="input"
+          value={own.value}
+          aria-invalid={Boolean(own.error)}
+          aria-describedby={describedBy()}
+          onInput={(e) => own.onValue(e.currentTarget.value)}
+        />
+      )}
+    </Field>
   );
 }

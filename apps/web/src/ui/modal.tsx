@@ -90,3 +90,28 @@ export function Modal(props: ModalProps): JSX.Element {
     </Portal>
   );
 }
+
+/**
+ * The footer of a modal that holds a form: a dismiss button and the form's submit button, tied to
+ * the form by its id because the footer sits outside the `<form>`.
+ */
+export function ModalFormFooter(props: {
+  form: string;
+  busy: boolean;
+  onDismiss: () => void;
+  /** @defaultValue "Cancel" */
+  dismissLabel?: string;
+  /** The submit button's content. */
+  children: JSX.Element;
+}): JSX.Element {
+  return (
+    <>
+      <button type="button" class="btn" onClick={() => props.onDismiss()}>
+        {props.dismissLabel ?? "Cancel"}
+      </button>
+      <button type="submit" form={props.form} class="btn btn-primary" disabled={props.busy}>
+        {props.children}
+      </button>
+    </>
+  );
+}

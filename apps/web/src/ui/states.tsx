@@ -1,5 +1,5 @@
-import type { JSX } from "solid-js";
-import { Show } from "solid-js";
+import type { Accessor, JSX } from "solid-js";
+import { Match, Show, Switch } from "solid-js";
 import type { IconName } from "./icons.tsx";
 import { Icon } from "./icons.tsx";
 
@@ -50,6 +50,43 @@ export function ErrorState(props: { title?: string; error: unknown; onRetry?: ()
         </button>
       </Show>
     </div>
+  );
+}
+
+export interface LoadStatesProps<T> {
+  /** Show the error instead of anything else (pages differ on whether stale rows outrank it). */
+  failed: unknown;
+  error: unknown;
+  errorTitle: string;
+  onRetry: () => void;
+  /** Show the spinner; checked after `failed`. */
+  loading: boolean;
+  loadingLabel: string;
+  /** Show `emptyState`; checked after `loading`. */
+  empty?: boolean;
+  emptyState?: JSX.Element;
+  /** Show the content when this is truthy; the children receive it. */
+  ready: T | undefined | null | false;
+  children: (value: Accessor<NonNullable<T>>) => JSX.Element;
+  /** Put the error and the spinner in a card of their own, for content that is itself cards. */
+  card?: boolean;
+}
+
+/**
+ * What a view shows of something it loads, in order: the error with a retry, a spinner while
+ * there is nothing yet, the empty state, or the content.
+ */
+export function LoadStates<T>(props: LoadStatesProps<T>): JSX.Element {
+  const framed = (content: JSX.Element) => (props.card ? <div class="card">{content}</div> : content);
+  return (
+    <Switch>
+      <Match when={props.failed}>
+        {framed(<ErrorState title={props.errorTitle} error={props.error} onRetry={props.onRetry} />)}
+      </Match>
+      <Match when={props.loading}>{framed(<Loading label={props.loadingLabel} />)}</Match>
+      <Match when={props.empty}>{props.emptyState}</Match>
+      <Match when={props.ready}>{(value) => props.children(value)}</Match>
+    </Switch>
   );
 }
 
