@@ -12,6 +12,7 @@ import {
   createJob,
   createServer,
   createUser,
+  LOG_FLUSH_INTERVAL_MS,
   type ServiceContext,
 } from "@imapferry/core";
 import { createClient, type ImapferryClient } from "@imapferry/sdk";
@@ -20,9 +21,9 @@ import type { BenchRow } from "./types.ts";
 
 /*
  * 500 clients follow one job's log (logs.tail over SSE, through the SDK) while the job writes a line
- * every 50 ms, stored as one chunk per 250 ms like the worker's log writer does. Measured: delivery
+ * every 50 ms, stored as one chunk per LOG_FLUSH_INTERVAL_MS like the worker's log writer does. Measured: delivery
  * latency from the moment the engine's line exists to the moment a subscriber has it (which includes
- * up to 250 ms of the writer's batching), the same from the chunk's append (the API's own part), and
+ * the writer's batching), the same from the chunk's append (the API's own part), and
  * the API server's RSS.
  * The server is a separate `imapferry start --no-worker` process, so its RSS is its own. Baseline
  * (same run): one subscriber, and the idle server's RSS.
@@ -30,8 +31,8 @@ import type { BenchRow } from "./types.ts";
 const SUBSCRIBERS = 500;
 const LINE_INTERVAL_MS = 50;
 const MEASURE_SECONDS = 20;
-/** The worker's log writer flushes every 250 ms. */
-const FLUSH_MS = 250;
+/** The worker's log writer flushes at this interval. */
+const FLUSH_MS = LOG_FLUSH_INTERVAL_MS;
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 

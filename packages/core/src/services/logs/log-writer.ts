@@ -2,6 +2,9 @@ import type { Database } from "@imapferry/db";
 import type { Kysely } from "kysely";
 import { appendLogChunk } from "./logs.ts";
 
+/** How long output waits in the writer before it is stored (and NOTIFYed) as one chunk. */
+export const LOG_FLUSH_INTERVAL_MS = 100;
+
 export interface LogWriterOptions {
   db: Kysely<Database>;
   jobId: number;
@@ -34,7 +37,7 @@ export interface LogWriter {
  * written is committed and stays.
  */
 export function createLogWriter(options: LogWriterOptions): LogWriter {
-  const interval = options.flushIntervalMs ?? 100;
+  const interval = options.flushIntervalMs ?? LOG_FLUSH_INTERVAL_MS;
   const maxChunk = options.maxChunkBytes ?? 64 * 1024;
   let pending: string[] = [];
   let pendingBytes = 0;
