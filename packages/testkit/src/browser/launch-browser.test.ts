@@ -7,7 +7,8 @@ test("a launched Chromium renders a page at the asked width and closes with its 
     const page = await testBrowser.newPage({ width: 390, height: 800 });
     await page.setContent("<main><h1>imapferry</h1></main>");
     expect(await page.textContent("h1")).toBe("imapferry");
-    expect(await page.evaluate(() => window.innerWidth)).toBe(390);
+    // The function runs in the page, where `globalThis` is its window.
+    expect(await page.evaluate(() => (globalThis as unknown as { innerWidth: number }).innerWidth)).toBe(390);
   } finally {
     await testBrowser.close();
   }
