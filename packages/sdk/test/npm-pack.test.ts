@@ -77,9 +77,11 @@ describe("the packed SDK in a fresh project", () => {
   beforeAll(async () => {
     await ensureBuilt();
     work = await mkdtemp(path.join(tmpdir(), "imapferry-sdk-pack-"));
-    const { stdout } = await run("npm", ["pack", "--pack-destination", work, "--json"], { cwd: sdkRoot });
-    const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
-    tarball = path.join(work, packed!.filename);
+    // pnpm pack, as `pnpm publish` would: it applies publishConfig (exports without the workspace-only
+    // "source" condition) and turns workspace: versions into real ones.
+    const { stdout } = await run("pnpm", ["pack", "--pack-destination", work, "--json"], { cwd: sdkRoot });
+    const packed = JSON.parse(stdout) as { filename: string };
+    tarball = path.resolve(work, packed.filename);
     project = path.join(work, "control-panel");
     await mkdir(project);
     await writeFile(
@@ -134,9 +136,12 @@ describe("the packed SDK in a fresh project", () => {
     expect(declarations).not.toMatch(/@imapferry\/(server|core|db)/);
     const manifest = JSON.parse(await readFile(path.join(installed, "package.json"), "utf8")) as {
       private?: boolean;
+      exports: Record<string, Record<string, string>>;
       dependencies: Record<string, string>;
     };
     expect(manifest.private).toBeUndefined();
+    // Every export condition points at a file that ships.
+    expect(manifest.exports["."]).toEqual({ types: "./dist/index.d.ts", default: "./dist/index.js" });
     expect(Object.values(manifest.dependencies).join(" ")).not.toContain("workspace:");
   });
 
