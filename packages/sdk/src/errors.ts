@@ -34,7 +34,17 @@ export function backoffMs(failures: number): number {
 /** A controller that also aborts when `parent` does. */
 export function linkedController(parent?: AbortSignal): AbortController {
   const controller = new AbortController();
-  if (parent?.aborted) controller.abort();
-  else parent?.addEventListener("abort", () => controller.abort(), { once: true });
+  if (!parent) return controller;
+  if (parent.aborted) {
+    controller.abort();
+    return controller;
+  }
+  const abortChild = () => controller.abort();
+  parent.addEventListener("abort", abortChild, { once: true });
+  // A long-lived parent (one signal for a whole control panel session) must not collect a listener
+  // per finished follow.
+  controller.signal.addEventListener("abort", () => parent.removeEventListener("abort", abortChild), {
+    once: true,
+  });
   return controller;
 }
