@@ -1,6 +1,7 @@
 import { access, constants } from "node:fs/promises";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { chromium } from "playwright-core";
+import { installDebianPackage } from "../debian-package.ts";
 
 /** Debian's Chromium: playwright-core drives it as is, no browser download. */
 export const DEFAULT_CHROMIUM_PATH = "/usr/bin/chromium";
@@ -45,18 +46,34 @@ export interface TestBrowser {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+function isExecutable(file: string): Promise<boolean> {
+  return access(file, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
+let chromiumInstalled: boolean | undefined;
+/** Debian's package, once per process (several test files may launch a browser). */
+function installChromiumOnce(): boolean {
+  chromiumInstalled ??= installDebianPackage("chromium");
+  return chromiumInstalled;
+}
+
 /**
  * Starts headless Chromium for a browser test. Each launch gets a fresh, throwaway profile
  * (user-data-dir) that playwright deletes on close, so no state leaks between test files.
  */
 export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise<TestBrowser> {
   const executablePath = options.executablePath ?? DEFAULT_CHROMIUM_PATH;
-  try {
-    await access(executablePath, constants.X_OK);
-  } catch {
-    throw new Error(
-      `Chromium was not found at ${executablePath}: install it with \`apt-get install chromium\`.`,
-    );
+  if (!(await isExecutable(executablePath))) {
+    // Debian's package provides the default path only.
+    const installed = executablePath === DEFAULT_CHROMIUM_PATH && installChromiumOnce();
+    if (!installed || !(await isExecutable(executablePath))) {
+      throw new Error(
+        `Chromium was not found at ${executablePath}: install it with \`apt-get install chromium\` (as root).`,
+      );
+    }
   }
   const browser = await chromium.launch({
     executablePath,

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { installDebianPackage } from "../debian-package.ts";
 
 export interface DovecotBinaries {
   dovecot: string;
@@ -16,17 +17,6 @@ function locate(name: string): string | undefined {
   return SEARCH_DIRS.map((dir) => `${dir}/${name}`).find((candidate) => existsSync(candidate));
 }
 
-function aptInstall(): boolean {
-  // Through sh so that only apt sees DEBIAN_FRONTEND; dpkg must not stop to ask questions.
-  const run = (command: string) =>
-    spawnSync("sh", ["-c", `DEBIAN_FRONTEND=noninteractive ${command}`], { stdio: "ignore" }).status === 0;
-  const install = "apt-get install -y --no-install-recommends dovecot-imapd";
-  if (run(install)) return true;
-  // A fresh machine has no package lists yet.
-  run("apt-get update");
-  return run(install);
-}
-
 let cached: DovecotBinaries | undefined;
 
 /**
@@ -37,7 +27,7 @@ export function ensureDovecot(): DovecotBinaries {
   if (cached) return cached;
   let dovecot = locate("dovecot");
   let doveadm = locate("doveadm");
-  if ((!dovecot || !doveadm) && process.getuid?.() === 0 && aptInstall()) {
+  if ((!dovecot || !doveadm) && installDebianPackage("dovecot-imapd")) {
     dovecot = locate("dovecot");
     doveadm = locate("doveadm");
   }

@@ -1,0 +1,18 @@
+import { spawnSync } from "node:child_process";
+
+/**
+ * Installs a Debian package when we run as root (a fresh CI machine), so that `pnpm test` needs no
+ * setup step of its own. Returns false when not root or when apt-get fails; the caller then stops
+ * with one line saying what to install.
+ */
+export function installDebianPackage(name: string): boolean {
+  if (process.getuid?.() !== 0) return false;
+  // Through sh so that only apt sees DEBIAN_FRONTEND; dpkg must not stop to ask questions.
+  const run = (command: string) =>
+    spawnSync("sh", ["-c", `DEBIAN_FRONTEND=noninteractive ${command}`], { stdio: "ignore" }).status === 0;
+  const install = `apt-get install -y --no-install-recommends ${name}`;
+  if (run(install)) return true;
+  // A fresh machine has no package lists yet.
+  run("apt-get update");
+  return run(install);
+}
