@@ -53,6 +53,20 @@ function currentJobId(): number {
   return Number(match[1]);
 }
 
+/**
+ * What has keyboard focus, as a person would name it: a field's `name`, else its aria-label, else its
+ * text; "(nothing)" when focus is on no element.
+ */
+async function focusedControl(): Promise<string> {
+  const focused = page.locator(":focus");
+  if ((await focused.count()) !== 1) return "(nothing)";
+  return (
+    (await focused.getAttribute("name")) ??
+    (await focused.getAttribute("aria-label")) ??
+    ((await focused.textContent()) ?? "").trim()
+  );
+}
+
 async function addServer(name: string, port: number, security: "tls" | "starttls" | "none"): Promise<void> {
   await page.getByRole("button", { name: "Add server" }).first().click();
   const dialog = page.getByRole("dialog", { name: "Add server" });
@@ -146,6 +160,10 @@ describe("the panel", { timeout: 0 }, () => {
     await page.waitForURL(/\/login/);
     await expect.poll(() => page.getByText("printed on the server console").isVisible()).toBe(true);
     await screenshot(page, "login");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, "login");
+    expect(await page.locator("html").evaluate((el) => el.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     await page.getByLabel("Username").fill("admin");
     await page.getByLabel("Password").fill("wrong password");
@@ -195,6 +213,96 @@ describe("the panel", { timeout: 0 }, () => {
     await screenshot(page, "servers");
   });
 
+  test("the New job dialog works from the keyboard alone: focus stays inside and Escape gives it back", async () => {
+    await page.goto(`${stack.url}/jobs`);
+    await page.getByText("No migrations yet").waitFor();
+    // Tab from the top of the page to the first New job button.
+    const passed: string[] = [];
+    while (passed.at(-1) !== "New job") {
+      if (passed.length > 40) throw new Error(`Tab never reached New job; it passed ${passed.join(", ")}`);
+      await page.keyboard.press("Tab");
+      passed.push(await focusedControl());
+    }
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: "New migration job" });
+    await dialog.waitFor();
+    // Focus starts on the first field, inside the dialog.
+    expect(await focusedControl()).toBe("sourceServerId");
+    expect(await dialog.locator(":focus").count()).toBe(1);
+
+    // Type-ahead picks the source server; Tab moves on to the login and the password.
+    await page.keyboard.type("Old");
+    await expect
+      .poll(() =>
+        dialog
+          .getByRole("group", { name: "Source" })
+          .getByLabel("Server")
+          .locator("option:checked")
+          .textContent(),
+      )
+      .toBe("Old provider (127.0.0.1)");
+    await page.keyboard.press("Tab");
+    expect(await focusedControl()).toBe("sourceEmail");
+    await page.keyboard.type("alice@old.test");
+    expect(await dialog.getByRole("group", { name: "Source" }).getByLabel("Email / login").inputValue()).toBe(
+      "alice@old.test",
+    );
+
+    // Tab on through every control: focus never leaves the dialog and wraps back to its first control.
+    const visited: string[] = [];
+    for (let step = 0; step < 30; step++) {
+      await page.keyboard.press("Tab");
+      expect(await dialog.locator(":focus").count()).toBe(1);
+      const name = await focusedControl();
+      visited.push(name);
+      if (name === "sourceServerId") break;
+    }
+    expect(visited).toEqual([
+      "sourcePassword",
+      "destServerId",
+      "destEmail",
+      "destPassword",
+      "name",
+      "dryRun",
+      "Advanced engine options",
+      "Cancel",
+      "Queue dry run",
+      "Close",
+      "sourceServerId",
+    ]);
+
+    // Shift+Tab from the first control wraps to the last one: the submit button.
+    await page.keyboard.press("Shift+Tab");
+    expect(await focusedControl()).toBe("Close");
+    await page.keyboard.press("Shift+Tab");
+    expect(await focusedControl()).toBe("Queue dry run");
+    expect(await dialog.locator(":focus").count()).toBe(1);
+
+    // Space turns the dry run off, and the submit button says so; Space again turns it back on.
+    for (let step = 0; step < 3; step++) await page.keyboard.press("Shift+Tab");
+    expect(await focusedControl()).toBe("dryRun");
+    await page.keyboard.press("Space");
+    await dialog.getByRole("button", { name: "Queue migration" }).waitFor();
+    expect(await dialog.getByLabel("Dry run").isChecked()).toBe(false);
+    await page.keyboard.press("Space");
+    await dialog.getByRole("button", { name: "Queue dry run" }).waitFor();
+
+    // Enter on the summary opens the advanced options, whose fields join the tab order.
+    await page.keyboard.press("Tab");
+    expect(await focusedControl()).toBe("Advanced engine options");
+    await page.keyboard.press("Enter");
+    await dialog.getByLabel("Max messages per second").waitFor({ state: "visible" });
+    await page.keyboard.press("Tab");
+    expect(await dialog.locator(":focus").count()).toBe(1);
+    expect(await focusedControl()).not.toBe("Cancel");
+
+    // Escape closes the dialog without creating anything and hands focus back to New job.
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    expect(await focusedControl()).toBe("New job");
+    await page.getByText("No migrations yet").waitFor();
+  });
+
   test("a new job is a dry run by default and finishes with its statistics", async () => {
     await createJob({
       source: "alice@old.test",
@@ -222,6 +330,17 @@ describe("the panel", { timeout: 0 }, () => {
     const progressOf = async () =>
       Number((await page.locator("[role=progressbar]").first().getAttribute("aria-valuenow")) ?? "0");
     const firstProgress = await until(progressOf, (n) => n > 0, "progress above zero");
+    // The bar's number is also written out for the eye: "copied / total", and an ETA while it runs.
+    const shownProgress = async () => ({
+      now: await progressOf(),
+      count: ((await page.locator("[data-progress-count]").first().textContent()) ?? "").trim(),
+    });
+    await until(shownProgress, (p) => p.count === `${p.now} / 240`, "the written progress to match the bar");
+    await until(
+      async () => (await page.locator(".progress-meta").first().textContent()) ?? "",
+      (text) => /ETA \d+(h|m|s)/.test(text),
+      "an ETA next to the bar",
+    );
     const firstLog = (await logText()).length;
     await until(progressOf, (n) => n > firstProgress + 10, "the progress bar to move");
     await until(
@@ -345,6 +464,24 @@ describe("the panel", { timeout: 0 }, () => {
       (n) => n > 0,
       "some log",
     );
+    // The job list shows the running job's progress as a bar, as "copied / total" and as an ETA.
+    const erinId = currentJobId();
+    await page.goto(`${stack.url}/jobs`);
+    const row = page.locator(`tr[data-job-id="${erinId}"]`);
+    const listed = async () => ({
+      now: (await row.locator("[role=progressbar]").getAttribute("aria-valuenow")) ?? "",
+      count: ((await row.locator("[data-progress-count]").textContent()) ?? "").trim(),
+      meta: (await row.locator(".progress-meta").textContent()) ?? "",
+    });
+    const shown = await until(
+      listed,
+      (p) => Number(p.now) > 0 && p.count === `${p.now} / 400` && /ETA \d+(h|m|s)/.test(p.meta),
+      "the list's progress: bar, count and ETA",
+    );
+    expect(shown.meta).toMatch(/^\d+ \/ 400ETA \d+(h|m|s)/);
+    await screenshot(page, "jobs-running");
+    await page.goto(`${stack.url}/jobs/${erinId}`);
+    await waitForDetailStatus(["running"]);
     expect(await page.getByRole("button", { name: "Edit" }).isDisabled()).toBe(true);
     await page.getByRole("button", { name: "Cancel", exact: true }).click();
     await waitForDetailStatus(["cancelled"]);
@@ -535,15 +672,46 @@ describe("the panel", { timeout: 0 }, () => {
     expect(left).toEqual([]);
   });
 
+  test("the workers page shows each worker's host, pool, running and capacity, load, memory and heartbeat", async () => {
+    await page.goto(`${stack.url}/workers`);
+    const worker = await stack.ctx.db
+      .selectFrom("workers")
+      .selectAll()
+      .where("stopped_at", "is", null)
+      .executeTakeFirstOrThrow();
+    const row = page.locator(`tr[data-worker-id="${worker.id}"]`);
+    await row.waitFor();
+    const cell = async (label: string) =>
+      ((await row.locator(`td[data-label="${label}"]`).textContent()) ?? "").trim();
+    const host = (await row.locator(".cell-main").textContent()) ?? "";
+    expect(host).toContain(worker.hostname);
+    expect(host).toContain(`pid ${worker.pid}`);
+    expect(host).toContain(worker.id);
+    expect(await cell("Pool")).toBe(worker.pool ?? "default");
+    // Nothing runs now: every migration of the earlier steps has ended.
+    expect(await cell("Running")).toBe(`0 / ${worker.capacity}`);
+    expect(await cell("Load")).toMatch(/^\d+\.\d\d \d+\.\d\d \d+\.\d\d$/);
+    expect(await cell("Memory")).toMatch(/^\d+(\.\d)? (KiB|MiB|GiB)$/);
+    // Heartbeats come every second here, so the last one is always moments ago.
+    expect(await cell("Heartbeat")).toMatch(/^(now|\d+ seconds? ago)$/);
+    expect(await row.locator(".dot").getAttribute("title")).toBe("Alive");
+  });
+
   test("every main page, at desktop and phone width", async () => {
     const jobId = showcaseJobId;
     // Pages that scroll sideways at phone width (nothing may: tables become cards there).
     const overflowing: string[] = [];
+    // Pages whose phone top bar grew past its own content (a short page once stretched it to 265 px).
+    const tallTopBars: string[] = [];
     async function shoot(name: string): Promise<void> {
       await screenshot(page, name);
       const width = page.viewportSize()?.width ?? 0;
       if ((await page.locator("html").evaluate((el) => el.scrollWidth)) > width)
         overflowing.push(`${name}@${width}`);
+      if (width === 390) {
+        const height = (await page.locator(".topbar").boundingBox())?.height ?? 0;
+        if (height === 0 || height >= 80) tallTopBars.push(`${name}: ${height} px`);
+      }
     }
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
@@ -584,6 +752,7 @@ describe("the panel", { timeout: 0 }, () => {
       }
     }
     expect(overflowing).toEqual([]);
+    expect(tallTopBars).toEqual([]);
   });
 
   test("settings: recipients are validated with the server's schema and saved", async () => {
@@ -600,6 +769,35 @@ describe("the panel", { timeout: 0 }, () => {
     await expect
       .poll(() => page.getByLabel("Recipients").inputValue())
       .toBe("ops@example.com\nteam@example.com");
+  });
+
+  test("settings: new default limits are saved and are still there after a reload", async () => {
+    await page.goto(`${stack.url}/settings`);
+    const perWorker = page.getByLabel("Migrations per worker");
+    const perSource = page.getByLabel("Per source server");
+    await expect.poll(() => perSource.inputValue()).not.toBe("");
+    const before = { perWorker: await perWorker.inputValue(), perSource: await perSource.inputValue() };
+    const wanted = {
+      perWorker: before.perWorker === "6" ? "5" : "6",
+      perSource: before.perSource === "3" ? "2" : "3",
+    };
+    await perWorker.fill(wanted.perWorker);
+    await perSource.fill(wanted.perSource);
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText("Settings saved").waitFor();
+    await page.reload();
+    await expect.poll(() => page.getByLabel("Per source server").inputValue()).toBe(wanted.perSource);
+    expect(await page.getByLabel("Migrations per worker").inputValue()).toBe(wanted.perWorker);
+  });
+
+  test("settings: without SMTP the page says email is disabled and why", async () => {
+    await page.goto(`${stack.url}/settings`);
+    const badge = page.locator("[data-notifications]");
+    await badge.waitFor();
+    expect(((await badge.textContent()) ?? "").trim()).toBe("Email disabled");
+    const notice = page.locator("[data-notification-status]");
+    expect(await notice.textContent()).toContain("Email notifications are off: SMTP is not configured");
+    expect(await notice.isVisible()).toBe(true);
   });
 
   test("an API token is shown once, works as a bearer token, and stops working when revoked", async () => {
