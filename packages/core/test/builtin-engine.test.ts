@@ -1,6 +1,5 @@
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import { createServer } from "node:net";
@@ -19,6 +18,7 @@ import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImapsyncStatistics, ParsedEvent } from "../src/engines/imapsync/parser.ts";
 import { parseOutput } from "../src/engines/imapsync/parser.ts";
+import { HEADERLESS, messageCount, sha256, withoutMessages } from "./support/mailbox-snapshot.ts";
 
 /*
  * The built-in engine as the worker runs it: a child process, flags in argv, passwords in
@@ -110,29 +110,6 @@ function exitLine(run: EngineRun): { code: number; name: string } {
   if (event?.type !== "exit") throw new Error(`No exit line in:\n${run.lines.slice(-20).join("\n")}`);
   return { code: event.code, name: event.name };
 }
-
-function sha256(data: Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
-}
-
-/** The snapshot without the messages whose bytes hash to one of `hashes`. */
-function withoutMessages(snapshot: MailboxSnapshot, hashes: Set<string>): MailboxSnapshot {
-  return {
-    folders: snapshot.folders.map((folder) => ({
-      path: folder.path,
-      messages: folder.messages.filter((message) => !hashes.has(message.sha256)),
-    })),
-  };
-}
-
-function messageCount(snapshot: MailboxSnapshot): number {
-  return snapshot.folders.reduce((sum, folder) => sum + folder.messages.length, 0);
-}
-
-const HEADERLESS = new Set([
-  sha256(corpusMessage("no-message-id-1.eml")),
-  sha256(corpusMessage("no-message-id-2.eml")),
-]);
 
 let pair: ImapPair;
 let userCounter = 0;
