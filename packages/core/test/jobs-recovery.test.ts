@@ -173,6 +173,8 @@ describe("long migrations and recovery", () => {
     await worker({ concurrency: 1 });
     const ended = await Promise.all([...jobs, urgent].map((j) => waitForEnd(j.id)));
     expect(ended.every((j) => j.status === "done")).toBe(true);
+    // Each ran once: a run taken away and requeued would start again later, out of order.
+    expect(ended.map((j) => j.attempt)).toEqual(ended.map(() => 1));
     const order = [...ended].sort((a, b) => a.startedAt!.getTime() - b.startedAt!.getTime()).map((j) => j.id);
     expect(order).toEqual([urgent.id, ...jobs.map((j) => j.id)]);
   });

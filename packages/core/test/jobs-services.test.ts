@@ -320,6 +320,50 @@ describe("log writer", () => {
     expect((await getJob(t.ctx, job.id)).logBytes).toBe(Buffer.byteLength(expected));
   });
 
+  it("does not repeat a chunk that committed although its answer was lost", async () => {
+    const job = await newJob();
+    // The real database stores the chunk; only the answer to the first append is lost on the way back,
+    // as when the connection drops right after COMMIT.
+    let answersLost = 0;
+    const flaky = t.ctx.db.withPlugin({
+      transformQuery: (args) => args.node,
+      async transformResult(args) {
+        if (answersLost === 0 && args.result.rows.some((r) => "byte_offset" in (r as object))) {
+          answersLost++;
+          throw new Error("Connection terminated unexpectedly");
+        }
+        return args.result;
+      },
+    });
+    const errors: unknown[] = [];
+    const writer = createLogWriter({
+      db: flaky,
+      jobId: job.id,
+      flushIntervalMs: 20,
+      onError: (e) => errors.push(e),
+    });
+    writer.write("first\n");
+    await writer.flush();
+    writer.write("second\n");
+    await writer.close();
+    expect(answersLost).toBe(1);
+    expect(errors).toHaveLength(1);
+    expect((await readLog(t.ctx, job.id, 0)).chunks.map((c) => c.text).join("")).toBe("first\nsecond\n");
+    expect((await getJob(t.ctx, job.id)).logBytes).toBe(Buffer.byteLength("first\nsecond\n"));
+  });
+
+  it("stores text with NUL bytes and escape-heavy chunks that would not fit a NOTIFY once escaped", async () => {
+    const job = await newJob();
+    const colours = `${"\u001b[0m".repeat(1500)}\n`;
+    const writer = createLogWriter({ db: t.ctx.db, jobId: job.id });
+    writer.write("binary\0junk\n");
+    writer.write(colours);
+    await writer.close();
+    expect((await readLog(t.ctx, job.id, 0)).chunks.map((c) => c.text).join("")).toBe(
+      `binary\uFFFDjunk\n${colours}`,
+    );
+  });
+
   it("stops writing once another run owns the job (the fence), and says so", async () => {
     const job = await newJob();
     await t.ctx.db

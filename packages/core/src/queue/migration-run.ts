@@ -1,6 +1,6 @@
 import os from "node:os";
-import type { JobRow, ServerRow } from "@imapferry/db";
-import { sql } from "kysely";
+import type { Database, JobRow, ServerRow } from "@imapferry/db";
+import { sql, type Transaction } from "kysely";
 import { z } from "zod";
 import type { ServiceContext } from "../context.ts";
 import type { ResolvedEngine } from "../engines/select-engine.ts";
@@ -22,6 +22,10 @@ export interface ActiveRun {
   reason: RunStopReason | null;
   /** True once this worker holds the job's lease (before that the entry may still be skipped). */
   claimed: boolean;
+  /** The attempt this run's queue entry was for. */
+  attempt: number;
+  /** Settles when the task holding this run has returned (the engine has stopped, the row is final). */
+  finished: Promise<void>;
 }
 
 const payloadSchema = z.object({ jobId: z.number().int().positive(), attempt: z.number().int().positive() });
@@ -69,15 +73,34 @@ export async function runMigrationTask(input: MigrationTaskInput): Promise<void>
       await handBackEntry(input, payload);
       return;
     }
-    ctx.log.info("ignored a second queue entry for a job this worker is running", { jobId: payload.jobId });
-    return;
+    if (payload.attempt <= current.attempt) {
+      ctx.log.info("ignored a second queue entry for a job this worker is running", { jobId: payload.jobId });
+      return;
+    }
+    // A newer attempt: our run lost its lease (another worker's recovery requeued the job) and this
+    // entry is the job's only ticket. Dropping it would leave the job queued with no entry; stop the
+    // stale run, wait for it to let go, then claim the new attempt like any entry.
+    if (!current.controller.signal.aborted) {
+      current.reason = "lost";
+      current.controller.abort("lost");
+    }
+    await current.finished;
+    // Judge the entry afresh: another entry may have been taken meanwhile.
+    return runMigrationTask(input);
   }
   if (input.isDraining()) {
     // Picked up just as draining began: put it back where it was for another worker.
     await handBackEntry(input, payload);
     return;
   }
-  const run: ActiveRun = { controller: new AbortController(), reason: null, claimed: false };
+  let markFinished = () => {};
+  const run: ActiveRun = {
+    controller: new AbortController(),
+    reason: null,
+    claimed: false,
+    attempt: payload.attempt,
+    finished: new Promise<void>((resolve) => (markFinished = resolve)),
+  };
   // Registered before the claim, so a cancel NOTIFY arriving right after the claim commits is not lost.
   input.active.set(payload.jobId, run);
   try {
@@ -90,7 +113,8 @@ export async function runMigrationTask(input: MigrationTaskInput): Promise<void>
     run.claimed = true;
     await executeRun(input, run, claim.job, claim.source, claim.destination);
   } finally {
-    input.active.delete(payload.jobId);
+    if (input.active.get(payload.jobId) === run) input.active.delete(payload.jobId);
+    markFinished();
   }
 }
 
@@ -149,8 +173,9 @@ async function claimJob(input: MigrationTaskInput, payload: MigratePayload): Pro
       .where("source_server_id", "=", source.id)
       .where("status", "=", "running")
       .executeTakeFirstOrThrow();
-    if (Number(running.n) >= limit) {
-      // Lost the race for the last slot: back in line, in its place; workers skip it until a slot frees.
+    if (Number(running.n) >= limit || (await olderClaimInFlight(trx, job, input.queueEntry.runAt))) {
+      // Lost the race for the last slot, or an entry ahead in line is being claimed this very moment:
+      // back in line, in its place; workers skip it until a slot frees.
       await requeueEntry(trx, payload, input.queueEntry.runAt, job.pool, job.priority, job.source_server_id);
       return { kind: "requeued" };
     }
@@ -176,6 +201,24 @@ async function claimJob(input: MigrationTaskInput, payload: MigratePayload): Pro
     await notifyJobsChanged(trx, [job.id]);
     return { kind: "claimed", job: claimed, source, destination };
   });
+}
+
+/**
+ * Whether a job ahead of this one in line (higher priority, or equal and queued earlier) for the same
+ * source server is being claimed right now. Workers take entries in queue order but their claims race
+ * for the server's lock; yielding keeps first in, first out. Only fresh locks count: an entry locked
+ * long ago belongs to a worker that died before claiming (recovery re-queues it), and must not hold up
+ * the line.
+ */
+async function olderClaimInFlight(trx: Transaction<Database>, job: JobRow, runAt: Date): Promise<boolean> {
+  const ahead = await sql<{ id: number }>`
+    select o.id from jobs o
+    join graphile_worker.jobs g on g.key = ${"imapferry:job:"} || o.id
+    where o.source_server_id = ${job.source_server_id} and o.status = 'queued' and o.id <> ${job.id}
+      and g.locked_at > now() - interval '5 seconds'
+      and (o.priority > ${job.priority} or (o.priority = ${job.priority} and g.run_at < ${runAt}))
+    limit 1`.execute(trx);
+  return ahead.rows.length > 0;
 }
 
 function buildSpec(

@@ -39,9 +39,10 @@ type Executor = Kysely<Database>;
 
 /**
  * Adds the queue entries of these jobs (all queued rows) through `db`, which must be the transaction
- * that wrote the rows: a job never exists without its entry, nor the reverse. Entries are ordered by
- * job id, and graphile-worker runs equal priorities by run_at then id, so jobs start first in, first out.
- * Our priority is "higher runs first"; graphile-worker's is "lower runs first", hence the minus.
+ * that wrote the rows: a job never exists without its entry, nor the reverse. graphile-worker runs equal
+ * priorities by run_at alone (no tie-break), so each entry gets its own run_at, one microsecond apart in
+ * job id order: jobs start first in, first out even within one import. Our priority is "higher runs
+ * first"; graphile-worker's is "lower runs first", hence the minus.
  */
 export async function enqueueJobs(
   db: Executor,
@@ -58,7 +59,7 @@ export async function enqueueJobs(
         case when j.pool is null then ${MIGRATE_TASK} else ${`${MIGRATE_TASK}@`} || j.pool end,
         json_build_object('jobId', j.id, 'attempt', j.attempt),
         null,
-        now(),
+        now() + (row_number() over (order by j.id) - 1) * interval '1 microsecond',
         ${QUEUE_MAX_ATTEMPTS},
         ${"imapferry:job:"} || j.id,
         -j.priority,

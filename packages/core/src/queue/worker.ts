@@ -160,6 +160,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     taskList: { ...options.tasks, [migrateTaskFor(pool)]: migrate },
   });
 
+  /** When this worker last renewed its leases: past a whole lease, other workers may own its jobs. */
+  let lastHeartbeatAt = Date.now();
+
   async function beat(): Promise<void> {
     try {
       settings = await getSettings(ctx);
@@ -174,15 +177,23 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
         if (!result.held.has(jobId)) stopRun(jobId, "lost");
         else if (result.cancelRequested.has(jobId)) stopRun(jobId, "cancel");
       }
+      lastHeartbeatAt = Date.now();
       if (!stopping) {
         await markSilentWorkersStopped(ctx.db, settings.leaseSeconds);
         await recoverInterruptedJobs(ctx, settings);
+        // A queued job whose ticket was lost (its worker died between taking and claiming it) gets one.
+        await requeueOrphanedJobs(ctx, { staleLockSeconds: settings.leaseSeconds });
       }
     } catch (e: unknown) {
       ctx.log.warn("worker heartbeat failed; retrying", {
         workerId: id,
         error: e instanceof Error ? e.message : String(e),
       });
+      // Cut off from the database for a whole lease: other workers will resume these jobs, so this
+      // worker's engines must not keep writing to the same mailboxes.
+      if (Date.now() - lastHeartbeatAt > settings.leaseSeconds * 1000) {
+        for (const [jobId, run] of active) if (run.claimed) stopRun(jobId, "lost");
+      }
     }
   }
 

@@ -1,9 +1,12 @@
 import type { Database } from "@imapferry/db";
 import type { Kysely } from "kysely";
-import { appendLogChunk } from "./logs.ts";
+import { appendLogChunk, isChunkStoredSince } from "./logs.ts";
 
 /** How long output waits in the writer before it is stored (and NOTIFYed) as one chunk. */
 export const LOG_FLUSH_INTERVAL_MS = 100;
+
+/** close() retries for about 30 s (250 ms doubling to 5 s) while the database is unreachable. */
+const CLOSE_RETRIES = 9;
 
 export interface LogWriterOptions {
   db: Kysely<Database>;
@@ -55,37 +58,55 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
     }, interval);
   }
 
-  async function writeOut(): Promise<void> {
-    while (pending.length > 0 && !lost) {
-      // Take whole pieces up to the chunk size (at least one piece, however big).
-      let take = 0;
-      let bytes = 0;
-      while (take < pending.length) {
-        const b = Buffer.byteLength(pending[take]!, "utf8");
-        if (take > 0 && bytes + b > maxChunk) break;
-        bytes += b;
-        take++;
-      }
-      const text = pending.slice(0, take).join("");
-      pending = pending.slice(take);
-      pendingBytes -= bytes;
-      try {
-        const chunk = await appendLogChunk(options.db, options.jobId, text, options.fence);
-        if (chunk) written += chunk.bytes;
-        else if (options.fence) {
-          lost = true;
-          options.onLost?.();
-        }
-      } catch (e: unknown) {
-        // The database is unreachable: keep the text and retry at the next flush rather than drop it.
-        pending.unshift(text);
-        pendingBytes += bytes;
-        options.onError?.(e);
-        schedule();
-        return;
-      }
+  /** Where our last acknowledged chunk ended: a chunk in doubt can only have landed after it. */
+  let confirmedEnd = 0;
+  /** A chunk whose append failed without an answer: it may have committed all the same. */
+  let inDoubt: string | null = null;
+
+  async function append(text: string): Promise<void> {
+    const chunk = await appendLogChunk(options.db, options.jobId, text, options.fence);
+    if (chunk) {
+      written += chunk.bytes;
+      confirmedEnd = chunk.offset + chunk.bytes;
+    } else if (options.fence) {
+      lost = true;
+      options.onLost?.();
     }
   }
+
+  async function writeOut(): Promise<void> {
+    try {
+      if (inDoubt !== null && !lost) {
+        // The connection can drop after COMMIT: appending the chunk again would repeat it in the log.
+        if (!(await isChunkStoredSince(options.db, options.jobId, confirmedEnd, inDoubt)))
+          await append(inDoubt);
+        inDoubt = null;
+      }
+      while (pending.length > 0 && !lost) {
+        // Take whole pieces up to the chunk size (at least one piece, however big).
+        let take = 0;
+        let bytes = 0;
+        while (take < pending.length) {
+          const b = Buffer.byteLength(pending[take]!, "utf8");
+          if (take > 0 && bytes + b > maxChunk) break;
+          bytes += b;
+          take++;
+        }
+        const text = pending.slice(0, take).join("");
+        pending = pending.slice(take);
+        pendingBytes -= bytes;
+        inDoubt = text;
+        await append(text);
+        inDoubt = null;
+      }
+    } catch (e: unknown) {
+      // The database is unreachable: keep the text and retry at the next flush rather than drop it.
+      options.onError?.(e);
+      schedule();
+    }
+  }
+
+  const unwritten = () => !lost && (inDoubt !== null || pending.length > 0);
 
   function flush(): Promise<void> {
     if (timer) {
@@ -107,6 +128,11 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
     flush,
     async close(): Promise<void> {
       await flush();
+      // The last lines say how the run ended: keep trying a while rather than drop them.
+      for (let attempt = 0; unwritten() && attempt < CLOSE_RETRIES; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 5000)));
+        await flush();
+      }
       closed = true;
       if (timer) clearTimeout(timer);
       timer = null;

@@ -31,15 +31,42 @@ export const DEFAULT_LOG_PAGE_BYTES = 256 * 1024;
  * that lost its lease can no longer add to a log another worker now writes.
  * Append-only rows: never `log = log || chunk`, which rewrites the whole value on every append.
  */
+/** PostgreSQL text cannot hold NUL; a chunk with one would fail on every retry and block the log. */
+function storableLogText(text: string): string {
+  return text.includes("\0") ? text.replaceAll("\0", "\uFFFD") : text;
+}
+
+/** Whether this exact chunk was stored at or after `fromOffset` (an append whose answer was lost). */
+export async function isChunkStoredSince(
+  db: Kysely<Database>,
+  jobId: number,
+  fromOffset: number,
+  text: string,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom("job_logs")
+    .select("byte_offset")
+    .where("job_id", "=", jobId)
+    .where("byte_offset", ">=", String(fromOffset))
+    .where("chunk", "=", storableLogText(text))
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function appendLogChunk(
   db: Kysely<Database>,
   jobId: number,
   text: string,
   fence?: { workerId: string; attempt: number },
 ): Promise<LogChunk | null> {
+  text = storableLogText(text);
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes === 0) return null;
-  const inline = bytes <= MAX_INLINE_LOG_BYTES;
+  // Measured as JSON: control characters grow sixfold when escaped (ESC becomes \u001b), and a NOTIFY
+  // payload over 8000 bytes fails the whole append.
+  const inline =
+    bytes <= MAX_INLINE_LOG_BYTES && Buffer.byteLength(JSON.stringify(text)) <= MAX_INLINE_LOG_BYTES;
   const fenceClause = fence
     ? sql`and worker_id = ${fence.workerId} and attempt = ${fence.attempt} and status = 'running'`
     : sql``;

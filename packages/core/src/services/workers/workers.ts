@@ -152,8 +152,15 @@ export async function recoverInterruptedJobs(
     // A hand-back names its own jobs (their leases are still valid); recovery finds the abandoned ones.
     const scope = handBack
       ? sql`j.worker_id = ${handBack.workerId} and j.id = any(${sql.val(handBack.jobIds)}::int[])`
-      : sql`(j.lease_expires_at is null or j.lease_expires_at < now()
-             or not exists (select 1 from workers w where w.id = j.worker_id and w.stopped_at is null))`;
+      : // Abandoned: its worker is gone; or its lease lapsed and its worker is silent too; or its lease
+        // lapsed a whole lease ago. A live worker's lease can lapse briefly (a run claimed while a
+        // heartbeat was in flight is renewed only by the next one): that run is not taken away.
+        sql`(j.lease_expires_at is null
+             or not exists (select 1 from workers w where w.id = j.worker_id and w.stopped_at is null)
+             or (j.lease_expires_at < now() and not exists (
+                   select 1 from workers w where w.id = j.worker_id
+                     and w.heartbeat_at > now() - make_interval(secs => ${settings.leaseSeconds})))
+             or j.lease_expires_at < now() - make_interval(secs => ${settings.leaseSeconds}))`;
     const stale = await sql<{
       id: number;
       worker_id: string | null;
@@ -243,12 +250,22 @@ export async function recoverInterruptedJobs(
  * Queued rows without a queue entry (a database restored from backup, an entry removed by hand) get
  * one again: queued jobs survive every restart.
  */
-export async function requeueOrphanedJobs(ctx: Pick<ServiceContext, "db" | "log">): Promise<number[]> {
+export async function requeueOrphanedJobs(
+  ctx: Pick<ServiceContext, "db" | "log">,
+  options: { staleLockSeconds?: number } = {},
+): Promise<number[]> {
+  // An entry a worker took but never claimed with (it died in between) stays locked for graphile-worker's
+  // four hours; a claim takes milliseconds, so an entry of a queued job locked this long is as good as lost.
+  const staleLock =
+    options.staleLockSeconds === undefined
+      ? sql<boolean>`false`
+      : sql<boolean>`coalesce(g.locked_at < now() - make_interval(secs => ${options.staleLockSeconds}), false)`;
   return ctx.db.transaction().execute(async (trx) => {
     const rows = await sql<{ id: number }>`
       select j.id from jobs j
       where j.status = 'queued' and j.deleted_at is null
-        and not exists (select 1 from graphile_worker.jobs g where g.key = ${"imapferry:job:"} || j.id)
+        and not exists (select 1 from graphile_worker.jobs g
+                        where g.key = ${"imapferry:job:"} || j.id and not (${staleLock}))
       order by j.id
       for update of j skip locked`.execute(trx);
     const ids = rows.rows.map((r) => r.id);
