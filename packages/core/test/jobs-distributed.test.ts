@@ -1,7 +1,7 @@
 import { readMailbox } from "@imapferry/testkit";
 import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type CreateJobInput, getJob } from "../src/services/jobs/jobs.ts";
+import { type CreateJobInput, cancelJob, getJob } from "../src/services/jobs/jobs.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { updateSettings } from "../src/services/settings/settings.ts";
 import {
@@ -137,6 +137,37 @@ describe("workers in separate processes", () => {
     const all = dest.folders.flatMap((f) => f.messages.map((m) => `${f.path}:${m.sha256}`));
     expect(all).toHaveLength(120);
     expect(new Set(all).size).toBe(120);
+  });
+
+  it("cancels a migration running in another process: its engine stops and the job is cancelled", async () => {
+    const users = await largeUsers(imap.pair, "cancel-remote", 150, 11);
+    const a = await startWorkerProcess("worker-remote", 1);
+    const job = await newJob(users, { maxMessagesPerSecond: 15 });
+    await waitFor(
+      "the job to copy a few messages in the other process",
+      async () => {
+        const v = await getJob(t.ctx, job.id);
+        return v.status === "running" && v.workerId === a.id && (v.progress?.copied ?? 0) >= 5;
+      },
+      120_000,
+    );
+    await cancelJob(t.ctx, { id: job.id });
+    const ended = await waitFor("the job to be cancelled", async () => {
+      const v = await getJob(t.ctx, job.id);
+      return v.status === "cancelled" ? v : undefined;
+    });
+    expect(ended.errorMessage).toBeTruthy();
+    // The engine really stopped: nothing more arrives on the destination.
+    const count = async () =>
+      (await readMailbox(imap.pair.destination, users.dest.user, users.dest.password)).folders.flatMap(
+        (f) => f.messages,
+      ).length;
+    const atCancel = await count();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await count()).toBe(atCancel);
+    expect(atCancel).toBeLessThan(150);
+    // The worker process lives on and takes the next job.
+    expect(a.child.exitCode).toBeNull();
   });
 
   it("drains on SIGTERM (the running migration finishes) and hands back on a second SIGTERM", async () => {
