@@ -267,26 +267,22 @@ describe.each(engines)("the runner driving the $name", ({ enabled, resolve }) =>
     "reports a closed source port as exit 101 and a closed destination port as exit 102",
     async () => {
       const closed = await freeClosedPort();
-      // Plain IMAP on the closed side: no TLS handshake stands between the refusal and the exit.
-      const sourceClosed = spec(USER);
-      sourceClosed.source = { ...sourceClosed.source, port: closed, security: "none" };
-      const source = await run(sourceClosed);
-      expect(source.result, source.lines.join("\n")).toMatchObject({
-        exitCode: 101,
-        category: "source-connect",
-        name: "EXIT_CONNECTION_FAILURE_HOST1",
-      });
-      expect(source.result.sentence).toContain(`source server ${pair.source.host}`);
-
-      const destinationClosed = spec(USER);
-      destinationClosed.destination = { ...destinationClosed.destination, port: closed, security: "none" };
-      const destination = await run(destinationClosed);
-      expect(destination.result, destination.lines.join("\n")).toMatchObject({
-        exitCode: 102,
-        category: "destination-connect",
-        name: "EXIT_CONNECTION_FAILURE_HOST2",
-      });
-      expect(destination.result.sentence).toContain(`destination server ${pair.destination.host}`);
+      const cases = [
+        { side: "source", exitCode: 101, name: "EXIT_CONNECTION_FAILURE_HOST1" },
+        { side: "destination", exitCode: 102, name: "EXIT_CONNECTION_FAILURE_HOST2" },
+      ] as const;
+      for (const { side, exitCode, name } of cases) {
+        // Plain IMAP on the closed side: no TLS handshake stands between the refusal and the exit.
+        const closedSide = spec(USER);
+        closedSide[side] = { ...closedSide[side], port: closed, security: "none" };
+        const outcome = await run(closedSide);
+        expect(outcome.result, outcome.lines.join("\n")).toMatchObject({
+          exitCode,
+          category: `${side}-connect`,
+          name,
+        });
+        expect(outcome.result.sentence).toContain(`${side} server ${pair[side].host}`);
+      }
     },
   );
 

@@ -6,6 +6,25 @@ import { migrateToLatest, openDatabase } from "../src/index.ts";
 import { migrations } from "../src/migrations/index.ts";
 import { createEmptyTestDatabase, type TestDatabase } from "../src/testing/index.ts";
 
+const DATA_MODEL_TABLES = [
+  "servers",
+  "batches",
+  "jobs",
+  "job_logs",
+  "workers",
+  "users",
+  "sessions",
+  "api_tokens",
+  "settings",
+];
+
+async function publicTables(database: TestDatabase): Promise<string[]> {
+  const tables = await database.pool.query<{ table_name: string }>(
+    "select table_name from information_schema.tables where table_schema = 'public' order by 1",
+  );
+  return tables.rows.map((row) => row.table_name);
+}
+
 describe("migrations", () => {
   let database: TestDatabase;
   beforeAll(async () => {
@@ -18,22 +37,7 @@ describe("migrations", () => {
   it("apply to an empty database, then re-apply as a no-op", async () => {
     const first = await migrateToLatest(database);
     expect(first.applied).toContain("0001-initial");
-    const tables = await database.pool.query<{ table_name: string }>(
-      "select table_name from information_schema.tables where table_schema = 'public' order by 1",
-    );
-    expect(tables.rows.map((r) => r.table_name)).toEqual(
-      expect.arrayContaining([
-        "servers",
-        "batches",
-        "jobs",
-        "job_logs",
-        "workers",
-        "users",
-        "sessions",
-        "api_tokens",
-        "settings",
-      ]),
-    );
+    expect(await publicTables(database)).toEqual(expect.arrayContaining(DATA_MODEL_TABLES));
     const graphile = await database.pool.query(
       "select 1 from information_schema.schemata where schema_name = 'graphile_worker'",
     );
@@ -146,22 +150,7 @@ describe("two real processes migrating at once", () => {
         "select name from kysely_migration order by name",
       );
       expect(recorded.rows.map((row) => row.name)).toEqual(Object.keys(migrations));
-      const tables = await database.pool.query<{ table_name: string }>(
-        "select table_name from information_schema.tables where table_schema = 'public' order by 1",
-      );
-      expect(tables.rows.map((row) => row.table_name)).toEqual(
-        expect.arrayContaining([
-          "servers",
-          "batches",
-          "jobs",
-          "job_logs",
-          "workers",
-          "users",
-          "sessions",
-          "api_tokens",
-          "settings",
-        ]),
-      );
+      expect(await publicTables(database)).toEqual(expect.arrayContaining(DATA_MODEL_TABLES));
       const graphileMigrations = await database.pool.query<{ id: number; count: string }>(
         "select id, count(*) from graphile_worker.migrations group by id having count(*) > 1",
       );
