@@ -696,6 +696,49 @@ describe("imapferry-sync", () => {
     }
   });
 
+  it("stops by itself when the process that started it is killed with -9 (no parent-death signal needed)", async () => {
+    const account = await newAccount();
+    await pair.source.seedMaildir(account.user, generateLargeMailbox({ messages: 300, folders: 2, seed: 9 }));
+    // A stand-in worker: a shell that starts the engine without setpriv, says its pid, and is then killed.
+    const argv = [
+      process.execPath,
+      "--import",
+      TSX,
+      CLI,
+      ...plainArgs(account, ["--maxmessagespersecond", "20"]),
+    ];
+    const quoted = argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+    const worker = spawn("sh", ["-c", `${quoted} > /dev/null & echo $!; wait`], {
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        IMAPSYNC_PASSWORD1: account.sourcePassword,
+        IMAPSYNC_PASSWORD2: account.destinationPassword,
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const enginePid = await new Promise<number>((resolve) =>
+      worker.stdout?.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))),
+    );
+    const destinationCount = async () => messageCount(await read(pair.destination, account, "destination"));
+    for (let copied = 0; copied < 10; copied = await destinationCount()) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    worker.kill("SIGKILL");
+    const alive = () => {
+      try {
+        process.kill(enginePid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    while (alive()) await new Promise((resolve) => setTimeout(resolve, 100));
+    const atExit = await destinationCount();
+    expect(atExit).toBeLessThan(300);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await destinationCount()).toBe(atExit);
+  });
+
   it("stops within seconds on SIGTERM with statistics and exit 6, and the rerun completes the mailbox without duplicates", async () => {
     const account = await newAccount();
     const generated = generateLargeMailbox({ messages: 800, folders: 6, seed: 7 });

@@ -73,6 +73,13 @@ async function main(): Promise<void> {
       }
     });
   }
+  // Without setpriv's parent-death signal (macOS, Alpine), a worker killed with -9 would leave this
+  // engine copying while another worker resumes the job: stop as on SIGTERM once the parent is gone.
+  const parent = process.ppid;
+  const parentWatch = setInterval(function stopWhenOrphaned() {
+    if (process.ppid !== parent && !controller.signal.aborted) controller.abort("SIGTERM");
+  }, 1000);
+  parentWatch.unref();
   const code = await runSync(args, {
     writeLine,
     password1,
