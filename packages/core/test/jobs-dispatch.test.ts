@@ -4,6 +4,7 @@ import { createEventHub, type EventHub } from "../src/events/hub.ts";
 import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
 import type { JobView } from "../src/services/jobs/job-view.ts";
 import { editJob, getJob, rerunJob } from "../src/services/jobs/jobs.ts";
+import { createServer } from "../src/services/servers/servers.ts";
 import {
   createFixtureJob,
   type ImapFixture,
@@ -81,6 +82,32 @@ describe("dispatch", () => {
     const delay = third!.startedAt!.getTime() - slotFreed;
     console.info(`[dispatch] third job started ${delay} ms after a slot freed up`);
     expect(delay).toBeLessThan(STALL_MS);
+  });
+
+  it("counts the limit per host: a second server entry for the same host shares its slots", async () => {
+    const alias = await createServer(t.ctx, {
+      name: "source under another name",
+      host: imap.pair.source.host.toUpperCase(),
+      port: imap.pair.source.tlsPort,
+      security: "tls",
+      acceptSelfSigned: true,
+      sourceHostLimit: 2,
+    });
+    const users = [
+      await largeUsers(imap.pair, "host1", 40, 4),
+      await largeUsers(imap.pair, "host2", 40, 5),
+      await largeUsers(imap.pair, "host3", 10, 6),
+    ];
+    const slow = { options: { maxMessagesPerSecond: 20 } };
+    const jobs = [
+      await createFixtureJob(t.ctx, imap, users[0]!, slow),
+      await createFixtureJob(t.ctx, imap, users[1]!, slow),
+      await createFixtureJob(t.ctx, imap, users[2]!, { ...slow, sourceServerId: alias.id }),
+    ];
+    const [first, second, third] = await Promise.all(jobs.map((j) => waitForEnd(j.id)));
+    expect([first?.status, second?.status, third?.status]).toEqual(["done", "done", "done"]);
+    const slotFreed = Math.min(first!.finishedAt!.getTime(), second!.finishedAt!.getTime());
+    expect(third!.startedAt!.getTime()).toBeGreaterThanOrEqual(slotFreed);
   });
 
   it("starts the rerun of an edited failed job at once", async () => {

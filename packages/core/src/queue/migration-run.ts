@@ -153,27 +153,28 @@ async function claimJob(input: MigrationTaskInput, payload: MigratePayload): Pro
         kind: "skipped",
         reason: `the entry is for attempt ${payload.attempt}, the job is at ${job.attempt}`,
       };
-    // Lock the source server row: claims for the same source server take turns, so two workers can
-    // never both take its last slot.
     const source = await trx
       .selectFrom("servers")
       .selectAll()
       .where("id", "=", job.source_server_id)
-      .forUpdate()
       .executeTakeFirstOrThrow();
+    // Claims for the same source host take turns (a transaction lock on the host name), so two workers
+    // can never both take its last slot, even through two server entries that name the same host.
+    await sql`select pg_advisory_xact_lock(hashtext(${"imapferry:source-host:"} || lower(${source.host})))`.execute(
+      trx,
+    );
     const destination = await trx
       .selectFrom("servers")
       .selectAll()
       .where("id", "=", job.dest_server_id)
       .executeTakeFirstOrThrow();
+    // The limit is the source server entry's own; what counts against it is every migration from its host.
     const limit = source.source_host_limit ?? settings.defaultSourceHostLimit;
-    const running = await trx
-      .selectFrom("jobs")
-      .select((eb) => eb.fn.countAll<string>().as("n"))
-      .where("source_server_id", "=", source.id)
-      .where("status", "=", "running")
-      .executeTakeFirstOrThrow();
-    if (Number(running.n) >= limit || (await olderClaimInFlight(trx, job, input.queueEntry.runAt))) {
+    const usage = await sql<{ n: string }>`
+      select count(*) as n from jobs j join servers s on s.id = j.source_server_id
+      where j.status = 'running' and lower(s.host) = lower(${source.host})`.execute(trx);
+    const running = Number(usage.rows[0]?.n ?? 0);
+    if (running >= limit || (await olderClaimInFlight(trx, job, input.queueEntry.runAt))) {
       // Lost the race for the last slot, or an entry ahead in line is being claimed this very moment:
       // back in line, in its place; workers skip it until a slot frees.
       await requeueEntry(trx, payload, input.queueEntry.runAt, job.pool, job.priority, job.source_server_id);
@@ -205,7 +206,7 @@ async function claimJob(input: MigrationTaskInput, payload: MigratePayload): Pro
 
 /**
  * Whether a job ahead of this one in line (higher priority, or equal and queued earlier) for the same
- * source server is being claimed right now. Workers take entries in queue order but their claims race
+ * source host is being claimed right now. Workers take entries in queue order but their claims race
  * for the server's lock; yielding keeps first in, first out. Only fresh locks count: an entry locked
  * long ago belongs to a worker that died before claiming (recovery re-queues it), and must not hold up
  * the line.
@@ -213,8 +214,10 @@ async function claimJob(input: MigrationTaskInput, payload: MigratePayload): Pro
 async function olderClaimInFlight(trx: Transaction<Database>, job: JobRow, runAt: Date): Promise<boolean> {
   const ahead = await sql<{ id: number }>`
     select o.id from jobs o
+    join servers os on os.id = o.source_server_id
     join graphile_worker.jobs g on g.key = ${"imapferry:job:"} || o.id
-    where o.source_server_id = ${job.source_server_id} and o.status = 'queued' and o.id <> ${job.id}
+    where lower(os.host) = (select lower(host) from servers where id = ${job.source_server_id})
+      and o.status = 'queued' and o.id <> ${job.id}
       and g.locked_at > now() - interval '5 seconds'
       and (o.priority > ${job.priority} or (o.priority = ${job.priority} and g.run_at < ${runAt}))
     limit 1`.execute(trx);

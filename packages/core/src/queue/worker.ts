@@ -110,20 +110,22 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
 
   /**
    * graphile-worker skips entries carrying a forbidden flag: while draining, every migration; else
-   * the source servers already at their limit, so a job for a busy server waits in the queue (keeping
+   * the source servers whose host is already at its limit, so a job for a busy server waits in the queue (keeping
    * its place) while jobs for other servers start. Computed at every fetch, across all workers.
    */
   async function forbiddenFlags(): Promise<string[]> {
     if (draining) return [MIGRATE_FLAG];
-    const full = await sql<{ source_server_id: number }>`
-      select j.source_server_id
-      from jobs j join servers s on s.id = j.source_server_id
-      where j.status = 'running'
-      group by j.source_server_id, s.source_host_limit
-      having count(*) >= coalesce(s.source_host_limit, ${settings.defaultSourceHostLimit}::int)`.execute(
-      ctx.db,
-    );
-    return full.rows.map((r) => sourceFlagFor(r.source_server_id));
+    // Limits count per host name: a server entry is forbidden once its host runs as many migrations
+    // as the entry's own limit, whichever entries they came through.
+    const full = await sql<{ id: number }>`
+      with busy as (
+        select lower(s.host) as host, count(*) as n
+        from jobs j join servers s on s.id = j.source_server_id
+        where j.status = 'running' group by lower(s.host)
+      )
+      select s.id from servers s join busy b on b.host = lower(s.host)
+      where b.n >= coalesce(s.source_host_limit, ${settings.defaultSourceHostLimit}::int)`.execute(ctx.db);
+    return full.rows.map((r) => sourceFlagFor(r.id));
   }
 
   const migrate: Task = async function migrateTask(payload, helpers) {
