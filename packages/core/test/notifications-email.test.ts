@@ -278,19 +278,21 @@ describe("email notifications", () => {
     expect(smtp.messages.filter((m) => m.subject.includes("carol@"))).toEqual([]);
   });
 
-  it("while the jobs list is being watched, no job email goes out", async () => {
-    await recordWatch(h.ctx, { all: true });
+  it("watching other jobs and other batches does not silence a job's email", async () => {
+    const otherJob = await insertEndedJob(h, { sourceEmail: "other@old.example", status: "done" });
+    const otherBatch = await insertBatch(h, "someone-elses-batch");
+    await recordWatch(h.ctx, { jobIds: [otherJob], batchIds: [otherBatch.id] });
     try {
+      const before = smtp.messages.length;
       const jobId = await endJob(h, {
         sourceEmail: "erin@old.example",
         status: "failed",
         errorMessage: "Quota exceeded.",
       });
-      const row = await waitFor("the suppressed record", () => notificationOf(h, `job:${jobId}:failed`));
-      await waitFor("the queue to drain", () => queueIsDrained(h));
-      expect(row.status).toBe("suppressed");
-      expect(row.suppressed_reason).toBe("someone was watching the jobs list");
-      expect(smtp.messages.filter((m) => m.subject.includes("erin@"))).toEqual([]);
+      const [mail] = (await smtp.waitForMessages(before + 1)).slice(before);
+      expect(mail?.subject).toBe("[imapferry] Failed: erin@old.example → erin@new.example");
+      const row = await waitFor("the sent record", () => notificationOf(h, `job:${jobId}:failed`));
+      expect(row.suppressed_reason).toBeNull();
     } finally {
       await h.database.db.deleteFrom("watch_marks").execute();
     }
@@ -334,7 +336,7 @@ describe("email notifications", () => {
       `- f2@old.example → f2@new.example (job #${failed}): The destination mailbox is over quota.`,
     );
     expect(text).not.toContain("f1@old.example");
-    expect(text).toContain(`https://ferry.example/batches/${batch.id}`);
+    expect(text).toContain(`Open the batch: https://ferry.example/jobs?batch=${batch.id}\n`);
     const queued = await h.database.db
       .selectFrom("batches")
       .select("summary_queued_at")

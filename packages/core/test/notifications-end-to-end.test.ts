@@ -104,7 +104,7 @@ describe("notifications of real migrations", () => {
     for (const job of jobs) expect((await waitForEnd(job.id)).status).toBe("done");
     const [summary] = (await smtp.waitForMessages(before + 1)).slice(before);
     expect(summary?.subject).toBe("[imapferry] Batch e2e-batch finished: 2 done");
-    expect(summary?.text).toContain(`http://panel.example/batches/${batch.id}`);
+    expect(summary?.text).toContain(`Open the batch: http://panel.example/jobs?batch=${batch.id}`);
     // Every notification task has run: nothing else is coming.
     await waitFor("the notification queue to drain", async () => {
       const { rows } = await t.ctx.pool.query<{ n: string }>(

@@ -104,7 +104,7 @@ describe("email content", () => {
       tag: "big",
       counts: { failed: 130, done: 870, cancelled: 2 },
       failed,
-      url: "http://localhost:8080/batches/9",
+      url: "http://localhost:8080/jobs?batch=9",
     });
     expect(email.subject).toBe("[imapferry] Batch big finished: 870 done, 130 failed, 2 cancelled");
     expect(email.text.match(/^- u\d+@old\.example/gm)).toHaveLength(MAX_LISTED_FAILURES);

@@ -19,6 +19,7 @@ import { z } from "zod";
 import { protectedProcedure, protectedRawInputProcedure, router } from "../trpc/init.ts";
 import { jsonPlain } from "../trpc/json-plain.ts";
 import { watchJobEvents } from "./job-events.ts";
+import { markStreamedJobs } from "./watch-recorder.ts";
 
 export const jobsRouter = router({
   /** Newest first, paged by `cursor`; filters by status, batch, tenant and free text. */
@@ -27,7 +28,12 @@ export const jobsRouter = router({
     input,
   }) {
     const page = await listJobs(ctx.deps.ctx, input ?? {});
-    ctx.deps.watches.mark(input?.batchId === undefined ? { all: true } : { batchIds: [input.batchId] });
+    // The person sees this page (and the batch it is filtered to), not every job: a client polling the
+    // list must not silence the emails of jobs it never shows.
+    ctx.deps.watches.mark({
+      jobIds: page.items.map((job) => job.id),
+      ...(input?.batchId === undefined ? {} : { batchIds: [input.batchId] }),
+    });
     return jsonPlain(page);
   }),
 
@@ -83,7 +89,10 @@ export const jobsRouter = router({
     return jsonPlain(await bulkJobs(ctx.deps.ctx, input));
   }),
 
-  /** Live status and progress changes, for every job, one batch, or some jobs. */
+  /**
+   * Live status and progress changes, for every job, one batch, or some jobs. Marks what it watches:
+   * the jobs or the batch asked for; without a filter, the jobs it reports (see markStreamedJobs).
+   */
   events: protectedProcedure
     .input(
       z
@@ -94,6 +103,8 @@ export const jobsRouter = router({
         .optional(),
     )
     .subscription(function jobEvents({ ctx, input, signal }) {
-      return watchJobEvents(ctx.deps, { batchId: input?.batchId, jobIds: input?.jobIds, signal });
+      const events = watchJobEvents(ctx.deps, { batchId: input?.batchId, jobIds: input?.jobIds, signal });
+      const unfiltered = input?.batchId === undefined && input?.jobIds === undefined;
+      return unfiltered ? markStreamedJobs(ctx.deps.watches, events) : events;
     }),
 });

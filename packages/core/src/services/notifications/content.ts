@@ -125,7 +125,8 @@ export async function buildBatchEmail(env: EmailContext, batchId: number): Promi
       destEmail: f.dest_email,
       errorMessage: f.error_message,
     })),
-    url: `${env.publicUrl}/batches/${batch.id}`,
+    // The panel has no batch page: its jobs list filtered to the batch (jobs.tsx reads `batch`) is it.
+    url: `${env.publicUrl}/jobs?batch=${batch.id}`,
   });
   return finish(email, [...env.extraSecrets, ...jobPasswords(env.ctx, failed)]);
 }

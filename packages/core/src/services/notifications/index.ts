@@ -14,6 +14,6 @@ export { readNotificationSettings } from "./settings.ts";
 export type { NotificationTaskDeps } from "./tasks.ts";
 export { notificationTasks } from "./tasks.ts";
 export type { RecordWatchInput } from "./watch.ts";
-export { JOBS_LIST_SCOPE, recordWatch, recordWatchInputSchema, WATCH_WINDOW_SECONDS } from "./watch.ts";
+export { recordWatch, recordWatchInputSchema, WATCH_WINDOW_SECONDS } from "./watch.ts";
 export type { NotificationWorker, NotificationWorkerOptions } from "./worker.ts";
 export { startNotificationWorker } from "./worker.ts";

@@ -4,7 +4,7 @@ import type { ServiceContext } from "../../context.ts";
 import { buildBatchEmail, buildJobEmail, type EmailContext } from "./content.ts";
 import { queueSendNotification } from "./queue.ts";
 import { readNotificationSettings } from "./settings.ts";
-import { batchScope, JOBS_LIST_SCOPE, WATCH_WINDOW_SECONDS } from "./watch.ts";
+import { batchScope, WATCH_WINDOW_SECONDS } from "./watch.ts";
 
 /** What notify_job_end decided, per notification it considered (returned for logs and tests). */
 export type JobEndOutcome =
@@ -19,23 +19,15 @@ export interface JobEndEnv extends EmailContext {
 /** The statuses of a batch's jobs that are still going to end; everything else has ended. */
 const UNFINISHED = ["queued", "running"] as const;
 
-/** Whether one of these views (the jobs list, a batch) was watched within the window. */
-async function viewWatched(db: Kysely<Database>, scopes: string[]): Promise<boolean> {
+async function batchWatched(db: Kysely<Database>, batchId: number | null): Promise<boolean> {
+  if (batchId === null) return false;
   const row = await db
     .selectFrom("watch_marks")
     .select("scope")
-    .where("scope", "in", scopes)
+    .where("scope", "=", batchScope(batchId))
     .where("watched_at", ">", sql<Date>`now() - make_interval(secs => ${WATCH_WINDOW_SECONDS})`)
     .executeTakeFirst();
   return row !== undefined;
-}
-
-async function listWatched(db: Kysely<Database>): Promise<boolean> {
-  return viewWatched(db, [JOBS_LIST_SCOPE]);
-}
-
-async function batchWatched(db: Kysely<Database>, batchId: number | null): Promise<boolean> {
-  return batchId !== null && viewWatched(db, [batchScope(batchId)]);
 }
 
 async function jobWatched(db: Kysely<Database>, jobId: number): Promise<boolean> {
@@ -49,14 +41,13 @@ async function jobWatched(db: Kysely<Database>, jobId: number): Promise<boolean>
 }
 
 /**
- * Why nobody needs an email about this job or batch: someone watched the job, its batch or the jobs
- * list within the window. Null when nobody did.
+ * Why nobody needs an email about this job or batch: someone watched the job or its batch within the
+ * window. Null when nobody did. (Looking at the jobs list marks the jobs it showed, not a list scope.)
  */
 async function watchedReason(
   db: Kysely<Database>,
   about: { jobId: number | null; batchId: number | null; jobMeansBatch?: boolean },
 ): Promise<string | null> {
-  if (await listWatched(db)) return "someone was watching the jobs list";
   if (await batchWatched(db, about.batchId)) return "someone was watching the batch";
   if (about.jobId !== null && (await jobWatched(db, about.jobId))) {
     return about.jobMeansBatch ? "someone was watching the batch" : "someone was watching the job";
@@ -150,7 +141,7 @@ async function unfinishedJobs(db: Kysely<Database>, batchId: number): Promise<nu
  * Each notify_job_end runs after its job's transaction committed, so the last job to end always sees
  * every other one ended; the batch row lock and summary_queued_at make concurrent last ends agree.
  *
- * Suppressed when the jobs list or the batch is watched, or when the job whose end completed the batch
+ * Suppressed when the batch is watched, or when the job whose end completed the batch
  * was watched (its viewer saw the batch end). Someone looking at an earlier job of the batch does not
  * suppress the summary.
  */

@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
 
-/** A notification is suppressed when its job (or the jobs list) was watched this recently. */
+/** A notification is suppressed when its job (or its batch) was watched this recently. */
 export const WATCH_WINDOW_SECONDS = 60;
 
 /**
@@ -10,9 +10,6 @@ export const WATCH_WINDOW_SECONDS = 60;
  * the jobs row is also updated by progress writes. Well under WATCH_WINDOW_SECONDS, so it never matters.
  */
 const WATCH_WRITE_INTERVAL_SECONDS = 5;
-
-/** Scope of the watch mark for list views (jobs.list, an all-jobs jobs.events subscription). */
-export const JOBS_LIST_SCOPE = "jobs";
 
 /** Scope of the watch mark for a batch (its page, a jobs.events subscription filtered to it). */
 export function batchScope(batchId: number): string {
@@ -23,19 +20,19 @@ export const recordWatchInputSchema = z.object({
   jobIds: z.array(z.number().int().positive()).max(10_000).optional(),
   /** Someone is looking at these batches: one row each, however many jobs they have. */
   batchIds: z.array(z.number().int().positive()).max(1000).optional(),
-  /** Someone is looking at the jobs list (or a subscription to every job). */
-  all: z.boolean().optional(),
 });
 export type RecordWatchInput = z.infer<typeof recordWatchInputSchema>;
 
 /**
- * Records that someone is watching: specific jobs (jobs.get, a jobs.events/logs.tail subscription for
- * a job), whole batches (prefer this to listing a batch's job ids) or the whole list. Stored in the database with the database's clock, so workers on other
+ * Records that someone is watching: specific jobs (jobs.get, the page jobs.list returned, a
+ * jobs.events/logs.tail subscription for a job) or whole batches (prefer this to listing a batch's job
+ * ids). There is deliberately no "every job" mark: an API client polling the jobs list would otherwise
+ * silence every email for good. Stored in the database with the database's clock, so workers on other
  * machines see it and clock skew between machines does not matter. Cheap to call often: writes are
  * skipped when the previous watch is only a few seconds old.
  */
 export async function recordWatch(ctx: Pick<ServiceContext, "db">, input: RecordWatchInput): Promise<void> {
-  const { jobIds, batchIds, all } = recordWatchInputSchema.parse(input);
+  const { jobIds, batchIds } = recordWatchInputSchema.parse(input);
   const fresh = sql<Date>`now() - make_interval(secs => ${WATCH_WRITE_INTERVAL_SECONDS})`;
   if (jobIds && jobIds.length > 0) {
     await ctx.db
@@ -45,7 +42,7 @@ export async function recordWatch(ctx: Pick<ServiceContext, "db">, input: Record
       .where((eb) => eb.or([eb("last_watched_at", "is", null), eb("last_watched_at", "<", fresh)]))
       .execute();
   }
-  const scopes = [...(all ? [JOBS_LIST_SCOPE] : []), ...new Set((batchIds ?? []).map(batchScope))];
+  const scopes = [...new Set((batchIds ?? []).map(batchScope))];
   if (scopes.length > 0) {
     await ctx.db
       .insertInto("watch_marks")
