@@ -43,10 +43,11 @@ export async function* watchJobEvents(
   const stopReconnect = deps.hub.onReconnect(() => queue.push("resync"));
   const onAbort = () => queue.interrupt();
   signal?.addEventListener("abort", onAbort);
-  const watch = () =>
-    deps.watches.mark(
-      jobIds ? { jobIds: [...jobIds] } : batchId !== undefined ? { batchIds: [batchId] } : { all: true },
-    );
+  // An unfiltered stream marks nothing here: markStreamedJobs marks the jobs it actually reports.
+  const watch = () => {
+    if (jobIds) deps.watches.mark({ jobIds: [...jobIds] });
+    else if (batchId !== undefined) deps.watches.mark({ batchIds: [batchId] });
+  };
   const watchTimer = setInterval(watch, WATCH_REFRESH_MS);
   let sentSinceHeartbeat = true;
   const heartbeatTimer = setInterval(() => queue.push("heartbeat"), HEARTBEAT_MS);

@@ -3,15 +3,13 @@ import { recordWatch } from "@imapferry/core";
 import type { JobStreamEvent } from "./job-events.ts";
 import { WATCH_REFRESH_MS } from "./log-tail.ts";
 
+/**
+ * What someone looks at. There is deliberately no "everything": one API client polling the whole list
+ * would then silence every email for good; views of the whole list mark the jobs they show.
+ */
 export interface WatchInput {
   jobIds?: number[];
   batchIds?: number[];
-  /**
-   * Ignored: nothing marks every job as watched any more, or one API client polling the list (or
-   * following every event) would silence every email for good. Views of the whole list mark the jobs
-   * they show instead (see jobs.list and markStreamedJobs). Still accepted for callers that pass it.
-   */
-  all?: boolean;
 }
 
 export interface WatchRecorder {
