@@ -14,12 +14,13 @@ describe("job logs over the API", () => {
   let server: ApiTestServer;
   let client: ImapferryClient;
   let jobId: number;
+  let token: string;
   let log = "";
 
   beforeAll(async () => {
     server = await startApiTestServer();
     const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
-    const { token } = await createApiToken(server.ctx, admin.id, { name: "logs" });
+    ({ token } = await createApiToken(server.ctx, admin.id, { name: "logs" }));
     client = createClient({ url: server.url, token });
     // No worker may run the job: the log below is written by the test alone.
     await server.worker.stop();
@@ -82,6 +83,49 @@ describe("job logs over the API", () => {
     let rest = "";
     for await (const piece of client.followLogs(jobId, { fromOffset: middle })) rest += piece;
     expect(Buffer.from(rest).equals(bytes.subarray(middle))).toBe(true);
+  });
+
+  it("speaks tRPC's SSE on the wire, with the security headers, resuming at Last-Event-ID", async () => {
+    const bytes = Buffer.from(log);
+    const end = bytes.length;
+    const from = (offset: number) => JSON.stringify({ offset, text: bytes.subarray(offset).toString() });
+    const tail = async (input: unknown, headers: Record<string, string> = {}) => {
+      const response = await fetch(
+        `${server.url}/trpc/logs.tail?input=${encodeURIComponent(JSON.stringify(input))}`,
+        { headers: { authorization: `Bearer ${token}`, ...headers } },
+      );
+      return { response, text: await response.text() };
+    };
+
+    const { response, text } = await tail({ jobId, fromOffset: end - 20 });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("content-security-policy")).toContain("default-src 'self'");
+    const events = text.split("\n\n").filter(Boolean);
+    expect(events[0]).toMatch(/^event: connected\ndata: \{.*"reconnectAfterInactivityMs":\d+/);
+    expect(events[1]).toBe(`data: ${from(end - 20)}\nid: ${end}`);
+    expect(events.at(-1)).toBe("event: return\ndata: ");
+
+    // A reconnecting EventSource sends the last id it saw; the stream resumes there.
+    const resumed = await tail({ jobId }, { "last-event-id": String(end - 5) });
+    expect(resumed.text).toContain(`data: ${from(end - 5)}\nid: ${end}`);
+
+    // Bad input is an error event naming the field, not a broken stream.
+    const bad = await tail({ jobId: -1 });
+    expect(bad.response.status).toBe(200);
+    const error = /event: serialized-error\ndata: (.*)/.exec(bad.text)?.[1];
+    expect(JSON.parse(error ?? "null")).toMatchObject({
+      data: { code: "BAD_REQUEST", problems: [expect.objectContaining({ path: ["jobId"] })] },
+    });
+
+    // Without a token: UNAUTHORIZED, and nothing of the log.
+    const anonymous = await fetch(
+      `${server.url}/trpc/logs.tail?input=${encodeURIComponent(JSON.stringify({ jobId }))}`,
+    );
+    const anonymousText = await anonymous.text();
+    expect(anonymousText).toContain('"code":"UNAUTHORIZED"');
+    expect(anonymousText).not.toContain("copied to");
   });
 
   it("answers NOT_FOUND for a job that does not exist", async () => {

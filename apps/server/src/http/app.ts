@@ -1,6 +1,9 @@
+import type { HttpBindings } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { LoginRateLimits, ServiceContext, SmtpConfig } from "@imapferry/core";
 import { createEventHub, csvTemplate, LoginRateLimiter } from "@imapferry/core";
+import type { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Context } from "hono";
 import { Hono } from "hono";
@@ -16,7 +19,8 @@ import { authenticate } from "./authenticate.ts";
 import type { HealthReport } from "./health.ts";
 import { createHealthProvider } from "./health.ts";
 import { createLogDownloadHandler } from "./log-download.ts";
-import { securityHeaders } from "./security-headers.ts";
+import { securityHeaders, securityHeaderValues } from "./security-headers.ts";
+import { isSubscriptionPath, serveSseSubscription } from "./sse-subscriptions.ts";
 import { createPanelHandler } from "./static-panel.ts";
 
 const MAX_REQUEST_BYTES = 40 * 1024 * 1024;
@@ -41,8 +45,10 @@ export interface HttpAppOptions {
   loginRateLimits?: Partial<LoginRateLimits>;
 }
 
+type HttpEnv = { Bindings: Partial<HttpBindings>; Variables: { auth: Authentication } };
+
 export interface HttpApp {
-  app: Hono<{ Variables: { auth: Authentication } }>;
+  app: Hono<HttpEnv>;
   /** Stops the event connection; open subscriptions end when their HTTP connections close. */
   close(): Promise<void>;
 }
@@ -77,7 +83,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const isSecure = (c: Context) =>
     publicHttps || new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
 
-  const app = new Hono<{ Variables: { auth: Authentication } }>();
+  const app = new Hono<HttpEnv>();
+  const sseResponseHeaders = await securityHeaderValues();
   app.use("*", securityHeaders);
 
   app.get("/healthz", async function healthz(c) {
@@ -105,31 +112,52 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     }),
   );
 
+  function logInternalError({ error, path }: { error: TRPCError; path: string | undefined }) {
+    if (error.code === "INTERNAL_SERVER_ERROR") {
+      const cause = error.cause ?? error;
+      ctx.log.error("API procedure failed", {
+        path,
+        error: cause instanceof Error ? cause.message : String(cause),
+        stack: cause instanceof Error ? cause.stack : undefined,
+      });
+    }
+  }
+
   app.all("/trpc/*", async function handleTrpc(c) {
     const auth = await authenticate(ctx, c.req.raw.headers);
+    const requestContext = (resHeaders: Headers) =>
+      createRequestContext(deps, {
+        ip: clientAddress(c),
+        principal: auth.principal,
+        sessionId: auth.sessionId,
+        secure: isSecure(c),
+        resHeaders,
+      });
+    const path = c.req.path.slice("/trpc/".length);
+    const res = c.env?.outgoing;
+    // Subscriptions bypass tRPC's Web Streams (see sse-subscriptions.ts); without a Node response
+    // (app.request() in tests) they take tRPC's own path, which speaks the same protocol.
+    if (c.req.method === "GET" && res && isSubscriptionPath(appRouter, path)) {
+      void serveSseSubscription({
+        router: appRouter,
+        path,
+        url: new URL(c.req.url),
+        headers: c.req.raw.headers,
+        ctx: requestContext(new Headers()),
+        responseHeaders: sseResponseHeaders,
+        res,
+        onError: logInternalError,
+      });
+      // Tells @hono/node-server the response was written already.
+      return RESPONSE_ALREADY_SENT;
+    }
     return fetchRequestHandler({
       endpoint: "/trpc",
       req: c.req.raw,
       router: appRouter,
       maxBatchSize: MAX_BATCH_SIZE,
-      createContext: ({ resHeaders }) =>
-        createRequestContext(deps, {
-          ip: clientAddress(c),
-          principal: auth.principal,
-          sessionId: auth.sessionId,
-          secure: isSecure(c),
-          resHeaders,
-        }),
-      onError: function logInternalError({ error, path }) {
-        if (error.code === "INTERNAL_SERVER_ERROR") {
-          const cause = error.cause ?? error;
-          ctx.log.error("API procedure failed", {
-            path,
-            error: cause instanceof Error ? cause.message : String(cause),
-            stack: cause instanceof Error ? cause.stack : undefined,
-          });
-        }
-      },
+      createContext: ({ resHeaders }) => requestContext(resHeaders),
+      onError: logInternalError,
     });
   });
 

@@ -1,3 +1,4 @@
+import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 
 /**
@@ -27,3 +28,13 @@ export const securityHeaders = secureHeaders({
   permissionsPolicy: { camera: [], microphone: [], geolocation: [] },
   removePoweredBy: true,
 });
+
+/**
+ * The headers `securityHeaders` sets, for responses written straight to Node's response (SSE), which
+ * no Hono middleware sees. Read off the middleware itself so the two cannot drift apart.
+ */
+export async function securityHeaderValues(): Promise<Record<string, string>> {
+  const probe = new Hono().use(securityHeaders).get("/", (c) => c.body(null));
+  const response = await probe.request("/");
+  return Object.fromEntries(response.headers);
+}
