@@ -137,7 +137,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     const res = c.env?.outgoing;
     // Subscriptions bypass tRPC's Web Streams (see sse-subscriptions.ts); without a Node response
     // (app.request() in tests) they take tRPC's own path, which speaks the same protocol.
-    if (c.req.method === "GET" && res && isSubscriptionPath(appRouter, path)) {
+    // (A batched call is tRPC's to refuse: subscriptions cannot be batched.)
+    if (c.req.method === "GET" && res && isSubscriptionPath(appRouter, path) && !c.req.query("batch")) {
       void serveSseSubscription({
         router: appRouter,
         path,

@@ -128,7 +128,10 @@ export async function serveSseSubscription<TContext>(
     }
   } finally {
     closed.abort();
-    await iterator?.return?.().catch(() => {});
+    // Let the generator run its `finally` (unsubscribe, timers); its own errors there are not the client's.
+    await Promise.resolve()
+      .then(() => iterator?.return?.())
+      .catch(() => {});
     res.end();
   }
 }
