@@ -55,6 +55,7 @@ export async function serveSseSubscription<TContext>(
 ): Promise<void> {
   const { router, path, url, headers, ctx, res } = options;
   const config = router._def._config;
+  const serialize = (value: unknown) => JSON.stringify(config.transformer.output.serialize(value));
   const closed = new AbortController();
   res.on("close", () => closed.abort());
   res.writeHead(200, {
@@ -91,21 +92,20 @@ export async function serveSseSubscription<TContext>(
     for (;;) {
       const next = await iterator.next();
       if (next.done || closed.signal.aborted) break;
-      const serialize = config.transformer.output.serialize;
       let text: string;
       if (isTrackedEnvelope(next.value)) {
         const [id, data] = next.value;
         if (/[\0\n\r]/.test(id))
           throw new Error(`An event id may not contain a line break: ${JSON.stringify(id)}`);
         restoreId = id;
-        text = frame({ data: JSON.stringify(serialize(data)), id });
+        text = frame({ data: serialize(data), id });
       } else if (restoreId === null) {
-        text = frame({ data: JSON.stringify(serialize(next.value)) });
+        text = frame({ data: serialize(next.value) });
       } else {
         // An event without an id after one with an id: like tRPC, send it with an empty id and then
         // put the last id back, so a reconnect still resumes from it.
         text =
-          frame({ data: JSON.stringify(serialize(next.value)), id: "" }) +
+          frame({ data: serialize(next.value), id: "" }) +
           frame({ event: "restore-id", data: "", id: restoreId });
       }
       if (!res.write(text)) await drained(res, closed.signal);
@@ -118,11 +118,7 @@ export async function serveSseSubscription<TContext>(
       res.write(
         frame({
           event: "serialized-error",
-          data: JSON.stringify(
-            config.transformer.output.serialize(
-              getTRPCErrorShape({ config, error, type: "subscription", path, input, ctx }),
-            ),
-          ),
+          data: serialize(getTRPCErrorShape({ config, error, type: "subscription", path, input, ctx })),
         }),
       );
     }
