@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readMailbox, snapshotOfSpec, standardMailboxSpec } from "@imapferry/testkit";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +10,7 @@ import { defaultEngineRunner } from "../src/queue/engine-run.ts";
 import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
 import { cancelJob, createJob, deleteJob, editJob, getJob, rerunJob } from "../src/services/jobs/jobs.ts";
 import { readLog } from "../src/services/logs/logs.ts";
+import { createVault } from "../src/vault/vault.ts";
 import {
   createFixtureJob,
   type ImapFixture,
@@ -168,20 +170,20 @@ describe("a job through the worker", () => {
   });
 
   it("fails a job with a clear sentence when the worker cannot decrypt its passwords", async () => {
-    const job = await createJob(t.ctx, {
-      sourceServerId: imap.sourceServerId,
-      sourceEmail: "nobody@old.example",
-      sourcePassword: "x",
-      destServerId: imap.destServerId,
-      destEmail: "nobody@new.example",
-      destPassword: "y",
-    });
-    // As if encrypted on another machine with a key this worker does not have.
-    await t.ctx.db
-      .updateTable("jobs")
-      .set({ source_secret: "v1:otherkey:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA==:AAAA" })
-      .where("id", "=", job.id)
-      .execute();
+    // Created where another key is configured: the worker here does not have it. (Changing the
+    // secret after createJob would race the worker, which may start the job first.)
+    const otherMachine = createVault({ keys: { otherkey: randomBytes(32) }, currentKeyId: "otherkey" });
+    const job = await createJob(
+      { ...t.ctx, vault: otherMachine },
+      {
+        sourceServerId: imap.sourceServerId,
+        sourceEmail: "nobody@old.example",
+        sourcePassword: "x",
+        destServerId: imap.destServerId,
+        destEmail: "nobody@new.example",
+        destPassword: "y",
+      },
+    );
     const failed = await waitForJobStatus(t.ctx, job.id, ["done", "failed"]);
     expect(failed).toMatchObject({ status: "failed", errorCategory: "worker-key" });
     expect(failed.errorMessage).toContain("IMAPFERRY_SECRET_KEY");

@@ -60,9 +60,10 @@ export interface ImapServer {
   imapflowOptions(credentials: ImapCredentials, options?: { tls?: boolean }): ImapFlowOptions;
   /**
    * Highest number of IMAP sessions logged in at the same time, from the log: of `user`, or of all users
-   * together when none is given (what a per-server connection limit is about).
+   * together when none is given (what a per-server connection limit is about). `endSlackMs`: see
+   * maxConcurrentSessionsFromLog.
    */
-  maxConcurrentSessions(user?: string): Promise<number>;
+  maxConcurrentSessions(user?: string, options?: { endSlackMs?: number }): Promise<number>;
   readLog(): Promise<string>;
   /** Writes generated messages straight into the user's Maildir and has Dovecot index them. */
   seedMaildir(user: string, mailbox: GeneratedMailbox): Promise<void>;
@@ -312,8 +313,8 @@ class DovecotServer implements ImapServer {
     return readFile(this.logPath, "utf8").catch(() => "");
   }
 
-  async maxConcurrentSessions(user?: string): Promise<number> {
-    return maxConcurrentSessionsFromLog(await this.readLog(), user);
+  async maxConcurrentSessions(user?: string, options?: { endSlackMs?: number }): Promise<number> {
+    return maxConcurrentSessionsFromLog(await this.readLog(), user, options);
   }
 
   async doveadm(args: readonly string[]): Promise<string> {

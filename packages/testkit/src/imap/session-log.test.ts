@@ -31,4 +31,26 @@ describe("maxConcurrentSessionsFromLog", () => {
   it("counts all users together when no user is given", () => {
     expect(maxConcurrentSessionsFromLog(log)).toBe(3);
   });
+
+  it("with endSlackMs, forgives an end line logged just after the next Login, not a real overlap", () => {
+    const lagged = [
+      "2026-01-01 10:00:00.000001 imap-login: Info: Login: user=<a@example.com>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, mpid=21, session=<t1>",
+      "2026-01-01 10:00:00.500001 imap-login: Info: Login: user=<b@example.com>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, mpid=22, session=<t2>",
+      // t3 logs in 40 ms before t1's end is logged: the log's lag, not a third session.
+      "2026-01-01 10:00:01.960001 imap-login: Info: Login: user=<c@example.com>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, mpid=23, session=<t3>",
+      "2026-01-01 10:00:02.000001 imap(a@example.com)<21><t1>: Info: Disconnected: Logged out in=1 out=2",
+      // t5 lasts 20 ms: shorter than the slack, it still counts from its login to its end.
+      "2026-01-01 10:00:02.010001 imap-login: Info: Login: user=<e@example.com>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, mpid=25, session=<t5>",
+      "2026-01-01 10:00:02.030001 imap(e@example.com)<25><t5>: Info: Disconnected: Logged out in=1 out=2",
+      // t4 overlaps t2 and t3 for a whole second: three sessions, whatever the slack.
+      "2026-01-01 10:00:02.100001 imap-login: Info: Login: user=<d@example.com>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, mpid=24, session=<t4>",
+      "2026-01-01 10:00:03.100001 imap(b@example.com)<22><t2>: Info: Disconnected: Logged out in=1 out=2",
+      "",
+    ].join("\n");
+    expect(maxConcurrentSessionsFromLog(lagged.split("\n").slice(0, 4).join("\n"))).toBe(3);
+    expect(
+      maxConcurrentSessionsFromLog(lagged.split("\n").slice(0, 4).join("\n"), undefined, { endSlackMs: 250 }),
+    ).toBe(2);
+    expect(maxConcurrentSessionsFromLog(lagged, undefined, { endSlackMs: 250 })).toBe(3);
+  });
 });
