@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer as createNetServer } from "node:net";
@@ -157,8 +156,6 @@ async function measure(
   seconds: number,
 ): Promise<Run> {
   const stop = new AbortController();
-  // Every follower listens on this one signal; that is not a leak.
-  setMaxListeners(subscribers + 10, stop.signal);
   const latencies: number[] = [];
   const fromStored: number[] = [];
   /** When the chunk holding each line was appended (the worker's flush): the API's part starts there. */

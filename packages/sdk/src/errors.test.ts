@@ -12,3 +12,14 @@ it("a linked controller follows its parent, and lets go of it once it is done", 
   session.abort();
   expect(live.signal.aborted).toBe(true);
 });
+
+it("many linked controllers on one parent add no listener to it (no MaxListenersExceededWarning)", () => {
+  const session = new AbortController();
+  const follows = Array.from({ length: 500 }, () => linkedController(session.signal));
+  expect(getEventListeners(session.signal, "abort")).toHaveLength(0);
+  follows[0]?.abort();
+  expect(follows[0]?.signal.aborted).toBe(true);
+  expect(follows[1]?.signal.aborted).toBe(false);
+  session.abort();
+  expect(follows.every((follow) => follow.signal.aborted)).toBe(true);
+});
