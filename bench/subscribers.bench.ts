@@ -7,12 +7,13 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  appendLogChunk,
+  CHANNELS,
   createApiToken,
+  createEventHub,
   createJob,
+  createLogWriter,
   createServer,
   createUser,
-  LOG_FLUSH_INTERVAL_MS,
   type ServiceContext,
 } from "@imapferry/core";
 import { createClient, type ImapferryClient } from "@imapferry/sdk";
@@ -21,18 +22,16 @@ import type { BenchRow } from "./types.ts";
 
 /*
  * 500 clients follow one job's log (logs.tail over SSE, through the SDK) while the job writes a line
- * every 50 ms, stored as one chunk per LOG_FLUSH_INTERVAL_MS like the worker's log writer does. Measured: delivery
+ * every 50 ms through the worker's log writer (createLogWriter, with its batching). Measured: delivery
  * latency from the moment the engine's line exists to the moment a subscriber has it (which includes
- * the writer's batching), the same from the chunk's append (the API's own part), and
- * the API server's RSS.
+ * the writer's batching), the same from the chunk's NOTIFY (the API's own part), and the API
+ * server's RSS.
  * The server is a separate `imapferry start --no-worker` process, so its RSS is its own. Baseline
  * (same run): one subscriber, and the idle server's RSS.
  */
 const SUBSCRIBERS = 500;
 const LINE_INTERVAL_MS = 50;
 const MEASURE_SECONDS = 20;
-/** The worker's log writer flushes at this interval. */
-const FLUSH_MS = LOG_FLUSH_INTERVAL_MS;
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -157,8 +156,9 @@ async function measure(
 ): Promise<Run> {
   const stop = new AbortController();
   const latencies: number[] = [];
-  const fromStored: number[] = [];
-  /** When the chunk holding each line was appended (the worker's flush): the API's part starts there. */
+  /** Each measured delivery: its line and when the subscriber had it. */
+  const delivered: { seq: number; at: number }[] = [];
+  /** When the NOTIFY of the chunk holding each line arrived: the API's part starts there. */
   const appendedAt: number[] = [];
   let live = 0;
   let countFromSeq = Number.POSITIVE_INFINITY;
@@ -188,7 +188,7 @@ async function measure(
           const lineSeq = Number(match?.[1]);
           if (match && lineSeq >= countFromSeq) {
             latencies.push(now - Number(match[2]));
-            fromStored.push(now - (appendedAt[lineSeq] ?? Number.NaN));
+            delivered.push({ seq: lineSeq, at: now });
           }
         }
       }
@@ -196,34 +196,36 @@ async function measure(
       if (!stop.signal.aborted) throw e;
     }
   });
-  // The engine prints a line every LINE_INTERVAL_MS; like the worker's log writer, lines are stored
-  // (and NOTIFYed) as one chunk per FLUSH_MS.
-  let buffered: { seq: number; text: string }[] = [];
+  // The engine prints a line every LINE_INTERVAL_MS into the worker's own log writer, which stores
+  // (and NOTIFYs) it in chunks. A listener here, like the API server's own, notes when each chunk's
+  // NOTIFY arrives: from then on the delivery is the API's part.
   let peakRss = 0;
   let serverCpuShare = Number.NaN;
   let deliveriesPerSecond = Number.NaN;
-  let flushCount = 0;
+  let chunksStored = 0;
+  /** lineEnds[seq]: the log's byte offset just after line `seq`. */
+  const lineEnds: number[] = [];
+  let written = await currentEnd(ctx, jobId);
+  let stampedUpTo = 0;
+  const hub = createEventHub(ctx.pool, { log: ctx.log });
+  const unsubscribe = hub.subscribe(CHANNELS.log, function onStored(event) {
+    if (event.jobId !== jobId) return;
+    const at = performance.now();
+    chunksStored++;
+    const end = event.offset + event.bytes;
+    while (stampedUpTo < seq && (lineEnds[stampedUpTo + 1] ?? Number.POSITIVE_INFINITY) <= end) {
+      appendedAt[++stampedUpTo] = at;
+    }
+  });
+  await unsubscribe.ready;
+  const writer = createLogWriter({ db: ctx.db, jobId });
   const produce = setInterval(() => {
     seq++;
-    buffered.push({
-      seq,
-      text: `line ${seq} t=${performance.now().toFixed(3)} msg INBOX/${seq} {4242} copied to INBOX/${seq} 12.3 msgs/s\n`,
-    });
+    const text = `line ${seq} t=${performance.now().toFixed(3)} msg INBOX/${seq} {4242} copied to INBOX/${seq} 12.3 msgs/s\n`;
+    written += Buffer.byteLength(text);
+    lineEnds[seq] = written;
+    writer.write(text);
   }, LINE_INTERVAL_MS);
-  let flushing = Promise.resolve();
-  const flush = () => {
-    const lines = buffered;
-    buffered = [];
-    if (lines.length === 0) return flushing;
-    flushing = flushing.then(async () => {
-      const at = performance.now();
-      for (const line of lines) appendedAt[line.seq] = at;
-      await appendLogChunk(ctx.db, jobId, lines.map((line) => line.text).join(""));
-      flushCount++;
-    });
-    return flushing;
-  };
-  const flusher = setInterval(flush, FLUSH_MS);
   const sampleRss = setInterval(() => {
     server.rssBytes().then(
       (rss) => (peakRss = Math.max(peakRss, rss)),
@@ -233,25 +235,31 @@ async function measure(
   try {
     await allLive;
     const cpuBefore = await server.cpuMs();
-    const flushesBefore = flushCount;
+    const chunksBefore = chunksStored;
     const started = performance.now();
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     const elapsed = performance.now() - started;
     serverCpuShare = ((await server.cpuMs()) - cpuBefore) / elapsed;
-    deliveriesPerSecond = (subscribers * (flushCount - flushesBefore)) / (elapsed / 1000);
+    deliveriesPerSecond = (subscribers * (chunksStored - chunksBefore)) / (elapsed / 1000);
   } finally {
     clearInterval(produce);
-    clearInterval(flusher);
-    await flush();
-    // Let the last flush arrive before stopping the followers.
+    await writer.close();
+    // Let the last chunk arrive before stopping the followers.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     clearInterval(sampleRss);
     stop.abort();
     await Promise.allSettled(followers);
+    unsubscribe();
+    await hub.close();
   }
   return {
     latencies: latencies.sort((a, b) => a - b),
-    fromStored: fromStored.sort((a, b) => a - b),
+    // Computed at the end: a subscriber can have a chunk before this process's own listener has its
+    // NOTIFY (a figure just below 0 then).
+    fromStored: delivered
+      .filter((d) => appendedAt[d.seq] !== undefined)
+      .map((d) => d.at - (appendedAt[d.seq] as number))
+      .sort((a, b) => a - b),
     peakRss,
     serverCpuShare,
     deliveriesPerSecond,

@@ -17,7 +17,7 @@ import { createLogWriter } from "../src/services/logs/log-writer.ts";
 import { appendLogChunk, readLog, streamLog } from "../src/services/logs/logs.ts";
 import { createServer, deleteServer, listServers, updateServer } from "../src/services/servers/servers.ts";
 import { getSettings, SETTINGS_DEFAULTS, updateSettings } from "../src/services/settings/settings.ts";
-import { createJobTestContext, type JobTestContext } from "./support/job-context.ts";
+import { createJobTestContext, type JobTestContext, waitFor } from "./support/job-context.ts";
 
 let t: JobTestContext;
 let sourceId: number;
@@ -318,6 +318,21 @@ describe("log writer", () => {
     expect(rows.map((r) => r.chunk).join("")).toBe(expected);
     expect(rows.length).toBeLessThan(10);
     expect((await getJob(t.ctx, job.id)).logBytes).toBe(Buffer.byteLength(expected));
+  });
+
+  it("writes a line after a quiet spell at once, and batches the lines that follow it closely", async () => {
+    const job = await newJob();
+    // An interval far longer than this test: whatever is stored before close() was not waiting for it.
+    const writer = createLogWriter({ db: t.ctx.db, jobId: job.id, flushIntervalMs: 10 * 60_000 });
+    const stored = async () => (await readLog(t.ctx, job.id, 0)).chunks.map((c) => c.text);
+    writer.write("first\n");
+    await waitFor("the first line to be stored", async () => (await stored()).length === 1);
+    writer.write("second\n");
+    writer.write("third\n");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await stored()).toEqual(["first\n"]);
+    await writer.close();
+    expect(await stored()).toEqual(["first\n", "second\nthird\n"]);
   });
 
   it("does not repeat a chunk that committed although its answer was lost", async () => {
