@@ -31,29 +31,21 @@ export interface User {
   createdAt: Date;
 }
 
-function parseUsername(username: string): string {
-  const parsed = usernameSchema.safeParse(username);
+/** One field checked against its schema; the error names the field, as bad input anywhere does. */
+function parseField(schema: z.ZodType<string>, value: string, field: string): string {
+  const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw new ImapferryError(
       "BAD_INPUT",
-      parsed.error.issues[0]?.message ?? "Invalid user name.",
-      parsed.error.issues.map((issue) => ({ path: ["username"], message: issue.message })),
+      parsed.error.issues[0]?.message ?? `Invalid ${field}.`,
+      parsed.error.issues.map((issue) => ({ path: [field], message: issue.message })),
     );
   }
   return parsed.data;
 }
 
-function parseNewPassword(password: string): string {
-  const parsed = newPasswordSchema.safeParse(password);
-  if (!parsed.success) {
-    throw new ImapferryError(
-      "BAD_INPUT",
-      parsed.error.issues[0]?.message ?? "Invalid password.",
-      parsed.error.issues.map((issue) => ({ path: ["password"], message: issue.message })),
-    );
-  }
-  return parsed.data;
-}
+const parseUsername = (username: string) => parseField(usernameSchema, username, "username");
+const parseNewPassword = (password: string) => parseField(newPasswordSchema, password, "password");
 
 /**
  * On a database with no user at all, creates `admin` with a generated password and returns that
