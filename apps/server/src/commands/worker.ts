@@ -48,13 +48,14 @@ export function register(program: Command): void {
         await runtime.close();
         throw e;
       }
+      // Before the announcement: a signal that arrives with no handler yet kills the process outright.
+      handleStopSignals(workers, async function closeRuntime() {
+        await runtime.close();
+      });
       process.stdout.write(
         `imapferry worker ${workers.migrations.id} is running (pool: ${config.pool ?? "default"}, engine: ${runtime.engine.kind}). ` +
           "SIGTERM drains; a second SIGTERM hands running migrations back.\n",
       );
-      handleStopSignals(workers, async function closeRuntime() {
-        await runtime.close();
-      });
     });
 }
 

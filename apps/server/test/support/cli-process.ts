@@ -11,12 +11,20 @@ export interface CliProcess {
   waitFor(pattern: RegExp): Promise<string>;
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Signals the process's whole group, as Ctrl-C in a terminal does (needs `ownProcessGroup`). */
+  stopGroup(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-export function runCli(args: string[], env: Record<string, string | undefined>): CliProcess {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  options: { ownProcessGroup?: boolean } = {},
+): CliProcess {
   const child = spawn(process.execPath, [CLI_PATH, ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    // The group leader, like a terminal's foreground job: a group signal reaches what it spawned too.
+    detached: options.ownProcessGroup ?? false,
   });
   let text = "";
   const waiters = new Set<() => void>();
@@ -52,6 +60,11 @@ export function runCli(args: string[], env: Record<string, string | undefined>):
     },
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+    async stopGroup(signal) {
+      if (!options.ownProcessGroup) throw new Error("stopGroup needs runCli(…, { ownProcessGroup: true })");
+      if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(-child.pid, signal);
       return exited;
     },
   };
