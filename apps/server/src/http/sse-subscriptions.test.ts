@@ -45,8 +45,10 @@ const testRouter = t.router({
 
 let server: Server | undefined;
 
-async function listen(): Promise<string> {
-  const listening = createServer(function serve(req, res) {
+/** @param beforeServing a pause first, as authentication takes before a real request is served */
+async function listen(beforeServing?: () => Promise<void>): Promise<string> {
+  const listening = createServer(async function serve(req, res) {
+    await beforeServing?.();
     const url = new URL(req.url ?? "/", "http://localhost");
     void serveSseSubscription({
       router: testRouter,
@@ -123,5 +125,28 @@ describe("SSE subscriptions", () => {
 
     controller.abort();
     await vi.waitFor(() => expect(events.finished).toBe(1), { timeout: 30_000 });
+  });
+
+  it("starts nothing for a client that left before its request was served", async () => {
+    let received = () => {};
+    const requestReceived = new Promise<void>((resolve) => (received = resolve));
+    let serve = () => {};
+    const served = new Promise<void>((resolve) => (serve = resolve));
+    const url = await listen(() => {
+      received();
+      return served;
+    });
+    Object.assign(events, { pulled: 0, finished: 0, aborted: 0 });
+    const controller = new AbortController();
+    const request = fetch(`${url}/firehose`, { signal: controller.signal }).catch(() => null);
+    await requestReceived;
+    controller.abort();
+    await request;
+    // Give the server the client's close before the request is served.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    serve();
+    // Had it started, the subscription would fill the dead socket's buffer and then wait forever.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(events.pulled).toBe(0);
   });
 });

@@ -58,6 +58,12 @@ export async function serveSseSubscription<TContext>(
   const serialize = (value: unknown) => JSON.stringify(config.transformer.output.serialize(value));
   const closed = new AbortController();
   res.on("close", () => closed.abort());
+  // The client may have left while the request was authenticated: 'close' has fired already then, and
+  // a subscription started now would wait for a 'drain' that never comes, for good.
+  if (res.destroyed) {
+    res.end();
+    return;
+  }
   res.writeHead(200, {
     ...options.responseHeaders,
     "Content-Type": "text/event-stream",
