@@ -44,8 +44,8 @@ export async function findRunningEmbeddedDatabase(
   return { connectionString: connectionStringFor(password, postmaster.port), port: postmaster.port };
 }
 
-function connectionStringFor(password: string, port: number): string {
-  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/imapferry`;
+function connectionStringFor(password: string, port: number, database = "imapferry"): string {
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }
 
 /**
@@ -87,7 +87,7 @@ export async function startEmbeddedDatabase(options: StartEmbeddedOptions): Prom
   const postmaster = await startPostmaster({ clusterDir, port, runAsPostgresUser, log });
   const connectionString = connectionStringFor(password, port);
   if (firstRun) {
-    const admin = new pg.Client({ connectionString: connectionString.replace(/\/imapferry$/, "/postgres") });
+    const admin = new pg.Client({ connectionString: connectionStringFor(password, port, "postgres") });
     await admin.connect();
     await admin.query("create database imapferry");
     await admin.end();
