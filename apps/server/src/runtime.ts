@@ -1,6 +1,7 @@
 import {
   createConsoleLogger,
   createVault,
+  errorMessage,
   type KeyedVault,
   keyIdOf,
   type Logger,
@@ -75,7 +76,7 @@ export async function openRuntime(config: Config, options: OpenRuntimeOptions = 
         throw new StartupError(
           e instanceof Error && e.name === "DataDirectoryError"
             ? e.message
-            : `Could not start the embedded PostgreSQL in ${config.dataDir}: ${describe(e)}. Set DATABASE_URL to use your own PostgreSQL instead.`,
+            : `Could not start the embedded PostgreSQL in ${config.dataDir}: ${errorMessage(e)}. Set DATABASE_URL to use your own PostgreSQL instead.`,
         );
       });
       cleanups.push(() => embedded!.stop());
@@ -141,11 +142,7 @@ async function checkConnection(database: DatabaseHandle, where: string): Promise
               ? "rejected the user name or password in DATABASE_URL."
               : code === "3D000"
                 ? "has no such database. Create it (createdb) or fix the database name in DATABASE_URL."
-                : `could not be reached (${describe(e)}).`;
+                : `could not be reached (${errorMessage(e)}).`;
     throw new StartupError(`DATABASE_URL points to ${where}, which ${hint}`);
   }
-}
-
-function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

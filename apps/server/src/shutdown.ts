@@ -1,3 +1,4 @@
+import { errorMessage } from "@imapferry/core";
 /**
  * Runs `stop` on the first SIGINT/SIGTERM, then exits. A second signal while stopping exits at once:
  * an operator pressing Ctrl-C twice means it.
@@ -13,9 +14,7 @@ export function onShutdownSignal(stop: () => Promise<void>): void {
     stop().then(
       () => process.exit(0),
       (e: unknown) => {
-        process.stderr.write(
-          `imapferry: error while stopping: ${e instanceof Error ? e.message : String(e)}\n`,
-        );
+        process.stderr.write(`imapferry: error while stopping: ${errorMessage(e)}\n`);
         process.exit(1);
       },
     );

@@ -37,3 +37,8 @@ export class ImapferryError extends Error {
 export function isImapferryError(e: unknown): e is ImapferryError {
   return e instanceof ImapferryError;
 }
+
+/** The message of anything thrown: an Error's message, or the thrown value as text. */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

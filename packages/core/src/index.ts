@@ -74,7 +74,7 @@ export type { EngineChoice, ResolvedEngine, ResolveEngineOptions } from "./engin
 export { builtinEngineCommand, resolveEngine } from "./engines/select-engine.ts";
 export type { EndpointSpec, EngineKind, MigrationSpec } from "./engines/types.ts";
 export type { FieldProblem, ImapferryErrorCode } from "./errors.ts";
-export { ERROR_CODES, ImapferryError, isImapferryError } from "./errors.ts";
+export { ERROR_CODES, errorMessage, ImapferryError, isImapferryError } from "./errors.ts";
 export type { CancelEvent, JobEvent, LogEvent } from "./events/channels.ts";
 export { CHANNELS, MAX_INLINE_LOG_BYTES } from "./events/channels.ts";
 export type { ChannelName, ChannelPayloads, EventHub, EventHubOptions, Unsubscribe } from "./events/hub.ts";

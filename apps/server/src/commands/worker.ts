@@ -1,3 +1,4 @@
+import { errorMessage } from "@imapferry/core";
 import { type Command, InvalidArgumentError } from "commander";
 import { loadConfig } from "../config.ts";
 import { type ProcessWorkers, startProcessWorkers } from "../process-workers.ts";
@@ -93,9 +94,7 @@ function handleStopSignals(workers: ProcessWorkers, close: () => Promise<void>):
       process.stdout.write("imapferry worker: stopped.\n");
       process.exit(0);
     } catch (e: unknown) {
-      process.stderr.write(
-        `imapferry worker: error while stopping: ${e instanceof Error ? e.message : String(e)}\n`,
-      );
+      process.stderr.write(`imapferry worker: error while stopping: ${errorMessage(e)}\n`);
       process.exit(1);
     }
   }

@@ -2,7 +2,7 @@ import type { HttpBindings } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { LoginRateLimits, ServiceContext, SmtpConfig } from "@imapferry/core";
-import { createEventHub, csvTemplate, LoginRateLimiter } from "@imapferry/core";
+import { createEventHub, csvTemplate, errorMessage, LoginRateLimiter } from "@imapferry/core";
 import type { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Context } from "hono";
@@ -117,7 +117,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       const cause = error.cause ?? error;
       ctx.log.error("API procedure failed", {
         path,
-        error: cause instanceof Error ? cause.message : String(cause),
+        error: errorMessage(cause),
         stack: cause instanceof Error ? cause.stack : undefined,
       });
     }

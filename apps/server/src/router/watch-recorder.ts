@@ -1,5 +1,5 @@
 import type { ServiceContext } from "@imapferry/core";
-import { recordWatch } from "@imapferry/core";
+import { errorMessage, recordWatch } from "@imapferry/core";
 import type { JobStreamEvent } from "./job-events.ts";
 import { WATCH_REFRESH_MS } from "./log-tail.ts";
 
@@ -44,7 +44,7 @@ export function createWatchRecorder(
         ...(jobIds.length > 0 ? { jobIds } : {}),
         ...(batchIds.length > 0 ? { batchIds } : {}),
       }).catch(function watchFailed(e: unknown) {
-        ctx.log.warn("could not record a watch", { error: e instanceof Error ? e.message : String(e) });
+        ctx.log.warn("could not record a watch", { error: errorMessage(e) });
       });
     },
   };

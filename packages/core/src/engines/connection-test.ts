@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import type { ServerSecurity } from "@imapferry/db";
 import type { ImapFlowOptions } from "imapflow";
 import { ImapFlow } from "imapflow";
+import { errorMessage } from "../errors.ts";
 
 /** How to reach an IMAP server (a `servers` row, or a form being filled in). */
 export interface ImapServerEndpoint {
@@ -94,10 +95,6 @@ function errorCode(e: unknown): string {
     return (e as { code: string }).code;
   }
   return "";
-}
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 function isAuthFailure(e: unknown): boolean {

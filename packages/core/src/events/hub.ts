@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { Logger } from "../context.ts";
+import { errorMessage } from "../errors.ts";
 import { type CancelEvent, CHANNELS, type JobEvent, type LogEvent } from "./channels.ts";
 
 /** The payload type of each channel. */
@@ -70,7 +71,7 @@ export function createEventHub(pool: pg.Pool, options: EventHubOptions = {}): Ev
       } catch (e: unknown) {
         options.log?.error("event listener failed", {
           channel: message.channel,
-          error: e instanceof Error ? e.message : String(e),
+          error: errorMessage(e),
         });
       }
     }
@@ -131,7 +132,7 @@ export function createEventHub(pool: pg.Pool, options: EventHubOptions = {}): Ev
         (e: unknown) => {
           connecting = null;
           options.log?.warn("could not open the event connection; retrying", {
-            error: e instanceof Error ? e.message : String(e),
+            error: errorMessage(e),
           });
           if (!closed && !retryTimer) {
             retryTimer = setTimeout(function retryEventConnection() {

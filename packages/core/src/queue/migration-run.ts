@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { ServiceContext } from "../context.ts";
 import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
+import { errorMessage } from "../errors.ts";
 import { notifyJobsChanged } from "../services/jobs/job-events.ts";
 import { createLogWriter } from "../services/logs/log-writer.ts";
 import { queueBatchEndCheck, queueJobEndNotification } from "../services/notifications/queue.ts";
@@ -279,7 +280,7 @@ async function executeRun(
   const logError = (e: unknown) =>
     ctx.log.warn("job write failed; retrying", {
       jobId: job.id,
-      error: e instanceof Error ? e.message : String(e),
+      error: errorMessage(e),
     });
   const writer = createLogWriter({ db: ctx.db, jobId: job.id, fence, onLost: stopLost, onError: logError });
   const tracker = createProgressTracker({
@@ -302,7 +303,7 @@ async function executeRun(
     } catch (e: unknown) {
       // A worker without the key the credentials were encrypted with (a key rotation not rolled out
       // to every machine) must say so, not blame the mailbox.
-      const reason = e instanceof Error ? e.message : String(e);
+      const reason = errorMessage(e);
       throw Object.assign(
         new Error(
           `The worker on ${os.hostname()} cannot decrypt this job's passwords (${reason}) Give every worker the same IMAPFERRY_SECRET_KEY, then rerun the job.`,
@@ -315,7 +316,7 @@ async function executeRun(
       // Totals for the progress bar. A failure here is not the run's failure: the engine reports
       // connection problems itself, with the right exit code.
       const totals = await input.engineRunner.preflight(spec, run.controller.signal).catch((e: unknown) => {
-        writer.write(`[imapferry] pre-flight count skipped: ${e instanceof Error ? e.message : String(e)}\n`);
+        writer.write(`[imapferry] pre-flight count skipped: ${errorMessage(e)}\n`);
         return null;
       });
       if (totals) tracker.setTotals(totals);
@@ -352,7 +353,7 @@ async function executeRun(
       outcome = { status: "cancelled", exitCode: null, category: "cancelled", sentence: null, stats: null };
     }
   } catch (e: unknown) {
-    const message = e instanceof Error ? e.message : String(e);
+    const message = errorMessage(e);
     const code = (e as { code?: string }).code;
     outcome = {
       status: "failed",
@@ -414,7 +415,7 @@ async function finishJob(
       if (attempt >= 5) throw e;
       input.ctx.log.warn("could not record a job's outcome; retrying", {
         jobId: job.id,
-        error: e instanceof Error ? e.message : String(e),
+        error: errorMessage(e),
       });
       await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
     }

@@ -11,6 +11,7 @@ import {
 import { sql } from "kysely";
 import type { ServiceContext } from "../context.ts";
 import type { ResolvedEngine } from "../engines/select-engine.ts";
+import { errorMessage } from "../errors.ts";
 import { CHANNELS } from "../events/channels.ts";
 import { createEventHub, type EventHub } from "../events/hub.ts";
 import { getSettings, type Settings } from "../services/settings/settings.ts";
@@ -189,7 +190,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     } catch (e: unknown) {
       ctx.log.warn("worker heartbeat failed; retrying", {
         workerId: id,
-        error: e instanceof Error ? e.message : String(e),
+        error: errorMessage(e),
       });
       // Cut off from the database for a whole lease: other workers will resume these jobs, so this
       // worker's engines must not keep writing to the same mailboxes.
@@ -241,7 +242,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     await heartbeatRunning;
     await runner?.stop().catch((e: unknown) => {
       ctx.log.warn("graphile-worker stopped with an error", {
-        error: e instanceof Error ? e.message : String(e),
+        error: errorMessage(e),
       });
     });
     runner = null;

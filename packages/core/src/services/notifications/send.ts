@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import type { Transporter } from "nodemailer";
 import nodemailer from "nodemailer";
 import type { ServiceContext } from "../../context.ts";
+import { errorMessage } from "../../errors.ts";
 import { describeSmtpServer, type SmtpConfig } from "./config.ts";
 import { buildBatchEmail, buildJobEmail, type EmailContext, redactSecrets } from "./content.ts";
 
@@ -118,7 +119,7 @@ export async function sendNotification(
       headers: { "X-Imapferry-Notification": row.dedupe_key },
     });
   } catch (e: unknown) {
-    const detail = redactSecrets(e instanceof Error ? e.message : String(e), [...env.extraSecrets]);
+    const detail = redactSecrets(errorMessage(e), [...env.extraSecrets]);
     const sentence = `The SMTP server ${describeSmtpServer(env.smtp)} did not take the email: ${detail}`;
     const final = attempt.attempt >= attempt.maxAttempts;
     await env.ctx.db
