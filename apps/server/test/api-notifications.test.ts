@@ -309,7 +309,7 @@ describe("email notifications from `imapferry start` with SMTP from the environm
 
       const link = /^Open the batch: (\S+)$/m.exec(summary?.text ?? "")?.[1];
       expect(link).toBe(`${publicUrl}/jobs?batch=${batchId}`);
-      // The panel's jobs page reads the batch filter from `batch` (apps/web/src/pages/jobs.tsx).
+      // The panel's jobs page reads the batch filter from `batch` (apps/web/src/pages/jobs/jobs-page.tsx).
       const url = new URL(link ?? "");
       expect(url.pathname).toBe("/jobs");
       expect(url.searchParams.get("batch")).toBe(String(batchId));

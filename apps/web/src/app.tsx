@@ -1,11 +1,11 @@
 import type { JSX } from "solid-js";
 import { createEffect, createSignal, Match, onCleanup, onMount, Show, Switch } from "solid-js";
 import { Dynamic } from "solid-js/web";
-import { JobDetailPage } from "./pages/job-detail.tsx";
-import { JobsPage } from "./pages/jobs.tsx";
+import { JobDetailPage } from "./pages/jobs/job-detail-page.tsx";
+import { JobsPage } from "./pages/jobs/jobs-page.tsx";
 import { LoginPage } from "./pages/login.tsx";
-import { ServersPage } from "./pages/servers.tsx";
-import { SettingsPage } from "./pages/settings.tsx";
+import { ServersPage } from "./pages/servers/servers-page.tsx";
+import { SettingsPage } from "./pages/settings/settings-page.tsx";
 import { WorkersPage } from "./pages/workers.tsx";
 import { Link, matchPath, navigate, useLocation } from "./router.tsx";
 import { loadSession, logOut, user } from "./session.ts";

@@ -1,11 +1,11 @@
 import type { JSX } from "solid-js";
 import { createSignal, Match, Show, Switch } from "solid-js";
-import { api } from "../api/client.ts";
-import type { ServerItem, ServerTestResult } from "../api/types.ts";
-import { TextField } from "../ui/field.tsx";
-import { Icon } from "../ui/icons.tsx";
-import { Modal, ModalFormFooter } from "../ui/modal.tsx";
-import { errorText, Spinner } from "../ui/states.tsx";
+import { api } from "../../api/client.ts";
+import type { ServerItem, ServerTestResult } from "../../api/types.ts";
+import { TextField } from "../../ui/field.tsx";
+import { Icon } from "../../ui/icons.tsx";
+import { Modal, ModalFormFooter } from "../../ui/modal.tsx";
+import { errorText, Spinner } from "../../ui/states.tsx";
 
 /**
  * Connects to the server (TCP, TLS, greeting) and, when an account is given, logs in — the same

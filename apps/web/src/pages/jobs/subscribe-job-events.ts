@@ -1,12 +1,9 @@
-import { api } from "../api/client.ts";
-import { noticeSessionLoss } from "../session.ts";
+import type { JobEvent } from "@imapferry/sdk";
+import { api } from "../../api/client.ts";
+import { noticeSessionLoss } from "../../session.ts";
 
-export interface LiveJobEvent {
-  jobId: number;
-  batchId: number | null;
-  status: string;
-  progress?: unknown;
-}
+/** A job's new status (and its progress when that changed), as jobs.events reports it. */
+export type LiveJobEvent = Extract<JobEvent, { type: "job" }>;
 
 /**
  * Listens to jobs.events through the SDK's watchJobs (reconnects by itself). `onResync` fires when
@@ -29,7 +26,7 @@ export function subscribeJobEvents(handlers: {
     try {
       for await (const event of api.watchJobs(options)) {
         if (event.type === "resync") handlers.onResync?.();
-        else if (event.type === "job") handlers.onEvent(event);
+        else handlers.onEvent(event);
       }
     } catch (e: unknown) {
       if (!controller.signal.aborted) noticeSessionLoss(e);

@@ -1,7 +1,7 @@
 import { engineOptionsSchema } from "@imapferry/core/schemas";
 import type { JSX } from "solid-js";
 import { For, Match, Switch } from "solid-js";
-import type { FieldErrors } from "../forms/validate.ts";
+import type { FieldErrors } from "../../forms/validate.ts";
 
 /**
  * The advanced options form is generated from core's allow-list schema (its fields, kinds and

@@ -1,16 +1,16 @@
 import { serverInputSchema } from "@imapferry/core/schemas";
 import type { JSX } from "solid-js";
 import { createSignal, Show } from "solid-js";
-import { api } from "../api/client.ts";
-import { errorProblems } from "../api/errors.ts";
-import type { ServerItem } from "../api/types.ts";
-import type { FieldErrors } from "../forms/validate.ts";
-import { serverFieldErrors, validate } from "../forms/validate.ts";
-import { Field, TextField } from "../ui/field.tsx";
-import { Modal, ModalFormFooter } from "../ui/modal.tsx";
-import { errorText } from "../ui/states.tsx";
-import { toast } from "../ui/toasts.tsx";
-import { ToggleField } from "../ui/toggle-field.tsx";
+import { api } from "../../api/client.ts";
+import { errorProblems } from "../../api/errors.ts";
+import type { ServerItem } from "../../api/types.ts";
+import type { FieldErrors } from "../../forms/validate.ts";
+import { serverFieldErrors, validate } from "../../forms/validate.ts";
+import { Field, TextField } from "../../ui/field.tsx";
+import { Modal, ModalFormFooter } from "../../ui/modal.tsx";
+import { errorText } from "../../ui/states.tsx";
+import { toast } from "../../ui/toasts.tsx";
+import { ToggleField } from "../../ui/toggle-field.tsx";
 
 type Security = "tls" | "starttls" | "none";
 const DEFAULT_PORTS: Record<Security, number> = { tls: 993, starttls: 143, none: 143 };

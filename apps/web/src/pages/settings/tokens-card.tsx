@@ -1,14 +1,14 @@
 import type { JSX } from "solid-js";
 import { createResource, createSignal, Show } from "solid-js";
-import { api } from "../api/client.ts";
-import { errorProblems } from "../api/errors.ts";
-import type { ApiTokenItem } from "../api/types.ts";
-import { formatDateTime, formatRelative } from "../format.ts";
-import { ConfirmDialog } from "../ui/confirm.tsx";
-import { DataTable } from "../ui/data-table.tsx";
-import { Icon } from "../ui/icons.tsx";
-import { errorText, LoadStates } from "../ui/states.tsx";
-import { toast } from "../ui/toasts.tsx";
+import { api } from "../../api/client.ts";
+import { errorProblems } from "../../api/errors.ts";
+import type { ApiTokenItem } from "../../api/types.ts";
+import { formatDateTime, formatRelative } from "../../format.ts";
+import { ConfirmDialog } from "../../ui/confirm.tsx";
+import { DataTable } from "../../ui/data-table.tsx";
+import { Icon } from "../../ui/icons.tsx";
+import { errorText, LoadStates } from "../../ui/states.tsx";
+import { toast } from "../../ui/toasts.tsx";
 
 /**
  * API tokens for the SDK (a hosting control panel, a script). A new token is shown once, right

@@ -1,14 +1,14 @@
 import type { JSX } from "solid-js";
 import { createResource, createSignal, Show } from "solid-js";
-import { api } from "../api/client.ts";
-import type { ServerItem } from "../api/types.ts";
-import { formatDateTime } from "../format.ts";
-import { noticeSessionLoss } from "../session.ts";
-import { ConfirmDialog } from "../ui/confirm.tsx";
-import { DataTable } from "../ui/data-table.tsx";
-import { Icon } from "../ui/icons.tsx";
-import { EmptyState, errorText, LoadStates } from "../ui/states.tsx";
-import { toast } from "../ui/toasts.tsx";
+import { api } from "../../api/client.ts";
+import type { ServerItem } from "../../api/types.ts";
+import { formatDateTime } from "../../format.ts";
+import { noticeSessionLoss } from "../../session.ts";
+import { ConfirmDialog } from "../../ui/confirm.tsx";
+import { DataTable } from "../../ui/data-table.tsx";
+import { Icon } from "../../ui/icons.tsx";
+import { EmptyState, errorText, LoadStates } from "../../ui/states.tsx";
+import { toast } from "../../ui/toasts.tsx";
 import { ServerFormModal } from "./server-form.tsx";
 import { ServerTestModal } from "./server-test.tsx";
 

@@ -1,17 +1,17 @@
 import { settingsPatchSchema } from "@imapferry/core/schemas";
 import type { JSX } from "solid-js";
 import { createEffect, createResource, createSignal, Show } from "solid-js";
-import { api } from "../api/client.ts";
-import { errorProblems } from "../api/errors.ts";
-import type { SettingsView } from "../api/types.ts";
-import type { FieldErrors } from "../forms/validate.ts";
-import { serverFieldErrors, validate } from "../forms/validate.ts";
-import { noticeSessionLoss } from "../session.ts";
-import { Field, TextField } from "../ui/field.tsx";
-import { Icon } from "../ui/icons.tsx";
-import { errorText, LoadStates } from "../ui/states.tsx";
-import { toast } from "../ui/toasts.tsx";
-import { ToggleField } from "../ui/toggle-field.tsx";
+import { api } from "../../api/client.ts";
+import { errorProblems } from "../../api/errors.ts";
+import type { SettingsView } from "../../api/types.ts";
+import type { FieldErrors } from "../../forms/validate.ts";
+import { serverFieldErrors, validate } from "../../forms/validate.ts";
+import { noticeSessionLoss } from "../../session.ts";
+import { Field, TextField } from "../../ui/field.tsx";
+import { Icon } from "../../ui/icons.tsx";
+import { errorText, LoadStates } from "../../ui/states.tsx";
+import { toast } from "../../ui/toasts.tsx";
+import { ToggleField } from "../../ui/toggle-field.tsx";
 import { TokensCard } from "./tokens-card.tsx";
 
 export function SettingsPage(): JSX.Element {

@@ -1,17 +1,17 @@
 import { createJobInputSchema, editJobInputSchema } from "@imapferry/core/schemas";
 import type { JSX } from "solid-js";
 import { createResource, createSignal, For, Show } from "solid-js";
-import { api } from "../api/client.ts";
-import { errorProblems } from "../api/errors.ts";
-import type { JobItem, ServerItem } from "../api/types.ts";
-import type { FieldErrors } from "../forms/validate.ts";
-import { serverFieldErrors, validate } from "../forms/validate.ts";
-import { navigate } from "../router.tsx";
-import { Field, TextField } from "../ui/field.tsx";
-import { Modal, ModalFormFooter } from "../ui/modal.tsx";
-import { errorText } from "../ui/states.tsx";
-import { toast } from "../ui/toasts.tsx";
-import { ToggleField } from "../ui/toggle-field.tsx";
+import { api } from "../../api/client.ts";
+import { errorProblems } from "../../api/errors.ts";
+import type { JobItem, ServerItem } from "../../api/types.ts";
+import type { FieldErrors } from "../../forms/validate.ts";
+import { serverFieldErrors, validate } from "../../forms/validate.ts";
+import { navigate } from "../../router.tsx";
+import { Field, TextField } from "../../ui/field.tsx";
+import { Modal, ModalFormFooter } from "../../ui/modal.tsx";
+import { errorText } from "../../ui/states.tsx";
+import { toast } from "../../ui/toasts.tsx";
+import { ToggleField } from "../../ui/toggle-field.tsx";
 import { EngineOptionsFields, validateEngineOptions } from "./engine-options.tsx";
 
 /** A string signal's getter and setter, as `createSignal` returns them. */

@@ -1,15 +1,15 @@
 import type { JSX } from "solid-js";
 import { createSignal, Show } from "solid-js";
-import { api } from "../api/client.ts";
-import type { ImportPreview } from "../api/types.ts";
-import { formatBytes, pluralize } from "../format.ts";
-import { navigate } from "../router.tsx";
-import { DataTable } from "../ui/data-table.tsx";
-import { TextField } from "../ui/field.tsx";
-import { Icon } from "../ui/icons.tsx";
-import { Modal } from "../ui/modal.tsx";
-import { errorText, Spinner } from "../ui/states.tsx";
-import { toast } from "../ui/toasts.tsx";
+import { api } from "../../api/client.ts";
+import type { ImportPreview } from "../../api/types.ts";
+import { formatBytes, pluralize } from "../../format.ts";
+import { navigate } from "../../router.tsx";
+import { DataTable } from "../../ui/data-table.tsx";
+import { TextField } from "../../ui/field.tsx";
+import { Icon } from "../../ui/icons.tsx";
+import { Modal } from "../../ui/modal.tsx";
+import { errorText, Spinner } from "../../ui/states.tsx";
+import { toast } from "../../ui/toasts.tsx";
 
 /**
  * Bulk import: pick a CSV, see what the server makes of it (row count, every bad row with its line,

@@ -1,0 +1,117 @@
+import type { JSX } from "solid-js";
+import { Show } from "solid-js";
+import type { JobItem } from "../../api/types.ts";
+import { Link } from "../../router.tsx";
+import { Icon } from "../../ui/icons.tsx";
+import { ErrorState, LoadStates } from "../../ui/states.tsx";
+import { StatusBadge } from "../../ui/status-badge.tsx";
+import { createJobLog } from "./create-job-log.ts";
+import { createLiveJob } from "./create-live-job.ts";
+import { JobActions } from "./job-actions.tsx";
+import { JobFactsCard } from "./job-facts-card.tsx";
+import { JobLogCard } from "./job-log-card.tsx";
+import { JobProgressCard } from "./job-progress-card.tsx";
+import { JobStatsCard } from "./job-stats-card.tsx";
+
+export function JobDetailPage(props: { params: Record<string, string> }): JSX.Element {
+  return (
+    <Show
+      when={Number(props.params.id)}
+      keyed
+      fallback={<ErrorState title="No such job" error="The address names no job." />}
+    >
+      {(id) => <JobDetail id={id} />}
+    </Show>
+  );
+}
+
+function JobDetail(props: { id: number }): JSX.Element {
+  const { job, refetch } = createLiveJob(props.id);
+  const log = createJobLog(props.id);
+
+  return (
+    <div class="page">
+      <LoadStates
+        failed={job.error && !job.latest}
+        error={job.error}
+        errorTitle="Could not load this job"
+        onRetry={refetch}
+        loading={!job.latest}
+        loadingLabel="Loading the job…"
+        ready={job.latest}
+      >
+        {(j) => (
+          <>
+            <div class="page-head">
+              <JobHeading job={j()} />
+              <JobActions job={j()} onChanged={refetch} />
+            </div>
+            <JobErrorSentence job={j()} />
+            <div class="grid-3">
+              <div class="stack">
+                <Show when={j().status === "running" || j().progress?.total}>
+                  <JobProgressCard job={j()} />
+                </Show>
+                <JobLogCard job={j()} log={log} />
+              </div>
+              <div class="stack">
+                <JobStatsCard job={j()} />
+                <JobFactsCard job={j()} />
+              </div>
+            </div>
+          </>
+        )}
+      </LoadStates>
+    </div>
+  );
+}
+
+/** Where the job sits (breadcrumb), its name, status and the two mailboxes. */
+function JobHeading(props: { job: JobItem }): JSX.Element {
+  const j = () => props.job;
+  return (
+    <div style={{ "min-width": 0 }}>
+      <div class="breadcrumb">
+        <Link href="/jobs">Jobs</Link>
+        <Show when={j().batchId !== null}>
+          {" / "}
+          <Link href={`/jobs?batch=${j().batchId}`}>{j().batchTag ?? `batch ${j().batchId}`}</Link>
+        </Show>
+        {" / "}#{j().id}
+      </div>
+      <div class="row">
+        <h1 style={{ "overflow-wrap": "anywhere" }}>{j().name || j().sourceEmail}</h1>
+        <StatusBadge status={j().status} />
+        <Show when={j().dryRun}>
+          <span class="tag tag-dry">dry run</span>
+        </Show>
+      </div>
+      <p class="sub">
+        {j().sourceEmail}{" "}
+        <span class="muted">on {j().sourceServerName ?? `server ${j().sourceServerId}`}</span> →{" "}
+        {j().destEmail} <span class="muted">on {j().destServerName ?? `server ${j().destServerId}`}</span>
+      </p>
+    </div>
+  );
+}
+
+/** Why a failed or interrupted job stopped, as one sentence. */
+function JobErrorSentence(props: { job: JobItem }): JSX.Element {
+  const j = () => props.job;
+  return (
+    <Show when={j().errorMessage && (j().status === "failed" || j().status === "interrupted")}>
+      <div class="error-sentence" role="alert">
+        <Icon name="alert" class="icon-18" />
+        <div>
+          <strong>
+            {j().status === "failed" ? "The migration failed" : "The migration was interrupted"}
+          </strong>
+          <span data-error-sentence>{j().errorMessage}</span>
+          <Show when={j().errorCategory}>
+            <span class="muted small"> ({j().errorCategory})</span>
+          </Show>
+        </div>
+      </div>
+    </Show>
+  );
+}

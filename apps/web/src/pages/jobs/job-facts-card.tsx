@@ -1,0 +1,63 @@
+import type { JSX } from "solid-js";
+import { For, Show } from "solid-js";
+import type { JobItem } from "../../api/types.ts";
+import { formatBytes, formatDateTime } from "../../format.ts";
+import { Link } from "../../router.tsx";
+
+/** The engine options that differ from their defaults, as "name: value" labels. */
+function setOptions(options: Record<string, unknown> | null | undefined): string[] {
+  return Object.entries(options ?? {})
+    .filter(
+      ([, value]) =>
+        value !== false &&
+        value !== null &&
+        value !== undefined &&
+        !(Array.isArray(value) && value.length === 0),
+    )
+    .map(([key, value]) => {
+      if (value === true) return key;
+      if (Array.isArray(value))
+        return `${key}: ${value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(", ")}`;
+      return `${key}: ${String(value)}`;
+    });
+}
+
+/** When the job ran, where, which attempt, and with which options. */
+export function JobFactsCard(props: { job: JobItem }): JSX.Element {
+  const j = () => props.job;
+  return (
+    <div class="card">
+      <div class="card-head">
+        <h2>Details</h2>
+      </div>
+      <div class="card-body">
+        <dl class="facts">
+          <dt>Created</dt>
+          <dd>{formatDateTime(j().createdAt)}</dd>
+          <dt>Started</dt>
+          <dd>{formatDateTime(j().startedAt)}</dd>
+          <dt>Finished</dt>
+          <dd>{formatDateTime(j().finishedAt)}</dd>
+          <dt>Worker</dt>
+          <dd class="mono">{j().workerId ?? "—"}</dd>
+          <dt>Attempt</dt>
+          <dd>{j().attempt}</dd>
+          <Show when={j().rerunOf}>
+            <dt>Rerun of</dt>
+            <dd>
+              <Link href={`/jobs/${j().rerunOf}`}>#{j().rerunOf}</Link>
+            </dd>
+          </Show>
+          <dt>Log size</dt>
+          <dd>{formatBytes(j().logBytes)}</dd>
+          <Show when={setOptions(j().options).length > 0}>
+            <dt>Options</dt>
+            <dd class="option-list">
+              <For each={setOptions(j().options)}>{(option) => <span class="tag">{option}</span>}</For>
+            </dd>
+          </Show>
+        </dl>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,39 @@
+import type { JSX } from "solid-js";
+import { Show } from "solid-js";
+import type { JobItem } from "../../api/types.ts";
+import { JobProgressBar } from "../../ui/job-progress.tsx";
+
+/** How far the job got: the bar, the folder it is in and its rate. */
+export function JobProgressCard(props: { job: JobItem }): JSX.Element {
+  const progress = () => props.job.progress;
+  return (
+    <div class="card">
+      <div class="card-head">
+        <h2>Progress</h2>
+        <span class="muted small">
+          <Show when={progress()?.folder}>
+            {(folder) => (
+              <>
+                Folder <span class="mono">{folder()}</span>
+                <Show when={progress()?.folderCount}>
+                  {" "}
+                  ({progress()?.folderIndex ?? "?"}/{progress()?.folderCount})
+                </Show>
+              </>
+            )}
+          </Show>
+        </span>
+      </div>
+      <div class="card-body">
+        <JobProgressBar progress={progress()} running={props.job.status === "running"} />
+        <Show when={progress()?.msgsPerSecond}>
+          {(rate) => (
+            <p class="muted small" style={{ "margin-top": "6px" }}>
+              {rate().toFixed(1)} messages/s
+            </p>
+          )}
+        </Show>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,95 @@
+import type { JSX } from "solid-js";
+import { Show } from "solid-js";
+import type { JobItem } from "../../api/types.ts";
+import { formatDateTime } from "../../format.ts";
+import { Link, setQuery } from "../../router.tsx";
+import { DataTable } from "../../ui/data-table.tsx";
+import { StatusBadge } from "../../ui/status-badge.tsx";
+import { ProgressCell } from "./progress-cell.tsx";
+
+/** One page of jobs, each row with its selection box; a row's batch tag filters the list to it. */
+export function JobsTable(props: {
+  rows: JobItem[];
+  busy: boolean;
+  selected: ReadonlySet<number>;
+  onToggle: (id: number, on: boolean) => void;
+  onToggleAll: (on: boolean) => void;
+  batchTag: (id: number) => string;
+}): JSX.Element {
+  const allSelected = () => props.rows.length > 0 && props.rows.every((j) => props.selected.has(j.id));
+  return (
+    <DataTable
+      label="Jobs"
+      rows={props.rows}
+      busy={props.busy}
+      head={
+        <>
+          <th class="col-check">
+            <input
+              type="checkbox"
+              aria-label="Select all jobs on this page"
+              checked={allSelected()}
+              onChange={(e) => props.onToggleAll(e.currentTarget.checked)}
+            />
+          </th>
+          <th>Job</th>
+          <th>Status</th>
+          <th>Progress</th>
+          <th>Batch</th>
+          <th>Created</th>
+          <th>Finished</th>
+        </>
+      }
+    >
+      {(job) => (
+        <tr data-job-id={job.id} data-status={job.status} data-selected={props.selected.has(job.id)}>
+          <td class="col-check">
+            <input
+              type="checkbox"
+              aria-label={`Select ${job.name || `job ${job.id}`}`}
+              checked={props.selected.has(job.id)}
+              onChange={(e) => props.onToggle(job.id, e.currentTarget.checked)}
+            />
+          </td>
+          <td class="cell-main">
+            <Link href={`/jobs/${job.id}`}>{job.name || `${job.sourceEmail}`}</Link>
+            <div class="cell-sub">
+              {job.sourceEmail} → {job.destEmail}
+              <Show when={job.dryRun}>
+                {" "}
+                <span class="tag tag-dry">dry run</span>
+              </Show>
+            </div>
+          </td>
+          <td data-label="Status">
+            <StatusBadge status={job.status} />
+          </td>
+          <td
+            data-label="Progress"
+            class={job.status !== "running" && !job.progress?.total && !job.stats ? "empty-cell" : ""}
+          >
+            <ProgressCell job={job} />
+          </td>
+          <td data-label="Batch" class={job.batchId === null ? "empty-cell" : ""}>
+            <Show when={job.batchId !== null} fallback={<span class="muted">—</span>}>
+              <button
+                type="button"
+                class="tag"
+                title="Show this batch only"
+                onClick={() => setQuery({ batch: job.batchId, cursor: null })}
+              >
+                {job.batchTag ?? props.batchTag(job.batchId ?? 0)}
+              </button>
+            </Show>
+          </td>
+          <td data-label="Created" class="nowrap muted">
+            {formatDateTime(job.createdAt)}
+          </td>
+          <td data-label="Finished" class={job.finishedAt ? "nowrap muted" : "nowrap muted empty-cell"}>
+            {formatDateTime(job.finishedAt)}
+          </td>
+        </tr>
+      )}
+    </DataTable>
+  );
+}
