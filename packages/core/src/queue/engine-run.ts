@@ -5,11 +5,12 @@ import { preflight } from "../engines/preflight.ts";
 import { runEngine } from "../engines/run-engine.ts";
 import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
+import type { EngineRunCategory } from "./failure-category.ts";
 
 export interface EngineRunResult {
   exitCode: number | null;
   /** "ok" for a clean run; otherwise the exit category ("source-auth", "over-quota", "cancelled", …). */
-  category: string;
+  category: EngineRunCategory;
   sentence: string;
   stats: Record<string, unknown> | null;
 }

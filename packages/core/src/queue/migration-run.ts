@@ -11,12 +11,13 @@ import { createLogWriter } from "../services/logs/log-writer.ts";
 import { queueBatchEndCheck, queueJobEndNotification } from "../services/notifications/queue.ts";
 import type { Settings } from "../services/settings/settings.ts";
 import { recoverInterruptedJobs } from "../services/workers/workers.ts";
+import { decideOutcome, type Outcome, outcomeOfRunError, type RunStopReason } from "./decide-outcome.ts";
 import type { EngineRunner, EngineRunResult } from "./engine-run.ts";
 import { createProgressTracker, emptyProgress } from "./progress-tracker.ts";
 import { type MigratePayload, nudgeWorkers, requeueEntry } from "./queue-entries.ts";
+import { WorkerKeyError } from "./worker-key-error.ts";
 
-/** Why a run was stopped from outside: an operator's cancel, a lost lease, or the worker handing it back. */
-export type RunStopReason = "cancel" | "lost" | "handback";
+export type { RunStopReason } from "./decide-outcome.ts";
 
 export interface ActiveRun {
   controller: AbortController;
@@ -253,14 +254,6 @@ function buildSpec(
   };
 }
 
-interface Outcome {
-  status: "done" | "failed" | "cancelled";
-  exitCode: number | null;
-  category: string;
-  sentence: string | null;
-  stats: Record<string, unknown> | null;
-}
-
 async function executeRun(
   input: MigrationTaskInput,
   run: ActiveRun,
@@ -303,13 +296,7 @@ async function executeRun(
     } catch (e: unknown) {
       // A worker without the key the credentials were encrypted with (a key rotation not rolled out
       // to every machine) must say so, not blame the mailbox.
-      const reason = errorMessage(e);
-      throw Object.assign(
-        new Error(
-          `The worker on ${os.hostname()} cannot decrypt this job's passwords (${reason}) Give every worker the same IMAPFERRY_SECRET_KEY, then rerun the job.`,
-        ),
-        { code: "VAULT" },
-      );
+      throw new WorkerKeyError(os.hostname(), errorMessage(e));
     }
     let result: EngineRunResult | null = null;
     if (input.preflight && input.engineRunner.preflight && !run.controller.signal.aborted) {
@@ -329,44 +316,9 @@ async function executeRun(
         onEvent: (event) => tracker.onEvent(event),
       });
     }
-    if (run.reason === "cancel" || (result === null && run.reason === null)) {
-      outcome = {
-        status: "cancelled",
-        exitCode: result?.exitCode ?? null,
-        category: "cancelled",
-        sentence:
-          result?.category === "cancelled"
-            ? result.sentence
-            : "Cancelled; what was already copied stays on the destination.",
-        stats: result?.stats ?? null,
-      };
-    } else if (result) {
-      const ok = result.exitCode === 0;
-      outcome = {
-        status: ok ? "done" : "failed",
-        exitCode: result.exitCode,
-        category: result.category,
-        sentence: ok ? null : result.sentence,
-        stats: result.stats,
-      };
-    } else {
-      outcome = { status: "cancelled", exitCode: null, category: "cancelled", sentence: null, stats: null };
-    }
+    outcome = decideOutcome(result, run.reason);
   } catch (e: unknown) {
-    const message = errorMessage(e);
-    const code = (e as { code?: string }).code;
-    outcome = {
-      status: "failed",
-      exitCode: null,
-      category: code === "ENOENT" ? "engine-missing" : code === "VAULT" ? "worker-key" : "engine",
-      sentence:
-        code === "ENOENT"
-          ? `The engine (${input.engine.bin}) could not be started: it was not found on this worker. Install it or set IMAPSYNC_BIN.`
-          : code === "VAULT"
-            ? message
-            : `The migration could not be run on this worker: ${message}`,
-      stats: null,
-    };
+    outcome = outcomeOfRunError(e);
     writer.write(`[imapferry] ${outcome.sentence}\n`);
   }
 

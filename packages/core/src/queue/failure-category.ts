@@ -1,0 +1,11 @@
+import type { ExitCategory } from "../engines/imapsync/exit-codes.ts";
+
+/** How an engine run ended: imapsync's exit category (the built-in engine shares it), or no engine to start. */
+export type EngineRunCategory = ExitCategory | "engine-missing";
+
+/**
+ * What a finished run records as the job's error category ("ok" for a clean run). Besides the engine's
+ * own: "worker-key" when this worker cannot decrypt the job's passwords, "engine" when the run failed
+ * before the engine could report anything.
+ */
+export type RunOutcomeCategory = EngineRunCategory | "worker-key" | "engine";
