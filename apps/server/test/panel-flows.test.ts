@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { generateLargeMailbox } from "@imapferry/testkit";
-import { afterAll, beforeAll, beforeEach, describe, expect, onTestFailed, test } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, onTestFailed, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
-import { screenshot, startPanelStack } from "./panel-harness.ts";
+import { expectNoConsoleErrors, screenshot, startPanelStack } from "./panel-harness.ts";
 
 /**
  * The panel, driven in Debian's Chromium against the whole product in this process: real PostgreSQL,
@@ -147,6 +147,11 @@ beforeEach((context) => {
       () => undefined,
     );
   });
+});
+
+// No page may report an error while a person uses it, in any step.
+afterEach(() => {
+  expectNoConsoleErrors(stack);
 });
 
 afterAll(async () => {
@@ -434,6 +439,10 @@ describe("the panel", { timeout: 0 }, () => {
     await bar.getByText("3 selected").waitFor();
     await screenshot(page, "jobs-bulk-selection");
     await bar.getByRole("button", { name: "Run real" }).click();
+    // A real copy of three mailboxes asks first, and says so.
+    const confirm = page.getByRole("dialog", { name: "Run a real migration of 3 mailboxes?" });
+    expect(await confirm.textContent()).toContain("mail is copied to the destination of 3 mailboxes");
+    await confirm.getByRole("button", { name: "Run real" }).click();
     await page.getByText("3 jobs queued for a real run").waitFor();
     // The reruns belong to the same batch: the filtered list updates live to six rows.
     await until(
@@ -484,6 +493,10 @@ describe("the panel", { timeout: 0 }, () => {
     await waitForDetailStatus(["running"]);
     expect(await page.getByRole("button", { name: "Edit" }).isDisabled()).toBe(true);
     await page.getByRole("button", { name: "Cancel", exact: true }).click();
+    // Stopping a running migration asks first, saying what happens to what was copied.
+    const confirm = page.getByRole("dialog", { name: "Stop this migration?" });
+    expect(await confirm.textContent()).toContain("What it already copied stays on the destination");
+    await confirm.getByRole("button", { name: "Stop migration" }).click();
     await waitForDetailStatus(["cancelled"]);
     await screenshot(page, "job-detail-cancelled");
   });

@@ -147,3 +147,15 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   const width = page.viewportSize()?.width ?? 0;
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${width}.png`), fullPage: true });
 }
+
+/**
+ * Fails the test when a page reported an error: console.error, an uncaught exception, or a request
+ * that failed for a reason other than an answer the panel handles (a 4xx of the API, such as a
+ * rejected login or an unknown job, is part of a flow; a 5xx or a network failure is not).
+ */
+export function expectNoConsoleErrors(stack: PanelStack): void {
+  const errors = stack.browser
+    .takeConsoleErrors()
+    .filter((text) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(text));
+  if (errors.length > 0) throw new Error(`The browser console reported errors:\n${errors.join("\n")}`);
+}

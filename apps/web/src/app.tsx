@@ -4,6 +4,7 @@ import { Dynamic } from "solid-js/web";
 import { JobDetailPage } from "./pages/jobs/job-detail-page.tsx";
 import { JobsPage } from "./pages/jobs/jobs-page.tsx";
 import { LoginPage } from "./pages/login.tsx";
+import { NotFoundPage } from "./pages/not-found.tsx";
 import { ServersPage } from "./pages/servers/servers-page.tsx";
 import { SettingsPage } from "./pages/settings/settings-page.tsx";
 import { WorkersPage } from "./pages/workers.tsx";
@@ -108,10 +109,11 @@ function Shell(): JSX.Element {
     const path = location().pathname;
     const detail = matchPath("/jobs/:id", path);
     if (detail) return { component: JobDetailPage, params: detail };
-    if (path.startsWith("/servers")) return { component: ServersPage, params: {} };
-    if (path.startsWith("/workers")) return { component: WorkersPage, params: {} };
-    if (path.startsWith("/settings")) return { component: SettingsPage, params: {} };
-    return { component: JobsPage, params: {} };
+    if (path === "/" || matchPath("/jobs", path)) return { component: JobsPage, params: {} };
+    if (matchPath("/servers", path)) return { component: ServersPage, params: {} };
+    if (matchPath("/workers", path)) return { component: WorkersPage, params: {} };
+    if (matchPath("/settings", path)) return { component: SettingsPage, params: {} };
+    return { component: NotFoundPage, params: {} };
   }
 
   function isCurrent(href: string): boolean {

@@ -1,32 +1,37 @@
 /** Display formatting shared by every page: one place decides how a date or a size reads. */
 
-const dateTime = new Intl.DateTimeFormat(undefined, {
-  year: "numeric",
-  month: "short",
-  day: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-});
-const timeOnly = new Intl.DateTimeFormat(undefined, {
-  hour: "2-digit",
-  minute: "2-digit",
-  second: "2-digit",
-});
+// Styles, not fields: the locale decides 12- or 24-hour time and where AM/PM goes, so a time reads as
+// the person's own clock does.
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const timeOfDay = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
+/** The whole moment with its time zone, for a tooltip. */
+const fullDateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "long" });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 const integer = new Intl.NumberFormat();
 
-export function formatDateTime(value: string | Date | null | undefined): string {
-  if (!value) return "—";
+function toDate(value: string | Date | null | undefined): Date | null {
+  if (!value) return null;
   const date = typeof value === "string" ? new Date(value) : value;
-  if (Number.isNaN(date.getTime())) return "—";
-  const today = new Date();
-  if (date.toDateString() === today.toDateString()) return `Today ${timeOnly.format(date).slice(0, 5)}`;
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** A moment as the person's clock reads it: "Today 7:18 PM" (en-US), "Today 19:18" (de-DE), or a date too. */
+export function formatDateTime(value: string | Date | null | undefined, now: Date = new Date()): string {
+  const date = toDate(value);
+  if (!date) return "—";
+  if (date.toDateString() === now.toDateString()) return `Today ${timeOfDay.format(date)}`;
   return dateTime.format(date);
 }
 
+/** The full date, time and time zone ("Saturday, December 5, 2026 at 7:18:04 PM UTC"), or "" for none. */
+export function formatFullDateTime(value: string | Date | null | undefined): string {
+  const date = toDate(value);
+  return date ? fullDateTime.format(date) : "";
+}
+
 export function formatRelative(value: string | Date | null | undefined, now: Date = new Date()): string {
-  if (!value) return "never";
-  const date = typeof value === "string" ? new Date(value) : value;
+  const date = toDate(value);
+  if (!date) return "never";
   const seconds = Math.round((date.getTime() - now.getTime()) / 1000);
   const abs = Math.abs(seconds);
   if (abs < 60) return relative.format(seconds, "second");

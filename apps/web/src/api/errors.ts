@@ -31,3 +31,10 @@ export function isUnauthenticated(error: unknown): boolean {
   const e = error as ErrorWithData;
   return e.data?.code === "UNAUTHORIZED" || e.data?.httpStatus === 401;
 }
+
+/** Whether the server said the thing asked for does not exist (an unknown or deleted job, batch…). */
+export function isNotFound(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const e = error as ErrorWithData;
+  return e.data?.code === "NOT_FOUND" || e.data?.httpStatus === 404;
+}

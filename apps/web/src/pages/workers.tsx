@@ -2,9 +2,10 @@ import type { JSX } from "solid-js";
 import { createResource, onCleanup, Show } from "solid-js";
 import { api } from "../api/client.ts";
 import type { WorkerItem } from "../api/types.ts";
-import { formatBytes, formatRelative } from "../format.ts";
+import { formatBytes } from "../format.ts";
 import { noticeSessionLoss } from "../session.ts";
 import { DataTable } from "../ui/data-table.tsx";
+import { DateTime } from "../ui/date-time.tsx";
 import { Icon } from "../ui/icons.tsx";
 import { EmptyState, LoadStates } from "../ui/states.tsx";
 
@@ -115,7 +116,9 @@ export function WorkersPage(): JSX.Element {
                     {formatBytes(w.memoryRss)}
                   </td>
                   <td data-label="Heartbeat" class="nowrap">
-                    <span class={w.alive ? "" : "muted"}>{formatRelative(w.heartbeatAt)}</span>
+                    <span class={w.alive ? "" : "muted"}>
+                      <DateTime value={w.heartbeatAt} relative />
+                    </span>
                     <Show when={w.stoppedAt}>
                       <span class="muted small"> · stopped</span>
                     </Show>

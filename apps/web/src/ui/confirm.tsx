@@ -6,6 +6,8 @@ export interface ConfirmProps {
   title: string;
   message: JSX.Element;
   confirmLabel: string;
+  /** The button that closes without acting; name it for what it keeps when "Cancel" is the action. @defaultValue "Cancel" */
+  dismissLabel?: string;
   danger?: boolean;
   /** Optional extra content (e.g. a hard-delete checkbox) rendered under the message. */
   extra?: JSX.Element;
@@ -34,7 +36,7 @@ export function ConfirmDialog(props: ConfirmProps): JSX.Element {
       footer={
         <>
           <button type="button" class="btn" onClick={() => props.onClose()}>
-            Cancel
+            {props.dismissLabel ?? "Cancel"}
           </button>
           <button
             type="button"

@@ -36,12 +36,21 @@ export interface NewPageOptions {
   baseURL?: string;
   /** Folder downloads are accepted into (playwright keeps them in a temp dir otherwise). */
   acceptDownloads?: boolean;
+  /** The browser's language, as `navigator.language` and Intl see it. @defaultValue Chromium's own (en-US) */
+  locale?: string;
+  /** The browser's time zone (IANA name). @defaultValue the machine's */
+  timezoneId?: string;
 }
 
 export interface TestBrowser {
   readonly browser: Browser;
   /** A page in a fresh context (own cookies and storage): one context per simulated person. */
   newPage(options?: NewPageOptions): Promise<Page>;
+  /**
+   * What the pages reported as errors since the last call (console.error, uncaught exceptions,
+   * failed requests the browser logs), each prefixed with the page's address; the list is emptied.
+   */
+  takeConsoleErrors(): string[];
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -81,13 +90,26 @@ export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise
     args: [...CHROMIUM_ARGS],
   });
   const contexts = new Set<BrowserContext>();
+  let consoleErrors: string[] = [];
+
+  function collectErrorsOf(page: Page): void {
+    page.on("console", function recordConsoleError(message) {
+      if (message.type() === "error") consoleErrors.push(`${page.url()}: ${message.text()}`);
+    });
+    page.on("pageerror", function recordPageError(error) {
+      consoleErrors.push(`${page.url()}: uncaught ${error.name}: ${error.message}`);
+    });
+  }
 
   async function newPage(pageOptions: NewPageOptions = {}): Promise<Page> {
     const context = await browser.newContext({
       viewport: { width: pageOptions.width ?? 1280, height: pageOptions.height ?? 900 },
       baseURL: pageOptions.baseURL,
       acceptDownloads: pageOptions.acceptDownloads ?? true,
+      ...(pageOptions.locale ? { locale: pageOptions.locale } : {}),
+      ...(pageOptions.timezoneId ? { timezoneId: pageOptions.timezoneId } : {}),
     });
+    context.on("page", collectErrorsOf);
     contexts.add(context);
     context.on("close", function forgetContext() {
       contexts.delete(context);
@@ -100,5 +122,11 @@ export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise
     await browser.close();
   }
 
-  return { browser, newPage, close, [Symbol.asyncDispose]: close };
+  function takeConsoleErrors(): string[] {
+    const taken = consoleErrors;
+    consoleErrors = [];
+    return taken;
+  }
+
+  return { browser, newPage, takeConsoleErrors, close, [Symbol.asyncDispose]: close };
 }

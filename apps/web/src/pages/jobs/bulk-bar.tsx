@@ -10,7 +10,7 @@ import { toast } from "../../ui/toasts.tsx";
 
 type BulkAction = "rerun-real" | "rerun-dry" | "cancel" | "delete";
 
-/** The bulk actions that run at once; Delete asks first, so it has its own button. */
+/** The bulk actions but Delete, which has a button of its own (a danger one). */
 const BULK_BUTTONS: { action: BulkAction; icon: IconName; label: string }[] = [
   { action: "rerun-real", icon: "play", label: "Run real" },
   { action: "rerun-dry", icon: "flask", label: "Dry run" },
@@ -24,6 +24,37 @@ const DONE_LABELS: Record<BulkAction, string> = {
   delete: "deleted",
 };
 
+/** Actions that ask first: they copy mail for real, stop engines, or remove jobs. */
+type ConfirmedAction = "rerun-real" | "cancel" | "delete";
+
+/** The question and what will happen, for `count` selected jobs. */
+function confirmation(
+  action: ConfirmedAction,
+  count: number,
+): { title: string; label: string; text: string } {
+  const mailboxes = pluralize(count, "mailbox", "mailboxes");
+  switch (action) {
+    case "rerun-real":
+      return {
+        title: `Run a real migration of ${mailboxes}?`,
+        label: "Run real",
+        text: `Each selected job is queued again as a real run: mail is copied to the destination of ${mailboxes}. Nothing is deleted on either side.`,
+      };
+    case "cancel":
+      return {
+        title: `Cancel ${pluralize(count, "job")}?`,
+        label: "Cancel jobs",
+        text: "Queued jobs will not start; running ones stop now and keep what they copied. A rerun copies the rest.",
+      };
+    case "delete":
+      return {
+        title: `Delete ${pluralize(count, "job")}?`,
+        label: "Delete",
+        text: "Running jobs are cancelled first. Deleted jobs disappear from the list; their logs are kept.",
+      };
+  }
+}
+
 /** What to do with the selected jobs; shown while there is a selection. */
 export function BulkBar(props: {
   selected: ReadonlySet<number>;
@@ -31,7 +62,7 @@ export function BulkBar(props: {
   /** After an action, with the selection cleared: the list re-reads. */
   onDone: () => void;
 }): JSX.Element {
-  const [confirmDelete, setConfirmDelete] = createSignal(false);
+  const [confirming, setConfirming] = createSignal<ConfirmedAction | null>(null);
   const [busy, setBusy] = createSignal<BulkAction | null>(null);
 
   async function runBulk(action: BulkAction): Promise<void> {
@@ -71,7 +102,10 @@ export function BulkBar(props: {
                 type="button"
                 class="btn btn-sm"
                 disabled={busy() !== null}
-                onClick={() => void runBulk(button.action).catch(() => undefined)}
+                onClick={() => {
+                  if (button.action === "rerun-dry") void runBulk(button.action).catch(() => undefined);
+                  else setConfirming(button.action);
+                }}
               >
                 <Icon name={button.icon} /> {button.label}
               </button>
@@ -81,7 +115,7 @@ export function BulkBar(props: {
             type="button"
             class="btn btn-sm btn-danger"
             disabled={busy() !== null}
-            onClick={() => setConfirmDelete(true)}
+            onClick={() => setConfirming("delete")}
           >
             <Icon name="trash" /> Delete
           </button>
@@ -90,19 +124,21 @@ export function BulkBar(props: {
           </button>
         </section>
       </Show>
-      <Show when={confirmDelete()}>
-        <ConfirmDialog
-          title={`Delete ${pluralize(props.selected.size, "job")}?`}
-          danger
-          confirmLabel="Delete"
-          message={
-            <p>
-              Running jobs are cancelled first. Deleted jobs disappear from the list; their logs are kept.
-            </p>
-          }
-          onConfirm={() => runBulk("delete")}
-          onClose={() => setConfirmDelete(false)}
-        />
+      <Show when={confirming()}>
+        {(action) => {
+          const asked = () => confirmation(action(), props.selected.size);
+          return (
+            <ConfirmDialog
+              title={asked().title}
+              danger={action() !== "rerun-real"}
+              confirmLabel={asked().label}
+              dismissLabel="Go back"
+              message={<p>{asked().text}</p>}
+              onConfirm={() => runBulk(action())}
+              onClose={() => setConfirming(null)}
+            />
+          );
+        }}
       </Show>
     </>
   );

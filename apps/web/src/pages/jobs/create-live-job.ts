@@ -1,6 +1,7 @@
 import type { Resource } from "solid-js";
 import { createResource, onCleanup } from "solid-js";
 import { api } from "../../api/client.ts";
+import { isNotFound } from "../../api/errors.ts";
 import type { JobItem } from "../../api/types.ts";
 import { navigate } from "../../router.tsx";
 import { noticeSessionLoss } from "../../session.ts";
@@ -9,6 +10,10 @@ import { subscribeJobEvents } from "./subscribe-job-events.ts";
 
 export interface LiveJob {
   job: Resource<JobItem>;
+  /** The job as last loaded; undefined until it is, and when loading failed. */
+  loaded: () => JobItem | undefined;
+  /** Whether the server said there is no such job. */
+  missing: () => boolean;
   refetch: () => void;
 }
 
@@ -32,7 +37,7 @@ export function createLiveJob(id: number): LiveJob {
   const stopEvents = subscribeJobEvents({
     jobId: id,
     onEvent(event) {
-      const current = job.latest;
+      const current = loaded();
       if (!current) return;
       if (event.status === "deleted") {
         toast("info", "This job was deleted");
@@ -46,5 +51,9 @@ export function createLiveJob(id: number): LiveJob {
   });
   onCleanup(stopEvents);
 
-  return { job, refetch: () => void refetch() };
+  // `job.latest` rethrows the load's error: read it only when there is none.
+  function loaded(): JobItem | undefined {
+    return job.error ? undefined : job.latest;
+  }
+  return { job, loaded, missing: () => isNotFound(job.error), refetch: () => void refetch() };
 }

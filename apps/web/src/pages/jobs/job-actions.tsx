@@ -20,6 +20,7 @@ export function JobActions(props: { job: JobItem; onChanged: () => void }): JSX.
   const active = () => ACTIVE_STATUSES.has(j().status);
   const [editing, setEditing] = createSignal(false);
   const [deleting, setDeleting] = createSignal(false);
+  const [cancelling, setCancelling] = createSignal(false);
   const [hardDelete, setHardDelete] = createSignal(false);
   const [busy, setBusy] = createSignal<string | null>(null);
 
@@ -30,6 +31,7 @@ export function JobActions(props: { job: JobItem; onChanged: () => void }): JSX.
       toast("success", "Cancel requested");
     } catch (e: unknown) {
       toast("error", "Could not cancel the job", errorText(e));
+      throw e;
     } finally {
       setBusy(null);
     }
@@ -98,7 +100,7 @@ export function JobActions(props: { job: JobItem; onChanged: () => void }): JSX.
           type="button"
           class="btn btn-danger"
           disabled={busy() !== null || j().cancelRequestedAt !== null}
-          onClick={() => void cancel()}
+          onClick={() => setCancelling(true)}
         >
           <Icon name="stop" /> {j().cancelRequestedAt ? "Cancelling…" : "Cancel"}
         </button>
@@ -117,6 +119,23 @@ export function JobActions(props: { job: JobItem; onChanged: () => void }): JSX.
 
       <Show when={editing()}>
         <JobFormModal job={j()} onClose={() => setEditing(false)} onSaved={props.onChanged} />
+      </Show>
+      <Show when={cancelling()}>
+        <ConfirmDialog
+          title={j().status === "running" ? "Stop this migration?" : "Cancel this migration?"}
+          danger
+          confirmLabel={j().status === "running" ? "Stop migration" : "Cancel migration"}
+          dismissLabel={j().status === "running" ? "Keep running" : "Keep it queued"}
+          message={
+            <p>
+              {j().status === "running"
+                ? `The engine stops now, in the middle of ${j().sourceEmail}. What it already copied stays on the destination; a rerun copies the rest.`
+                : `${j().sourceEmail} will not be migrated unless you run it again.`}
+            </p>
+          }
+          onConfirm={cancel}
+          onClose={() => setCancelling(false)}
+        />
       </Show>
       <Show when={deleting()}>
         <ConfirmDialog

@@ -3,8 +3,9 @@ import { Show } from "solid-js";
 import type { JobItem } from "../../api/types.ts";
 import { Link } from "../../router.tsx";
 import { Icon } from "../../ui/icons.tsx";
-import { ErrorState, LoadStates } from "../../ui/states.tsx";
+import { LoadStates } from "../../ui/states.tsx";
 import { StatusBadge } from "../../ui/status-badge.tsx";
+import { NotFound } from "../not-found.tsx";
 import { createJobLog } from "./create-job-log.ts";
 import { createLiveJob } from "./create-live-job.ts";
 import { JobActions } from "./job-actions.tsx";
@@ -18,7 +19,15 @@ export function JobDetailPage(props: { params: Record<string, string> }): JSX.El
     <Show
       when={Number(props.params.id)}
       keyed
-      fallback={<ErrorState title="No such job" error="The address names no job." />}
+      fallback={
+        <div class="page">
+          <NotFound
+            title="There is no job at this address"
+            text="A job's address ends in its number, such as /jobs/12."
+            back={{ href: "/jobs", label: "Back to the jobs" }}
+          />
+        </div>
+      }
     >
       {(id) => <JobDetail id={id} />}
     </Show>
@@ -26,42 +35,53 @@ export function JobDetailPage(props: { params: Record<string, string> }): JSX.El
 }
 
 function JobDetail(props: { id: number }): JSX.Element {
-  const { job, refetch } = createLiveJob(props.id);
+  const { job, loaded, missing, refetch } = createLiveJob(props.id);
   const log = createJobLog(props.id);
 
   return (
     <div class="page">
-      <LoadStates
-        failed={job.error && !job.latest}
-        error={job.error}
-        errorTitle="Could not load this job"
-        onRetry={refetch}
-        loading={!job.latest}
-        loadingLabel="Loading the job…"
-        ready={job.latest}
+      <Show
+        when={!missing()}
+        fallback={
+          <NotFound
+            title={`Job #${props.id} does not exist`}
+            text="It may have been deleted for good, or the address is mistyped."
+            back={{ href: "/jobs", label: "Back to the jobs" }}
+          />
+        }
       >
-        {(j) => (
-          <>
-            <div class="page-head">
-              <JobHeading job={j()} />
-              <JobActions job={j()} onChanged={refetch} />
-            </div>
-            <JobErrorSentence job={j()} />
-            <div class="grid-3">
-              <div class="stack">
-                <Show when={j().status === "running" || j().progress?.total}>
-                  <JobProgressCard job={j()} />
-                </Show>
-                <JobLogCard job={j()} log={log} />
+        <LoadStates
+          failed={job.error && !loaded()}
+          error={job.error}
+          errorTitle="Could not load this job"
+          onRetry={refetch}
+          loading={!loaded()}
+          loadingLabel="Loading the job…"
+          ready={loaded()}
+        >
+          {(j) => (
+            <>
+              <div class="page-head">
+                <JobHeading job={j()} />
+                <JobActions job={j()} onChanged={refetch} />
               </div>
-              <div class="stack">
-                <JobStatsCard job={j()} />
-                <JobFactsCard job={j()} />
+              <JobErrorSentence job={j()} />
+              <div class="grid-3">
+                <div class="stack">
+                  <Show when={j().status === "running" || j().progress?.total}>
+                    <JobProgressCard job={j()} />
+                  </Show>
+                  <JobLogCard job={j()} log={log} />
+                </div>
+                <div class="stack">
+                  <JobStatsCard job={j()} />
+                  <JobFactsCard job={j()} />
+                </div>
               </div>
-            </div>
-          </>
-        )}
-      </LoadStates>
+            </>
+          )}
+        </LoadStates>
+      </Show>
     </div>
   );
 }

@@ -1,8 +1,9 @@
 import type { JSX } from "solid-js";
 import { For, Show } from "solid-js";
 import type { JobItem } from "../../api/types.ts";
-import { formatBytes, formatDateTime } from "../../format.ts";
+import { formatBytes } from "../../format.ts";
 import { Link } from "../../router.tsx";
+import { DateTime } from "../../ui/date-time.tsx";
 
 /** The engine options that differ from their defaults, as "name: value" labels. */
 function setOptions(options: Record<string, unknown> | null | undefined): string[] {
@@ -33,11 +34,17 @@ export function JobFactsCard(props: { job: JobItem }): JSX.Element {
       <div class="card-body">
         <dl class="facts">
           <dt>Created</dt>
-          <dd>{formatDateTime(j().createdAt)}</dd>
+          <dd>
+            <DateTime value={j().createdAt} />
+          </dd>
           <dt>Started</dt>
-          <dd>{formatDateTime(j().startedAt)}</dd>
+          <dd>
+            <DateTime value={j().startedAt} />
+          </dd>
           <dt>Finished</dt>
-          <dd>{formatDateTime(j().finishedAt)}</dd>
+          <dd>
+            <DateTime value={j().finishedAt} />
+          </dd>
           <dt>Worker</dt>
           <dd class="mono">{j().workerId ?? "—"}</dd>
           <dt>Attempt</dt>

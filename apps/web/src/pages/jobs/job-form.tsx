@@ -46,6 +46,23 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
   const [formError, setFormError] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
 
+  /**
+   * Source and destination name one mailbox: the same login on the same server entry, or on two
+   * entries for one host and port. Copying a mailbox onto itself only duplicates nothing or confuses.
+   */
+  const sameMailbox = () => {
+    const login = sourceEmail().trim().toLowerCase();
+    if (login === "" || login !== destEmail().trim().toLowerCase()) return false;
+    if (sourceServerId() === "" || destServerId() === "") return false;
+    if (sourceServerId() === destServerId()) return true;
+    const list = servers() ?? [];
+    const source = list.find((s) => String(s.id) === sourceServerId());
+    const dest = list.find((s) => String(s.id) === destServerId());
+    return Boolean(
+      source && dest && source.host.toLowerCase() === dest.host.toLowerCase() && source.port === dest.port,
+    );
+  };
+
   function idOrNaN(value: string): number {
     return value === "" ? Number.NaN : Number(value);
   }
@@ -236,6 +253,12 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
             emailPlaceholder: "alice@new.example",
           })}
         </div>
+        <Show when={sameMailbox()}>
+          <div class="callout callout-warn" role="alert" data-same-mailbox>
+            Source and destination are the same mailbox ({sourceEmail().trim()} on the same server). A
+            migration would copy it onto itself: check the destination server and login.
+          </div>
+        </Show>
         {textInput("Job name (optional)", "name", name, setName, {
           placeholder: "Defaults to the source address",
         })}

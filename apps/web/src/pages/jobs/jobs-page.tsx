@@ -1,10 +1,12 @@
 import type { JSX } from "solid-js";
 import { createEffect, createMemo, createResource, createSignal, on, Show } from "solid-js";
 import { api } from "../../api/client.ts";
+import { isNotFound } from "../../api/errors.ts";
 import type { BatchItem } from "../../api/types.ts";
 import { pluralize } from "../../format.ts";
 import { setQuery, useLocation } from "../../router.tsx";
 import { EmptyState, LoadStates, Spinner } from "../../ui/states.tsx";
+import { NotFound } from "../not-found.tsx";
 import { BatchSummary } from "./batch-summary.tsx";
 import { BulkBar } from "./bulk-bar.tsx";
 import { CreateJobButtons } from "./create-job-buttons.tsx";
@@ -30,11 +32,12 @@ export function JobsPage(): JSX.Element {
   };
   const batchId = () => filters().batchId;
 
+  // null: the batch does not exist; undefined: not loaded (or not reachable: the list says why).
   const [batch, { refetch: refetchBatch }] = createResource(batchId, async function loadBatch(id) {
     try {
       return await api.batches.get.query({ id });
-    } catch {
-      return null;
+    } catch (e: unknown) {
+      return isNotFound(e) ? null : undefined;
     }
   });
   const [batches] = createResource(async function loadBatches(): Promise<BatchItem[]> {
@@ -96,97 +99,111 @@ export function JobsPage(): JSX.Element {
         {(b) => <BatchSummary batch={b()} onClear={() => setQuery({ batch: null, cursor: null })} />}
       </Show>
 
-      <div class="card">
-        <JobsToolbar
-          status={filters().status}
-          batchId={batchId()}
-          search={filters().search}
-          batches={batches() ?? []}
-          batchTag={batch()?.tag ?? `#${batchId() ?? 0}`}
-        />
+      <Show
+        when={!(batchId() !== null && batch() === null && !batch.loading)}
+        fallback={
+          <NotFound
+            title={`Batch #${batchId()} does not exist`}
+            text="It may have been deleted, or the address is mistyped."
+            back={{ href: "/jobs", label: "Show all jobs" }}
+          />
+        }
+      >
+        <div class="card">
+          <JobsToolbar
+            status={filters().status}
+            batchId={batchId()}
+            search={filters().search}
+            batches={batches() ?? []}
+            batchTag={batch()?.tag ?? `#${batchId() ?? 0}`}
+          />
 
-        <LoadStates
-          failed={list.error && rows.items.length === 0}
-          error={list.error}
-          errorTitle="Could not load the jobs"
-          onRetry={jobs.refetch}
-          loading={list.loading && !list.latest}
-          loadingLabel="Loading jobs…"
-          empty={rows.items.length === 0}
-          emptyState={
-            <Show
-              when={filtered()}
-              fallback={
+          <LoadStates
+            failed={list.error && rows.items.length === 0}
+            error={list.error}
+            errorTitle="Could not load the jobs"
+            onRetry={jobs.refetch}
+            loading={list.loading && !list.latest}
+            loadingLabel="Loading jobs…"
+            empty={rows.items.length === 0}
+            emptyState={
+              <Show
+                when={filtered()}
+                fallback={
+                  <EmptyState
+                    icon="inbox"
+                    title="No migrations yet"
+                    text="Create one job, or import a CSV with a row per mailbox. New jobs start as dry runs."
+                    action={
+                      <div class="row" style={{ "justify-content": "center" }}>
+                        <CreateJobButtons
+                          onImport={() => setShowImport(true)}
+                          onNew={() => setShowNew(true)}
+                        />
+                      </div>
+                    }
+                  />
+                }
+              >
                 <EmptyState
-                  icon="inbox"
-                  title="No migrations yet"
-                  text="Create one job, or import a CSV with a row per mailbox. New jobs start as dry runs."
+                  icon="search"
+                  title="No job matches these filters"
                   action={
-                    <div class="row" style={{ "justify-content": "center" }}>
-                      <CreateJobButtons onImport={() => setShowImport(true)} onNew={() => setShowNew(true)} />
-                    </div>
+                    <button
+                      type="button"
+                      class="btn"
+                      onClick={() => setQuery({ status: null, batch: null, q: null, cursor: null })}
+                    >
+                      Clear filters
+                    </button>
                   }
                 />
-              }
-            >
-              <EmptyState
-                icon="search"
-                title="No job matches these filters"
-                action={
-                  <button
-                    type="button"
-                    class="btn"
-                    onClick={() => setQuery({ status: null, batch: null, q: null, cursor: null })}
-                  >
-                    Clear filters
-                  </button>
-                }
-              />
-            </Show>
-          }
-          ready={rows.items.length > 0}
-        >
-          {() => (
-            <>
-              <JobsTable
-                rows={rows.items}
-                busy={list.loading}
-                selected={selected()}
-                onToggle={toggle}
-                onToggleAll={toggleAll}
-                batchTag={batchTag}
-              />
-              <div class="pager">
-                <span>
-                  Page {jobs.page()} · {pluralize(rows.items.length, "job")}
-                  <Show when={list.loading}>
-                    {" "}
-                    <Spinner label="Refreshing" />
-                  </Show>
-                </span>
-                <div class="row">
-                  <button
-                    type="button"
-                    class="btn btn-sm"
-                    disabled={!jobs.hasPrevious()}
-                    onClick={jobs.previousPage}
-                  >
-                    Previous
-                  </button>
-                  <button
-                    type="button"
-                    class="btn btn-sm"
-                    disabled={!rows.nextCursor}
-                    onClick={jobs.nextPage}
-                  >
-                    Next
-                  </button>
+              </Show>
+            }
+            ready={rows.items.length > 0}
+          >
+            {() => (
+              <>
+                <JobsTable
+                  rows={rows.items}
+                  busy={list.loading}
+                  selected={selected()}
+                  onToggle={toggle}
+                  onToggleAll={toggleAll}
+                  batchTag={batchTag}
+                />
+                <div class="pager">
+                  <span>
+                    Page {jobs.page()} · {pluralize(rows.items.length, "job")}
+                    <Show when={list.loading}>
+                      {" "}
+                      <Spinner label="Refreshing" />
+                    </Show>
+                  </span>
+                  <div class="row">
+                    <button
+                      type="button"
+                      class="btn btn-sm"
+                      disabled={!jobs.hasPrevious()}
+                      onClick={jobs.previousPage}
+                    >
+                      Previous
+                    </button>
+                    <button
+                      type="button"
+                      class="btn btn-sm"
+                      disabled={!rows.nextCursor}
+                      onClick={jobs.nextPage}
+                    >
+                      Next
+                    </button>
+                  </div>
                 </div>
-              </div>
-            </>
-          )}
-        </LoadStates>
-      </div>
+              </>
+            )}
+          </LoadStates>
+        </div>
+      </Show>
 
       <BulkBar selected={selected()} onClear={() => setSelected(new Set<number>())} onDone={jobs.refetch} />
       <Show when={showNew()}>

@@ -1,9 +1,9 @@
 import type { JSX } from "solid-js";
 import { Show } from "solid-js";
 import type { JobItem } from "../../api/types.ts";
-import { formatDateTime } from "../../format.ts";
 import { Link, setQuery } from "../../router.tsx";
 import { DataTable } from "../../ui/data-table.tsx";
+import { DateTime } from "../../ui/date-time.tsx";
 import { StatusBadge } from "../../ui/status-badge.tsx";
 import { ProgressCell } from "./progress-cell.tsx";
 
@@ -83,10 +83,10 @@ export function JobsTable(props: {
             </Show>
           </td>
           <td data-label="Created" class="nowrap muted">
-            {formatDateTime(job.createdAt)}
+            <DateTime value={job.createdAt} />
           </td>
           <td data-label="Finished" class={job.finishedAt ? "nowrap muted" : "nowrap muted empty-cell"}>
-            {formatDateTime(job.finishedAt)}
+            <DateTime value={job.finishedAt} />
           </td>
         </tr>
       )}

@@ -59,10 +59,20 @@ export function JobsToolbar(props: {
         onChange={(e) => setQuery({ batch: e.currentTarget.value || null, cursor: null })}
       >
         <option value="">All batches</option>
+        {/* Each option says whether it is the filter: the batches arrive after the select is made, and a
+            value set on a select before its option exists is lost. */}
         <Show when={props.batchId !== null && !props.batches.some((b) => b.id === props.batchId)}>
-          <option value={String(props.batchId)}>{props.batchTag}</option>
+          <option value={String(props.batchId)} selected>
+            {props.batchTag}
+          </option>
         </Show>
-        <For each={props.batches}>{(b) => <option value={String(b.id)}>{b.tag}</option>}</For>
+        <For each={props.batches}>
+          {(b) => (
+            <option value={String(b.id)} selected={b.id === props.batchId}>
+              {b.tag}
+            </option>
+          )}
+        </For>
       </select>
       <input
         class="input search"

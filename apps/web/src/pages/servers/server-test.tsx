@@ -18,11 +18,17 @@ export function ServerTestModal(props: { server: ServerItem; onClose: () => void
   const [result, setResult] = createSignal<ServerTestResult | null>(null);
   const [failure, setFailure] = createSignal<string | null>(null);
 
+  // Which half of an account was missing when the test ran (the result says the login was not tried).
+  const [untestedLogin, setUntestedLogin] = createSignal("no email or password");
+
   async function runTest(event: SubmitEvent): Promise<void> {
     event.preventDefault();
     setBusy(true);
     setResult(null);
     setFailure(null);
+    setUntestedLogin(
+      !email().trim() && !password() ? "no email or password" : !password() ? "no password" : "no email",
+    );
     try {
       const login = email().trim() && password() ? { email: email().trim(), password: password() } : {};
       setResult(await api.servers.test.mutate({ id: props.server.id, ...login }));
@@ -71,7 +77,7 @@ export function ServerTestModal(props: { server: ServerItem; onClose: () => void
         />
       </form>
       <div aria-live="polite">
-        <Show when={result()}>{(r) => <TestOutcome result={r()} />}</Show>
+        <Show when={result()}>{(r) => <TestOutcome result={r()} untestedLogin={untestedLogin()} />}</Show>
         <Show when={failure()}>
           <div class="callout callout-error" role="alert" data-test-result="error">
             {failure()}
@@ -91,7 +97,11 @@ const CATEGORY_LABELS: Record<string, string> = {
   protocol: "Not an IMAP server",
 };
 
-function TestOutcome(props: { result: ServerTestResult }): JSX.Element {
+function TestOutcome(props: {
+  result: ServerTestResult;
+  /** Why no login was tried, when none was: "no password", "no email". */
+  untestedLogin: string;
+}): JSX.Element {
   return (
     <Switch>
       <Match when={!props.result.ok && props.result}>
@@ -105,7 +115,11 @@ function TestOutcome(props: { result: ServerTestResult }): JSX.Element {
       <Match when={props.result.ok && props.result}>
         {(ok) => (
           <div class="callout callout-ok" data-test-result="ok">
-            <strong>{ok().authenticated ? "Connected and logged in" : "Connected"}</strong>
+            <strong>
+              {ok().authenticated
+                ? "Connected and logged in"
+                : `Reached the server; the login was not tested (${props.untestedLogin})`}
+            </strong>
             <div>
               The server answered in {ok().latencyMs} ms
               {ok().authenticated ? " and accepted the login" : ""}.{" "}

@@ -2,10 +2,10 @@ import type { JSX } from "solid-js";
 import { createResource, createSignal, Show } from "solid-js";
 import { api } from "../../api/client.ts";
 import type { ServerItem } from "../../api/types.ts";
-import { formatDateTime } from "../../format.ts";
 import { noticeSessionLoss } from "../../session.ts";
 import { ConfirmDialog } from "../../ui/confirm.tsx";
 import { DataTable } from "../../ui/data-table.tsx";
+import { DateTime } from "../../ui/date-time.tsx";
 import { Icon } from "../../ui/icons.tsx";
 import { EmptyState, errorText, LoadStates } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
@@ -124,7 +124,7 @@ export function ServersPage(): JSX.Element {
                     {server.sourceHostLimit ?? <span class="muted">default</span>}
                   </td>
                   <td data-label="Updated" class="nowrap muted">
-                    {formatDateTime(server.updatedAt)}
+                    <DateTime value={server.updatedAt} />
                   </td>
                   <td class="actions">
                     <div class="row" style={{ "justify-content": "flex-end", "flex-wrap": "nowrap" }}>

@@ -3,9 +3,9 @@ import { createResource, createSignal, Show } from "solid-js";
 import { api } from "../../api/client.ts";
 import { errorProblems } from "../../api/errors.ts";
 import type { ApiTokenItem } from "../../api/types.ts";
-import { formatDateTime, formatRelative } from "../../format.ts";
 import { ConfirmDialog } from "../../ui/confirm.tsx";
 import { DataTable } from "../../ui/data-table.tsx";
+import { DateTime } from "../../ui/date-time.tsx";
 import { Icon } from "../../ui/icons.tsx";
 import { errorText, LoadStates } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
@@ -149,10 +149,10 @@ export function TokensCard(): JSX.Element {
                     {token.prefix}…
                   </td>
                   <td data-label="Created" class="nowrap muted">
-                    {formatDateTime(token.createdAt)}
+                    <DateTime value={token.createdAt} />
                   </td>
                   <td data-label="Last used" class="nowrap muted">
-                    {formatRelative(token.lastUsedAt)}
+                    <DateTime value={token.lastUsedAt} relative />
                   </td>
                   <td class="actions">
                     <button type="button" class="btn btn-sm btn-danger" onClick={() => setRevoking(token)}>

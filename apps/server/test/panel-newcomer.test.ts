@@ -1,0 +1,228 @@
+import { createServer } from "@imapferry/core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, onTestFailed, test } from "vitest";
+import type { Page, PanelStack } from "./panel-harness.ts";
+import { expectNoConsoleErrors, screenshot, startPanelStack } from "./panel-harness.ts";
+
+/**
+ * What a newcomer reads in the panel, in Debian's Chromium against the whole product: times on their
+ * own clock, pages for things that do not exist, sentences instead of raw validation messages,
+ * questions before heavy actions, numbers that agree. Each test sets up what it needs.
+ */
+
+const PASSWORD = "correct horse";
+
+let stack: PanelStack;
+let page: Page;
+let oldProvider = 0;
+let newProvider = 0;
+
+/** Waits (polling the page) until `read` returns something `accept` likes; the deadline is generous. */
+async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 120_000;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (accept(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`Gave up waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
+
+/** A fresh browser context (own cookies, language and clock), signed in as the admin. */
+async function signedInPage(options: { locale?: string; timezoneId?: string } = {}): Promise<Page> {
+  const fresh = await stack.browser.newPage({ width: 1280, height: 900, ...options });
+  fresh.setDefaultTimeout(120_000);
+  await fresh.goto(`${stack.url}/login`);
+  await fresh.getByLabel("Username").fill("admin");
+  await fresh.getByLabel("Password").fill(stack.adminPassword);
+  await fresh.getByLabel("Password").press("Enter");
+  await fresh.waitForURL(/\/jobs$/);
+  return fresh;
+}
+
+/** A finished job row, written straight to the table: only how it is shown matters here. */
+async function insertJob(values: {
+  name: string;
+  createdAt?: Date;
+  batchId?: number;
+  dryRun?: boolean;
+}): Promise<number> {
+  const row = await stack.ctx.db
+    .insertInto("jobs")
+    .values({
+      name: values.name,
+      source_server_id: oldProvider,
+      source_email: "someone@old.test",
+      source_secret: stack.ctx.vault.encrypt(PASSWORD),
+      dest_server_id: newProvider,
+      dest_email: "someone@new.test",
+      dest_secret: stack.ctx.vault.encrypt(PASSWORD),
+      dry_run: values.dryRun ?? true,
+      status: "done" as const,
+      batch_id: values.batchId ?? null,
+      ...(values.createdAt ? { created_at: values.createdAt } : {}),
+      finished_at: values.createdAt ?? new Date(),
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+beforeAll(async () => {
+  stack = await startPanelStack();
+  await stack.imap.source.addUser(`alice@old.test`, PASSWORD);
+  await stack.imap.destination.addUser(`alice@new.test`, PASSWORD);
+  oldProvider = (
+    await createServer(stack.ctx, {
+      name: "Old provider",
+      host: "127.0.0.1",
+      port: stack.imap.source.tlsPort,
+      security: "tls",
+      acceptSelfSigned: true,
+    })
+  ).id;
+  newProvider = (
+    await createServer(stack.ctx, {
+      name: "New provider",
+      host: "127.0.0.1",
+      port: stack.imap.destination.port,
+      security: "starttls",
+      acceptSelfSigned: true,
+    })
+  ).id;
+  page = await signedInPage();
+});
+
+beforeEach((context) => {
+  onTestFailed(async () => {
+    await screenshot(page, `failed-${context.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, "-")}`).catch(
+      () => undefined,
+    );
+  });
+});
+
+// No page may report an error while a person uses it.
+afterEach(() => {
+  expectNoConsoleErrors(stack);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe("the panel, as a newcomer reads it", { timeout: 0 }, () => {
+  test("times read on the person's clock: AM/PM in en-US, 24-hour in de-DE, the time zone on hover", async () => {
+    // 19:18 UTC on a day long past: 3:18 PM in New York (EDT), 20:18 in Berlin (CET).
+    const id = await insertJob({ name: "Evening job", createdAt: new Date("2026-03-14T19:18:00Z") });
+    const todayId = await insertJob({ name: "Today's job", createdAt: new Date() });
+    const cases = [
+      {
+        locale: "en-US",
+        timezoneId: "America/New_York",
+        past: /^Mar 14, 2026, 3:18\sPM$/,
+        today: /^Today \d{1,2}:\d\d\s(AM|PM)$/,
+      },
+      {
+        locale: "de-DE",
+        timezoneId: "Europe/Berlin",
+        past: /^14\.03\.2026, 20:18$/,
+        today: /^Today \d\d:\d\d$/,
+      },
+    ];
+    for (const c of cases) {
+      const reader = await signedInPage({ locale: c.locale, timezoneId: c.timezoneId });
+      try {
+        await reader.goto(`${stack.url}/jobs`);
+        const created = reader.locator(`tr[data-job-id="${id}"] td[data-label="Created"] time`);
+        expect((await created.textContent())?.trim()).toMatch(c.past);
+        // The tooltip names the zone, so the time cannot be mistaken for the server's or the log's.
+        expect(await created.getAttribute("title")).toMatch(
+          c.locale === "en-US" ? /EDT|Eastern/ : /MEZ|GMT\+1|Mitteleuropäische/,
+        );
+        const today = reader.locator(`tr[data-job-id="${todayId}"] td[data-label="Created"] time`);
+        expect((await today.textContent())?.trim()).toMatch(c.today);
+        // The job page's facts read the same way.
+        await reader.goto(`${stack.url}/jobs/${id}`);
+        const facts = reader.locator("dl.facts");
+        await facts.waitFor();
+        expect(await facts.textContent()).toMatch(
+          c.locale === "en-US" ? /Mar 14, 2026, 3:18\sPM/ : /14\.03\.2026, 20:18/,
+        );
+      } finally {
+        await reader.context().close();
+      }
+    }
+  });
+
+  test("a job, batch or page that does not exist says so and offers the way back", async () => {
+    await page.goto(`${stack.url}/jobs/99999`);
+    await page.getByRole("heading", { name: "Job #99999 does not exist" }).waitFor();
+    expect(await page.getByText("Loading the job…").count()).toBe(0);
+    await page.getByRole("link", { name: "Back to the jobs" }).click();
+    await page.waitForURL(/\/jobs$/);
+
+    await page.goto(`${stack.url}/jobs?batch=99999`);
+    await page.getByRole("heading", { name: "Batch #99999 does not exist" }).waitFor();
+    await page.getByRole("link", { name: "Show all jobs" }).click();
+    await page.waitForURL(/\/jobs$/);
+
+    await page.goto(`${stack.url}/servers/42`);
+    await page.getByRole("heading", { name: "This page does not exist" }).waitFor();
+    expect(await page.getByText("The panel has no page at /servers/42.").count()).toBe(1);
+    await screenshot(page, "not-found");
+  });
+
+  test("opening the list filtered to a batch shows that batch in the filter", async () => {
+    const batch = await stack.ctx.db
+      .insertInto("batches")
+      .values({ tag: "spring-move", dry_run: true, defaults: {} })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await insertJob({ name: "In the batch", batchId: batch.id });
+    await page.goto(`${stack.url}/jobs?batch=${batch.id}`);
+    await page.locator("[data-batch-summary]").getByText("spring-move").waitFor();
+    const filter = page.getByLabel("Filter by batch");
+    await until(
+      () => filter.evaluate((el) => (el as HTMLSelectElement).selectedOptions[0]?.textContent ?? ""),
+      (text) => text === "spring-move",
+      "the batch filter to read spring-move",
+    );
+  });
+
+  test("a connection test without a password says the login was not tested", async () => {
+    await page.goto(`${stack.url}/servers`);
+    await page
+      .locator('tr[data-server="Old provider"]')
+      .getByRole("button", { name: "Test connection" })
+      .click();
+    const dialog = page.getByRole("dialog", { name: "Test Old provider" });
+    await dialog.getByLabel("Email (optional)").fill("alice@old.test");
+    await dialog.getByRole("button", { name: "Test connection" }).click();
+    const result = dialog.locator('[data-test-result="ok"]');
+    await result.waitFor();
+    expect(await result.locator("strong").textContent()).toBe(
+      "Reached the server; the login was not tested (no password)",
+    );
+    await dialog.getByRole("button", { name: "Close" }).first().click();
+  });
+
+  test("a new job whose source and destination are one mailbox is warned about", async () => {
+    await page.goto(`${stack.url}/jobs`);
+    await page.getByRole("button", { name: "New job" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "New migration job" });
+    const source = dialog.getByRole("group", { name: "Source" });
+    const destination = dialog.getByRole("group", { name: "Destination" });
+    await source.getByLabel("Server").selectOption({ label: "Old provider (127.0.0.1)" });
+    await source.getByLabel("Email / login").fill("alice@old.test");
+    await destination.getByLabel("Server").selectOption({ label: "New provider (127.0.0.1)" });
+    await destination.getByLabel("Email / login").fill("alice@old.test");
+    expect(await dialog.locator("[data-same-mailbox]").count()).toBe(0);
+    await destination.getByLabel("Server").selectOption({ label: "Old provider (127.0.0.1)" });
+    const warning = dialog.locator("[data-same-mailbox]");
+    await warning.waitFor();
+    expect(await warning.textContent()).toContain(
+      "Source and destination are the same mailbox (alice@old.test",
+    );
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+  });
+});
