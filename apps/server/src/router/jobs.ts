@@ -51,7 +51,12 @@ export const jobsRouter = router({
     return jsonPlain(await createJob(ctx.deps.ctx, input));
   }),
 
-  /** Edits a job that is not running (CONFLICT while it runs); only the fields sent change. */
+  /**
+   * Edits a job that is not running (CONFLICT while it runs); only the fields sent change. A stored
+   * password is only ever sent to the server and login it was entered for: changing a side's server or
+   * login needs that side's password in the same call (BAD_REQUEST naming `sourcePassword` /
+   * `destPassword` otherwise).
+   */
   update: protectedRawInputProcedure.input(editJobInputSchema).mutation(async function updateJobProcedure({
     ctx,
   }) {
@@ -73,7 +78,10 @@ export const jobsRouter = router({
     return { id: input.id, deleted: true as const };
   }),
 
-  /** A new job copying this one (credentials included, still encrypted); `dryRun` overrides the original's. */
+  /**
+   * A new job copying this one (credentials included, still encrypted, for the same servers and logins
+   * they were entered for); `dryRun` overrides the original's.
+   */
   rerun: protectedProcedure.input(rerunJobInputSchema).mutation(async function rerunJobProcedure({
     ctx,
     input,

@@ -23,7 +23,12 @@ export const serversRouter = router({
     return jsonPlain(await createServer(ctx.deps.ctx, input));
   }),
 
-  /** Changes only the fields sent. */
+  /**
+   * Changes only the fields sent. While jobs hold passwords for the server (deleted jobs included), its
+   * host, port, security and trusting self-signed certificates cannot change (CONFLICT): a stored
+   * password is only ever sent to the endpoint it was entered for. Add a new server for a new address and
+   * move the jobs to it with `jobs.update` and their passwords. The name and connection limit stay editable.
+   */
   update: protectedRawInputProcedure
     .input(updateServerInputSchema)
     .mutation(async function updateServerProcedure({ ctx }) {

@@ -207,6 +207,8 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
             type: "password",
             placeholder: passwordPlaceholder,
             autocomplete: "new-password",
+            // The stored password is only ever sent to the server and login it was entered for.
+            ...(editing ? { hint: "Needed again when you change this side's server or login." } : {}),
           })}
         </div>
       </fieldset>

@@ -152,6 +152,13 @@ export function ServerFormModal(props: {
           disabled={security() === "none"}
           onToggle={setAcceptSelfSigned}
         />
+        <Show when={initial}>
+          <div class="callout span-2 small">
+            While jobs hold passwords for this server, its host, port, security and certificate setting cannot
+            change: a stored password only ever goes where it was entered for. Add a new server for a new
+            address and move the jobs to it with their passwords.
+          </div>
+        </Show>
         <Show when={security() === "none"}>
           <div class="callout callout-warn span-2 small">
             Without TLS, passwords and mail cross the network in clear text. Use it only on a trusted network.

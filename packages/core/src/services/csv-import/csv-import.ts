@@ -15,6 +15,7 @@ import {
 } from "../batches/batches.ts";
 import { routePool } from "../jobs/jobs.ts";
 import { EMAIL_PATTERN, parseInput, poolSchema, prioritySchema, tenantSchema } from "../jobs/validation.ts";
+import { lockServersForShare } from "../servers/credential-binding.ts";
 import { getSettings } from "../settings/settings.ts";
 
 export const CSV_REQUIRED_COLUMNS = [
@@ -337,6 +338,10 @@ export async function importBatch(ctx: ServiceContext, input: unknown): Promise<
   const batchId = await ctx.db
     .transaction()
     .execute(async (trx) => {
+      await lockServersForShare(
+        trx,
+        rows.flatMap((r) => [r.sourceServerId, r.destServerId]),
+      );
       const batch = await trx
         .insertInto("batches")
         .values({ tag, tenant, pool, dry_run: v.dryRun, defaults: v.options })

@@ -7,6 +7,7 @@ import { engineOptionsSchema } from "../../engines/options.ts";
 import { ImapferryError, type ImapferryErrorCode } from "../../errors.ts";
 import { enqueueJobs, removeQueueEntries } from "../../queue/queue-entries.ts";
 import { queueBatchEndCheck } from "../notifications/queue.ts";
+import { lockServersForShare } from "../servers/credential-binding.ts";
 import { getSettings } from "../settings/settings.ts";
 import { notifyCancel, notifyJobsChanged, notifyJobsDeleted } from "./job-events.ts";
 import { JOB_VIEW_COLUMNS, type JobView, type JobViewRow, toJobView } from "./job-view.ts";
@@ -185,6 +186,7 @@ export async function createJob(ctx: ServiceContext, input: unknown): Promise<Jo
   const sourceSecret = ctx.vault.encrypt(v.sourcePassword);
   const destSecret = ctx.vault.encrypt(v.destPassword);
   const id = await ctx.db.transaction().execute(async (trx) => {
+    await lockServersForShare(trx, [v.sourceServerId, v.destServerId]);
     let batchPool: string | null = null;
     let tenant = v.tenant ?? null;
     let dryRun = v.dryRun;
@@ -293,7 +295,7 @@ export async function editJob(ctx: ServiceContext, input: unknown): Promise<JobV
   await ctx.db.transaction().execute(async (trx) => {
     const job = await trx
       .selectFrom("jobs")
-      .select(["id", "status", "source_server_id"])
+      .select(["id", "status", "source_server_id", "source_email", "dest_server_id", "dest_email"])
       .where("id", "=", v.id)
       .where("deleted_at", "is", null)
       .forUpdate()
@@ -305,6 +307,10 @@ export async function editJob(ctx: ServiceContext, input: unknown): Promise<JobV
         `Job ${v.id} is running and cannot be edited. Wait for it to end or cancel it first.`,
       );
     }
+    assertPasswordsFollowEndpoint(job, v);
+    // A server whose endpoint is being changed waits for this job to be written: the check in
+    // updateServer then counts it.
+    await lockServersForShare(trx, ids);
     await trx
       .updateTable("jobs")
       .set({
@@ -329,6 +335,44 @@ export async function editJob(ctx: ServiceContext, input: unknown): Promise<JobV
     await notifyJobsChanged(trx, [v.id]);
   });
   return getJob(ctx, v.id);
+}
+
+/**
+ * A stored password is only ever sent to the endpoint (server and login) it was entered for: moving a
+ * job to another server or login needs that side's password again. Otherwise one edit and a rerun
+ * would hand the stored password to any server the editor names.
+ */
+function assertPasswordsFollowEndpoint(
+  job: { source_server_id: number; source_email: string; dest_server_id: number; dest_email: string },
+  change: z.output<typeof editJobInputSchema>,
+): void {
+  const sides = [
+    {
+      side: "source",
+      moved:
+        (change.sourceServerId !== undefined && change.sourceServerId !== job.source_server_id) ||
+        (change.sourceEmail !== undefined && change.sourceEmail !== job.source_email),
+      password: change.sourcePassword,
+    },
+    {
+      side: "destination",
+      moved:
+        (change.destServerId !== undefined && change.destServerId !== job.dest_server_id) ||
+        (change.destEmail !== undefined && change.destEmail !== job.dest_email),
+      password: change.destPassword,
+    },
+  ];
+  const missing = sides.filter((s) => s.moved && !s.password);
+  const first = missing[0];
+  if (!first) return;
+  throw new ImapferryError(
+    "BAD_INPUT",
+    `Changing a job's ${first.side} server or login needs the ${first.side} password again: the stored one was entered for another server or login.`,
+    missing.map((s) => ({
+      path: [s.side === "source" ? "sourcePassword" : "destPassword"],
+      message: `Enter the ${s.side} password for the new server or login.`,
+    })),
+  );
 }
 
 function fail(id: number, code: ImapferryErrorCode, message: string): BulkOutcome {

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
 import { parseInput } from "../jobs/validation.ts";
+import { assertEndpointMayMove, endpointMoves } from "./credential-binding.ts";
 
 /** An IMAP server definition: connection details only; credentials belong to each job. */
 export interface ServerView {
@@ -95,29 +96,45 @@ export async function createServer(ctx: Pick<ServiceContext, "db">, input: unkno
   }
 }
 
+/**
+ * Changes only the fields sent. The endpoint (host, port, security, trusting self-signed certificates)
+ * cannot move while jobs hold passwords for the server (CONFLICT): see credential-binding.ts.
+ */
 export async function updateServer(ctx: Pick<ServiceContext, "db">, input: unknown): Promise<ServerView> {
   const { id, ...v } = parseInput(updateServerInputSchema, input, "server definition");
   const raw = input as Record<string, unknown>;
   // partial() would fill defaults for absent keys; only what the caller sent is changed.
   const has = (key: string) => Object.hasOwn(raw, key);
   try {
-    const row = await ctx.db
-      .updateTable("servers")
-      .set({
-        ...(has("name") && v.name !== undefined ? { name: v.name } : {}),
+    const row = await ctx.db.transaction().execute(async function updateServerRow(trx) {
+      const current = await trx
+        .selectFrom("servers")
+        .selectAll()
+        .where("id", "=", id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!current) throw new ImapferryError("NOT_FOUND", `There is no server ${id}.`);
+      const next = {
         ...(has("host") && v.host !== undefined ? { host: v.host } : {}),
         ...(has("port") && v.port !== undefined ? { port: v.port } : {}),
         ...(has("security") && v.security !== undefined ? { security: v.security } : {}),
         ...(has("acceptSelfSigned") && v.acceptSelfSigned !== undefined
           ? { accept_self_signed: v.acceptSelfSigned }
           : {}),
-        ...(has("sourceHostLimit") ? { source_host_limit: v.sourceHostLimit ?? null } : {}),
-        updated_at: sql<Date>`now()`,
-      })
-      .where("id", "=", id)
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) throw new ImapferryError("NOT_FOUND", `There is no server ${id}.`);
+      };
+      if (endpointMoves(current, next)) await assertEndpointMayMove(trx, current);
+      return trx
+        .updateTable("servers")
+        .set({
+          ...(has("name") && v.name !== undefined ? { name: v.name } : {}),
+          ...next,
+          ...(has("sourceHostLimit") ? { source_host_limit: v.sourceHostLimit ?? null } : {}),
+          updated_at: sql<Date>`now()`,
+        })
+        .where("id", "=", id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    });
     return toServerView(row);
   } catch (e: unknown) {
     throw mapUniqueName(e, v.name ?? "");
