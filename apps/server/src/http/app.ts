@@ -7,7 +7,7 @@ import type { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Context } from "hono";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { appRouter } from "../router/index.ts";
 import { createCoalescingLogReader } from "../router/log-reader.ts";
 import { createWatchRecorder } from "../router/watch-recorder.ts";
@@ -19,11 +19,19 @@ import { authenticate } from "./authenticate.ts";
 import type { HealthReport } from "./health.ts";
 import { createHealthProvider } from "./health.ts";
 import { createLogDownloadHandler } from "./log-download.ts";
+import type { BodyProblem } from "./request-body.ts";
+import { jsonNestedDeeperThan, MAX_JSON_DEPTH, readBoundedBody, tooDeep } from "./request-body.ts";
 import { securityHeaders, securityHeaderValues } from "./security-headers.ts";
 import { isSubscriptionPath, serveSseSubscription } from "./sse-subscriptions.ts";
 import { createPanelHandler } from "./static-panel.ts";
 
-const MAX_REQUEST_BYTES = 40 * 1024 * 1024;
+/** Calls anyone may make (auth.login): a user name and a password fit many times over. */
+const PUBLIC_BODY_BYTES = 16 * 1024;
+/** Authenticated calls; the largest is jobs.bulk with 100,000 job ids (~700 KB). */
+const AUTHENTICATED_BODY_BYTES = 1024 * 1024;
+/** An authenticated CSV import or preview: at most 32 MiB of text, JSON-escaped. */
+const CSV_BODY_BYTES = 40 * 1024 * 1024;
+const CSV_PROCEDURES = new Set(["batches.import", "batches.preview"]);
 /** Calls per batched HTTP request: a panel batches a handful; more is a mistake or abuse. */
 const MAX_BATCH_SIZE = 50;
 
@@ -93,25 +101,6 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     return c.json(report, report.status === "ok" ? 200 : 503);
   });
 
-  // The largest legitimate request is a CSV import (at most 32 MiB of text, JSON-escaped).
-  app.use(
-    "/trpc/*",
-    bodyLimit({
-      maxSize: MAX_REQUEST_BYTES,
-      onError: function requestTooLarge(c) {
-        return c.json(
-          {
-            error: {
-              code: "PAYLOAD_TOO_LARGE",
-              message: "The request is too large; split a big CSV file into several imports.",
-            },
-          },
-          413,
-        );
-      },
-    }),
-  );
-
   function logInternalError({ error, path }: { error: TRPCError; path: string | undefined }) {
     if (error.code === "INTERNAL_SERVER_ERROR") {
       const cause = error.cause ?? error;
@@ -125,6 +114,22 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   app.all("/trpc/*", async function handleTrpc(c) {
     const auth = await authenticate(ctx, c.req.raw.headers);
+    const path = c.req.path.slice("/trpc/".length);
+    const paths = path.split(",");
+    // Each login attempt must be its own request, counted and throttled before its password is checked.
+    if (paths.length > 1 && paths.includes("auth.login")) {
+      return apiError(
+        c,
+        400,
+        "BAD_REQUEST",
+        "auth.login cannot be batched with other calls: send it on its own.",
+      );
+    }
+    const request = await boundedRequest(c.req.raw, bodyLimitFor(paths, auth.principal !== null));
+    if ("problem" in request) {
+      const { status, message } = request.problem;
+      return apiError(c, status, status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", message);
+    }
     const requestContext = (resHeaders: Headers) =>
       createRequestContext(deps, {
         ip: clientAddress(c),
@@ -133,7 +138,6 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         secure: isSecure(c),
         resHeaders,
       });
-    const path = c.req.path.slice("/trpc/".length);
     const res = c.env?.outgoing;
     // Subscriptions bypass tRPC's Web Streams (see sse-subscriptions.ts); without a Node response
     // (app.request() in tests) they take tRPC's own path, which speaks the same protocol.
@@ -154,7 +158,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     }
     return fetchRequestHandler({
       endpoint: "/trpc",
-      req: c.req.raw,
+      req: request.request,
       router: appRouter,
       maxBatchSize: MAX_BATCH_SIZE,
       createContext: ({ resHeaders }) => requestContext(resHeaders),
@@ -211,6 +215,41 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       await hub.close();
     },
   };
+}
+
+function apiError(c: Context, status: ContentfulStatusCode, code: string, message: string): Response {
+  return c.json({ error: { code, message } }, status);
+}
+
+/**
+ * How large a body this call may have. Decided from the headers alone, before a byte of the body is
+ * read: only an authenticated CSV import or preview takes a large one.
+ */
+function bodyLimitFor(paths: string[], authenticated: boolean): number {
+  if (!authenticated) return PUBLIC_BODY_BYTES;
+  if (paths.length === 1 && CSV_PROCEDURES.has(paths[0] ?? "")) return CSV_BODY_BYTES;
+  return AUTHENTICATED_BODY_BYTES;
+}
+
+/**
+ * The request tRPC gets: the body read under its limit and checked for nesting before tRPC's
+ * JSON.parse sees it (a GET's input parameter too).
+ */
+async function boundedRequest(
+  raw: Request,
+  maxBytes: number,
+): Promise<{ request: Request } | { problem: BodyProblem }> {
+  if (raw.method === "GET" || raw.method === "HEAD") {
+    const input = new URL(raw.url).searchParams.get("input");
+    if (input !== null && jsonNestedDeeperThan(input, MAX_JSON_DEPTH)) return { problem: tooDeep("input") };
+    return { request: raw };
+  }
+  const body = await readBoundedBody(raw, maxBytes);
+  if ("problem" in body) return body;
+  const headers = new Headers(raw.headers);
+  headers.delete("content-length");
+  headers.delete("transfer-encoding");
+  return { request: new Request(raw.url, { method: raw.method, headers, body: body.text }) };
 }
 
 /** The peer's address; "unknown" when the app is called without a socket (app.request in tests). */
