@@ -183,7 +183,12 @@ describe("the panel, as a newcomer reads it", { timeout: 0 }, () => {
     await page.locator("[data-batch-summary]").getByText("spring-move").waitFor();
     const filter = page.getByLabel("Filter by batch");
     await until(
-      () => filter.evaluate((el) => (el as HTMLSelectElement).selectedOptions[0]?.textContent ?? ""),
+      () =>
+        filter.evaluate(
+          (el) =>
+            (el as unknown as { selectedOptions: { textContent: string | null }[] }).selectedOptions[0]
+              ?.textContent ?? "",
+        ),
       (text) => text === "spring-move",
       "the batch filter to read spring-move",
     );
