@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { ImapferryError } from "../errors.ts";
 import { buildImapsyncArgs, engineEnv } from "./imapsync/args.ts";
@@ -314,14 +315,24 @@ export interface RunMigrationEngineOptions {
 }
 
 /**
- * One migration with the resolved engine: builds the argv from the spec (allow-listed options only),
- * puts the passwords in the environment and runs it. The same path for imapsync and the built-in engine.
+ * util-linux's setpriv, when present (every mainstream Linux), makes the kernel signal the engine
+ * when its worker dies. Without it, a worker killed with -9 leaves an engine that may keep copying
+ * (imapsync only notices at its next output line, which a large message can delay; the built-in
+ * engine ignores a closed stdout), racing the attempt another worker resumes.
+ */
+const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p)) ?? null;
+
+/**
+ * One migration with the resolved engine, the way the worker runs it: builds the argv from the spec
+ * (allow-listed options only), puts the passwords in the environment, and starts the engine through
+ * setpriv where there is one. The same path for imapsync and the built-in engine.
  */
 export function runMigrationEngine(options: RunMigrationEngineOptions): Promise<RunEngineResult> {
   const { engine, spec } = options;
+  const argv = [...engine.prefixArgs, ...buildImapsyncArgs(spec)];
   return runEngine({
-    bin: engine.bin,
-    args: [...engine.prefixArgs, ...buildImapsyncArgs(spec)],
+    bin: SETPRIV ?? engine.bin,
+    args: SETPRIV ? ["--pdeathsig", "SIGTERM", "--", engine.bin, ...argv] : argv,
     env: engineEnv(spec),
     mailboxes: {
       source: { user: spec.source.user, host: spec.source.host },
@@ -335,4 +346,12 @@ export function runMigrationEngine(options: RunMigrationEngineOptions): Promise<
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.cancelGraceMs !== undefined ? { cancelGraceMs: options.cancelGraceMs } : {}),
   });
+}
+
+/**
+ * Whether a run of `runMigrationEngine` never reached the engine: setpriv started but could not
+ * execute it (setpriv's own "failed to execute" exit status, 127).
+ */
+export function engineNotExecuted(result: RunEngineResult): boolean {
+  return SETPRIV !== null && result.exitCode === 127 && !result.cancelled;
 }

@@ -1,8 +1,6 @@
-import { existsSync } from "node:fs";
-import { buildImapsyncArgs, engineEnv } from "../engines/imapsync/args.ts";
 import type { ParsedEvent } from "../engines/imapsync/parser.ts";
 import { preflight } from "../engines/preflight.ts";
-import { runEngine } from "../engines/run-engine.ts";
+import { engineNotExecuted, runMigrationEngine } from "../engines/run-engine.ts";
 import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
 import type { EngineRunCategory } from "./failure-category.ts";
@@ -41,30 +39,15 @@ export interface EngineRunner {
  * passwords only in the child's environment, cancel by process group. Preflight counts the source
  * folders with IMAP STATUS, one short session before the engine's own.
  */
-/**
- * util-linux's setpriv, when present (every mainstream Linux), makes the kernel signal the engine
- * when its worker dies. Without it, a worker killed with -9 leaves an engine that may keep copying
- * (imapsync only notices at its next output line, which a large message can delay; the built-in
- * engine ignores a closed stdout), racing the attempt another worker resumes.
- */
-const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p)) ?? null;
-
 export function defaultEngineRunner(
   engine: ResolvedEngine,
   options: { onSpawn?: (pid: number) => void } = {},
 ): EngineRunner {
   return {
     async run(input) {
-      const { spec } = input;
-      const argv = [...engine.prefixArgs, ...buildImapsyncArgs(spec)];
-      const result = await runEngine({
-        bin: SETPRIV ?? engine.bin,
-        args: SETPRIV ? ["--pdeathsig", "SIGTERM", "--", engine.bin, ...argv] : argv,
-        env: engineEnv(spec),
-        mailboxes: {
-          source: { user: spec.source.user, host: spec.source.host },
-          destination: { user: spec.destination.user, host: spec.destination.host },
-        },
+      const result = await runMigrationEngine({
+        engine,
+        spec: input.spec,
         signal: input.signal,
         onLine: (line) => input.onLine(line),
         onEvent: (event) => input.onEvent(event),
@@ -73,8 +56,7 @@ export function defaultEngineRunner(
           options.onSpawn?.(pid);
         },
       });
-      if (SETPRIV && result.exitCode === 127 && !result.cancelled) {
-        // setpriv could not execute the engine (its own "failed to execute" exit status).
+      if (engineNotExecuted(result)) {
         return {
           exitCode: result.exitCode,
           category: "engine-missing",
