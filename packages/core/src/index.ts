@@ -171,16 +171,13 @@ export {
   createJobInputSchema,
   deleteJob,
   deleteJobInputSchema,
-  EMAIL_PATTERN,
   editJob,
   editJobInputSchema,
-  emailSchema,
   getJob,
   jobIdInputSchema,
   jobOptionsSchema,
   listJobs,
   listJobsInputSchema,
-  passwordSchema,
   rerunJob,
   rerunJobInputSchema,
 } from "./services/jobs/index.ts";
@@ -237,6 +234,7 @@ export {
   settingsSchema,
   updateSettings,
 } from "./services/settings/index.ts";
+export { EMAIL_PATTERN, emailSchema, passwordSchema } from "./services/validation.ts";
 export type { RecoveryResult, WorkerView } from "./services/workers/index.ts";
 export { listWorkers, recoverInterruptedJobs, requeueOrphanedJobs } from "./services/workers/index.ts";
 export type { KeyFile } from "./vault/key-file.ts";

@@ -1,11 +1,13 @@
 /**
  * Browser-safe front door to core's input schemas: the panel validates its forms with exactly the
- * schemas the router uses. Only modules whose runtime imports are zod, kysely's `sql` tag and
- * @imapferry/db's constants may be re-exported here — never the vault, pg, graphile-worker or node:*.
+ * schemas the router uses. Only schema modules are re-exported here: their runtime imports are zod,
+ * other schema modules and @imapferry/db's constant lists (which the panel's bundler maps to the
+ * db package's schema module) — never the vault, pg, kysely, graphile-worker or node:*.
+ * schemas.test.ts walks this file's import graph to keep it so.
  */
 
 export { ENGINE_PRESETS, engineOptionsSchema } from "./engines/options.ts";
-export { batchTagSchema } from "./services/batches/batches.ts";
+export { batchTagSchema } from "./services/batches/schemas.ts";
 export {
   bulkJobsInputSchema,
   createJobInputSchema,
@@ -13,12 +15,12 @@ export {
   editJobInputSchema,
   listJobsInputSchema,
   rerunJobInputSchema,
-} from "./services/jobs/jobs.ts";
-export { EMAIL_PATTERN, emailSchema, jobNameSchema, passwordSchema } from "./services/jobs/validation.ts";
+} from "./services/jobs/schemas.ts";
 export {
   createServerInputSchema,
   serverIdInputSchema,
   serverInputSchema,
   updateServerInputSchema,
-} from "./services/servers/servers.ts";
-export { settingsPatchSchema, settingsSchema } from "./services/settings/settings.ts";
+} from "./services/servers/schemas.ts";
+export { settingsPatchSchema, settingsSchema } from "./services/settings/schemas.ts";
+export { EMAIL_PATTERN, emailSchema, jobNameSchema, passwordSchema } from "./services/validation.ts";

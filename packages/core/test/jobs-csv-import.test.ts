@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isImapferryError } from "../src/errors.ts";
 import { csvTemplate, importBatch, previewImport } from "../src/services/csv-import/csv-import.ts";
-import { bulkJobs, listJobs } from "../src/services/jobs/jobs.ts";
+import { bulkJobs, listJobs } from "../src/services/jobs/index.ts";
 import { createServer } from "../src/services/servers/servers.ts";
 import { createJobTestContext, type JobTestContext } from "./support/job-context.ts";
 

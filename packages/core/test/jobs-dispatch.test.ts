@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveEngine } from "../src/engines/select-engine.ts";
 import { createEventHub, type EventHub } from "../src/events/hub.ts";
 import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
+import { editJob, getJob, rerunJob } from "../src/services/jobs/index.ts";
 import type { JobView } from "../src/services/jobs/job-view.ts";
-import { editJob, getJob, rerunJob } from "../src/services/jobs/jobs.ts";
 import { createServer } from "../src/services/servers/servers.ts";
 import {
   createFixtureJob,

@@ -1,7 +1,7 @@
 import { readMailbox } from "@imapferry/testkit";
 import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type CreateJobInput, cancelJob, getJob } from "../src/services/jobs/jobs.ts";
+import { type CreateJobInput, cancelJob, getJob } from "../src/services/jobs/index.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { updateSettings } from "../src/services/settings/settings.ts";
 import {

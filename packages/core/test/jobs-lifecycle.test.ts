@@ -8,7 +8,7 @@ import { CHANNELS, type JobEvent, type LogEvent } from "../src/events/channels.t
 import { createEventHub, type EventHub } from "../src/events/hub.ts";
 import { defaultEngineRunner } from "../src/queue/engine-run.ts";
 import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
-import { cancelJob, createJob, deleteJob, editJob, getJob, rerunJob } from "../src/services/jobs/jobs.ts";
+import { cancelJob, createJob, deleteJob, editJob, getJob, rerunJob } from "../src/services/jobs/index.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { createVault } from "../src/vault/vault.ts";
 import {

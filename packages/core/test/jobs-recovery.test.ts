@@ -4,7 +4,7 @@ import { type ResolvedEngine, resolveEngine } from "../src/engines/select-engine
 import { defaultEngineRunner, type EngineRunner } from "../src/queue/engine-run.ts";
 import { type StartWorkerOptions, startWorker, type WorkerHandle } from "../src/queue/worker.ts";
 import { createBatch } from "../src/services/batches/batches.ts";
-import { type CreateJobInput, getJob } from "../src/services/jobs/jobs.ts";
+import { type CreateJobInput, getJob } from "../src/services/jobs/index.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { getSettings, updateSettings } from "../src/services/settings/settings.ts";
 import { recoverInterruptedJobs } from "../src/services/workers/workers.ts";

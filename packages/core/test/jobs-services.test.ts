@@ -12,11 +12,11 @@ import {
   getJob,
   listJobs,
   rerunJob,
-} from "../src/services/jobs/jobs.ts";
+} from "../src/services/jobs/index.ts";
 import { createLogWriter } from "../src/services/logs/log-writer.ts";
 import { appendLogChunk, readLog, streamLog } from "../src/services/logs/logs.ts";
 import { createServer, deleteServer, listServers, updateServer } from "../src/services/servers/servers.ts";
-import { getSettings, SETTINGS_DEFAULTS, updateSettings } from "../src/services/settings/settings.ts";
+import { getSettings, SETTINGS_DEFAULTS, updateSettings } from "../src/services/settings/index.ts";
 import { createJobTestContext, type JobTestContext, waitFor } from "./support/job-context.ts";
 
 let t: JobTestContext;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { emptyProgress } from "../src/queue/progress-tracker.ts";
-import { notificationStatus, smtpConfigSchema } from "../src/services/notifications/config.ts";
+import { notificationStatus } from "../src/services/notifications/config.ts";
 import { redactSecrets } from "../src/services/notifications/content.ts";
 import {
   formatBytes,
@@ -10,6 +10,7 @@ import {
   renderJobEmail,
   summarizeJobStats,
 } from "../src/services/notifications/render.ts";
+import { smtpConfigSchema } from "../src/services/notifications/schemas.ts";
 
 describe("notification status", () => {
   it("is off without SMTP, saying which variables to set", () => {

@@ -9,7 +9,7 @@ import { errorMessage } from "../errors.ts";
 import { notifyJobsChanged } from "../services/jobs/job-events.ts";
 import { createLogWriter } from "../services/logs/log-writer.ts";
 import { queueBatchEndCheck, queueJobEndNotification } from "../services/notifications/queue.ts";
-import type { Settings } from "../services/settings/settings.ts";
+import type { Settings } from "../services/settings/schemas.ts";
 import { recoverInterruptedJobs } from "../services/workers/workers.ts";
 import { decideOutcome, type Outcome, outcomeOfRunError, type RunStopReason } from "./decide-outcome.ts";
 import type { EngineRunner, EngineRunResult } from "./engine-run.ts";

@@ -14,7 +14,8 @@ import type { ResolvedEngine } from "../engines/select-engine.ts";
 import { errorMessage } from "../errors.ts";
 import { CHANNELS } from "../events/channels.ts";
 import { createEventHub, type EventHub } from "../events/hub.ts";
-import { getSettings, type Settings } from "../services/settings/settings.ts";
+import type { Settings } from "../services/settings/schemas.ts";
+import { getSettings } from "../services/settings/settings.ts";
 import {
   heartbeat,
   markSilentWorkersStopped,

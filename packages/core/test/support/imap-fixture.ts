@@ -1,8 +1,8 @@
 import type { ImapPair } from "@imapferry/testkit";
 import { generateLargeMailbox, seedMailbox, standardMailboxSpec, startImapPair } from "@imapferry/testkit";
 import type { ServiceContext } from "../../src/context.ts";
+import { type CreateJobInput, createJob } from "../../src/services/jobs/index.ts";
 import type { JobView } from "../../src/services/jobs/job-view.ts";
-import { type CreateJobInput, createJob } from "../../src/services/jobs/jobs.ts";
 import { createServer } from "../../src/services/servers/servers.ts";
 
 export interface ImapFixture {

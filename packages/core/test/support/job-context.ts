@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { JobStatus } from "@imapferry/db";
 import { createTestDatabase, type TestDatabase } from "@imapferry/db/testing";
 import { type Logger, type ServiceContext, silentLogger, systemClock } from "../../src/context.ts";
+import { getJob } from "../../src/services/jobs/index.ts";
 import type { JobView } from "../../src/services/jobs/job-view.ts";
-import { getJob } from "../../src/services/jobs/jobs.ts";
 import { createVault } from "../../src/vault/vault.ts";
 
 export interface JobTestContext {

@@ -1,6 +1,6 @@
-import { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
+import { type CreateApiTokenInput, createApiTokenInputSchema } from "./schemas.ts";
 import { hashSecret, randomSecret } from "./secrets.ts";
 import type { Principal } from "./sessions.ts";
 
@@ -16,11 +16,6 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  * its lock.
  */
 const lastUsedWrites = new Map<number, number>();
-
-export const createApiTokenInputSchema = z.object({
-  name: z.string().trim().min(1, "Give the token a name, e.g. the system that will use it.").max(100),
-});
-export type CreateApiTokenInput = z.infer<typeof createApiTokenInputSchema>;
 
 export interface ApiToken {
   id: number;

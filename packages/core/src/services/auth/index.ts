@@ -1,8 +1,7 @@
-export type { ApiToken, CreateApiTokenInput } from "./api-tokens.ts";
+export type { ApiToken } from "./api-tokens.ts";
 export {
   API_TOKEN_PREFIX,
   createApiToken,
-  createApiTokenInputSchema,
   listApiTokens,
   resolveApiToken,
   revokeApiToken,
@@ -10,17 +9,16 @@ export {
 export type { LoginRateLimits } from "./login-rate-limiter.ts";
 export { DEFAULT_LOGIN_RATE_LIMITS, LoginRateLimiter } from "./login-rate-limiter.ts";
 export { generatePassword, hashPassword, verifyPassword } from "./password-hash.ts";
+export type { CreateApiTokenInput, LoginInput } from "./schemas.ts";
+export { createApiTokenInputSchema, loginInputSchema, newPasswordSchema, usernameSchema } from "./schemas.ts";
 export type { NewSession, Principal } from "./sessions.ts";
 export { createSession, DEFAULT_SESSION_TTL_MS, endSession, resolveSession } from "./sessions.ts";
-export type { LoginInput, User } from "./users.ts";
+export type { User } from "./users.ts";
 export {
   createUser,
   ensureInitialAdmin,
   INITIAL_ADMIN_USERNAME,
   listUsers,
-  loginInputSchema,
-  newPasswordSchema,
   resetPassword,
-  usernameSchema,
   verifyCredentials,
 } from "./users.ts";

@@ -1,28 +1,11 @@
 import { sql } from "kysely";
-import { z } from "zod";
+import type { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
 import { decoyPasswordHash, generatePassword, hashPassword, verifyPassword } from "./password-hash.ts";
+import { type LoginInput, newPasswordSchema, usernameSchema } from "./schemas.ts";
 
 export const INITIAL_ADMIN_USERNAME = "admin";
-
-export const usernameSchema = z
-  .string()
-  .trim()
-  .min(1, "A user name is required.")
-  .max(100, "A user name has at most 100 characters.")
-  .regex(/^[A-Za-z0-9._@-]+$/, "A user name may contain letters, digits and . _ @ - only.");
-
-export const newPasswordSchema = z
-  .string()
-  .min(12, "A password needs at least 12 characters.")
-  .max(1024, "A password has at most 1024 characters.");
-
-export const loginInputSchema = z.object({
-  username: z.string().trim().min(1, "Enter your user name.").max(100),
-  password: z.string().min(1, "Enter your password.").max(1024),
-});
-export type LoginInput = z.infer<typeof loginInputSchema>;
 
 /** A user as everything outside this module sees one: never with the password hash. */
 export interface User {

@@ -1,11 +1,11 @@
 import type { JobStatus } from "@imapferry/db";
 import { JOB_STATUSES } from "@imapferry/db";
 import { sql } from "kysely";
-import { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
-import { idSchema, parseInput, poolSchema, tenantSchema } from "../jobs/validation.ts";
 import { getSettings } from "../settings/settings.ts";
+import { idSchema, parseInput } from "../validation.ts";
+import { createBatchInputSchema, listBatchesInputSchema } from "./schemas.ts";
 
 export interface BatchView {
   id: number;
@@ -19,30 +19,6 @@ export interface BatchView {
   counts: Record<JobStatus, number>;
   total: number;
 }
-
-export const batchTagSchema = z
-  .string()
-  .trim()
-  .min(1, "Give the batch a tag.")
-  .max(200)
-  .regex(/^[^\s,]+(?: [^\s,]+)*$/, "A tag has no commas, line breaks or runs of spaces.");
-
-export const createBatchInputSchema = z.object({
-  tag: batchTagSchema,
-  tenant: tenantSchema.optional(),
-  pool: poolSchema.optional(),
-  /** @defaultValue true */
-  dryRun: z.boolean().default(true),
-  defaults: z.record(z.string(), z.unknown()).default({}),
-});
-export type CreateBatchInput = z.input<typeof createBatchInputSchema>;
-
-export const listBatchesInputSchema = z.object({
-  tenant: z.string().max(200).optional(),
-  cursor: z.string().regex(/^\d+$/).optional(),
-  /** @defaultValue 50 */
-  limit: z.number().int().min(1).max(500).default(50),
-});
 
 export function emptyCounts(): Record<JobStatus, number> {
   return Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;

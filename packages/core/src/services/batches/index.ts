@@ -1,10 +1,4 @@
-export type { BatchView, CreateBatchInput } from "./batches.ts";
-export {
-  batchTagSchema,
-  createBatch,
-  createBatchInputSchema,
-  defaultBatchTag,
-  getBatch,
-  listBatches,
-  listBatchesInputSchema,
-} from "./batches.ts";
+export type { BatchView } from "./batches.ts";
+export { createBatch, defaultBatchTag, getBatch, listBatches } from "./batches.ts";
+export type { CreateBatchInput } from "./schemas.ts";
+export { batchTagSchema, createBatchInputSchema, listBatchesInputSchema } from "./schemas.ts";

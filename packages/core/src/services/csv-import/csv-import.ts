@@ -1,22 +1,15 @@
 import { parse as parseCsv } from "csv-parse/sync";
 import { sql } from "kysely";
-import { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
-import { engineOptionsSchema } from "../../engines/options.ts";
 import { ImapferryError } from "../../errors.ts";
 import { CHANNELS } from "../../events/channels.ts";
 import { enqueueJobs } from "../../queue/queue-entries.ts";
-import {
-  type BatchView,
-  batchTagSchema,
-  defaultBatchTag,
-  getBatch,
-  mapDuplicateTag,
-} from "../batches/batches.ts";
+import { type BatchView, defaultBatchTag, getBatch, mapDuplicateTag } from "../batches/batches.ts";
 import { routePool } from "../jobs/jobs.ts";
-import { EMAIL_PATTERN, parseInput, poolSchema, prioritySchema, tenantSchema } from "../jobs/validation.ts";
 import { lockServersForShare } from "../servers/credential-binding.ts";
 import { getSettings } from "../settings/settings.ts";
+import { EMAIL_PATTERN, parseInput } from "../validation.ts";
+import { importCsvInputSchema } from "./schemas.ts";
 
 export const CSV_REQUIRED_COLUMNS = [
   "sourceServerId",
@@ -31,25 +24,6 @@ type CsvColumn = (typeof CSV_REQUIRED_COLUMNS)[number] | (typeof CSV_OPTIONAL_CO
 
 /** Large enough for any real migration wave; bigger files are split by the operator. */
 export const CSV_MAX_ROWS = 50_000;
-export const CSV_MAX_BYTES = 32 * 1024 * 1024;
-
-export const importCsvInputSchema = z.object({
-  csv: z
-    .string()
-    .max(
-      CSV_MAX_BYTES,
-      `A CSV file is at most ${CSV_MAX_BYTES / 1024 / 1024} MiB; split it into several imports.`,
-    ),
-  /** The batch tag every imported job shares; generated when absent. */
-  tag: batchTagSchema.optional(),
-  tenant: tenantSchema.optional(),
-  pool: poolSchema.optional(),
-  /** Rows without a dryRun value use this. @defaultValue true */
-  dryRun: z.boolean().default(true),
-  options: engineOptionsSchema.default(() => engineOptionsSchema.parse({})),
-  priority: prioritySchema.default(0),
-});
-export type ImportCsvInput = z.input<typeof importCsvInputSchema>;
 
 export interface CsvRowError {
   /** 1-based line in the file where the row starts (the header is line 1). */

@@ -1,16 +1,11 @@
-export type {
-  CsvRowError,
-  CsvRowSummary,
-  ImportCsvInput,
-  ImportPreview,
-  ImportResult,
-} from "./csv-import.ts";
+export type { CsvRowError, CsvRowSummary, ImportPreview, ImportResult } from "./csv-import.ts";
 export {
   CSV_MAX_ROWS,
   CSV_OPTIONAL_COLUMNS,
   CSV_REQUIRED_COLUMNS,
   csvTemplate,
   importBatch,
-  importCsvInputSchema,
   previewImport,
 } from "./csv-import.ts";
+export type { ImportCsvInput } from "./schemas.ts";
+export { CSV_MAX_BYTES, importCsvInputSchema } from "./schemas.ts";

@@ -1,30 +1,17 @@
+export type { BulkOutcome, BulkResult } from "./bulk.ts";
+export { bulkJobs } from "./bulk.ts";
 export type { JobView } from "./job-view.ts";
-export type {
-  BulkJobsInput,
-  BulkOutcome,
-  BulkResult,
-  CreateJobInput,
-  EditJobInput,
-  JobPage,
-  ListJobsInput,
-} from "./jobs.ts";
+export type { JobPage } from "./jobs.ts";
+export { cancelJob, createJob, deleteJob, editJob, getJob, listJobs, rerunJob } from "./jobs.ts";
+export type { BulkJobsInput, CreateJobInput, EditJobInput, ListJobsInput } from "./schemas.ts";
 export {
   BULK_ACTIONS,
-  bulkJobs,
   bulkJobsInputSchema,
-  cancelJob,
-  createJob,
   createJobInputSchema,
-  deleteJob,
   deleteJobInputSchema,
-  editJob,
   editJobInputSchema,
-  getJob,
   jobIdInputSchema,
   jobOptionsSchema,
-  listJobs,
   listJobsInputSchema,
-  rerunJob,
   rerunJobInputSchema,
-} from "./jobs.ts";
-export { EMAIL_PATTERN, emailSchema, passwordSchema } from "./validation.ts";
+} from "./schemas.ts";

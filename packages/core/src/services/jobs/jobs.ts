@@ -1,61 +1,25 @@
-import type { Database, JobStatus } from "@imapferry/db";
-import { JOB_STATUSES } from "@imapferry/db";
+import type { Database } from "@imapferry/db";
 import { type Kysely, sql } from "kysely";
-import { z } from "zod";
+import type { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
-import { engineOptionsSchema } from "../../engines/options.ts";
-import { ImapferryError, type ImapferryErrorCode } from "../../errors.ts";
-import { enqueueJobs, removeQueueEntries } from "../../queue/queue-entries.ts";
-import { queueBatchEndCheck } from "../notifications/queue.ts";
+import { ImapferryError } from "../../errors.ts";
+import { enqueueJobs } from "../../queue/queue-entries.ts";
 import { lockServersForShare } from "../servers/credential-binding.ts";
 import { getSettings } from "../settings/settings.ts";
-import { notifyCancel, notifyJobsChanged, notifyJobsDeleted } from "./job-events.ts";
+import { parseInput } from "../validation.ts";
+import { type BulkOutcome, bulkJobs } from "./bulk.ts";
+import { idIn } from "./id-list.ts";
+import { notifyJobsChanged } from "./job-events.ts";
 import { JOB_VIEW_COLUMNS, type JobView, type JobViewRow, toJobView } from "./job-view.ts";
 import {
-  emailSchema,
-  idSchema,
-  jobNameSchema,
-  parseInput,
-  passwordSchema,
-  poolSchema,
-  prioritySchema,
-  tenantSchema,
-} from "./validation.ts";
-
-/** The engines' allow-list: nothing else can reach an engine's argv. */
-export const jobOptionsSchema = engineOptionsSchema;
-
-export const createJobInputSchema = z.object({
-  name: jobNameSchema.optional(),
-  sourceServerId: idSchema,
-  sourceEmail: emailSchema,
-  sourcePassword: passwordSchema,
-  destServerId: idSchema,
-  destEmail: emailSchema,
-  destPassword: passwordSchema,
-  /** A dry run connects and counts but copies nothing. @defaultValue true */
-  dryRun: z.boolean().default(true),
-  options: jobOptionsSchema.default(() => jobOptionsSchema.parse({})),
-  batchId: idSchema.optional(),
-  tenant: tenantSchema.optional(),
-  /** Worker pool; defaults to the batch's, then the tenant's routing rule, then the default pool. */
-  pool: poolSchema.optional(),
-  priority: prioritySchema.default(0),
-});
-export type CreateJobInput = z.input<typeof createJobInputSchema>;
-
-export const listJobsInputSchema = z.object({
-  status: z.union([z.enum(JOB_STATUSES), z.array(z.enum(JOB_STATUSES)).max(JOB_STATUSES.length)]).optional(),
-  batchId: idSchema.optional(),
-  tenant: z.string().max(200).optional(),
-  /** Free text matched against the name and both email addresses. */
-  q: z.string().trim().max(200).optional(),
-  /** From the previous page's `nextCursor`. */
-  cursor: z.string().regex(/^\d+$/).optional(),
-  /** @defaultValue 50 */
-  limit: z.number().int().min(1).max(500).default(50),
-});
-export type ListJobsInput = z.input<typeof listJobsInputSchema>;
+  createJobInputSchema,
+  deleteJobInputSchema,
+  editJobInputSchema,
+  jobIdInputSchema,
+  jobOptionsSchema,
+  listJobsInputSchema,
+  rerunJobInputSchema,
+} from "./schemas.ts";
 
 export interface JobPage {
   items: JobView[];
@@ -63,74 +27,7 @@ export interface JobPage {
   nextCursor: string | null;
 }
 
-export const editJobInputSchema = z.object({
-  id: idSchema,
-  name: jobNameSchema.optional(),
-  sourceServerId: idSchema.optional(),
-  sourceEmail: emailSchema.optional(),
-  /** Empty or absent keeps the stored password. */
-  sourcePassword: z.union([z.literal(""), passwordSchema]).optional(),
-  destServerId: idSchema.optional(),
-  destEmail: emailSchema.optional(),
-  destPassword: z.union([z.literal(""), passwordSchema]).optional(),
-  dryRun: z.boolean().optional(),
-  options: jobOptionsSchema.optional(),
-  priority: prioritySchema.optional(),
-});
-export type EditJobInput = z.input<typeof editJobInputSchema>;
-
-export const jobIdInputSchema = z.object({ id: idSchema });
-export const deleteJobInputSchema = z.object({
-  id: idSchema,
-  /** Remove the row, its logs and its queue entry for good (otherwise it is only hidden). @defaultValue false */
-  hard: z.boolean().default(false),
-});
-export const rerunJobInputSchema = z.object({
-  id: idSchema,
-  /** Override the original's dry-run flag ("Run real" after a dry run, "Dry run" to retest a failure). */
-  dryRun: z.boolean().optional(),
-});
-
-export const BULK_ACTIONS = ["cancel", "delete", "rerun"] as const;
-export const bulkJobsInputSchema = z
-  .object({
-    action: z.enum(BULK_ACTIONS),
-    ids: z.array(idSchema).min(1).max(100_000).optional(),
-    batchId: idSchema.optional(),
-    /** delete only. @defaultValue false */
-    hard: z.boolean().default(false),
-    /** rerun only: override every job's dry-run flag. */
-    dryRun: z.boolean().optional(),
-  })
-  .refine((v) => (v.ids === undefined) !== (v.batchId === undefined), {
-    message: "Give either a list of job ids or a batch id.",
-    path: ["ids"],
-  });
-export type BulkJobsInput = z.input<typeof bulkJobsInputSchema>;
-
-export interface BulkOutcome {
-  id: number;
-  ok: boolean;
-  /** rerun: the new job. */
-  newJobId?: number;
-  error?: { code: ImapferryErrorCode; message: string };
-}
-export interface BulkResult {
-  action: (typeof BULK_ACTIONS)[number];
-  succeeded: number;
-  failed: number;
-  results: BulkOutcome[];
-}
-
 type Db = Kysely<Database>;
-
-/**
- * `column = any($1::int[])`: one parameter however many ids (a batch of 50,000 jobs would pass
- * PostgreSQL's 65,535-parameter limit as an IN list).
- */
-function idIn(column: "id" | "jobs.id", ids: readonly number[]) {
-  return sql<boolean>`${sql.ref(column)} = any(${sql.val([...ids])}::int[])`;
-}
 
 function selectJobViews(db: Db) {
   return db
@@ -373,189 +270,6 @@ function assertPasswordsFollowEndpoint(
       message: `Enter the ${s.side} password for the new server or login.`,
     })),
   );
-}
-
-function fail(id: number, code: ImapferryErrorCode, message: string): BulkOutcome {
-  return { id, ok: false, error: { code, message } };
-}
-
-interface LockedJob {
-  id: number;
-  status: JobStatus;
-  batch_id: number | null;
-  deleted_at: Date | null;
-}
-
-async function lockJobs(
-  trx: Db,
-  target: { ids: number[] } | { batchId: number },
-  includeDeleted = false,
-): Promise<LockedJob[]> {
-  let q = trx.selectFrom("jobs").select(["id", "status", "batch_id", "deleted_at"]);
-  q = "ids" in target ? q.where(idIn("id", target.ids)) : q.where("batch_id", "=", target.batchId);
-  if (!includeDeleted) q = q.where("deleted_at", "is", null);
-  // A consistent lock order: two bulk operations over overlapping jobs cannot deadlock.
-  return q.orderBy("id").forUpdate().execute();
-}
-
-function missingOutcomes(target: { ids: number[] } | { batchId: number }, found: LockedJob[]): BulkOutcome[] {
-  if (!("ids" in target)) return [];
-  const seen = new Set(found.map((j) => j.id));
-  return [...new Set(target.ids)]
-    .filter((id) => !seen.has(id))
-    .map((id) => fail(id, "NOT_FOUND", `There is no job ${id}.`));
-}
-
-async function cancelLocked(trx: Db, jobs: LockedJob[]): Promise<BulkOutcome[]> {
-  const queued = jobs.filter((j) => j.status === "queued").map((j) => j.id);
-  const running = jobs.filter((j) => j.status === "running").map((j) => j.id);
-  if (queued.length > 0) {
-    await removeQueueEntries(trx, queued);
-    await trx
-      .updateTable("jobs")
-      .set({
-        status: "cancelled",
-        finished_at: sql<Date>`now()`,
-        cancel_requested_at: sql<Date>`now()`,
-        error_category: "cancelled",
-        error_message: "Cancelled before it started.",
-      })
-      .where(idIn("id", queued))
-      .execute();
-    await notifyJobsChanged(trx, queued);
-    await checkBatchesEnded(
-      trx,
-      jobs.filter((j) => j.status === "queued"),
-    );
-  }
-  if (running.length > 0) {
-    // The worker running each job hears this NOTIFY, stops the engine and marks the job cancelled; its
-    // heartbeat also reads cancel_requested_at, in case it missed the NOTIFY while reconnecting.
-    await trx
-      .updateTable("jobs")
-      .set({ cancel_requested_at: sql<Date>`now()` })
-      .where(idIn("id", running))
-      .execute();
-    await notifyCancel(trx, running);
-  }
-  return jobs.map((j) =>
-    j.status === "queued" || j.status === "running"
-      ? { id: j.id, ok: true }
-      : fail(j.id, "CONFLICT", `Job ${j.id} has already ended (${j.status}); there is nothing to cancel.`),
-  );
-}
-
-async function deleteLocked(trx: Db, jobs: LockedJob[], hard: boolean): Promise<BulkOutcome[]> {
-  const outcomes: BulkOutcome[] = [];
-  const deletable: LockedJob[] = [];
-  for (const j of jobs) {
-    if (j.status === "running") {
-      outcomes.push(fail(j.id, "CONFLICT", `Job ${j.id} is running. Cancel it first, then delete it.`));
-    } else {
-      deletable.push(j);
-      outcomes.push({ id: j.id, ok: true });
-    }
-  }
-  const ids = deletable.map((j) => j.id);
-  if (ids.length === 0) return outcomes;
-  const queued = deletable.filter((j) => j.status === "queued").map((j) => j.id);
-  await removeQueueEntries(trx, queued);
-  if (hard) {
-    // job_logs go with the row (on delete cascade); reruns and notifications keep their rows, unlinked.
-    await trx.deleteFrom("jobs").where(idIn("id", ids)).execute();
-    await notifyJobsDeleted(
-      trx,
-      deletable.map((j) => ({ id: j.id, batchId: j.batch_id })),
-    );
-  } else {
-    if (queued.length > 0) {
-      await trx
-        .updateTable("jobs")
-        .set({
-          status: "cancelled",
-          finished_at: sql<Date>`now()`,
-          error_category: "cancelled",
-          error_message: "Deleted before it started.",
-        })
-        .where(idIn("id", queued))
-        .execute();
-    }
-    await trx
-      .updateTable("jobs")
-      .set({ deleted_at: sql<Date>`now()` })
-      .where(idIn("id", ids))
-      .where("deleted_at", "is", null)
-      .execute();
-    await notifyJobsChanged(trx, ids, { status: "deleted" });
-  }
-  await checkBatchesEnded(trx, deletable);
-  return outcomes;
-}
-
-/** Cancelled and deleted jobs send no email, but one of them may have been the last of its batch. */
-async function checkBatchesEnded(trx: Db, jobs: LockedJob[]): Promise<void> {
-  const batchIds = new Set(jobs.map((j) => j.batch_id).filter((id): id is number => id !== null));
-  for (const batchId of batchIds) await queueBatchEndCheck(trx, batchId);
-}
-
-async function rerunLocked(trx: Db, jobs: LockedJob[], dryRun: boolean | undefined): Promise<BulkOutcome[]> {
-  const outcomes: BulkOutcome[] = [];
-  const sources: number[] = [];
-  for (const j of jobs) {
-    if (j.status === "queued" || j.status === "running") {
-      outcomes.push(
-        fail(
-          j.id,
-          "CONFLICT",
-          `Job ${j.id} is still ${j.status}. Wait for it to end, or cancel it, before running it again.`,
-        ),
-      );
-    } else {
-      sources.push(j.id);
-    }
-  }
-  if (sources.length === 0) return outcomes;
-  // One statement copies every original (encrypted credentials included: nothing is decrypted here).
-  const created = await sql<{ id: number; rerun_of: number }>`
-    insert into jobs (name, batch_id, tenant, pool, source_server_id, source_email, source_secret, dest_server_id,
-                      dest_email, dest_secret, dry_run, options, priority, rerun_of)
-    select name, batch_id, tenant, pool, source_server_id, source_email, source_secret, dest_server_id,
-           dest_email, dest_secret, coalesce(${dryRun ?? null}::boolean, dry_run), options, priority, id
-    from jobs where id = any(${sql.val(sources)}::int[])
-    order by id
-    returning id, rerun_of`.execute(trx);
-  const newIds = created.rows.map((r) => r.id);
-  await enqueueJobs(trx, { jobIds: newIds });
-  await notifyJobsChanged(trx, newIds);
-  const byOriginal = new Map(created.rows.map((r) => [r.rerun_of, r.id]));
-  for (const id of sources) {
-    const newJobId = byOriginal.get(id);
-    outcomes.push(
-      newJobId === undefined
-        ? fail(id, "INTERNAL", `Job ${id} could not be copied.`)
-        : { id, ok: true, newJobId },
-    );
-  }
-  return outcomes;
-}
-
-/** The same operations on many jobs at once, by ids or by batch, in one transaction; one outcome per job. */
-export async function bulkJobs(ctx: Pick<ServiceContext, "db">, input: unknown): Promise<BulkResult> {
-  const v = parseInput(bulkJobsInputSchema, input, "bulk action");
-  const target = v.ids !== undefined ? { ids: v.ids } : { batchId: v.batchId! };
-  const results = await ctx.db.transaction().execute(async (trx) => {
-    const jobs = await lockJobs(trx, target, v.action === "delete" && v.hard);
-    const missing = missingOutcomes(target, jobs);
-    const done =
-      v.action === "cancel"
-        ? await cancelLocked(trx, jobs)
-        : v.action === "delete"
-          ? await deleteLocked(trx, jobs, v.hard)
-          : await rerunLocked(trx, jobs, v.dryRun);
-    return [...done, ...missing].sort((a, b) => a.id - b.id);
-  });
-  const succeeded = results.filter((r) => r.ok).length;
-  return { action: v.action, succeeded, failed: results.length - succeeded, results };
 }
 
 function throwIfFailed(outcome: BulkOutcome | undefined, id: number): BulkOutcome {

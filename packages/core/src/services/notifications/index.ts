@@ -1,5 +1,5 @@
-export type { NotificationConfig, NotificationStatus, SmtpConfig } from "./config.ts";
-export { describeSmtpServer, isSmtpConfigured, notificationStatus, smtpConfigSchema } from "./config.ts";
+export type { NotificationConfig, NotificationStatus } from "./config.ts";
+export { describeSmtpServer, isSmtpConfigured, notificationStatus } from "./config.ts";
 export type { JobEndOutcome } from "./job-end.ts";
 export {
   DEFAULT_SEND_ATTEMPTS,
@@ -9,11 +9,12 @@ export {
 } from "./queue.ts";
 export type { BatchEmailInput, JobEmailInput, JobStatsSummary, RenderedEmail } from "./render.ts";
 export { renderBatchEmail, renderJobEmail, summarizeJobStats } from "./render.ts";
+export type { RecordWatchInput, SmtpConfig } from "./schemas.ts";
+export { recordWatchInputSchema, smtpConfigSchema } from "./schemas.ts";
 export type { NotificationSettings } from "./settings.ts";
 export { readNotificationSettings } from "./settings.ts";
 export type { NotificationTaskDeps } from "./tasks.ts";
 export { notificationTasks } from "./tasks.ts";
-export type { RecordWatchInput } from "./watch.ts";
-export { recordWatch, recordWatchInputSchema, WATCH_WINDOW_SECONDS } from "./watch.ts";
+export { recordWatch, WATCH_WINDOW_SECONDS } from "./watch.ts";
 export type { NotificationWorker, NotificationWorkerOptions } from "./worker.ts";
 export { startNotificationWorker } from "./worker.ts";

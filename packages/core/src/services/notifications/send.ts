@@ -4,8 +4,9 @@ import type { Transporter } from "nodemailer";
 import nodemailer from "nodemailer";
 import type { ServiceContext } from "../../context.ts";
 import { errorMessage } from "../../errors.ts";
-import { describeSmtpServer, type SmtpConfig } from "./config.ts";
+import { describeSmtpServer } from "./config.ts";
 import { buildBatchEmail, buildJobEmail, type EmailContext, redactSecrets } from "./content.ts";
+import type { SmtpConfig } from "./schemas.ts";
 
 /**
  * A nodemailer transport with short timeouts: a send holds a worker slot, and a hung SMTP server must

@@ -2,9 +2,10 @@ import type { JobHelpers, TaskList } from "graphile-worker";
 import type { Transporter } from "nodemailer";
 import { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
-import { isSmtpConfigured, type SmtpConfig, smtpConfigSchema } from "./config.ts";
+import { isSmtpConfigured } from "./config.ts";
 import { handleBatchEndCheck, handleJobEnd } from "./job-end.ts";
 import { DEFAULT_SEND_ATTEMPTS, NOTIFICATION_TASKS } from "./queue.ts";
+import { type SmtpConfig, smtpConfigSchema } from "./schemas.ts";
 import { createMailTransport, sendNotification, smtpSecrets } from "./send.ts";
 
 export interface NotificationTaskDeps {

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
-import { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
+import { type RecordWatchInput, recordWatchInputSchema } from "./schemas.ts";
 
 /** A notification is suppressed when its job (or its batch) was watched this recently. */
 export const WATCH_WINDOW_SECONDS = 60;
@@ -15,13 +15,6 @@ const WATCH_WRITE_INTERVAL_SECONDS = 5;
 export function batchScope(batchId: number): string {
   return `batch:${batchId}`;
 }
-
-export const recordWatchInputSchema = z.object({
-  jobIds: z.array(z.number().int().positive()).max(10_000).optional(),
-  /** Someone is looking at these batches: one row each, however many jobs they have. */
-  batchIds: z.array(z.number().int().positive()).max(1000).optional(),
-});
-export type RecordWatchInput = z.infer<typeof recordWatchInputSchema>;
 
 /**
  * Records that someone is watching: specific jobs (jobs.get, the page jobs.list returned, a

@@ -1,14 +1,17 @@
-export type { ServerInput, ServerView, UpdateServerInput } from "./servers.ts";
+export type { ServerInput, UpdateServerInput } from "./schemas.ts";
+export {
+  createServerInputSchema,
+  serverIdInputSchema,
+  serverInputSchema,
+  updateServerInputSchema,
+} from "./schemas.ts";
+export type { ServerView } from "./servers.ts";
 export {
   createServer,
-  createServerInputSchema,
   deleteServer,
   getServer,
   getServerForTest,
   listServers,
-  serverIdInputSchema,
-  serverInputSchema,
   toServerView,
   updateServer,
-  updateServerInputSchema,
 } from "./servers.ts";

@@ -1,11 +1,10 @@
 import type { ServerRow, ServerSecurity } from "@imapferry/db";
-import { SERVER_SECURITIES } from "@imapferry/db";
 import { sql } from "kysely";
-import { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
-import { parseInput } from "../jobs/validation.ts";
+import { parseInput } from "../validation.ts";
 import { assertEndpointMayMove, endpointMoves } from "./credential-binding.ts";
+import { serverInputSchema, updateServerInputSchema } from "./schemas.ts";
 
 /** An IMAP server definition: connection details only; credentials belong to each job. */
 export interface ServerView {
@@ -20,35 +19,6 @@ export interface ServerView {
   createdAt: Date;
   updatedAt: Date;
 }
-
-const hostSchema = z
-  .string()
-  .trim()
-  .min(1, "Enter the server's host name or IP address.")
-  .max(253)
-  .regex(
-    /^[A-Za-z0-9.:[\]_-]+$/,
-    "A host name has letters, digits, dots, dashes (or is an IP address), and no spaces.",
-  );
-
-export const serverInputSchema = z.object({
-  name: z.string().trim().min(1, "Give the server a name.").max(200),
-  host: hostSchema,
-  port: z.number().int().min(1).max(65535).default(993),
-  security: z.enum(SERVER_SECURITIES).default("tls"),
-  /** Accept a self-signed or otherwise untrusted certificate. @defaultValue false */
-  acceptSelfSigned: z.boolean().default(false),
-  /** @defaultValue null (the global default from settings) */
-  sourceHostLimit: z.number().int().min(1).max(1000).nullable().default(null),
-});
-export type ServerInput = z.input<typeof serverInputSchema>;
-
-export const createServerInputSchema = serverInputSchema;
-export const updateServerInputSchema = serverInputSchema
-  .partial()
-  .extend({ id: z.number().int().positive() });
-export type UpdateServerInput = z.input<typeof updateServerInputSchema>;
-export const serverIdInputSchema = z.object({ id: z.number().int().positive() });
 
 export function toServerView(row: ServerRow): ServerView {
   return {

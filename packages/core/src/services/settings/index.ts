@@ -1,8 +1,3 @@
-export type { Settings, SettingsPatch } from "./settings.ts";
-export {
-  getSettings,
-  SETTINGS_DEFAULTS,
-  settingsPatchSchema,
-  settingsSchema,
-  updateSettings,
-} from "./settings.ts";
+export type { Settings, SettingsPatch } from "./schemas.ts";
+export { SETTINGS_DEFAULTS, settingsPatchSchema, settingsSchema } from "./schemas.ts";
+export { getSettings, updateSettings } from "./settings.ts";

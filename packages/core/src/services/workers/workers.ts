@@ -5,7 +5,8 @@ import type { ServiceContext } from "../../context.ts";
 import { enqueueJobs } from "../../queue/queue-entries.ts";
 import { notifyJobsChanged } from "../jobs/job-events.ts";
 import { appendLogChunk } from "../logs/logs.ts";
-import { getSettings, type Settings } from "../settings/settings.ts";
+import type { Settings } from "../settings/schemas.ts";
+import { getSettings } from "../settings/settings.ts";
 
 export interface WorkerView {
   id: string;

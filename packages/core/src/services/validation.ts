@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type FieldProblem, ImapferryError } from "../../errors.ts";
+import { type FieldProblem, ImapferryError } from "../errors.ts";
 
 /**
  * An IMAP login in address form. Deliberately plainer than RFC 5322: one "@", no spaces or control

@@ -1,0 +1,24 @@
+import { z } from "zod";
+
+export const usernameSchema = z
+  .string()
+  .trim()
+  .min(1, "A user name is required.")
+  .max(100, "A user name has at most 100 characters.")
+  .regex(/^[A-Za-z0-9._@-]+$/, "A user name may contain letters, digits and . _ @ - only.");
+
+export const newPasswordSchema = z
+  .string()
+  .min(12, "A password needs at least 12 characters.")
+  .max(1024, "A password has at most 1024 characters.");
+
+export const loginInputSchema = z.object({
+  username: z.string().trim().min(1, "Enter your user name.").max(100),
+  password: z.string().min(1, "Enter your password.").max(1024),
+});
+export type LoginInput = z.infer<typeof loginInputSchema>;
+
+export const createApiTokenInputSchema = z.object({
+  name: z.string().trim().min(1, "Give the token a name, e.g. the system that will use it.").max(100),
+});
+export type CreateApiTokenInput = z.infer<typeof createApiTokenInputSchema>;

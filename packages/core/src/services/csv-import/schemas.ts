@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { engineOptionsSchema } from "../../engines/options.ts";
+import { batchTagSchema } from "../batches/schemas.ts";
+import { poolSchema, prioritySchema, tenantSchema } from "../validation.ts";
+
+export const CSV_MAX_BYTES = 32 * 1024 * 1024;
+
+export const importCsvInputSchema = z.object({
+  csv: z
+    .string()
+    .max(
+      CSV_MAX_BYTES,
+      `A CSV file is at most ${CSV_MAX_BYTES / 1024 / 1024} MiB; split it into several imports.`,
+    ),
+  /** The batch tag every imported job shares; generated when absent. */
+  tag: batchTagSchema.optional(),
+  tenant: tenantSchema.optional(),
+  pool: poolSchema.optional(),
+  /** Rows without a dryRun value use this. @defaultValue true */
+  dryRun: z.boolean().default(true),
+  options: engineOptionsSchema.default(() => engineOptionsSchema.parse({})),
+  priority: prioritySchema.default(0),
+});
+export type ImportCsvInput = z.input<typeof importCsvInputSchema>;

@@ -1,0 +1,92 @@
+import { JOB_STATUSES } from "@imapferry/db";
+import { z } from "zod";
+import { engineOptionsSchema } from "../../engines/options.ts";
+import {
+  emailSchema,
+  idSchema,
+  jobNameSchema,
+  passwordSchema,
+  poolSchema,
+  prioritySchema,
+  tenantSchema,
+} from "../validation.ts";
+
+/** The engines' allow-list: nothing else can reach an engine's argv. */
+export const jobOptionsSchema = engineOptionsSchema;
+
+export const createJobInputSchema = z.object({
+  name: jobNameSchema.optional(),
+  sourceServerId: idSchema,
+  sourceEmail: emailSchema,
+  sourcePassword: passwordSchema,
+  destServerId: idSchema,
+  destEmail: emailSchema,
+  destPassword: passwordSchema,
+  /** A dry run connects and counts but copies nothing. @defaultValue true */
+  dryRun: z.boolean().default(true),
+  options: jobOptionsSchema.default(() => jobOptionsSchema.parse({})),
+  batchId: idSchema.optional(),
+  tenant: tenantSchema.optional(),
+  /** Worker pool; defaults to the batch's, then the tenant's routing rule, then the default pool. */
+  pool: poolSchema.optional(),
+  priority: prioritySchema.default(0),
+});
+export type CreateJobInput = z.input<typeof createJobInputSchema>;
+
+export const listJobsInputSchema = z.object({
+  status: z.union([z.enum(JOB_STATUSES), z.array(z.enum(JOB_STATUSES)).max(JOB_STATUSES.length)]).optional(),
+  batchId: idSchema.optional(),
+  tenant: z.string().max(200).optional(),
+  /** Free text matched against the name and both email addresses. */
+  q: z.string().trim().max(200).optional(),
+  /** From the previous page's `nextCursor`. */
+  cursor: z.string().regex(/^\d+$/).optional(),
+  /** @defaultValue 50 */
+  limit: z.number().int().min(1).max(500).default(50),
+});
+export type ListJobsInput = z.input<typeof listJobsInputSchema>;
+
+export const editJobInputSchema = z.object({
+  id: idSchema,
+  name: jobNameSchema.optional(),
+  sourceServerId: idSchema.optional(),
+  sourceEmail: emailSchema.optional(),
+  /** Empty or absent keeps the stored password. */
+  sourcePassword: z.union([z.literal(""), passwordSchema]).optional(),
+  destServerId: idSchema.optional(),
+  destEmail: emailSchema.optional(),
+  destPassword: z.union([z.literal(""), passwordSchema]).optional(),
+  dryRun: z.boolean().optional(),
+  options: jobOptionsSchema.optional(),
+  priority: prioritySchema.optional(),
+});
+export type EditJobInput = z.input<typeof editJobInputSchema>;
+
+export const jobIdInputSchema = z.object({ id: idSchema });
+export const deleteJobInputSchema = z.object({
+  id: idSchema,
+  /** Remove the row, its logs and its queue entry for good (otherwise it is only hidden). @defaultValue false */
+  hard: z.boolean().default(false),
+});
+export const rerunJobInputSchema = z.object({
+  id: idSchema,
+  /** Override the original's dry-run flag ("Run real" after a dry run, "Dry run" to retest a failure). */
+  dryRun: z.boolean().optional(),
+});
+
+export const BULK_ACTIONS = ["cancel", "delete", "rerun"] as const;
+export const bulkJobsInputSchema = z
+  .object({
+    action: z.enum(BULK_ACTIONS),
+    ids: z.array(idSchema).min(1).max(100_000).optional(),
+    batchId: idSchema.optional(),
+    /** delete only. @defaultValue false */
+    hard: z.boolean().default(false),
+    /** rerun only: override every job's dry-run flag. */
+    dryRun: z.boolean().optional(),
+  })
+  .refine((v) => (v.ids === undefined) !== (v.batchId === undefined), {
+    message: "Give either a list of job ids or a batch id.",
+    path: ["ids"],
+  });
+export type BulkJobsInput = z.input<typeof bulkJobsInputSchema>;

@@ -1,0 +1,34 @@
+import { z } from "zod";
+import { poolSchema } from "../validation.ts";
+
+/**
+ * Operator settings, one row per key in the `settings` table. Every key has a default, so a fresh
+ * installation needs no row at all; unknown or malformed stored values fall back to the default rather
+ * than stopping the job system.
+ */
+export const settingsSchema = z.object({
+  /** Who is emailed when jobs and batches end. @defaultValue [] */
+  notificationRecipients: z.array(z.email()).max(50).default([]),
+  /** Also email for each job of a batch, not only the batch summary. @defaultValue false */
+  perJobEmailsInBatches: z.boolean().default(false),
+  /** Migrations one worker runs at once (a worker started with an explicit concurrency ignores it). @defaultValue 4 */
+  workerConcurrency: z.number().int().min(1).max(64).default(4),
+  /** Migrations that may read from one source server at once, across all workers, unless the server sets its own. @defaultValue 2 */
+  defaultSourceHostLimit: z.number().int().min(1).max(1000).default(2),
+  /** Resume a migration whose worker died. @defaultValue true */
+  autoResume: z.boolean().default(true),
+  /** How many times one job is resumed automatically before it stays `interrupted`. @defaultValue 3 */
+  maxResumeAttempts: z.number().int().min(0).max(100).default(3),
+  /**
+   * How long a worker's claim on a running job lasts without a heartbeat; a job whose lease expired is
+   * interrupted and resumed elsewhere. @defaultValue 60
+   */
+  leaseSeconds: z.number().int().min(2).max(3600).default(60),
+  /** Routing rules: jobs and batches of a tenant go to this worker pool unless they name one. @defaultValue {} */
+  tenantPools: z.record(z.string().min(1).max(200), poolSchema).default({}),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type SettingsPatch = Partial<Settings>;
+export const settingsPatchSchema = settingsSchema.partial();
+export const SETTINGS_DEFAULTS: Settings = settingsSchema.parse({});
