@@ -4,11 +4,11 @@ import { appendMessages, storableFlags } from "./append-messages.ts";
 import { ByteBoundedQueue } from "./byte-queue.ts";
 import { SYNC_EXIT } from "./exit-codes.ts";
 import type { FolderPlan } from "./folder-plan.ts";
+import type { FolderSyncContext } from "./folder-sync-context.ts";
 import { toDate, UIDS_PER_FETCH, uidSets } from "./mailbox-scan.ts";
 import { addedHeader } from "./message-identity.ts";
 import { formatCopiedLine, formatEta } from "./output-format.ts";
 import { errorText, isConnectionError, isOverQuota } from "./server-errors.ts";
-import type { FolderSyncContext } from "./sync-folder.ts";
 import type { SyncSession } from "./sync-session.ts";
 
 /**

@@ -1,9 +1,9 @@
 import type { FolderPlan } from "./folder-plan.ts";
+import type { FolderSyncContext } from "./folder-sync-context.ts";
 import type { ScannedMessage } from "./mailbox-scan.ts";
 import { UIDS_PER_FETCH, uidSets } from "./mailbox-scan.ts";
 import { addedHeaderIdentity } from "./message-identity.ts";
 import { errorText } from "./server-errors.ts";
-import type { FolderSyncContext } from "./sync-folder.ts";
 
 export interface FlagUpdate {
   sourceUid: number;

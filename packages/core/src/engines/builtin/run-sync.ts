@@ -8,9 +8,9 @@ import type { SyncExitCode } from "./exit-codes.ts";
 import { exitCodeName, SYNC_EXIT } from "./exit-codes.ts";
 import type { FolderPlan } from "./folder-plan.ts";
 import { listFolders, planFolders } from "./folder-plan.ts";
+import type { FolderSyncContext } from "./folder-sync-context.ts";
 import { folderLabel, formatEta, formatFolderLine, formatLongDate } from "./output-format.ts";
 import type { SyncArgs } from "./sync-args.ts";
-import type { FolderSyncContext } from "./sync-folder.ts";
 import { ensureDestinationFolder, syncFolder } from "./sync-folder.ts";
 import type { SyncErrorCategory, SyncIo } from "./sync-session.ts";
 import { ErrorsMaxReached, SyncSession } from "./sync-session.ts";
@@ -347,47 +347,43 @@ async function connectionsAlive(ctx: ReconnectingContext): Promise<boolean> {
   return source && destination && (ctx.appender === undefined || ctx.appender.usable);
 }
 
+/** Where each side's connection, endpoint, password and reconnection counter live. */
+const SIDE_PARTS = {
+  1: { client: "source", endpoint: "host1", password: "password1", reconnections: "reconnectionsHost1" },
+  2: { client: "destination", endpoint: "host2", password: "password2", reconnections: "reconnectionsHost2" },
+} as const;
+
+/** Reopens one side's main connection if it stopped answering; false when it cannot be reopened. */
+async function reopenIfLost(ctx: ReconnectingContext, side: 1 | 2, io: SyncIo): Promise<boolean> {
+  const { session } = ctx;
+  const parts = SIDE_PARTS[side];
+  if (await answers(ctx[parts.client])) {
+    return true;
+  }
+  ctx[parts.client].close();
+  const endpoint = session.args[parts.endpoint];
+  session.write(connectingLine(side, endpoint));
+  const reopened = await openSide(side, endpoint, io[parts.password]);
+  for (const line of reopened.lines) {
+    session.write(line);
+  }
+  if (!reopened.ok) {
+    session.error(OPEN_FAILURE_CATEGORY[side][reopened.kind === "auth" ? "auth" : "connect"], reopened.error);
+    return false;
+  }
+  ctx[parts.client] = reopened.client;
+  session.counters[parts.reconnections] += 1;
+  return true;
+}
+
 /** Reopens whichever side lost its connection; false when a side cannot be reopened. */
 async function ensureConnected(ctx: ReconnectingContext, io: SyncIo): Promise<boolean> {
-  const { session } = ctx;
-  const args = session.args;
-  if (!(await answers(ctx.source))) {
-    ctx.source.close();
-    session.write(connectingLine(1, args.host1));
-    const reopened = await openSide(1, args.host1, io.password1);
-    for (const line of reopened.lines) {
-      session.write(line);
-    }
-    if (!reopened.ok) {
-      session.error(
-        reopened.kind === "auth" ? "ERR_AUTHENTICATION_FAILURE_USER1" : "ERR_CONNECTION_FAILURE_HOST1",
-        reopened.error,
-      );
-      return false;
-    }
-    ctx.source = reopened.client;
-    session.counters.reconnectionsHost1 += 1;
-  }
-  if (!(await answers(ctx.destination))) {
-    ctx.destination.close();
-    session.write(connectingLine(2, args.host2));
-    const reopened = await openSide(2, args.host2, io.password2);
-    for (const line of reopened.lines) {
-      session.write(line);
-    }
-    if (!reopened.ok) {
-      session.error(
-        reopened.kind === "auth" ? "ERR_AUTHENTICATION_FAILURE_USER2" : "ERR_CONNECTION_FAILURE_HOST2",
-        reopened.error,
-      );
-      return false;
-    }
-    ctx.destination = reopened.client;
-    session.counters.reconnectionsHost2 += 1;
+  if (!(await reopenIfLost(ctx, 1, io)) || !(await reopenIfLost(ctx, 2, io))) {
+    return false;
   }
   if (ctx.appender && !ctx.appender.usable) {
     ctx.appender.close();
-    ctx.appender = await AppendConnection.open(args.host2, io.password2).catch(() => undefined);
+    ctx.appender = await AppendConnection.open(ctx.session.args.host2, io.password2).catch(() => undefined);
   }
   return true;
 }

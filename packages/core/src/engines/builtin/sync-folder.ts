@@ -1,10 +1,9 @@
-import type { ImapFlow } from "imapflow";
-import type { AppendConnection } from "./append-connection.ts";
 import type { WantedMessage } from "./copy-pipeline.ts";
 import { copyMessages } from "./copy-pipeline.ts";
 import type { FlagUpdate } from "./destination-upkeep.ts";
 import { deleteExtraMessages, resyncFlags } from "./destination-upkeep.ts";
 import type { FolderPlan } from "./folder-plan.ts";
+import type { FolderSyncContext } from "./folder-sync-context.ts";
 import { ancestorPaths } from "./mailbox-name.ts";
 import type { ScannedMessage } from "./mailbox-scan.ts";
 import { scanMailbox } from "./mailbox-scan.ts";
@@ -12,26 +11,6 @@ import { addedHeaderIdentity } from "./message-identity.ts";
 import { folderLabel, formatDryCopyLine, formatFolderLine } from "./output-format.ts";
 import { errorText } from "./server-errors.ts";
 import type { SyncSession } from "./sync-session.ts";
-
-export interface FolderSyncContext {
-  session: SyncSession;
-  source: ImapFlow;
-  destination: ImapFlow;
-  /** Unicode paths that exist on the destination; updated as folders are created. */
-  destinationPaths: Set<string>;
-  /** Unicode paths the destination user is subscribed to; updated as folders are subscribed. */
-  subscribedPaths: Set<string>;
-  destinationDelimiter: string;
-  multiAppend: boolean;
-  /** The pipelined LITERAL+ appender, when the destination offers LITERAL+ and MULTIAPPEND. */
-  appender: AppendConnection | undefined;
-  /**
-   * Under --dry: identities each destination path (Unicode) would have received. When two source
-   * folders go to one destination folder (--f1f2, --automap), the real run skips in the second
-   * what the first copied, so the dry run must too.
-   */
-  wouldCopy: Map<string, Set<string>>;
-}
 
 function withinAgeAndSize(session: SyncSession, message: ScannedMessage): boolean {
   const { maxAgeDays, minAgeDays } = session.args;
