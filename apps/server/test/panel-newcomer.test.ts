@@ -230,4 +230,92 @@ describe("the panel, as a newcomer reads it", { timeout: 0 }, () => {
     );
     await dialog.getByRole("button", { name: "Cancel" }).click();
   });
+
+  test("form errors are sentences about the field, never zod's defaults", async () => {
+    const rawZod = /Invalid input|Too small|Too big|expected number/;
+    // New job, submitted empty.
+    await page.goto(`${stack.url}/jobs`);
+    await page.getByRole("button", { name: "New job" }).first().click();
+    const jobDialog = page.getByRole("dialog", { name: "New migration job" });
+    await jobDialog.getByRole("button", { name: "Queue dry run" }).click();
+    const source = jobDialog.getByRole("group", { name: "Source" });
+    await source.getByText("Choose the source server.").waitFor();
+    await jobDialog
+      .getByRole("group", { name: "Destination" })
+      .getByText("Choose the destination server.")
+      .waitFor();
+    expect(await jobDialog.textContent()).not.toMatch(rawZod);
+    await jobDialog.getByRole("button", { name: "Cancel" }).click();
+
+    // A port that is not a number.
+    await page.goto(`${stack.url}/servers`);
+    await page.getByRole("button", { name: "Add server" }).first().click();
+    const serverDialog = page.getByRole("dialog", { name: "Add server" });
+    await serverDialog.getByLabel("Name").fill("Typo");
+    await serverDialog.getByLabel("Host").fill("imap.example.com");
+    await serverDialog.getByLabel("Port").fill("abc");
+    await serverDialog.getByRole("button", { name: "Add server" }).click();
+    await serverDialog.getByText("Enter the port, a whole number from 1 to 65535").waitFor();
+    expect(await serverDialog.textContent()).not.toMatch(rawZod);
+    await serverDialog.getByRole("button", { name: "Cancel" }).click();
+
+    // No workers at all.
+    await page.goto(`${stack.url}/settings`);
+    await page.getByLabel("Migrations per worker").fill("0");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText("Migrations per worker is a whole number from 1 to 64.").waitFor();
+    expect(await page.locator("main").textContent()).not.toMatch(rawZod);
+  });
+
+  test("option sizes are written and shown as MB and MB/s", async () => {
+    await page.goto(`${stack.url}/jobs`);
+    await page.getByRole("button", { name: "New job" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "New migration job" });
+    const source = dialog.getByRole("group", { name: "Source" });
+    const destination = dialog.getByRole("group", { name: "Destination" });
+    await source.getByLabel("Server").selectOption({ label: "Old provider (127.0.0.1)" });
+    await source.getByLabel("Email / login").fill("alice@old.test");
+    await source.getByLabel("Password").fill(PASSWORD);
+    await destination.getByLabel("Server").selectOption({ label: "New provider (127.0.0.1)" });
+    await destination.getByLabel("Email / login").fill("alice@new.test");
+    await destination.getByLabel("Password").fill(PASSWORD);
+    await dialog.getByText("Advanced engine options").click();
+    const maxSize = dialog.getByLabel("Max message size");
+    await maxSize.fill("lots");
+    await maxSize.blur();
+    await dialog.getByRole("button", { name: "Queue dry run" }).click();
+    await dialog.getByText("Enter a size such as 25 MB or 500 KB.").waitFor();
+    await maxSize.fill("25 MB");
+    await maxSize.blur();
+    await dialog.getByLabel("Max bytes per second").fill("2 MB/s");
+    await dialog.getByLabel("Max bytes per second").blur();
+    await dialog.getByRole("button", { name: "Queue dry run" }).click();
+    await page.waitForURL(/\/jobs\/\d+$/);
+    const id = Number(/\/jobs\/(\d+)/.exec(page.url())?.[1]);
+    const stored = await stack.ctx.db
+      .selectFrom("jobs")
+      .select("options")
+      .where("id", "=", id)
+      .executeTakeFirstOrThrow();
+    expect(stored.options).toMatchObject({
+      maxMessageBytes: 25 * 1024 * 1024,
+      maxBytesPerSecond: 2 * 1024 * 1024,
+    });
+    const options = page.locator("dd.option-list");
+    await options.waitFor();
+    expect(await options.textContent()).toContain("maxMessageBytes: 25 MB");
+    expect(await options.textContent()).toContain("maxBytesPerSecond: 2 MB/s");
+    // Editing (once the dry run is over) shows the sizes as they were written.
+    await until(
+      async () => (await page.locator(".page-head .badge").first().getAttribute("data-status")) ?? "",
+      (status) => status !== "queued" && status !== "running",
+      "the dry run to end",
+    );
+    await page.getByRole("button", { name: "Edit" }).click();
+    const edit = page.getByRole("dialog", { name: /^Edit / });
+    await edit.getByText("Advanced engine options").click();
+    expect(await edit.getByLabel("Max message size").inputValue()).toBe("25 MB");
+    expect(await edit.getByLabel("Max bytes per second").inputValue()).toBe("2 MB/s");
+    await edit.getByRole("button", { name: "Cancel" }).click();
+  });
 });

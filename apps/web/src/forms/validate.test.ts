@@ -1,6 +1,6 @@
 import { createJobInputSchema, serverInputSchema } from "@imapferry/core/schemas";
 import { describe, expect, test } from "vitest";
-import { validate } from "./validate.ts";
+import { sentenceFor, validate } from "./validate.ts";
 
 describe("form validation with core's schemas", () => {
   test("a server without a host is refused with the schema's own sentence, keyed by field", () => {
@@ -33,5 +33,40 @@ describe("form validation with core's schemas", () => {
     expect(result.ok).toBe(false);
     if (!result.ok)
       expect(Object.keys(result.errors).sort()).toEqual(["sourceEmail", "sourcePassword", "sourceServerId"]);
+  });
+});
+
+describe("field sentences", () => {
+  test("a field without a sentence of the schema's own gets the form's, not zod's default", () => {
+    const result = validate(
+      createJobInputSchema,
+      {
+        sourceServerId: Number.NaN,
+        sourceEmail: "alice@old.example",
+        sourcePassword: "",
+        destServerId: 2,
+        destEmail: "alice@new.example",
+        destPassword: "x",
+      },
+      { sourceServerId: "Choose the source server.", sourcePassword: "not used" },
+    );
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.errors.sourceServerId).toBe("Choose the source server.");
+      // The schema's own sentence still wins.
+      expect(result.errors.sourcePassword).toBe("Enter the password.");
+    }
+  });
+
+  test("a list field's sentence applies to each of its entries", () => {
+    const result = validate(
+      serverInputSchema,
+      { name: "Old", host: "imap.example.com", port: Number("abc"), security: "tls" },
+      { port: "Enter the port, a number from 1 to 65535." },
+    );
+    expect(!result.ok && result.errors.port).toBe("Enter the port, a number from 1 to 65535.");
+    expect(sentenceFor({ "recipients.*": "Enter an email address." }, ["recipients", 3])).toBe(
+      "Enter an email address.",
+    );
   });
 });

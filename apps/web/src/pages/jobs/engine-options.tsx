@@ -1,7 +1,9 @@
 import { engineOptionsSchema } from "@imapferry/core/schemas";
 import type { JSX } from "solid-js";
 import { For, Match, Switch } from "solid-js";
-import type { FieldErrors } from "../../forms/validate.ts";
+import { formatByteSize, parseByteSize } from "../../forms/byte-size.ts";
+import type { FieldErrors, FieldSentences } from "../../forms/validate.ts";
+import { sentenceFor } from "../../forms/validate.ts";
 
 /**
  * The advanced options form is generated from core's allow-list schema (its fields, kinds and
@@ -11,6 +13,7 @@ import type { FieldErrors } from "../../forms/validate.ts";
 type Kind =
   | { type: "boolean"; defaultValue: boolean }
   | { type: "number" }
+  | { type: "size"; rate: boolean }
   | { type: "string" }
   | { type: "enum"; values: string[] }
   | { type: "list" }
@@ -70,17 +73,55 @@ function labelOf(key: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/**
+ * Byte counts (`…Bytes`, `…BytesPerSecond`) are edited as sizes people write ("25 MB", "2 MB/s"),
+ * not as raw bytes; the schema still receives bytes.
+ */
+function sizeKindOf(key: string, kind: Kind): Kind {
+  if (kind.type !== "number") return kind;
+  if (key.endsWith("BytesPerSecond")) return { type: "size", rate: true };
+  if (key.endsWith("Bytes")) return { type: "size", rate: false };
+  return kind;
+}
+
 function describeFields(): OptionField[] {
   const shape = (engineOptionsSchema as unknown as { shape?: Record<string, ZodLike> }).shape ?? {};
   const fields: OptionField[] = [];
   for (const [key, schema] of Object.entries(shape)) {
-    const kind = kindOf(schema);
-    if (kind) fields.push({ key, label: labelOf(key), description: schema.description ?? "", kind });
+    const found = kindOf(schema);
+    if (!found) continue;
+    const kind = sizeKindOf(key, found);
+    const description = schema.description ?? "";
+    if (kind.type === "size")
+      fields.push({
+        key,
+        label: labelOf(key).replace(/ bytes$/, " size"),
+        description: `${description.replace(/ \(bytes\)\.$/, ".")} ${kind.rate ? "Such as 2 MB/s." : "Such as 25 MB."}`,
+        kind,
+      });
+    else fields.push({ key, label: labelOf(key), description, kind });
   }
   return fields;
 }
 
 const FIELDS = describeFields();
+
+/** What the editor says about an option the schema has no sentence for (a number that is not one). */
+const OPTION_SENTENCES: FieldSentences = Object.fromEntries(
+  FIELDS.flatMap((field): [string, string][] => {
+    if (field.kind.type === "size")
+      return [
+        [
+          field.key,
+          field.kind.rate
+            ? "Enter a rate such as 2 MB/s or 500 KB/s."
+            : "Enter a size such as 25 MB or 500 KB.",
+        ],
+      ];
+    if (field.kind.type === "number") return [[field.key, `${field.label} must be a number.`]];
+    return [];
+  }),
+);
 
 /**
  * Lists and folder mappings are edited as text, one entry per line; each kind says how its value
@@ -189,6 +230,23 @@ export function EngineOptionsFields(props: {
                       }
                     />
                   </Match>
+                  <Match when={field.kind.type === "size" && field.kind}>
+                    {(size) => (
+                      <input
+                        id={id}
+                        class="input"
+                        name={`options.${field.key}`}
+                        placeholder={size().rate ? "e.g. 2 MB/s" : "e.g. 25 MB"}
+                        value={sizeText(props.value[field.key], size().rate)}
+                        aria-invalid={Boolean(error())}
+                        onChange={(e) => {
+                          const text = e.currentTarget.value.trim();
+                          // Text that is not a size is kept as typed, so the schema refuses it with the sentence.
+                          set(field.key, text === "" ? undefined : (parseByteSize(text) ?? text));
+                        }}
+                      />
+                    )}
+                  </Match>
                   <Match when={field.kind.type === "string"}>
                     <input
                       id={id}
@@ -238,9 +296,17 @@ export function EngineOptionsFields(props: {
   );
 }
 
+/** A stored size as the editor shows it: "25 MB"; text that was not a size stays as typed. */
+function sizeText(value: unknown, rate: boolean): string {
+  if (typeof value === "number") return formatByteSize(value, rate);
+  return typeof value === "string" ? value : "";
+}
+
 /** Validates the options with the allow-list schema; problems are keyed "options.<field>". */
 export function validateEngineOptions(value: Record<string, unknown>): FieldErrors {
-  const result = engineOptionsSchema.safeParse(value);
+  const result = engineOptionsSchema.safeParse(value, {
+    error: (issue) => sentenceFor(OPTION_SENTENCES, issue.path),
+  });
   if (result.success) return {};
   const errors: FieldErrors = {};
   for (const issue of result.error.issues) {

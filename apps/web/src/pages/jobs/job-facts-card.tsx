@@ -2,6 +2,7 @@ import type { JSX } from "solid-js";
 import { For, Show } from "solid-js";
 import type { JobItem } from "../../api/types.ts";
 import { formatBytes } from "../../format.ts";
+import { formatByteSize } from "../../forms/byte-size.ts";
 import { Link } from "../../router.tsx";
 import { DateTime } from "../../ui/date-time.tsx";
 
@@ -19,6 +20,9 @@ function setOptions(options: Record<string, unknown> | null | undefined): string
       if (value === true) return key;
       if (Array.isArray(value))
         return `${key}: ${value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(", ")}`;
+      // Byte counts read as sizes, as the option editor writes them.
+      if (typeof value === "number" && /Bytes(PerSecond)?$/.test(key))
+        return `${key}: ${formatByteSize(value, key.endsWith("PerSecond"))}`;
       return `${key}: ${String(value)}`;
     });
 }

@@ -4,7 +4,7 @@ import { createResource, createSignal, For, Show } from "solid-js";
 import { api } from "../../api/client.ts";
 import { errorProblems } from "../../api/errors.ts";
 import type { JobItem, ServerItem } from "../../api/types.ts";
-import type { FieldErrors } from "../../forms/validate.ts";
+import type { FieldErrors, FieldSentences } from "../../forms/validate.ts";
 import { serverFieldErrors, validate } from "../../forms/validate.ts";
 import { navigate } from "../../router.tsx";
 import { Field, TextField } from "../../ui/field.tsx";
@@ -13,6 +13,13 @@ import { errorText } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
 import { ToggleField } from "../../ui/toggle-field.tsx";
 import { EngineOptionsFields, validateEngineOptions } from "./engine-options.tsx";
+
+/** What the form says about a field the schema has no sentence for (a server not chosen). */
+const JOB_SENTENCES: FieldSentences = {
+  sourceServerId: "Choose the source server.",
+  destServerId: "Choose the destination server.",
+  name: "A job name has at most 200 characters.",
+};
 
 /** A string signal's getter and setter, as `createSignal` returns them. */
 type TextSignal = [() => string, (value: string) => void];
@@ -88,7 +95,7 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
           ...(sourcePassword() ? { sourcePassword: sourcePassword() } : {}),
           ...(destPassword() ? { destPassword: destPassword() } : {}),
         };
-        const checked = validate(editJobInputSchema, input);
+        const checked = validate(editJobInputSchema, input, JOB_SENTENCES);
         const optionErrors = validateEngineOptions(options());
         if (!checked.ok || Object.keys(optionErrors).length > 0) {
           setErrors({ ...(checked.ok ? {} : checked.errors), ...optionErrors });
@@ -101,7 +108,7 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
         props.onClose();
       } else {
         const input = { ...common, sourcePassword: sourcePassword(), destPassword: destPassword() };
-        const checked = validate(createJobInputSchema, input);
+        const checked = validate(createJobInputSchema, input, JOB_SENTENCES);
         const optionErrors = validateEngineOptions(options());
         if (!checked.ok || Object.keys(optionErrors).length > 0) {
           setErrors({ ...(checked.ok ? {} : checked.errors), ...optionErrors });

@@ -4,7 +4,7 @@ import { createSignal, Show } from "solid-js";
 import { api } from "../../api/client.ts";
 import { errorProblems } from "../../api/errors.ts";
 import type { ServerItem } from "../../api/types.ts";
-import type { FieldErrors } from "../../forms/validate.ts";
+import type { FieldErrors, FieldSentences } from "../../forms/validate.ts";
 import { serverFieldErrors, validate } from "../../forms/validate.ts";
 import { Field, TextField } from "../../ui/field.tsx";
 import { Modal, ModalFormFooter } from "../../ui/modal.tsx";
@@ -14,6 +14,16 @@ import { ToggleField } from "../../ui/toggle-field.tsx";
 
 type Security = "tls" | "starttls" | "none";
 const DEFAULT_PORTS: Record<Security, number> = { tls: 993, starttls: 143, none: 143 };
+
+/** What the form says about a field the schema has no sentence for. */
+const SERVER_SENTENCES: FieldSentences = {
+  name: "A server name has at most 200 characters.",
+  host: "A host name has at most 253 characters.",
+  port: "Enter the port, a whole number from 1 to 65535 (usually 993 for TLS, 143 for STARTTLS).",
+  security: "Choose how the connection is secured.",
+  sourceHostLimit:
+    "Enter how many migrations may read from this server at once, a whole number from 1 to 1000, or leave it empty for the default.",
+};
 
 export function ServerFormModal(props: {
   server: ServerItem | null;
@@ -52,7 +62,7 @@ export function ServerFormModal(props: {
 
   async function handleSubmit(event: SubmitEvent): Promise<void> {
     event.preventDefault();
-    const checked = validate(serverInputSchema, values());
+    const checked = validate(serverInputSchema, values(), SERVER_SENTENCES);
     if (!checked.ok) {
       setErrors(checked.errors);
       return;

@@ -4,7 +4,7 @@ import { createEffect, createResource, createSignal, Show } from "solid-js";
 import { api } from "../../api/client.ts";
 import { errorProblems } from "../../api/errors.ts";
 import type { SettingsView } from "../../api/types.ts";
-import type { FieldErrors } from "../../forms/validate.ts";
+import type { FieldErrors, FieldSentences } from "../../forms/validate.ts";
 import { serverFieldErrors, validate } from "../../forms/validate.ts";
 import { noticeSessionLoss } from "../../session.ts";
 import { Field, TextField } from "../../ui/field.tsx";
@@ -13,6 +13,15 @@ import { errorText, LoadStates } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
 import { ToggleField } from "../../ui/toggle-field.tsx";
 import { TokensCard } from "./tokens-card.tsx";
+
+/** What the form says about a field the schema has no sentence for. */
+const SETTINGS_SENTENCES: FieldSentences = {
+  "notificationRecipients.*": "Enter an email address such as ops@example.com.",
+  notificationRecipients: "At most 50 recipients.",
+  workerConcurrency: "Migrations per worker is a whole number from 1 to 64.",
+  defaultSourceHostLimit: "Migrations per source server is a whole number from 1 to 1000.",
+  maxResumeAttempts: "Resume attempts is a whole number from 0 to 100.",
+};
 
 export function SettingsPage(): JSX.Element {
   const [settings, { refetch, mutate }] = createResource(
@@ -70,7 +79,7 @@ export function SettingsPage(): JSX.Element {
       autoResume: autoResume(),
       maxResumeAttempts: num(maxResume()),
     };
-    const checked = validate(settingsPatchSchema, patch);
+    const checked = validate(settingsPatchSchema, patch, SETTINGS_SENTENCES);
     if (!checked.ok) {
       setErrors(checked.errors);
       return;
