@@ -1,6 +1,7 @@
 import path from "node:path";
-import { type SmtpConfig, smtpConfigSchema } from "@imapferry/core";
+import { errorMessage, type SmtpConfig, smtpConfigSchema } from "@imapferry/core";
 import { z } from "zod";
+import { parseTrustedProxies } from "./http/client-address.ts";
 
 /**
  * Every environment variable imapferry reads, validated in one place. Nothing else reads process.env:
@@ -28,6 +29,22 @@ const envSchema = z.object({
     .optional(),
   NOTIFY_FROM: z.string().min(1).optional(),
   IMAPFERRY_WEB_ROOT: z.string().min(1).optional(),
+  IMAPFERRY_TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const entries = (value ?? "")
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== "");
+      try {
+        parseTrustedProxies(entries);
+      } catch (e: unknown) {
+        ctx.addIssue({ code: "custom", message: errorMessage(e).replace(/\.$/, "") });
+        return z.NEVER;
+      }
+      return entries;
+    }),
 });
 
 export interface Config {
@@ -46,6 +63,8 @@ export interface Config {
   notifyFrom: string;
   /** Folder with the built panel (apps/web/dist). */
   webRoot: string;
+  /** Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto count (addresses or CIDR ranges). */
+  trustedProxies: string[];
 }
 
 export class ConfigError extends Error {}
@@ -73,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pool: e.IMAPFERRY_POOL,
     smtp,
     notifyFrom: e.NOTIFY_FROM ?? "imapferry <imapferry@localhost>",
+    trustedProxies: e.IMAPFERRY_TRUSTED_PROXIES,
     webRoot: path.resolve(e.IMAPFERRY_WEB_ROOT ?? path.join(import.meta.dirname, "../../web/dist")),
   };
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { serve } from "@hono/node-server";
-import type { ResolvedEngine, ServiceContext, WorkerHandle } from "@imapferry/core";
+import type { LoginRateLimits, ResolvedEngine, ServiceContext, WorkerHandle } from "@imapferry/core";
 import {
   createVault,
   ensureInitialAdmin,
@@ -87,7 +87,7 @@ async function closeServer(server: Server): Promise<void> {
  * and the HTTP app on a free loopback port.
  */
 export async function startApiTestServer(
-  options: { loginRateLimits?: { perIp?: number; perUserFailures?: number } } = {},
+  options: { loginRateLimits?: Partial<LoginRateLimits>; trustedProxies?: string[] } = {},
 ): Promise<ApiTestServer> {
   const database = await createTestDatabase();
   const ctx: ServiceContext = {
@@ -116,6 +116,7 @@ export async function startApiTestServer(
       runtime,
       webRoot,
       ...(options.loginRateLimits ? { loginRateLimits: options.loginRateLimits } : {}),
+      ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
     });
   let http = await open();
   let server = await listen(http, 0);

@@ -109,7 +109,7 @@ export async function startPanelStack(): Promise<PanelStack> {
         databaseKind: "external",
       },
       webRoot,
-      loginRateLimits: { perIp: 1000, perUserFailures: 1000 },
+      loginRateLimits: { addressFailures: 1000, userFailures: 1000 },
     });
     cleanups.push(() => http.close());
     const server = await new Promise<Server>((resolve) => {

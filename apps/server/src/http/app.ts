@@ -16,6 +16,7 @@ import { createRequestContext } from "../trpc/context.ts";
 import { version } from "../version.ts";
 import type { Authentication } from "./authenticate.ts";
 import { authenticate } from "./authenticate.ts";
+import { createClientAddressResolver } from "./client-address.ts";
 import type { HealthReport } from "./health.ts";
 import { createHealthProvider } from "./health.ts";
 import { createLogDownloadHandler } from "./log-download.ts";
@@ -38,7 +39,13 @@ const MAX_BATCH_SIZE = 50;
 /** What the HTTP app needs from the runtime (apps/server/src/runtime.ts). */
 export interface HttpRuntime {
   ctx: ServiceContext;
-  config: { publicUrl: string; smtp?: SmtpConfig | undefined; notifyFrom?: string; webRoot?: string };
+  config: {
+    publicUrl: string;
+    smtp?: SmtpConfig | undefined;
+    notifyFrom?: string;
+    webRoot?: string;
+    trustedProxies?: readonly string[];
+  };
   engine: { kind: string; version?: string | null };
   databaseKind: "embedded" | "external";
 }
@@ -49,8 +56,13 @@ export interface HttpAppOptions {
   webRoot?: string;
   /** Overrides the /healthz report (the runtime's own provider, when it has one). */
   health?: () => Promise<HealthReport>;
-  /** @defaultValue DEFAULT_LOGIN_RATE_LIMITS (20 per IP, 10 failures per user, per 15 minutes) */
+  /** @defaultValue DEFAULT_LOGIN_RATE_LIMITS */
   loginRateLimits?: Partial<LoginRateLimits>;
+  /**
+   * Proxies (addresses or CIDR ranges) whose X-Forwarded-For and X-Forwarded-Proto are believed.
+   * @defaultValue runtime.config.trustedProxies, else none
+   */
+  trustedProxies?: readonly string[];
 }
 
 type HttpEnv = { Bindings: Partial<HttpBindings>; Variables: { auth: Authentication } };
@@ -88,8 +100,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     health,
   };
   const publicHttps = runtime.config.publicUrl.startsWith("https:");
+  const clients = createClientAddressResolver(options.trustedProxies ?? runtime.config.trustedProxies ?? []);
   const isSecure = (c: Context) =>
-    publicHttps || new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
+    publicHttps || clients.secure(peerAddress(c), c.req.raw.headers, new URL(c.req.url).protocol);
 
   const app = new Hono<HttpEnv>();
   const sseResponseHeaders = await securityHeaderValues();
@@ -132,7 +145,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     }
     const requestContext = (resHeaders: Headers) =>
       createRequestContext(deps, {
-        ip: clientAddress(c),
+        ip: clients.address(peerAddress(c), c.req.raw.headers),
         principal: auth.principal,
         sessionId: auth.sessionId,
         secure: isSecure(c),
@@ -252,8 +265,8 @@ async function boundedRequest(
   return { request: new Request(raw.url, { method: raw.method, headers, body: body.text }) };
 }
 
-/** The peer's address; "unknown" when the app is called without a socket (app.request in tests). */
-function clientAddress(c: Context): string {
+/** The socket peer's address; "unknown" when the app is called without a socket (app.request in tests). */
+function peerAddress(c: Context): string {
   try {
     return getConnInfo(c).remote.address ?? "unknown";
   } catch {

@@ -17,16 +17,24 @@ export interface Me {
 }
 
 export const authRouter = router({
-  /** Starts a session (a cookie); the panel's way in. Rate-limited per IP and per user name. */
+  /**
+   * Starts a session (a cookie); the panel's way in. Cannot be batched with other calls. Guesses are
+   * throttled per address and per user name with growing delays (TOO_MANY_REQUESTS says how long);
+   * an address that has not failed is never held back, so strangers cannot lock a user out.
+   */
   login: publicProcedure.input(loginInputSchema).mutation(async function login({ ctx, input }): Promise<Me> {
     const { deps } = ctx;
-    deps.loginLimiter.checkAttempt(ctx.ip, input.username);
-    const user = await verifyCredentials(deps.ctx, input);
+    // Counted before the password is checked; a refused attempt checks nothing.
+    const attempt = deps.loginLimiter.beginAttempt(ctx.ip, input.username);
+    const user = await verifyCredentials(deps.ctx, input).catch((e: unknown) => {
+      attempt.failed();
+      throw e;
+    });
     if (!user) {
-      deps.loginLimiter.recordFailure(input.username);
+      attempt.failed();
       throw new TRPCError({ code: "UNAUTHORIZED", message: "Wrong user name or password." });
     }
-    deps.loginLimiter.recordSuccess(input.username);
+    attempt.succeeded();
     const session = await createSession(deps.ctx, user.id);
     ctx.resHeaders.append(
       "Set-Cookie",

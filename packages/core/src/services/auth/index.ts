@@ -6,7 +6,7 @@ export {
   resolveApiToken,
   revokeApiToken,
 } from "./api-tokens.ts";
-export type { LoginRateLimits } from "./login-rate-limiter.ts";
+export type { LoginAttempt, LoginRateLimits } from "./login-rate-limiter.ts";
 export { DEFAULT_LOGIN_RATE_LIMITS, LoginRateLimiter } from "./login-rate-limiter.ts";
 export { generatePassword, hashPassword, verifyPassword } from "./password-hash.ts";
 export type { CreateApiTokenInput, LoginInput } from "./schemas.ts";
