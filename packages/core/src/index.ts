@@ -75,7 +75,7 @@ export { builtinEngineCommand, resolveEngine } from "./engines/select-engine.ts"
 export type { EndpointSpec, EngineKind, MigrationSpec } from "./engines/types.ts";
 export type { FieldProblem, ImapferryErrorCode } from "./errors.ts";
 export { ERROR_CODES, errorMessage, ImapferryError, isImapferryError } from "./errors.ts";
-export type { CancelEvent, JobEvent, LogEvent } from "./events/channels.ts";
+export type { CancelEvent, CredentialsEvent, JobEvent, LogEvent } from "./events/channels.ts";
 export { CHANNELS, MAX_INLINE_LOG_BYTES } from "./events/channels.ts";
 export type { ChannelName, ChannelPayloads, EventHub, EventHubOptions, Unsubscribe } from "./events/hub.ts";
 export { createEventHub } from "./events/hub.ts";
@@ -97,14 +97,17 @@ export {
 export type {
   ApiToken,
   CreateApiTokenInput,
+  LoginAttempt,
   LoginInput,
   LoginRateLimits,
   NewSession,
+  Permission,
   Principal,
   User,
 } from "./services/auth/index.ts";
 export {
   API_TOKEN_PREFIX,
+  assertAllowed,
   createApiToken,
   createApiTokenInputSchema,
   createSession,
@@ -115,6 +118,7 @@ export {
   ensureInitialAdmin,
   generatePassword,
   INITIAL_ADMIN_USERNAME,
+  isAllowed,
   LoginRateLimiter,
   listApiTokens,
   listUsers,

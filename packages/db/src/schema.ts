@@ -136,6 +136,8 @@ export interface ApiTokensTable {
   created_at: Timestamp;
   last_used_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
+  /** After this the token no longer works; null: until revoked. */
+  expires_at: NullableTimestamp;
 }
 
 export interface SettingsTable {

@@ -75,7 +75,7 @@ describe("two processes migrating at once", () => {
     const b = openDatabase(database.connectionString);
     try {
       const [ra, rb] = await Promise.all([migrateToLatest(a), migrateToLatest(b)]);
-      expect([...ra.applied, ...rb.applied]).toEqual(["0001-initial", "0004-notifications"]);
+      expect([...ra.applied, ...rb.applied]).toEqual(Object.keys(migrations));
     } finally {
       await a.close();
       await b.close();

@@ -44,7 +44,7 @@ export function register(program: Command): void {
           ...(password !== undefined ? { password } : {}),
         });
         process.stdout.write(
-          `Changed the password of "${reset.user.username}"; their sessions were ended.\n`,
+          `Changed the password of "${reset.user.username}"; their sessions were ended and their ${reset.revokedTokens} API token${reset.revokedTokens === 1 ? " was" : "s were"} revoked.\n`,
         );
         if (password === undefined) printGenerated(reset.password);
       });

@@ -17,6 +17,7 @@ import { version } from "../version.ts";
 import type { Authentication } from "./authenticate.ts";
 import { authenticate } from "./authenticate.ts";
 import { createClientAddressResolver } from "./client-address.ts";
+import { createCredentialWatch } from "./credential-watch.ts";
 import type { HealthReport } from "./health.ts";
 import { createHealthProvider } from "./health.ts";
 import { createLogDownloadHandler } from "./log-download.ts";
@@ -99,6 +100,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     loginLimiter: new LoginRateLimiter(options.loginRateLimits),
     health,
   };
+  const credentialWatch = createCredentialWatch(ctx, hub);
   const publicHttps = runtime.config.publicUrl.startsWith("https:");
   const clients = createClientAddressResolver(options.trustedProxies ?? runtime.config.trustedProxies ?? []);
   const isSecure = (c: Context) =>
@@ -156,6 +158,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     // (app.request() in tests) they take tRPC's own path, which speaks the same protocol.
     // (A batched call is tRPC's to refuse: subscriptions cannot be batched.)
     if (c.req.method === "GET" && res && isSubscriptionPath(appRouter, path) && !c.req.query("batch")) {
+      // An authenticated stream ends when its token is revoked, its session ends or the password is reset.
+      const credentials = auth.principal ? credentialWatch.watch(auth, c.req.raw.headers) : null;
       void serveSseSubscription({
         router: appRouter,
         path,
@@ -164,8 +168,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         ctx: requestContext(new Headers()),
         responseHeaders: sseResponseHeaders,
         res,
+        ...(credentials ? { stop: credentials.signal } : {}),
         onError: logInternalError,
-      });
+      }).finally(() => credentials?.stop());
       // Tells @hono/node-server the response was written already.
       return RESPONSE_ALREADY_SENT;
     }

@@ -33,6 +33,8 @@ export interface SseSubscriptionOptions<TContext> {
   /** Headers every response carries (security headers). */
   responseHeaders: Record<string, string>;
   res: ServerResponse;
+  /** Ends the stream (without a `return` event, so the client reconnects and is asked to log in). */
+  stop?: AbortSignal;
   /** Called with errors the procedure threw (before or while streaming). */
   onError?: (opts: { error: TRPCError; path: string }) => void;
 }
@@ -58,9 +60,11 @@ export async function serveSseSubscription<TContext>(
   const serialize = (value: unknown) => JSON.stringify(config.transformer.output.serialize(value));
   const closed = new AbortController();
   res.on("close", () => closed.abort());
+  if (options.stop?.aborted) closed.abort();
+  options.stop?.addEventListener("abort", () => closed.abort(), { once: true });
   // The client may have left while the request was authenticated: 'close' has fired already then, and
   // a subscription started now would wait for a 'drain' that never comes, for good.
-  if (res.destroyed) {
+  if (res.destroyed || closed.signal.aborted) {
     res.end();
     return;
   }

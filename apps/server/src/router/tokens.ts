@@ -1,4 +1,10 @@
-import { createApiToken, createApiTokenInputSchema, listApiTokens, revokeApiToken } from "@imapferry/core";
+import {
+  assertAllowed,
+  createApiToken,
+  createApiTokenInputSchema,
+  listApiTokens,
+  revokeApiToken,
+} from "@imapferry/core";
 import { z } from "zod";
 import { protectedProcedure, router } from "../trpc/init.ts";
 import { jsonPlain } from "../trpc/json-plain.ts";
@@ -9,11 +15,16 @@ export const tokensRouter = router({
     return jsonPlain(await listApiTokens(ctx.deps.ctx, ctx.principal.userId));
   }),
 
-  /** Creates a token. `token` is in this response only: it is stored hashed and cannot be shown again. */
+  /**
+   * Creates a token, optionally expiring after `expiresInDays`. `token` is in this response only: it is
+   * stored hashed and cannot be shown again. People (a session) only: an API token cannot create tokens
+   * (FORBIDDEN), or revoking it would leave the ones it made working.
+   */
   create: protectedProcedure.input(createApiTokenInputSchema).mutation(async function createToken({
     ctx,
     input,
   }) {
+    assertAllowed(ctx.principal, "create-tokens");
     const created = await createApiToken(ctx.deps.ctx, ctx.principal.userId, input);
     return { token: created.token, apiToken: jsonPlain(created.apiToken) };
   }),

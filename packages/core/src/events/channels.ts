@@ -10,6 +10,8 @@ export const CHANNELS = {
   job: "imapferry_job",
   /** Stop a running job's engine, wherever it runs. */
   cancel: "imapferry_cancel",
+  /** A user's session ended, token was revoked or password reset: their open streams check again. */
+  credentials: "imapferry_credentials",
 } as const;
 
 export interface LogEvent {
@@ -32,6 +34,11 @@ export interface JobEvent {
 
 export interface CancelEvent {
   jobId: number;
+}
+
+export interface CredentialsEvent {
+  /** Whose session or token may have stopped working. */
+  userId: number;
 }
 
 /** Text above this many bytes is left out of a log NOTIFY payload (the JSON envelope needs the rest). */

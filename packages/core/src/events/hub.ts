@@ -1,13 +1,20 @@
 import pg from "pg";
 import type { Logger } from "../context.ts";
 import { errorMessage } from "../errors.ts";
-import { type CancelEvent, CHANNELS, type JobEvent, type LogEvent } from "./channels.ts";
+import {
+  type CancelEvent,
+  CHANNELS,
+  type CredentialsEvent,
+  type JobEvent,
+  type LogEvent,
+} from "./channels.ts";
 
 /** The payload type of each channel. */
 export interface ChannelPayloads {
   [CHANNELS.log]: LogEvent;
   [CHANNELS.job]: JobEvent;
   [CHANNELS.cancel]: CancelEvent;
+  [CHANNELS.credentials]: CredentialsEvent;
 }
 export type ChannelName = keyof ChannelPayloads;
 

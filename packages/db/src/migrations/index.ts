@@ -1,6 +1,7 @@
 import type { Migration } from "kysely/migration";
 import * as m0001 from "./0001-initial.ts";
 import * as m0004 from "./0004-notifications.ts";
+import * as m0005 from "./0005-token-expiry.ts";
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the same code runs from
@@ -9,4 +10,5 @@ import * as m0004 from "./0004-notifications.ts";
 export const migrations: Record<string, Migration> = {
   "0001-initial": m0001,
   "0004-notifications": m0004,
+  "0005-token-expiry": m0005,
 };

@@ -19,6 +19,8 @@ export function TokensCard(): JSX.Element {
     return api.tokens.list.query();
   });
   const [name, setName] = createSignal("");
+  /** Days until the new token expires; "" for never. */
+  const [expiresInDays, setExpiresInDays] = createSignal("90");
   const [nameError, setNameError] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
   const [created, setCreated] = createSignal<{ name: string; token: string } | null>(null);
@@ -29,7 +31,11 @@ export function TokensCard(): JSX.Element {
     setBusy(true);
     setNameError(null);
     try {
-      const result = await api.tokens.create.mutate({ name: name() });
+      const days = Number(expiresInDays());
+      const result = await api.tokens.create.mutate({
+        name: name(),
+        ...(expiresInDays() ? { expiresInDays: days } : {}),
+      });
       setCreated({ name: result.apiToken.name, token: result.token });
       setName("");
       void refetch();
@@ -66,7 +72,10 @@ export function TokensCard(): JSX.Element {
     <div class="card">
       <div class="card-head">
         <h2>API tokens</h2>
-        <span class="muted small">For @imapferry/sdk: Authorization: Bearer …</span>
+        <span class="muted small">
+          For @imapferry/sdk: Authorization: Bearer …. Only people create tokens (a token cannot), and a
+          password reset revokes them all.
+        </span>
       </div>
       <div class="card-body stack">
         <Show when={created()}>
@@ -107,6 +116,23 @@ export function TokensCard(): JSX.Element {
               <div class="error">{nameError()}</div>
             </Show>
           </div>
+          <div class="field">
+            <label for="token-expiry" class="sr-only">
+              Expires
+            </label>
+            <select
+              id="token-expiry"
+              class="select"
+              name="expiresInDays"
+              value={expiresInDays()}
+              onChange={(e) => setExpiresInDays(e.currentTarget.value)}
+            >
+              <option value="30">Expires in 30 days</option>
+              <option value="90">Expires in 90 days</option>
+              <option value="365">Expires in a year</option>
+              <option value="">Never expires</option>
+            </select>
+          </div>
           <button type="submit" class="btn" disabled={busy()}>
             <Icon name="plus" /> Create token
           </button>
@@ -134,6 +160,7 @@ export function TokensCard(): JSX.Element {
                   <th>Token</th>
                   <th>Created</th>
                   <th>Last used</th>
+                  <th>Expires</th>
                   <th class="actions">
                     <span class="sr-only">Actions</span>
                   </th>
@@ -153,6 +180,11 @@ export function TokensCard(): JSX.Element {
                   </td>
                   <td data-label="Last used" class="nowrap muted">
                     <DateTime value={token.lastUsedAt} relative />
+                  </td>
+                  <td data-label="Expires" class="nowrap muted">
+                    <Show when={token.expiresAt} fallback="never">
+                      <DateTime value={token.expiresAt} />
+                    </Show>
                   </td>
                   <td class="actions">
                     <button type="button" class="btn btn-sm btn-danger" onClick={() => setRevoking(token)}>

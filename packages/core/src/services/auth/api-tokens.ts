@@ -1,5 +1,7 @@
 import type { ServiceContext } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
+import { parseInput } from "../validation.ts";
+import { notifyCredentialsEnded } from "./credentials-ended.ts";
 import { type CreateApiTokenInput, createApiTokenInputSchema } from "./schemas.ts";
 import { hashSecret, randomSecret } from "./secrets.ts";
 import type { Principal } from "./sessions.ts";
@@ -17,6 +19,16 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  */
 const lastUsedWrites = new Map<number, number>();
 
+const TOKEN_COLUMNS = [
+  "id",
+  "name",
+  "prefix",
+  "created_at",
+  "last_used_at",
+  "revoked_at",
+  "expires_at",
+] as const;
+
 export interface ApiToken {
   id: number;
   name: string;
@@ -25,6 +37,8 @@ export interface ApiToken {
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  /** When the token stops working by itself; null: until revoked. */
+  expiresAt: Date | null;
 }
 
 /** Creates a token for the user. The returned `token` is shown once and never stored in clear. */
@@ -33,8 +47,10 @@ export async function createApiToken(
   userId: number,
   input: CreateApiTokenInput,
 ): Promise<{ token: string; apiToken: ApiToken }> {
-  const { name } = createApiTokenInputSchema.parse(input);
+  const { name, expiresInDays } = parseInput(createApiTokenInputSchema, input, "token");
   const token = `${API_TOKEN_PREFIX}${randomSecret()}`;
+  const expiresAt =
+    expiresInDays === undefined ? null : new Date(ctx.clock.now().getTime() + expiresInDays * 86_400_000);
   const row = await ctx.db
     .insertInto("api_tokens")
     .values({
@@ -42,8 +58,9 @@ export async function createApiToken(
       name,
       token_hash: hashSecret(token),
       prefix: token.slice(0, SHOWN_PREFIX_LENGTH),
+      expires_at: expiresAt,
     })
-    .returning(["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"])
+    .returning(TOKEN_COLUMNS)
     .executeTakeFirstOrThrow();
   ctx.log.info("created an API token", { userId, tokenId: row.id, prefix: row.prefix });
   return { token, apiToken: toApiToken(row) };
@@ -52,7 +69,7 @@ export async function createApiToken(
 export async function listApiTokens(ctx: ServiceContext, userId: number): Promise<ApiToken[]> {
   const rows = await ctx.db
     .selectFrom("api_tokens")
-    .select(["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"])
+    .select(TOKEN_COLUMNS)
     .where("user_id", "=", userId)
     .orderBy("id")
     .execute();
@@ -70,9 +87,10 @@ export async function revokeApiToken(
     .set((eb) => ({ revoked_at: eb.fn.coalesce("revoked_at", eb.val(ctx.clock.now())) }))
     .where("id", "=", tokenId)
     .where("user_id", "=", userId)
-    .returning(["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"])
+    .returning(TOKEN_COLUMNS)
     .executeTakeFirst();
   if (!row) throw new ImapferryError("NOT_FOUND", `You have no API token with id ${tokenId}.`);
+  await notifyCredentialsEnded(ctx.db, userId);
   ctx.log.info("revoked an API token", { userId, tokenId });
   return toApiToken(row);
 }
@@ -90,8 +108,9 @@ export async function resolveApiToken(ctx: ServiceContext, token: string): Promi
     name: "imapferry_resolve_api_token",
     text: `select t.id as "tokenId", t.last_used_at, u.id as "userId", u.username
            from api_tokens t join users u on u.id = t.user_id
-           where t.token_hash = $1 and t.revoked_at is null`,
-    values: [hashSecret(token)],
+           where t.token_hash = $1 and t.revoked_at is null
+             and (t.expires_at is null or t.expires_at > $2)`,
+    values: [hashSecret(token), ctx.clock.now()],
   });
   const row = result.rows[0];
   if (!row) return null;
@@ -113,6 +132,7 @@ function toApiToken(row: {
   created_at: Date;
   last_used_at: Date | null;
   revoked_at: Date | null;
+  expires_at: Date | null;
 }): ApiToken {
   return {
     id: row.id,
@@ -121,5 +141,6 @@ function toApiToken(row: {
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
+    expiresAt: row.expires_at,
   };
 }

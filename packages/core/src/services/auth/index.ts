@@ -9,6 +9,8 @@ export {
 export type { LoginAttempt, LoginRateLimits } from "./login-rate-limiter.ts";
 export { DEFAULT_LOGIN_RATE_LIMITS, LoginRateLimiter } from "./login-rate-limiter.ts";
 export { generatePassword, hashPassword, verifyPassword } from "./password-hash.ts";
+export type { Permission } from "./permissions.ts";
+export { assertAllowed, isAllowed } from "./permissions.ts";
 export type { CreateApiTokenInput, LoginInput } from "./schemas.ts";
 export { createApiTokenInputSchema, loginInputSchema, newPasswordSchema, usernameSchema } from "./schemas.ts";
 export type { NewSession, Principal } from "./sessions.ts";

@@ -20,5 +20,12 @@ export type LoginInput = z.infer<typeof loginInputSchema>;
 
 export const createApiTokenInputSchema = z.object({
   name: z.string().trim().min(1, "Give the token a name, e.g. the system that will use it.").max(100),
+  /** Days until the token stops working by itself. @defaultValue none: until revoked */
+  expiresInDays: z
+    .number()
+    .int("Give the expiry in whole days.")
+    .min(1, "A token expires after at least 1 day.")
+    .max(3650, "A token expires after at most 3650 days (10 years); leave it empty for no expiry.")
+    .optional(),
 });
 export type CreateApiTokenInput = z.infer<typeof createApiTokenInputSchema>;

@@ -1,4 +1,5 @@
 import type { ServiceContext } from "../../context.ts";
+import { notifyCredentialsEnded } from "./credentials-ended.ts";
 import { hashSecret, randomSecret } from "./secrets.ts";
 
 /** @defaultValue 14 days */
@@ -53,5 +54,10 @@ export async function resolveSession(ctx: ServiceContext, sessionId: string): Pr
 }
 
 export async function endSession(ctx: ServiceContext, sessionId: string): Promise<void> {
-  await ctx.db.deleteFrom("sessions").where("id_hash", "=", hashSecret(sessionId)).execute();
+  const ended = await ctx.db
+    .deleteFrom("sessions")
+    .where("id_hash", "=", hashSecret(sessionId))
+    .returning("user_id")
+    .executeTakeFirst();
+  if (ended) await notifyCredentialsEnded(ctx.db, ended.user_id);
 }

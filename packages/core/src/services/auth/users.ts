@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
+import { notifyCredentialsEnded } from "./credentials-ended.ts";
 import { decoyPasswordHash, generatePassword, hashPassword, verifyPassword } from "./password-hash.ts";
 import { type LoginInput, newPasswordSchema, usernameSchema } from "./schemas.ts";
 
@@ -78,13 +79,13 @@ export async function createUser(
 }
 
 /**
- * Sets a new password (generated when none is given) and ends every session of the user: whoever
- * knew the old password must not stay logged in.
+ * Sets a new password (generated when none is given), ends every session of the user and revokes their
+ * API tokens: whoever knew the old password must not stay logged in, nor keep a token they made.
  */
 export async function resetPassword(
   ctx: ServiceContext,
   input: { username: string; password?: string },
-): Promise<{ user: User; password: string }> {
+): Promise<{ user: User; password: string; revokedTokens: number }> {
   const username = parseUsername(input.username);
   const password = input.password === undefined ? generatePassword() : parseNewPassword(input.password);
   const passwordHash = await hashPassword(password);
@@ -95,12 +96,26 @@ export async function resetPassword(
       .where("username", "=", username)
       .returning(["id", "username", "created_at"])
       .executeTakeFirst();
-    if (updated) await trx.deleteFrom("sessions").where("user_id", "=", updated.id).execute();
-    return updated;
+    if (!updated) return undefined;
+    await trx.deleteFrom("sessions").where("user_id", "=", updated.id).execute();
+    // Tokens go too: whoever had the password could have made them.
+    const revoked = await trx
+      .updateTable("api_tokens")
+      .set({ revoked_at: ctx.clock.now() })
+      .where("user_id", "=", updated.id)
+      .where("revoked_at", "is", null)
+      .returning("id")
+      .execute();
+    await notifyCredentialsEnded(trx, updated.id);
+    return { ...updated, revokedTokens: revoked.length };
   });
   if (!row) throw new ImapferryError("NOT_FOUND", `There is no user named "${username}".`);
-  ctx.log.info("reset a user's password", { username });
-  return { user: { id: row.id, username: row.username, createdAt: row.created_at }, password };
+  ctx.log.info("reset a user's password", { username, revokedTokens: row.revokedTokens });
+  return {
+    user: { id: row.id, username: row.username, createdAt: row.created_at },
+    password,
+    revokedTokens: row.revokedTokens,
+  };
 }
 
 /** The user whose password this is, or null. Takes the same time whether or not the user exists. */
