@@ -220,6 +220,40 @@ write(
   ]),
 );
 
+write(
+  "malformed-message-id.eml",
+  crlf([
+    "Date: Wed, 10 Jan 2018 09:00:00 +0000",
+    "From: Scanner <scanner@office.example>",
+    "To: alice@example.com",
+    "Subject: Scanned document",
+    // No angle brackets and no "@": a copier's counter, the same on every device of that make.
+    "Message-ID: 4711",
+    "",
+    "Your scan is ready.",
+  ]),
+);
+
+// Two different messages whose every header and size agree: only their bodies tell them apart.
+for (const [name, body] of [
+  ["same-headers-a.eml", "Total due: 4,000 EUR."],
+  ["same-headers-b.eml", "Total due: 9,000 EUR."],
+] as const) {
+  write(
+    name,
+    crlf([
+      "Received: from mx.example.org by mail.example.com; Thu, 11 Apr 2024 08:00:00 +0000",
+      "Date: Thu, 11 Apr 2024 08:00:00 +0000",
+      "From: Billing <billing@example.org>",
+      "To: alice@example.com",
+      "Subject: Invoice",
+      "Message-ID: <invoice@example.org>",
+      "",
+      body,
+    ]),
+  );
+}
+
 for (const [name, body] of [
   ["duplicate-message-id-a.eml", "First version of the minutes."],
   ["duplicate-message-id-b.eml", "Second, corrected version of the minutes: the budget is 12,000."],

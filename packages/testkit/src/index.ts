@@ -33,6 +33,7 @@ export {
   standardMailboxSpec,
   startImapPair,
   startImapServer,
+  unidentifiableMailboxSpec,
 } from "./imap/index.ts";
 export type { ReceivedMail, SmtpTestServer, StartSmtpServerOptions } from "./smtp/index.ts";
 export { startSmtpServer } from "./smtp/index.ts";

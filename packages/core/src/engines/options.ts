@@ -59,8 +59,18 @@ export const engineOptionsSchema = z
     destinationSubfolder: folderName.optional().describe("Put everything under this destination folder."),
     /** Map special folders (Sent, Trash, Drafts…) by their SPECIAL-USE flags. @defaultValue false → `--automap` */
     automap: z.boolean().default(false).describe("Map Sent, Trash, Drafts… by their special-use flags."),
-    /** Copy messages without Message-ID/Received by adding a Message-ID. @defaultValue false → `--addheader` */
-    addHeader: z.boolean().default(false).describe("Also copy messages without a Message-ID (adds one)."),
+    /**
+     * imapsync only: add a Message-ID header to messages that lack one, so they are copied and found
+     * again on a rerun (without it imapsync leaves them behind). The built-in engine never changes a
+     * message: it identifies such messages by content and copies them byte for byte, whatever this says.
+     * Jobs stored before this default changed keep their stored value. @defaultValue true → `--addheader`
+     */
+    addHeader: z
+      .boolean()
+      .default(true)
+      .describe(
+        "imapsync: adds a Message-ID header to messages that lack one, so none is left behind. The built-in engine copies them unchanged.",
+      ),
     /** Delete destination messages that are not on the source. Destructive. @defaultValue false → `--delete2` */
     deleteOnDestination: z
       .boolean()

@@ -329,7 +329,7 @@ const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p)) 
  */
 export function runMigrationEngine(options: RunMigrationEngineOptions): Promise<RunEngineResult> {
   const { engine, spec } = options;
-  const argv = [...engine.prefixArgs, ...buildImapsyncArgs(spec)];
+  const argv = [...engine.prefixArgs, ...buildImapsyncArgs(spec, engine.kind)];
   return runEngine({
     bin: SETPRIV ?? engine.bin,
     args: SETPRIV ? ["--pdeathsig", "SIGTERM", "--", engine.bin, ...argv] : argv,

@@ -21,10 +21,19 @@ export function messageCount(snapshot: MailboxSnapshot): number {
 }
 
 /**
- * The standard corpus's two messages with neither Message-ID nor Received: without `--addheader`
- * neither engine can recognise them on a rerun, so (as imapsync) both leave them on the source.
+ * The standard corpus's two messages with neither Message-ID nor Received: imapsync recognises them
+ * only with `--addheader` (which adds a header), the built-in engine by their content.
  */
 export const HEADERLESS = new Set([
   sha256(corpusMessage("no-message-id-1.eml")),
   sha256(corpusMessage("no-message-id-2.eml")),
+]);
+
+/**
+ * The standard corpus's header-less messages as imapsync's --addheader copies them: its
+ * `Message-Id: <UID@imapsync>` on top (both are UID 2 of their folder).
+ */
+export const ADDED_HEADER_COPIES = new Set([
+  sha256(Buffer.concat([Buffer.from("Message-Id: <2@imapsync>\r\n"), corpusMessage("no-message-id-1.eml")])),
+  sha256(Buffer.concat([Buffer.from("Message-Id: <2@imapsync>\r\n"), corpusMessage("no-message-id-2.eml")])),
 ]);

@@ -106,3 +106,43 @@ export function standardMailboxSpec(): MailboxSpec {
     ],
   };
 }
+
+/**
+ * Mail that tools which identify messages by Message-ID alone lose: messages without one (a
+ * byte-identical pair among them), one with a malformed id, two different messages whose headers
+ * and size agree, and a message held twice. 11 messages in INBOX and Sent; a faithful copy holds
+ * all 11, each as often as the source does.
+ */
+export function unidentifiableMailboxSpec(): MailboxSpec {
+  const m = corpusMessage;
+  return {
+    folders: [
+      {
+        path: "INBOX",
+        messages: [
+          { source: m("no-message-id-1.eml"), flags: ["\\Seen"], internalDate: "2019-07-07T07:07:08Z" },
+          // The same bytes again, delivered twice: the destination must hold both.
+          { source: m("no-message-id-1.eml"), flags: [], internalDate: "2019-07-07T07:07:08Z" },
+          { source: m("no-message-id-2.eml"), flags: ["\\Flagged"], internalDate: "2019-07-08T07:07:09Z" },
+          { source: m("malformed-message-id.eml"), flags: [], internalDate: "2018-01-10T09:00:01Z" },
+          { source: m("same-headers-a.eml"), flags: ["\\Seen"], internalDate: "2024-04-11T08:00:01Z" },
+          { source: m("same-headers-b.eml"), flags: [], internalDate: "2024-04-11T08:00:02Z" },
+          { source: m("plain-ascii.eml"), flags: ["\\Seen"], internalDate: "2019-03-04T05:06:09Z" },
+          { source: m("plain-ascii.eml"), flags: ["\\Seen"], internalDate: "2019-03-04T05:06:09Z" },
+          { source: m("tiny.eml"), flags: [], internalDate: "2020-02-29T21:59:59Z" },
+        ],
+      },
+      {
+        path: "Sent",
+        messages: [
+          { source: m("no-message-id-2.eml"), flags: ["\\Seen"], internalDate: "2019-07-08T07:07:09Z" },
+          {
+            source: m("duplicate-message-id-a.eml"),
+            flags: ["\\Seen"],
+            internalDate: "2024-04-09T14:00:05Z",
+          },
+        ],
+      },
+    ],
+  };
+}

@@ -1,4 +1,10 @@
-export { corpusDir, corpusMessage, corpusMessageNames, standardMailboxSpec } from "./corpus.ts";
+export {
+  corpusDir,
+  corpusMessage,
+  corpusMessageNames,
+  standardMailboxSpec,
+  unidentifiableMailboxSpec,
+} from "./corpus.ts";
 export type {
   AddUserOptions,
   ImapCredentials,

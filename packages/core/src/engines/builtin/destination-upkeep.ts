@@ -58,8 +58,8 @@ export async function resyncFlags(
 /**
  * --delete2: removes destination messages whose identity no source message has. Every source
  * message protects its copy, whatever the age and size filters selected, and a header-less one
- * protects the copy --addheader would have made, so a later run without --addheader never
- * deletes what an earlier one copied.
+ * protects both its byte-identical copy and the one --addheader would have made, so a later run
+ * without --addheader never deletes what an earlier one copied.
  */
 export async function deleteExtraMessages(
   ctx: FolderSyncContext,
@@ -70,9 +70,12 @@ export async function deleteExtraMessages(
   const { session, destination } = ctx;
   const onSource = new Set<string>();
   for (const message of sourceMessages) {
-    onSource.add(message.identity ?? addedHeaderIdentity(message.uid, message.size, session.args.skipSize));
+    onSource.add(message.identity);
+    if (message.headerKey === undefined) {
+      onSource.add(addedHeaderIdentity(message.uid, message.size, session.args.skipSize));
+    }
   }
-  const extra = destinationMessages.filter((message) => message.identity && !onSource.has(message.identity));
+  const extra = destinationMessages.filter((message) => !onSource.has(message.identity));
   if (extra.length === 0) {
     return;
   }

@@ -19,9 +19,9 @@ export interface FolderSyncContext {
   /** The pipelined LITERAL+ appender, when the destination offers LITERAL+ and MULTIAPPEND. */
   appender: AppendConnection | undefined;
   /**
-   * Under --dry: identities each destination path (Unicode) would have received. When two source
-   * folders go to one destination folder (--f1f2, --automap), the real run skips in the second
-   * what the first copied, so the dry run must too.
+   * Under --dry: identities (with counts) each destination path (Unicode) would have received. When
+   * two source folders go to one destination folder (--f1f2, --automap), the real run skips in the
+   * second what the first copied, so the dry run must too.
    */
-  wouldCopy: Map<string, Set<string>>;
+  wouldCopy: Map<string, Map<string, number>>;
 }

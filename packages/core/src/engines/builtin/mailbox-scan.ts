@@ -1,6 +1,11 @@
 import type { ImapFlow } from "imapflow";
 import { storableFlags } from "./append-messages.ts";
-import { IDENTITY_HEADERS, messageIdentity } from "./message-identity.ts";
+import {
+  contentIdentity,
+  hasTrustedMessageId,
+  IDENTITY_HEADERS,
+  messageIdentity,
+} from "./message-identity.ts";
 
 /** UIDs per FETCH command, to keep command lines short on sparse UID sets. */
 export const UIDS_PER_FETCH = 1000;
@@ -8,10 +13,20 @@ export const UIDS_PER_FETCH = 1000;
 export interface ScannedMessage {
   uid: number;
   size: number;
-  identity: string | undefined;
+  /**
+   * What the message is matched by across servers: its Message-Id/Received identity where that can
+   * be trusted, else its content identity (see message-identity.ts). Set by `identifyMessages`.
+   */
+  identity: string;
+  /** imapsync's identity (Message-Id, Received, size); undefined for a "void" message with neither. */
+  headerKey: string | undefined;
+  /** Exactly one well-formed Message-Id. */
+  trustedId: boolean;
   internalDate: Date | undefined;
   /** Storable flags, sorted. */
   flags: string[];
+  /** The Subject header, decoded as far as latin1 goes; only when the scan asked for it. */
+  subject?: string;
 }
 
 export function toDate(value: Date | string | undefined): Date | undefined {
@@ -47,10 +62,21 @@ export function uidSets(uids: number[], perSet: number): string[] {
   return sets;
 }
 
+function subjectOf(headers: Buffer | undefined): string {
+  const unfolded = (headers ?? Buffer.alloc(0)).toString("utf8").replace(/\r?\n[ \t]+/g, " ");
+  const line = unfolded.split(/\r?\n/).find((l) => /^subject\s*:/i.test(l));
+  return line ? line.slice(line.indexOf(":") + 1).trim() : "";
+}
+
+/**
+ * Reads size, flags, internal date and the identifying headers of every message of the selected
+ * mailbox, in UID order. The identity is provisional until `identifyMessages` has run.
+ */
 export async function scanMailbox(
   client: ImapFlow,
   exists: number,
   skipSize: boolean,
+  options: { subject?: boolean } = {},
 ): Promise<ScannedMessage[]> {
   if (exists === 0) {
     return [];
@@ -61,18 +87,74 @@ export async function scanMailbox(
     size: true,
     flags: true,
     internalDate: true,
-    headers: IDENTITY_HEADERS,
+    headers: options.subject ? [...IDENTITY_HEADERS, "subject"] : IDENTITY_HEADERS,
   });
   for await (const row of rows) {
     const size = row.size ?? 0;
+    const headerKey = messageIdentity(row.headers, skipSize ? undefined : size);
     scanned.push({
       uid: row.uid,
       size,
-      identity: messageIdentity(row.headers, skipSize ? undefined : size),
+      identity: headerKey ?? "",
+      headerKey,
+      trustedId: hasTrustedMessageId(row.headers),
       internalDate: toDate(row.internalDate),
       flags: storableFlags(row.flags ?? []).sort(),
+      ...(options.subject ? { subject: subjectOf(row.headers) } : {}),
     });
   }
   scanned.sort((a, b) => a.uid - b.uid);
   return scanned;
+}
+
+/**
+ * Header identities that two messages of one source folder share. Real mail has them: a message
+ * sent to two of the user's addresses, a resent one, a mailer that reuses Message-Ids. Messages
+ * with such an identity are told apart by content instead.
+ */
+export function sharedHeaderKeys(messages: ScannedMessage[]): Set<string> {
+  const seen = new Set<string>();
+  const shared = new Set<string>();
+  for (const message of messages) {
+    if (message.headerKey === undefined) continue;
+    if (seen.has(message.headerKey)) shared.add(message.headerKey);
+    seen.add(message.headerKey);
+  }
+  return shared;
+}
+
+/**
+ * Settles each message's identity on the selected mailbox: the header identity where the Message-Id
+ * is trusted and not shared (`shared`, from the source folder), else the content identity, for which
+ * the whole header block of just those messages is fetched. Both servers get the same rule, so a
+ * message and its byte-identical copy always get the same identity.
+ */
+export async function identifyMessages(
+  client: ImapFlow,
+  messages: ScannedMessage[],
+  shared: Set<string>,
+  skipSize: boolean,
+): Promise<void> {
+  const byUid = new Map<number, ScannedMessage>();
+  for (const message of messages) {
+    if (message.trustedId && message.headerKey !== undefined && !shared.has(message.headerKey)) {
+      message.identity = message.headerKey;
+    } else {
+      byUid.set(message.uid, message);
+    }
+  }
+  if (byUid.size === 0) return;
+  for (const set of uidSets([...byUid.keys()], UIDS_PER_FETCH)) {
+    for await (const row of client.fetch(set, { uid: true, headers: true }, { uid: true })) {
+      const message = byUid.get(row.uid);
+      if (message && row.headers) {
+        message.identity = contentIdentity(row.headers, skipSize ? undefined : message.size);
+        byUid.delete(row.uid);
+      }
+    }
+  }
+  // A message that vanished between the two FETCHes keeps a key no other message can have.
+  for (const message of byUid.values()) {
+    message.identity = `gone:${message.uid}`;
+  }
 }

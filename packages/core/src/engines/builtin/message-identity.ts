@@ -1,20 +1,31 @@
+import { createHash } from "node:crypto";
+
 /**
- * How a message is recognised on both servers, as imapsync does it: by its Message-Id and
- * Received header lines plus its size. A message with neither header is "void" (imapsync's
- * "no wanted headers"): it cannot be recognised on a rerun, so it is skipped unless --addheader
- * gives it a Message-Id.
+ * How a message is recognised on both servers. Like imapsync, by its Message-Id and Received header
+ * lines plus its size, where those can be trusted; otherwise by its content: a digest of its whole
+ * header block plus its size. The message itself is never changed to make it recognisable (unless
+ * the operator asks for --addheader), so a header-less message still arrives byte for byte and a
+ * rerun still finds it.
  */
 
-/** The header fields fetched (BODY.PEEK[HEADER.FIELDS (…)]) to identify messages. */
+/** The header fields fetched (BODY.PEEK[HEADER.FIELDS (…)]) to identify messages cheaply. */
 export const IDENTITY_HEADERS = ["message-id", "received"];
 
+/** A msg-id as RFC 5322 writes it, `<left@right>`; anything else is not trusted to be unique. */
+const WELL_FORMED_MESSAGE_ID = /^<[^<>\s@]+@[^<>\s]+>$/;
+
+interface HeaderLine {
+  name: string;
+  value: string;
+}
+
 /** Unfolds a header block and returns the identity header lines, normalised. */
-function identityLines(headers: Buffer | undefined): string[] {
+function identityLines(headers: Buffer | undefined): HeaderLine[] {
   if (!headers || headers.length === 0) {
     return [];
   }
   const unfolded = headers.toString("latin1").replace(/\r?\n[ \t]+/g, " ");
-  const lines: string[] = [];
+  const lines: HeaderLine[] = [];
   for (const line of unfolded.split(/\r?\n/)) {
     const colon = line.indexOf(":");
     if (colon <= 0) {
@@ -22,25 +33,55 @@ function identityLines(headers: Buffer | undefined): string[] {
     }
     const name = line.slice(0, colon).trim().toLowerCase();
     if (IDENTITY_HEADERS.includes(name)) {
-      lines.push(
-        `${name}:${line
+      lines.push({
+        name,
+        value: line
           .slice(colon + 1)
           .replace(/\s+/g, " ")
-          .trim()}`,
-      );
+          .trim(),
+      });
     }
   }
   return lines;
 }
 
-/** The identity of a message, or undefined for a void (header-less) one. */
+function digest(text: string | Buffer): string {
+  return createHash("sha256").update(text).digest("base64url");
+}
+
+/**
+ * imapsync's identity of a message, from its Message-Id and Received lines plus its size, or
+ * undefined for a "void" message that has neither. Stored as a digest: a mailbox's identities stay
+ * small in memory whatever its Received chains.
+ */
 export function messageIdentity(headers: Buffer | undefined, size: number | undefined): string | undefined {
   const lines = identityLines(headers);
   if (lines.length === 0) {
     return undefined;
   }
+  const text = lines.map((line) => `${line.name}:${line.value}`).join("\n");
   // --skipsize: some servers change a message's size on APPEND (line endings), headers alone then.
-  return size === undefined ? lines.join("\n") : `${lines.join("\n")}\n${size}`;
+  return `h:${digest(size === undefined ? text : `${text}\n${size}`)}`;
+}
+
+/**
+ * Whether the message carries exactly one well-formed Message-Id. Mail without one (drafts, sent
+ * mail of some clients, scanners, imports) or with a malformed one is identified by content instead.
+ */
+export function hasTrustedMessageId(headers: Buffer | undefined): boolean {
+  const ids = identityLines(headers).filter((line) => line.name === "message-id");
+  return ids.length === 1 && WELL_FORMED_MESSAGE_ID.test(ids[0]?.value ?? "");
+}
+
+/**
+ * The identity of a message by content: its whole header block (Date, From, Subject, every
+ * Received …) plus its size. Line endings are normalised, as some servers store LF. INTERNALDATE is
+ * left out on purpose: a server that rounds or shifts it on APPEND would otherwise make every rerun
+ * copy the message again.
+ */
+export function contentIdentity(headerBlock: Buffer, size: number | undefined): string {
+  const normalised = headerBlock.toString("latin1").replace(/\r\n/g, "\n");
+  return `c:${digest(size === undefined ? normalised : `${normalised}\n${size}`)}`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { CopiesByIdentity, copyIdentity, takeCopy } from "./copies-by-identity.ts";
 import type { WantedMessage } from "./copy-pipeline.ts";
 import { copyMessages } from "./copy-pipeline.ts";
 import type { FlagUpdate } from "./destination-upkeep.ts";
@@ -6,11 +7,18 @@ import type { FolderPlan } from "./folder-plan.ts";
 import type { FolderSyncContext } from "./folder-sync-context.ts";
 import { ancestorPaths } from "./mailbox-name.ts";
 import type { ScannedMessage } from "./mailbox-scan.ts";
-import { scanMailbox } from "./mailbox-scan.ts";
-import { addedHeaderIdentity } from "./message-identity.ts";
+import { identifyMessages, scanMailbox, sharedHeaderKeys } from "./mailbox-scan.ts";
 import { folderLabel, formatDryCopyLine, formatFolderLine } from "./output-format.ts";
 import { errorText } from "./server-errors.ts";
 import type { SyncSession } from "./sync-session.ts";
+
+/** Under --dry, whether an earlier folder merged into the same destination would have copied it. */
+function takeSimulated(simulated: Map<string, number>, identity: string): boolean {
+  const count = simulated.get(identity) ?? 0;
+  if (count === 0) return false;
+  simulated.set(identity, count - 1);
+  return true;
+}
 
 function withinAgeAndSize(session: SyncSession, message: ScannedMessage): boolean {
   const { maxAgeDays, minAgeDays } = session.args;
@@ -194,6 +202,11 @@ export async function syncFolder(
       scanMailbox(source, sourceExists, session.args.skipSize),
       scanMailbox(destination, destinationExists, session.args.skipSize),
     ]);
+    const shared = sharedHeaderKeys(sourceMessages);
+    await Promise.all([
+      identifyMessages(source, sourceMessages, shared, session.args.skipSize),
+      identifyMessages(destination, destinationMessages, shared, session.args.skipSize),
+    ]);
   } catch (e: unknown) {
     session.error("ERR_FETCH", `Host1: could not read the headers of folder ${sourceLabel}: ${errorText(e)}`);
     session.counters.processed += sourceExists;
@@ -211,53 +224,30 @@ export async function syncFolder(
   session.write(`Host1: folder ${sourceLabel} considering ${selected.length} messages`);
   session.write(`Host2: folder ${destinationLabel} considering ${destinationMessages.length} messages`);
 
-  const onDestination = new Map<string, ScannedMessage>();
-  let duplicatesHost2 = 0;
-  for (const message of destinationMessages) {
-    if (!message.identity) {
-      session.counters.voidHost2 += 1;
-    } else if (onDestination.has(message.identity)) {
-      duplicatesHost2 += 1;
-    } else {
-      onDestination.set(message.identity, message);
-    }
-  }
+  // Count-aware: a folder holding a message twice needs it twice on the destination, so each
+  // destination copy answers for one source message only, in UID order.
+  const onDestination = new CopiesByIdentity(destinationMessages);
+  const duplicatesHost2 = onDestination.duplicates;
   const flagUpdates: FlagUpdate[] = [];
 
-  const seen = new Set<string>();
-  const simulated = ctx.wouldCopy.get(plan.destinationPath) ?? new Set<string>();
+  const simulated = ctx.wouldCopy.get(plan.destinationPath) ?? new Map<string, number>();
   ctx.wouldCopy.set(plan.destinationPath, simulated);
+  const wouldAdd: string[] = [];
+  const seen = new Set<string>();
   const wanted: WantedMessage[] = [];
   let duplicatesHost1 = 0;
   const c = session.counters;
   for (const message of selected) {
-    let identity = message.identity;
-    let addHeader = false;
-    if (!identity) {
-      if (!session.args.addHeader) {
-        session.write(
-          `Host1: ${sourceName}/${message.uid} size ${message.size} ignored (no wanted headers so we ignore this message. To solve this: use --addheader)`,
-        );
-        c.voidHost1 += 1;
-        c.skipped += 1;
-        c.bytesSkipped += message.size;
-        c.processed += 1;
-        continue;
-      }
-      identity = addedHeaderIdentity(message.uid, message.size, session.args.skipSize);
-      addHeader = true;
-    }
+    // --addheader (asked for explicitly) gives a void message imapsync's Message-Id on the way.
+    const addHeader = session.args.addHeader && message.headerKey === undefined;
+    const identity = copyIdentity(message, session.args.addHeader, session.args.skipSize);
     if (seen.has(identity)) {
       duplicatesHost1 += 1;
-      c.skipped += 1;
-      c.bytesSkipped += message.size;
-      c.processed += 1;
-      continue;
     }
     seen.add(identity);
     const tooBig = session.args.maxSize !== undefined && message.size > session.args.maxSize;
     const tooSmall = session.args.minSize !== undefined && message.size < session.args.minSize;
-    const copy = onDestination.get(identity);
+    const copy = takeCopy(onDestination, message, session.args.addHeader, session.args.skipSize);
     if (copy && session.args.resyncFlags && copy.flags.join(" ") !== message.flags.join(" ")) {
       flagUpdates.push({
         sourceUid: message.uid,
@@ -266,7 +256,16 @@ export async function syncFolder(
         to: message.flags,
       });
     }
-    if (copy || simulated.has(identity) || tooBig || tooSmall) {
+    if (copy || takeSimulated(simulated, identity)) {
+      c.skipped += 1;
+      c.bytesSkipped += message.size;
+      c.processed += 1;
+      continue;
+    }
+    if (tooBig || tooSmall) {
+      session.write(
+        `Host1: ${sourceName}/${message.uid} size ${message.size} skipped (${tooBig ? `bigger than --maxsize ${session.args.maxSize}` : `smaller than --minsize ${session.args.minSize}`})`,
+      );
       c.skipped += 1;
       c.bytesSkipped += message.size;
       c.processed += 1;
@@ -274,18 +273,18 @@ export async function syncFolder(
     }
     wanted.push({ uid: message.uid, size: message.size, addHeader });
     if (session.args.dry) {
-      simulated.add(identity);
+      // Counted for later folders only: this folder's own duplicates are all copied.
+      wouldAdd.push(identity);
     }
+  }
+  for (const identity of wouldAdd) {
+    simulated.set(identity, (simulated.get(identity) ?? 0) + 1);
   }
   c.duplicatesHost1 += duplicatesHost1;
   c.duplicatesHost2 += duplicatesHost2;
-  c.identifiedHost1 += seen.size;
-  c.identifiedHost2 += onDestination.size;
-  for (const identity of onDestination.keys()) {
-    if (!seen.has(identity)) {
-      c.missingOnHost1 += 1;
-    }
-  }
+  c.identifiedHost1 += selected.length;
+  c.identifiedHost2 += destinationMessages.length;
+  c.missingOnHost1 += onDestination.left;
   if (flagUpdates.length > 0) {
     await resyncFlags(ctx, plan, flagUpdates);
   }

@@ -58,6 +58,8 @@ describe("buildImapsyncArgs", () => {
       "--tls2",
       "--sslargs2",
       "SSL_verify_mode=0",
+      // On by default for imapsync: it leaves messages without a Message-ID behind otherwise.
+      "--addheader",
       ...ALWAYS_ARGS,
     ]);
     expect(args).toContain("--noreleasecheck");
@@ -176,6 +178,13 @@ describe("buildImapsyncArgs", () => {
     ]);
   });
 
+  it("passes --addheader to imapsync unless turned off, and never to the built-in engine, which copies such messages unchanged", () => {
+    expect(buildImapsyncArgs(spec())).toContain("--addheader");
+    expect(buildImapsyncArgs(spec({ options: { addHeader: false } }))).not.toContain("--addheader");
+    expect(buildImapsyncArgs(spec(), "builtin")).not.toContain("--addheader");
+    expect(buildImapsyncArgs(spec({ options: { addHeader: true } }), "builtin")).not.toContain("--addheader");
+  });
+
   it("leaves --delete2 off unless asked", () => {
     expect(buildImapsyncArgs(spec())).not.toContain("--delete2");
     expect(parseEngineOptions({}).deleteOnDestination).toBe(false);
@@ -232,7 +241,7 @@ describe("buildImapsyncArgs", () => {
     expect(parsed).toMatchObject({
       folders: ["INBOX"],
       automap: false,
-      addHeader: false,
+      addHeader: true,
       deleteOnDestination: false,
     });
   });

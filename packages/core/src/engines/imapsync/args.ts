@@ -1,7 +1,7 @@
 import { ImapferryError } from "../../errors.ts";
 import type { EngineOptions } from "../options.ts";
 import { parseEngineOptions, SAFE_TEXT } from "../options.ts";
-import type { EndpointSpec, MigrationSpec } from "../types.ts";
+import type { EndpointSpec, EngineKind, MigrationSpec } from "../types.ts";
 
 /**
  * Flags on every run: no network call home, no slow `--foldersizes` (the pre-flight counts instead), and
@@ -110,7 +110,7 @@ function endpointArgs(endpoint: EndpointSpec, n: 1 | 2): string[] {
   return args;
 }
 
-function optionArgs(o: EngineOptions): string[] {
+function optionArgs(o: EngineOptions, engine: EngineKind): string[] {
   const args: string[] = [];
   for (const folder of o.folders ?? []) args.push("--folder", encodeImapFolderName(folder));
   for (const folder of o.excludeFolders ?? [])
@@ -121,7 +121,9 @@ function optionArgs(o: EngineOptions): string[] {
   if (o.destinationSubfolder !== undefined)
     args.push("--subfolder2", encodeImapFolderName(o.destinationSubfolder));
   if (o.automap) args.push("--automap");
-  if (o.addHeader) args.push("--addheader");
+  // For imapsync only: the built-in engine identifies header-less messages by content and copies
+  // them unchanged (its own --addheader stays for running it by hand, as imapsync).
+  if (o.addHeader && engine === "imapsync") args.push("--addheader");
   if (o.deleteOnDestination) args.push("--delete2");
   if (o.subscribedOnly) args.push("--subscribed");
   if (o.subscribeAll) args.push("--subscribeall");
@@ -150,14 +152,14 @@ function optionArgs(o: EngineOptions): string[] {
  * Passwords are not in it: they go in the environment (see `engineEnv`), since argv is world-readable in
  * /proc. Options are validated against the allow-list first; anything else is a BAD_INPUT error.
  */
-export function buildImapsyncArgs(spec: MigrationSpec): string[] {
+export function buildImapsyncArgs(spec: MigrationSpec, engine: EngineKind = "imapsync"): string[] {
   checkEndpoint(spec.source, "source");
   checkEndpoint(spec.destination, "destination");
   const options = parseEngineOptions(spec.options);
   const args = [...endpointArgs(spec.source, 1), ...endpointArgs(spec.destination, 2)];
   if (spec.dryRun) args.push("--dry");
   if (spec.justLogin) args.push("--justlogin");
-  else args.push(...optionArgs(options));
+  else args.push(...optionArgs(options, engine));
   args.push(...ALWAYS_ARGS);
 
   // Belt and braces: the builders above cannot produce these (no value may start with "-", so every
