@@ -1,6 +1,5 @@
-import type { ClientCore } from "./client.ts";
-import { backoffMs, isRetryable, pause } from "./errors.ts";
-import type { Batch, ImportOptions, ImportPreview, ImportResult } from "./types.ts";
+import { backoffMs, isRetryable, pause } from "./retry.ts";
+import type { Batch, ClientCore, ImportOptions, ImportPreview, ImportResult } from "./types.ts";
 
 /** One mailbox to migrate: a row of the batch CSV. */
 export interface MailboxRow {

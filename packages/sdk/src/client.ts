@@ -1,15 +1,13 @@
 import type { AppRouter } from "@imapferry/server";
-import type { TRPCClient } from "@trpc/client";
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { EventSource } from "eventsource";
 import type { BatchHelpers } from "./batches.ts";
 import { createBatchHelpers } from "./batches.ts";
 import type { LogHelpers } from "./logs.ts";
 import { createLogHelpers } from "./logs.ts";
+import type { ApiClient, ClientCore, FetchLike } from "./types.ts";
 import type { WatchHelpers } from "./watch-jobs.ts";
 import { createWatchHelpers } from "./watch-jobs.ts";
-
-export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface ClientOptions {
   /** Where imapferry runs, e.g. "https://migrations.example.com" (the API is under /trpc). */
@@ -25,18 +23,8 @@ export interface ClientOptions {
   fetch?: FetchLike;
 }
 
-/** The typed tRPC client of the imapferry API. */
-export type ApiClient = TRPCClient<AppRouter>;
-
 /** The API client plus helpers for what a control panel does most. */
 export type ImapferryClient = ApiClient & BatchHelpers & LogHelpers & WatchHelpers;
-
-/** What the helpers share: the typed client and an authenticated fetch for plain HTTP routes. */
-export interface ClientCore {
-  api: ApiClient;
-  baseUrl: string;
-  fetch: FetchLike;
-}
 
 /**
  * Creates a client. Queries and mutations go over HTTP with batching; subscriptions (live logs and job

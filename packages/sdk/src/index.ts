@@ -2,13 +2,15 @@ export type { AppRouter } from "@imapferry/server";
 export { TRPCClientError } from "@trpc/client";
 export type { BatchHelpers, MailboxRow, WaitForBatchOptions } from "./batches.ts";
 export { rowsToCsv } from "./batches.ts";
-export type { ApiClient, ClientOptions, FetchLike, ImapferryClient } from "./client.ts";
+export type { ClientOptions, ImapferryClient } from "./client.ts";
 export { createClient } from "./client.ts";
-export { isRetryable } from "./errors.ts";
 export type { FollowLogsOptions, LogHelpers } from "./logs.ts";
+export { isRetryable } from "./retry.ts";
 export type {
+  ApiClient,
   ApiToken,
   Batch,
+  FetchLike,
   Health,
   ImportOptions,
   ImportPreview,

@@ -1,5 +1,5 @@
-import type { ClientCore } from "./client.ts";
-import { backoffMs, isRetryable, linkedController, pause } from "./errors.ts";
+import { resubscribing } from "./retry.ts";
+import type { ClientCore } from "./types.ts";
 
 export interface FollowLogsOptions {
   /** Byte offset to start at (e.g. what you had already saved). @defaultValue 0 */
@@ -28,40 +28,21 @@ export function createLogHelpers(core: ClientCore): LogHelpers {
     jobId: number,
     options: FollowLogsOptions = {},
   ): AsyncGenerator<string, void, undefined> {
-    const { signal } = options;
-    // Our own controller, so leaving the loop early also closes the stream.
-    const stop = linkedController(signal);
     let position = options.fromOffset ?? 0;
-    let failures = 0;
-    try {
-      while (!stop.signal.aborted) {
-        try {
-          const events = core.api.logs.tail.subscribe(
-            { jobId, lastEventId: String(position) },
-            { signal: stop.signal },
-          );
-          for await (const event of events) {
-            const end = Number(event.id);
-            const { offset, text } = event.data;
-            // The server already resumes at `position`; this guards against a replay all the same.
-            if (end <= position) continue;
-            const piece =
-              offset < position ? decoder.decode(encoder.encode(text).subarray(position - offset)) : text;
-            position = end;
-            failures = 0;
-            options.onOffset?.(position);
-            yield piece;
-          }
-          return;
-        } catch (e: unknown) {
-          if (stop.signal.aborted) return;
-          if (!isRetryable(e)) throw e;
-          await pause(backoffMs(failures++), stop.signal);
-        }
+    yield* resubscribing(async function* tailFromPosition(stop) {
+      const events = core.api.logs.tail.subscribe({ jobId, lastEventId: String(position) }, { signal: stop });
+      for await (const event of events) {
+        const end = Number(event.id);
+        const { offset, text } = event.data;
+        // The server already resumes at `position`; this guards against a replay all the same.
+        if (end <= position) continue;
+        const piece =
+          offset < position ? decoder.decode(encoder.encode(text).subarray(position - offset)) : text;
+        position = end;
+        options.onOffset?.(position);
+        yield piece;
       }
-    } finally {
-      stop.abort();
-    }
+    }, options.signal);
   }
 
   async function downloadLog(jobId: number): Promise<Response> {

@@ -1,4 +1,5 @@
 import type { AppRouter } from "@imapferry/server";
+import type { TRPCClient } from "@trpc/client";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 
 /** Every procedure's input type, e.g. `RouterInputs["jobs"]["create"]`. */
@@ -21,3 +22,15 @@ export type JobEvent = Exclude<
   { type: "heartbeat" }
 >;
 export type ImportOptions = Omit<RouterInputs["batches"]["import"], "csv">;
+
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** The typed tRPC client of the imapferry API. */
+export type ApiClient = TRPCClient<AppRouter>;
+
+/** What the helpers share: the typed client and an authenticated fetch for plain HTTP routes. */
+export interface ClientCore {
+  api: ApiClient;
+  baseUrl: string;
+  fetch: FetchLike;
+}

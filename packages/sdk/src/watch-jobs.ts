@@ -1,6 +1,5 @@
-import type { ClientCore } from "./client.ts";
-import { backoffMs, isRetryable, linkedController, pause } from "./errors.ts";
-import type { JobEvent } from "./types.ts";
+import { resubscribing } from "./retry.ts";
+import type { ClientCore, JobEvent } from "./types.ts";
 
 export interface WatchJobsOptions {
   /** Only the jobs of this batch (its id, or its tag). @defaultValue every job */
@@ -29,26 +28,10 @@ export function createWatchHelpers(core: ClientCore): WatchHelpers {
       ...(batchId !== undefined ? { batchId } : {}),
       ...(options.jobIds ? { jobIds: options.jobIds } : {}),
     };
-    let failures = 0;
-    const stop = linkedController(signal);
-    try {
-      while (!stop.signal.aborted) {
-        try {
-          const events = core.api.jobs.events.subscribe(input, { signal: stop.signal });
-          for await (const event of events) {
-            failures = 0;
-            // Heartbeats only keep a quiet stream open.
-            if (event.type !== "heartbeat") yield event;
-          }
-          return;
-        } catch (e: unknown) {
-          if (stop.signal.aborted) return;
-          if (!isRetryable(e)) throw e;
-          await pause(backoffMs(failures++), stop.signal);
-        }
-      }
-    } finally {
-      stop.abort();
+    const events = resubscribing((stop) => core.api.jobs.events.subscribe(input, { signal: stop }), signal);
+    for await (const event of events) {
+      // Heartbeats only keep a quiet stream open (and, received, start the backoff over).
+      if (event.type !== "heartbeat") yield event;
     }
   }
   return { watchJobs };

@@ -40,3 +40,34 @@ export function linkedController(parent?: AbortSignal): Pick<AbortController, "s
   // once eleven logs are followed at once.
   return { signal: AbortSignal.any([parent, own.signal]), abort: (reason?: unknown) => own.abort(reason) };
 }
+
+/**
+ * Follows a subscription for as long as it lasts: when the connection drops (the network, a server
+ * restart: anything `isRetryable`), opens it again after a backoff that starts over with each event
+ * received. `open` is given the signal to close the stream with; leaving the loop early closes it.
+ */
+export async function* resubscribing<T>(
+  open: (signal: AbortSignal) => AsyncIterable<T>,
+  signal?: AbortSignal,
+): AsyncGenerator<T, void, undefined> {
+  // Our own controller, so leaving the loop early also closes the stream.
+  const stop = linkedController(signal);
+  let failures = 0;
+  try {
+    while (!stop.signal.aborted) {
+      try {
+        for await (const event of open(stop.signal)) {
+          failures = 0;
+          yield event;
+        }
+        return;
+      } catch (e: unknown) {
+        if (stop.signal.aborted) return;
+        if (!isRetryable(e)) throw e;
+        await pause(backoffMs(failures++), stop.signal);
+      }
+    }
+  } finally {
+    stop.abort();
+  }
+}

@@ -1,6 +1,6 @@
 import { getEventListeners } from "node:events";
 import { expect, it } from "vitest";
-import { linkedController } from "./errors.ts";
+import { linkedController } from "./retry.ts";
 
 it("a linked controller follows its parent, and lets go of it once it is done", () => {
   const session = new AbortController();
