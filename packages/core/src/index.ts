@@ -185,7 +185,7 @@ export {
   rerunJob,
   rerunJobInputSchema,
 } from "./services/jobs/index.ts";
-export type { LogChunk, LogPage, LogWriter, LogWriterOptions } from "./services/logs/index.ts";
+export type { LogChunk, LogPage, LogText, LogWriter, LogWriterOptions } from "./services/logs/index.ts";
 export {
   appendLogChunk,
   createLogWriter,
@@ -193,6 +193,7 @@ export {
   LOG_FLUSH_INTERVAL_MS,
   readLog,
   streamLog,
+  trimChunk,
 } from "./services/logs/index.ts";
 export type {
   JobEndOutcome,

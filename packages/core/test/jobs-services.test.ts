@@ -290,6 +290,23 @@ describe("logs", () => {
     expect(streamed.join("")).toBe(whole);
     expect((await readLog(t.ctx, job.id, total)).chunks).toEqual([]);
   });
+
+  it("reads from inside a multi-byte character starting at the next whole character", async () => {
+    const job = await newJob();
+    for (const p of ["tea ☕", "☕", " done\n"]) await appendLogChunk(t.ctx.db, job.id, p);
+    const insideFirst = Buffer.byteLength("tea ") + 1;
+    const page = await readLog(t.ctx, job.id, insideFirst);
+    expect(page.chunks.map((c) => c.text).join("")).toBe("☕ done\n");
+    expect(page.chunks[0]).toMatchObject({ offset: Buffer.byteLength("tea ☕"), text: "☕", bytes: 3 });
+    // All the second chunk has left after this offset is its character's tail: nothing of it is read.
+    const insideSecond = Buffer.byteLength("tea ☕") + 2;
+    const tail = await readLog(t.ctx, job.id, insideSecond);
+    expect(tail.chunks.map((c) => c.text)).toEqual([" done\n"]);
+    expect(tail.nextOffset).toBe(Buffer.byteLength("tea ☕☕ done\n"));
+    const lastTail = await readLog(t.ctx, job.id, Buffer.byteLength("tea ") + 2, 3);
+    expect(lastTail.chunks).toEqual([{ offset: Buffer.byteLength("tea ☕"), text: "☕", bytes: 3 }]);
+    expect(lastTail.nextOffset).toBe(Buffer.byteLength("tea ☕☕"));
+  });
 });
 
 describe("log writer", () => {

@@ -16,10 +16,10 @@ import {
   rerunJobInputSchema,
 } from "@imapferry/core";
 import { z } from "zod";
+import { watchJobEvents } from "../live/job-events.ts";
+import { markStreamedJobs } from "../live/watch-recorder.ts";
 import { protectedProcedure, protectedRawInputProcedure, router } from "../trpc/init.ts";
 import { jsonPlain } from "../trpc/json-plain.ts";
-import { watchJobEvents } from "./job-events.ts";
-import { markStreamedJobs } from "./watch-recorder.ts";
 
 export const jobsRouter = router({
   /** Newest first, paged by `cursor`; filters by status, batch, tenant and free text. */

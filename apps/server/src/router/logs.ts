@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { tailJobLog } from "../live/log-tail.ts";
 import { protectedProcedure, router } from "../trpc/init.ts";
-import { tailJobLog } from "./log-tail.ts";
 
 export const logsRouter = router({
   /**

@@ -1,7 +1,5 @@
-import type { EventHub, LoginRateLimiter, Principal, ServiceContext } from "@imapferry/core";
-import type { HealthReport } from "../http/health.ts";
-import type { LogReader } from "../router/log-reader.ts";
-import type { WatchRecorder } from "../router/watch-recorder.ts";
+import type { Principal } from "@imapferry/core";
+import type { RouterDeps } from "./router-deps.ts";
 
 /**
  * What a procedure knows about the request. Kept to plain data on purpose: this type is part of the
@@ -18,16 +16,6 @@ export interface ApiRequestContext {
   secure: boolean;
   /** Headers added to the response (Set-Cookie). */
   resHeaders: Headers;
-}
-
-/** The server-side things procedures need, handed over outside the typed context (see ApiRequestContext). */
-export interface RouterDeps {
-  ctx: ServiceContext;
-  hub: EventHub;
-  logReader: LogReader;
-  watches: WatchRecorder;
-  loginLimiter: LoginRateLimiter;
-  health(): Promise<HealthReport>;
 }
 
 const depsOfRequest = new WeakMap<ApiRequestContext, RouterDeps>();

@@ -2,6 +2,7 @@ import type { FieldProblem } from "@imapferry/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
+import { HEARTBEAT_MS } from "../live/stream-timing.ts";
 import type { ApiRequestContext } from "./context.ts";
 import { depsOf } from "./context.ts";
 import { toTRPCError } from "./errors.ts";
@@ -14,9 +15,6 @@ export interface ApiErrorData {
   /** For BAD_REQUEST: which field is wrong and why, e.g. `{ path: ["port"], message: "Too big" }`. */
   problems: FieldProblem[];
 }
-
-/** Quiet subscriptions send a heartbeat this often, so proxies keep them open and clients can tell a dead one. */
-export const HEARTBEAT_MS = 20_000;
 
 const t = initTRPC.context<ApiRequestContext>().create({
   errorFormatter: function formatApiError({ shape, error }) {

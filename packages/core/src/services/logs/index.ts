@@ -1,4 +1,4 @@
 export type { LogWriter, LogWriterOptions } from "./log-writer.ts";
 export { createLogWriter, LOG_FLUSH_INTERVAL_MS } from "./log-writer.ts";
-export type { LogChunk, LogPage } from "./logs.ts";
-export { appendLogChunk, DEFAULT_LOG_PAGE_BYTES, readLog, streamLog } from "./logs.ts";
+export type { LogChunk, LogPage, LogText } from "./logs.ts";
+export { appendLogChunk, DEFAULT_LOG_PAGE_BYTES, readLog, streamLog, trimChunk } from "./logs.ts";

@@ -12,6 +12,27 @@ export interface LogChunk {
   bytes: number;
 }
 
+/** A piece of a job's log as the API sends it. */
+export interface LogText {
+  /** Byte offset (UTF-8) of the text's first byte in the job's log. */
+  offset: number;
+  text: string;
+}
+
+/**
+ * The part of a chunk from byte `fromOffset` on (the whole chunk when it starts there or later). A cut
+ * inside a multi-byte character moves forward to the next character, so the text stays valid UTF-8 and
+ * `offset + byteLength(text)` is always the chunk's end.
+ */
+export function trimChunk(chunk: LogText, fromOffset: number): LogText | null {
+  if (chunk.offset >= fromOffset) return chunk;
+  const bytes = Buffer.from(chunk.text);
+  let cut = fromOffset - chunk.offset;
+  while (cut < bytes.length && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut++;
+  if (cut >= bytes.length) return null;
+  return { offset: chunk.offset + cut, text: bytes.subarray(cut).toString("utf8") };
+}
+
 export interface LogPage {
   chunks: LogChunk[];
   /** Offset to ask for next: the end of what was returned. */
@@ -90,7 +111,9 @@ export async function appendLogChunk(
 
 /**
  * Reads a job's log from a byte offset: whole chunks, the first one cut at `fromOffset` when it falls
- * inside it, up to about `maxBytes`. Offsets are UTF-8 byte positions, the same ones NOTIFY events carry.
+ * inside it (by trimChunk: an offset inside a multi-byte character starts at the next character), up to
+ * about `maxBytes`. Offsets are UTF-8 byte positions, the same ones NOTIFY events carry. Keyset-paged on
+ * (job_id, byte_offset), so page 1000 of a 200 MB log costs what page 1 does.
  */
 export async function readLog(
   ctx: Pick<ServiceContext, "db">,
@@ -108,22 +131,22 @@ export async function readLog(
     .where("deleted_at", "is", null)
     .executeTakeFirst();
   if (!job) throw new ImapferryError("NOT_FOUND", `There is no job ${jobId}.`);
-  const chunks = await readChunks(ctx.db, jobId, fromOffset, maxBytes);
-  const last = chunks.at(-1);
+  const { chunks, end } = await readChunks(ctx.db, jobId, fromOffset, maxBytes);
   return {
     chunks,
-    nextOffset: last ? last.offset + last.bytes : Math.min(fromOffset, Number(job.log_bytes)),
+    nextOffset: end > fromOffset ? end : Math.min(fromOffset, Number(job.log_bytes)),
     logBytes: Number(job.log_bytes),
     status: job.status,
   };
 }
 
+/** Chunks from `fromOffset` on, and where the last stored chunk read ends (`fromOffset` if none). */
 async function readChunks(
   db: Kysely<Database>,
   jobId: number,
   fromOffset: number,
   maxBytes: number,
-): Promise<LogChunk[]> {
+): Promise<{ chunks: LogChunk[]; end: number }> {
   // The chunk containing fromOffset starts at the greatest offset <= fromOffset. Offsets are
   // contiguous, so a byte range of offsets bounds the page exactly; the (job_id, byte_offset) unique
   // index answers both parts without touching the rest of the log, however long it is.
@@ -138,23 +161,21 @@ async function readChunks(
       and byte_offset < greatest(start.o + 1, ${fromOffset + maxBytes}::bigint)
     order by job_logs.byte_offset`.execute(db);
   const chunks: LogChunk[] = [];
+  let end = fromOffset;
   let total = 0;
   for (const row of rows.rows) {
-    let offset = Number(row.byte_offset);
-    let text = row.chunk;
-    let bytes = row.bytes;
-    if (offset + bytes <= fromOffset) continue;
-    if (offset < fromOffset) {
-      const buffer = Buffer.from(text, "utf8").subarray(fromOffset - offset);
-      text = buffer.toString("utf8");
-      bytes = buffer.length;
-      offset = fromOffset;
-    }
-    chunks.push({ offset, text, bytes });
+    const offset = Number(row.byte_offset);
+    if (offset + row.bytes <= fromOffset) continue;
+    end = offset + row.bytes;
+    const piece = trimChunk({ offset, text: row.chunk }, fromOffset);
+    // Only the tail of a character was left after fromOffset: nothing to return, but `end` moves past it.
+    if (!piece) continue;
+    const bytes = piece.offset === offset ? row.bytes : end - piece.offset;
+    chunks.push({ offset: piece.offset, text: piece.text, bytes });
     total += bytes;
     if (total >= maxBytes) break;
   }
-  return chunks;
+  return { chunks, end };
 }
 
 /**
@@ -178,12 +199,12 @@ export async function* streamLog(
   if (!job) throw new ImapferryError("NOT_FOUND", `There is no job ${jobId}.`);
   const end = Number(job.log_bytes);
   while (offset < end) {
-    const chunks = await readChunks(ctx.db, jobId, offset, pageBytes);
-    if (chunks.length === 0) return;
-    for (const chunk of chunks) {
+    const page = await readChunks(ctx.db, jobId, offset, pageBytes);
+    if (page.end <= offset) return;
+    for (const chunk of page.chunks) {
       if (chunk.offset >= end) return;
       yield chunk;
-      offset = chunk.offset + chunk.bytes;
     }
+    offset = page.end;
   }
 }

@@ -1,27 +1,10 @@
 import type { JobEvent } from "@imapferry/core";
 import { CHANNELS } from "@imapferry/core";
 import type { JobProgress } from "@imapferry/db";
-import type { RouterDeps } from "../trpc/context.ts";
-import { EventQueue } from "../trpc/event-queue.ts";
-import { HEARTBEAT_MS } from "../trpc/init.ts";
-import { WATCH_REFRESH_MS } from "./log-tail.ts";
-
-/**
- * What jobs.events yields: a job's new status (and its progress when that changed), or `resync`: first
- * once the subscription is live, then whenever events may have been missed (the subscriber fell
- * behind, or the server's event connection dropped). On `resync`, (re)load what you show.
- * `heartbeat` comes when nothing else did for a while; ignore it.
- */
-export type JobStreamEvent = JobStatusEvent | { type: "resync" } | { type: "heartbeat" };
-
-export interface JobStatusEvent {
-  type: "job";
-  jobId: number;
-  batchId: number | null;
-  /** A job status, or "deleted". */
-  status: string;
-  progress: JobProgress | null;
-}
+import type { RouterDeps } from "../trpc/router-deps.ts";
+import { EventQueue } from "./event-queue.ts";
+import type { JobStreamEvent } from "./job-stream-event.ts";
+import { HEARTBEAT_MS, WATCH_REFRESH_MS } from "./stream-timing.ts";
 
 /**
  * Status and progress changes as they happen, from the process's one LISTEN connection; optionally

@@ -1,16 +1,12 @@
-import type { LogEvent } from "@imapferry/core";
-import { CHANNELS } from "@imapferry/core";
+import type { LogEvent, LogText } from "@imapferry/core";
+import { CHANNELS, trimChunk } from "@imapferry/core";
 import { tracked } from "@trpc/server";
-import type { RouterDeps } from "../trpc/context.ts";
-import { EventQueue } from "../trpc/event-queue.ts";
-import { HEARTBEAT_MS } from "../trpc/init.ts";
-import type { LogText } from "./log-reader.ts";
-import { trimChunk } from "./log-reader.ts";
+import type { RouterDeps } from "../trpc/router-deps.ts";
+import { EventQueue } from "./event-queue.ts";
+import { HEARTBEAT_MS, WATCH_REFRESH_MS } from "./stream-timing.ts";
 
 /** Statuses after which a job writes no more log. `interrupted` is not one: the job may be resumed. */
 const FINAL_STATUSES = new Set(["done", "failed", "cancelled"]);
-/** While a subscription is open its jobs count as watched (notifications are suppressed meanwhile). */
-export const WATCH_REFRESH_MS = 20_000;
 
 type TailSignal =
   | { kind: "log"; event: LogEvent }
@@ -62,14 +58,13 @@ export async function* tailJobLog(deps: RouterDeps, options: LogTailOptions) {
   /** Everything stored from `position` on; returns the job's status as of the last page read. */
   async function* backfill(): AsyncGenerator<ReturnType<typeof emit>, string> {
     for (;;) {
+      const before = position;
+      // Pages start at `position`, cut at a character boundary (see core's readLog).
       const page = await deps.logReader.read(jobId, position);
-      for (const chunk of page.chunks) {
-        const piece = trimChunk(chunk, position);
-        if (piece) yield emit(piece);
-        // Only the tail of a character was left after `position`: nothing to send, but move past it.
-        else position = Math.max(position, chunk.offset + Buffer.byteLength(chunk.text));
-      }
-      if (page.chunks.length === 0 || position >= page.logBytes) return page.status;
+      for (const chunk of page.chunks) yield emit({ offset: chunk.offset, text: chunk.text });
+      // Past what was sent, and past a character's tail that was all a chunk had left after `position`.
+      position = Math.max(position, page.nextOffset);
+      if (position <= before || position >= page.logBytes) return page.status;
     }
   }
 

@@ -1,7 +1,7 @@
 import type { ServiceContext } from "@imapferry/core";
 import { errorMessage, recordWatch } from "@imapferry/core";
-import type { JobStreamEvent } from "./job-events.ts";
-import { WATCH_REFRESH_MS } from "./log-tail.ts";
+import type { JobStreamEvent } from "./job-stream-event.ts";
+import { WATCH_REFRESH_MS } from "./stream-timing.ts";
 
 /**
  * What someone looks at. There is deliberately no "everything": one API client polling the whole list

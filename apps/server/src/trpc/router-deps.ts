@@ -1,0 +1,14 @@
+import type { EventHub, LoginRateLimiter, ServiceContext } from "@imapferry/core";
+import type { HealthReport } from "../http/health.ts";
+import type { LogReader } from "../live/coalescing-log-reader.ts";
+import type { WatchRecorder } from "../live/watch-recorder.ts";
+
+/** The server-side things procedures need, handed over outside the typed context (see ApiRequestContext). */
+export interface RouterDeps {
+  ctx: ServiceContext;
+  hub: EventHub;
+  logReader: LogReader;
+  watches: WatchRecorder;
+  loginLimiter: LoginRateLimiter;
+  health(): Promise<HealthReport>;
+}
