@@ -2,33 +2,45 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { parseOutput } from "../packages/core/dist/index.js";
+import type { JobView, MigrationSpec, ServiceContext } from "@imapferry/core";
+import {
+  buildImapsyncArgs,
+  createJob,
+  createServer,
+  defaultEngineRunner,
+  engineEnv,
+  getJob,
+  resolveEngine,
+  startWorker,
+} from "@imapferry/core";
 import type { ImapPair, ImapServer } from "../packages/testkit/src/index.ts";
 // The bench is a workspace-level tool, not a package: it takes the test harness from its sources
 // (tsx runs them) and the engine from its build, which `pnpm bench` makes first.
 import { generateLargeMailbox, startImapPair } from "../packages/testkit/src/index.ts";
+import { benchContext, freshBenchDatabase } from "./csv-import.bench.ts";
 import type { BenchRow } from "./types.ts";
 
 /*
- * The built-in engine against dsync on the same data in the same run: 2,000 generated messages
- * (~130 MB, 1 KB–4 MB, 6 folders) in a source Dovecot. The engine copies them to a second Dovecot
- * over IMAP on both sides; the baseline is `doveadm backup -R` pulling them from the same source
- * over imapc into a local Maildir (dsync reads over IMAP but writes to local storage, so it is the
- * practical ceiling). Each side runs RUNS times into a fresh destination user; the best run counts,
- * because on a shared 2-core machine the slower runs measure the neighbours.
+ * The built-in engine against dsync and the real imapsync on the same data in the same run: 2,000
+ * generated messages (~130 MB, 1 KB–4 MB, 6 folders) in a source Dovecot. Each engine copies them to
+ * a second Dovecot over IMAP on both sides, with the same argv (what imapferry builds for a job);
+ * the dsync baseline is `doveadm backup -R` pulling them from the same source over imapc into a
+ * local Maildir (dsync reads over IMAP but writes to local storage, so it is the practical ceiling).
+ * With IMAPSYNC_BIN set, imapsync also runs twice more per round: by hand (spawned directly, as an
+ * operator would) and through a job (created in the database, dispatched by a worker, pre-flight
+ * counted, logged, finished), which gives the control plane's overhead over raw imapsync.
+ * Each variant runs RUNS (imapsync: IMAPSYNC_RUNS) times into a fresh destination user, the
+ * variants interleaved so they share the machine's load; the best run counts, because on a shared
+ * 2-core machine the slower runs measure the neighbours.
  */
 const MESSAGES = 2000;
 const FOLDERS = 6;
 const RUNS = 3;
+/** imapsync takes a minute or more per run here; two give a best-of while keeping the bench short. */
+const IMAPSYNC_RUNS = 2;
 const CLI = fileURLToPath(new URL("../packages/core/dist/engines/builtin/cli.js", import.meta.url));
 const PASSWORD = "bench-Password-1";
-/**
- * Real imapsync 2.229 moving this same kind of corpus (2,000 messages, ~130 MB, 6 folders) on another
- * machine. imapsync cannot run here, so its throughput comes from its own statistics block.
- */
-const IMAPSYNC_LOG = fileURLToPath(
-  new URL("../packages/core/test/fixtures/imapsync/bob-real.log", import.meta.url),
-);
+const IMAPSYNC_BIN = process.env.IMAPSYNC_BIN;
 
 interface Timed {
   seconds: number;
@@ -38,38 +50,17 @@ interface Timed {
 }
 
 /** VmHWM is the kernel's own high-water mark of the process's resident set. */
-async function peakRss(pid: number): Promise<number | undefined> {
+export async function peakRss(pid: number): Promise<number | undefined> {
   const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
   const match = /^VmHWM:\s+(\d+) kB/m.exec(status);
   return match ? Number(match[1]) * 1024 : undefined;
 }
 
-function runEngine(
-  source: ImapServer,
-  destination: ImapServer,
-  user: string,
-  destinationUser: string,
-): Promise<Timed> {
-  const args = [
-    ...["--host1", source.host, "--port1", String(source.port), "--user1", user, "--notls1"],
-    ...[
-      "--host2",
-      destination.host,
-      "--port2",
-      String(destination.port),
-      "--user2",
-      destinationUser,
-      "--notls2",
-    ],
-    ...["--noreleasecheck", "--nofoldersizes", "--nolog"],
-  ];
+/** Spawns an engine, keeps its output, and times it to its exit; samples its peak RSS meanwhile. */
+export function runTimed(bin: string, args: readonly string[], env: Record<string, string>): Promise<Timed> {
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      IMAPSYNC_PASSWORD1: PASSWORD,
-      IMAPSYNC_PASSWORD2: PASSWORD,
-    },
+  const child = spawn(bin, [...args], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const chunks: Buffer[] = [];
@@ -98,6 +89,29 @@ function runEngine(
   });
 }
 
+/** The migration of `user` to `destinationUser`, plain IMAP on both sides, as a job would run it. */
+export function benchSpec(pair: ImapPair, user: string, destinationUser: string): MigrationSpec {
+  const side = (server: ImapServer, login: string) => ({
+    host: server.host,
+    port: server.port,
+    security: "none" as const,
+    acceptSelfSigned: false,
+    user: login,
+    password: PASSWORD,
+  });
+  return {
+    source: side(pair.source, user),
+    destination: side(pair.destination, destinationUser),
+    dryRun: false,
+    options: {},
+  };
+}
+
+/** The built-in engine's script with the argv and environment imapferry gives any engine. */
+export function runBuiltin(spec: MigrationSpec): Promise<Timed> {
+  return runTimed(process.execPath, [CLI, ...buildImapsyncArgs(spec)], engineEnv(spec));
+}
+
 async function runDsync(pair: ImapPair, user: string, destinationUser: string): Promise<number> {
   const started = performance.now();
   await pair.destination.doveadm([
@@ -109,30 +123,106 @@ async function runDsync(pair: ImapPair, user: string, destinationUser: string): 
   return (performance.now() - started) / 1000;
 }
 
-/** imapsync's messages/s from the figures its statistics block prints: messages transferred / transfer time. */
-async function imapsyncReferenceRate(): Promise<number> {
-  const events = parseOutput(await readFile(IMAPSYNC_LOG, "utf8"));
-  const statistics = events.find((event) => event.type === "statistics");
-  const stats = statistics?.type === "statistics" ? statistics.stats : undefined;
-  if (!stats?.messagesTransferred || !stats.transferTimeSeconds) {
-    throw new Error(`${IMAPSYNC_LOG} has no "Messages transferred" and "Transfer time" statistics.`);
-  }
-  return stats.messagesTransferred / stats.transferTimeSeconds;
-}
-
 /** Messages in all of a user's folders, counted by Dovecot itself. */
-async function messageCount(server: ImapServer, user: string): Promise<number> {
+export async function messageCount(server: ImapServer, user: string): Promise<number> {
   const out = await server.doveadm(["-f", "flow", "mailbox", "status", "-u", user, "messages", "*"]);
   return [...out.matchAll(/messages=(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
+async function expectCopied(
+  what: string,
+  pair: ImapPair,
+  user: string,
+  expected: number,
+  output = "",
+): Promise<void> {
+  const copied = await messageCount(pair.destination, user);
+  if (copied !== expected) {
+    throw new Error(
+      `${what} left ${copied}/${expected} messages on the destination:\n${output.split("\n").slice(-30).join("\n")}`,
+    );
+  }
+}
+
+/** A worker running real imapsync for jobs, with the bench Dovecot pair registered as two servers. */
+async function startImapsyncJobs(pair: ImapPair, bin: string) {
+  const database = await freshBenchDatabase();
+  const ctx: ServiceContext = benchContext(database.handle);
+  const engine = await resolveEngine({ engine: "imapsync", imapsyncBin: bin });
+  const runner = defaultEngineRunner(engine);
+  // The engine's own share of a job's wall time: the rest is imapferry's (dispatch, pre-flight,
+  // writing the outcome). Measured inside the worker, so it does not depend on the machine's mood
+  // the way two separate runs do.
+  let engineSeconds = 0;
+  const worker = await startWorker({
+    ctx,
+    engine,
+    concurrency: 1,
+    engineRunner: {
+      ...runner,
+      async run(input) {
+        const started = performance.now();
+        try {
+          return await runner.run(input);
+        } finally {
+          engineSeconds = (performance.now() - started) / 1000;
+        }
+      },
+    },
+  });
+  const server = (name: string, imap: ImapServer) =>
+    createServer(ctx, { name, host: imap.host, port: imap.port, security: "none" });
+  const [source, destination] = [
+    await server("source", pair.source),
+    await server("destination", pair.destination),
+  ];
+  return {
+    version: engine.version,
+    /** Creates the job and waits for it to end, as an operator would: wall time from create to done. */
+    async run(
+      user: string,
+      destinationUser: string,
+    ): Promise<{ seconds: number; engineSeconds: number; job: JobView }> {
+      const started = performance.now();
+      const created = await createJob(ctx, {
+        sourceServerId: source.id,
+        sourceEmail: user,
+        sourcePassword: PASSWORD,
+        destServerId: destination.id,
+        destEmail: destinationUser,
+        destPassword: PASSWORD,
+        dryRun: false,
+      });
+      for (;;) {
+        const job = await getJob(ctx, created.id);
+        if (!["queued", "running"].includes(job.status)) {
+          return { seconds: (performance.now() - started) / 1000, engineSeconds, job };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    async stop() {
+      await worker.stop();
+      await database.drop();
+    },
+  };
+}
+
+function notRun(name: string, unit: string, target: string, why: string): BenchRow {
+  return { name, figure: Number.NaN, unit, baseline: null, baselineName: why, ratio: null, target };
 }
 
 export default async function engineBench(): Promise<BenchRow[]> {
   if (!existsSync(CLI)) {
     throw new Error(`${CLI} is missing: build first (pnpm --filter @imapferry/core build, or pnpm bench).`);
   }
-  // Read first: a missing or changed fixture should fail before minutes of measuring.
-  const imapsyncRate = await imapsyncReferenceRate();
+  if (!IMAPSYNC_BIN) {
+    process.stderr.write(
+      "bench: engine: IMAPSYNC_BIN is not set, so the real imapsync is not run (see the README's bench instructions)\n",
+    );
+  }
   const pair = await startImapPair();
+  const jobs = IMAPSYNC_BIN ? await startImapsyncJobs(pair, IMAPSYNC_BIN) : undefined;
   try {
     const mailbox = generateLargeMailbox({ messages: MESSAGES, folders: FOLDERS });
     const user = "bench@example.com";
@@ -140,79 +230,127 @@ export default async function engineBench(): Promise<BenchRow[]> {
     await pair.source.seedMaildir(user, mailbox);
     const megabytes = mailbox.totalBytes / 1e6;
     process.stderr.write(
-      `bench: engine: ${mailbox.messageCount} messages, ${megabytes.toFixed(1)} MB in ${mailbox.folders.length} folders\n`,
+      `bench: engine: ${mailbox.messageCount} messages, ${megabytes.toFixed(1)} MB in ${mailbox.folders.length} folders${jobs ? `; imapsync ${jobs.version ?? "(version unknown)"} at ${IMAPSYNC_BIN}` : ""}\n`,
     );
 
-    let engineBest: Timed | undefined;
-    let dsyncBest = Number.POSITIVE_INFINITY;
+    let builtinSeconds = Number.POSITIVE_INFINITY;
+    let builtinPeak = 0;
+    let dsyncSeconds = Number.POSITIVE_INFINITY;
+    let byHandSeconds = Number.POSITIVE_INFINITY;
+    let jobSeconds = Number.POSITIVE_INFINITY;
+    /** Per job: wall time minus the engine's time inside it, over the engine's time. */
+    const aroundShares: number[] = [];
     for (let run = 1; run <= RUNS; run++) {
       const engineUser = `engine${run}@example.com`;
       await pair.destination.addUser(engineUser, PASSWORD);
-      const engine = await runEngine(pair.source, pair.destination, user, engineUser);
-      const copied = await messageCount(pair.destination, engineUser);
-      if (engine.code !== 0 || copied !== mailbox.messageCount) {
-        throw new Error(
-          `imapferry-sync exited ${engine.code} with ${copied}/${mailbox.messageCount} messages copied:\n${engine.output.split("\n").slice(-30).join("\n")}`,
-        );
-      }
+      const engine = await runBuiltin(benchSpec(pair, user, engineUser));
+      if (engine.code !== 0)
+        throw new Error(`imapferry-sync exited ${engine.code}:\n${engine.output.slice(-3000)}`);
+      await expectCopied("imapferry-sync", pair, engineUser, mailbox.messageCount, engine.output);
       process.stderr.write(
-        `bench: engine run ${run}: ${engine.seconds.toFixed(2)} s, peak RSS ${(engine.peakRssBytes / 2 ** 20).toFixed(0)} MiB\n`,
+        `bench: engine run ${run}: built-in ${engine.seconds.toFixed(2)} s, peak RSS ${(engine.peakRssBytes / 2 ** 20).toFixed(0)} MiB\n`,
       );
-      if (!engineBest || engine.seconds < engineBest.seconds) {
-        engineBest = {
-          ...engine,
-          peakRssBytes: Math.max(engine.peakRssBytes, engineBest?.peakRssBytes ?? 0),
-        };
-      } else {
-        engineBest.peakRssBytes = Math.max(engineBest.peakRssBytes, engine.peakRssBytes);
-      }
+      builtinSeconds = Math.min(builtinSeconds, engine.seconds);
+      builtinPeak = Math.max(builtinPeak, engine.peakRssBytes);
 
       const dsyncUser = `dsync${run}@example.com`;
       await pair.destination.addUser(dsyncUser, PASSWORD);
-      const dsyncSeconds = await runDsync(pair, user, dsyncUser);
-      const dsyncCopied = await messageCount(pair.destination, dsyncUser);
-      if (dsyncCopied !== mailbox.messageCount) {
-        throw new Error(`dsync copied ${dsyncCopied}/${mailbox.messageCount} messages.`);
-      }
-      process.stderr.write(`bench: dsync run ${run}: ${dsyncSeconds.toFixed(2)} s\n`);
-      dsyncBest = Math.min(dsyncBest, dsyncSeconds);
-    }
-    if (!engineBest) throw new Error("no engine run");
+      const dsync = await runDsync(pair, user, dsyncUser);
+      await expectCopied("dsync", pair, dsyncUser, mailbox.messageCount);
+      process.stderr.write(`bench: engine run ${run}: dsync ${dsync.toFixed(2)} s\n`);
+      dsyncSeconds = Math.min(dsyncSeconds, dsync);
 
-    const engineRate = mailbox.messageCount / engineBest.seconds;
-    const dsyncRate = mailbox.messageCount / dsyncBest;
+      if (!jobs || !IMAPSYNC_BIN || run > IMAPSYNC_RUNS) continue;
+      // Alternating which goes first, so neither always meets the Dovecots' caches warmer.
+      const order = run % 2 === 1 ? (["hand", "job"] as const) : (["job", "hand"] as const);
+      for (const how of order) {
+        const imapsyncUser = `imapsync-${how}${run}@example.com`;
+        await pair.destination.addUser(imapsyncUser, PASSWORD);
+        if (how === "hand") {
+          const spec = benchSpec(pair, user, imapsyncUser);
+          const byHand = await runTimed(IMAPSYNC_BIN, buildImapsyncArgs(spec), engineEnv(spec));
+          if (byHand.code !== 0)
+            throw new Error(`imapsync exited ${byHand.code}:\n${byHand.output.slice(-3000)}`);
+          await expectCopied("imapsync", pair, imapsyncUser, mailbox.messageCount, byHand.output);
+          byHandSeconds = Math.min(byHandSeconds, byHand.seconds);
+          process.stderr.write(`bench: engine run ${run}: imapsync by hand ${byHand.seconds.toFixed(2)} s\n`);
+        } else {
+          const { seconds, engineSeconds, job } = await jobs.run(user, imapsyncUser);
+          if (job.status !== "done") {
+            throw new Error(`The imapsync job ended ${job.status}: ${job.errorMessage ?? ""}`);
+          }
+          await expectCopied("the imapsync job", pair, imapsyncUser, mailbox.messageCount);
+          jobSeconds = Math.min(jobSeconds, seconds);
+          aroundShares.push((seconds - engineSeconds) / engineSeconds);
+          process.stderr.write(
+            `bench: engine run ${run}: imapsync through a job ${seconds.toFixed(2)} s, of which imapsync ${engineSeconds.toFixed(2)} s\n`,
+          );
+        }
+      }
+    }
+
+    const builtinRate = mailbox.messageCount / builtinSeconds;
+    const dsyncRate = mailbox.messageCount / dsyncSeconds;
+    const imapsyncRate = mailbox.messageCount / byHandSeconds;
+    const why = "imapsync not run: IMAPSYNC_BIN is not set";
     return [
       {
         name: "built-in engine: messages/s",
-        figure: engineRate,
+        figure: builtinRate,
         unit: "msgs/s",
         baseline: dsyncRate,
         baselineName: "doveadm backup -R over imapc",
-        ratio: engineRate / dsyncRate,
-        target: "ratio >= 0.33 (within 3x of dsync)",
-      },
-      {
-        // Not a same-run baseline: the figure comes from a log of another machine, and says so.
-        name: "built-in engine vs imapsync: messages/s",
-        figure: engineRate,
-        unit: "msgs/s",
-        baseline: imapsyncRate,
-        baselineName: "imapsync 2.229 reference from the fixture log (other machine, not same run)",
-        ratio: engineRate / imapsyncRate,
-        target: "≥ 2×",
+        ratio: builtinRate / dsyncRate,
+        target: "ratio ≥ 1.0 (faster than dsync)",
       },
       {
         name: "built-in engine: MB/s",
-        figure: megabytes / engineBest.seconds,
+        figure: megabytes / builtinSeconds,
         unit: "MB/s",
-        baseline: megabytes / dsyncBest,
+        baseline: megabytes / dsyncSeconds,
         baselineName: "doveadm backup -R over imapc",
-        ratio: dsyncBest / engineBest.seconds,
-        target: "ratio >= 0.33 (within 3x of dsync)",
+        ratio: dsyncSeconds / builtinSeconds,
+        target: "ratio ≥ 1.0 (faster than dsync)",
       },
+      jobs
+        ? {
+            name: "built-in engine vs imapsync: messages/s",
+            figure: builtinRate,
+            unit: "msgs/s",
+            baseline: imapsyncRate,
+            baselineName: `imapsync ${jobs.version ?? ""} by hand, same corpus, same run`,
+            ratio: builtinRate / imapsyncRate,
+            target: "ratio ≥ 4",
+          }
+        : notRun("built-in engine vs imapsync: messages/s", "msgs/s", "ratio ≥ 4", why),
+      jobs
+        ? {
+            name: "imapsync through an imapferry job: wall time",
+            figure: jobSeconds,
+            unit: "s",
+            baseline: byHandSeconds,
+            baselineName: "the same imapsync run by hand",
+            ratio: jobSeconds / byHandSeconds,
+            target: "ratio ≤ 1.05 (≤ 5 % overhead)",
+            lowerIsBetter: true,
+          }
+        : notRun("imapsync through an imapferry job: wall time", "s", "ratio ≤ 1.05", why),
+      jobs
+        ? {
+            // The same overhead measured inside one run, immune to the load changing between runs.
+            name: "imapferry's time around imapsync in a job (dispatch, pre-flight, finish)",
+            figure: 100 * Math.min(...aroundShares),
+            unit: "% of imapsync's time",
+            baseline: null,
+            baselineName: "imapsync's own run inside the same job",
+            ratio: null,
+            target: "≤ 5 %",
+            lowerIsBetter: true,
+          }
+        : notRun("imapferry's time around imapsync in a job", "%", "≤ 5 %", why),
       {
-        name: "built-in engine: peak RSS",
-        figure: engineBest.peakRssBytes / 2 ** 20,
+        name: "built-in engine: peak RSS (2,000 messages)",
+        figure: builtinPeak / 2 ** 20,
         unit: "MiB",
         baseline: null,
         baselineName: "",
@@ -222,6 +360,7 @@ export default async function engineBench(): Promise<BenchRow[]> {
       },
     ];
   } finally {
+    await jobs?.stop();
     await pair.stop();
   }
 }

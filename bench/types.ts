@@ -5,6 +5,7 @@
 export interface BenchRow {
   /** What was measured, e.g. "built-in engine: messages/s". */
   name: string;
+  /** NaN when it could not be measured in this run; `baselineName` then says why. */
   figure: number;
   unit: string;
   /** The same quantity for the reference measured in this run (e.g. dsync), or null where none applies. */

@@ -9,6 +9,10 @@ export interface GenerateLargeMailboxOptions {
   seed?: number;
   /** Mean message size in bytes; 2000 messages come to about 130 MB. @defaultValue 65_000 */
   averageSize?: number;
+  /** Smallest message in bytes. @defaultValue 1024 */
+  minSize?: number;
+  /** Largest message in bytes (for example 50 MB to test memory on huge messages). @defaultValue 4 MiB */
+  maxSize?: number;
 }
 
 /** One generated message; its bytes are only built when source() is called. */
@@ -80,7 +84,13 @@ function logUniform(random: () => number, low: number, high: number): number {
   return Math.exp(Math.log(low) + random() * (Math.log(high) - Math.log(low)));
 }
 
-function drawSizes(count: number, seed: number, averageSize: number): number[] {
+function drawSizes(
+  count: number,
+  seed: number,
+  averageSize: number,
+  minSize: number,
+  maxSize: number,
+): number[] {
   const random = createRandom(seed ^ 0x5eed);
   const raw = Array.from({ length: count }, () => {
     const bucket = random();
@@ -94,13 +104,13 @@ function drawSizes(count: number, seed: number, averageSize: number): number[] {
   for (let round = 0; round < 4; round++) {
     const total = sizes.reduce((sum, size) => sum + size, 0);
     const factor = (averageSize * count) / total;
-    sizes = sizes.map((size) => Math.min(MAX_SIZE, Math.max(MIN_SIZE, size * factor)));
+    sizes = sizes.map((size) => Math.min(maxSize, Math.max(minSize, size * factor)));
   }
   const rounded = sizes.map((size) => Math.round(size));
   // Pin both ends of the range so every large mailbox exercises them.
   if (count >= 100) {
-    rounded[0] = MIN_SIZE;
-    rounded[1] = MAX_SIZE;
+    rounded[0] = minSize;
+    rounded[1] = maxSize;
   }
   return rounded;
 }
@@ -198,7 +208,12 @@ export function generateLargeMailbox(options: GenerateLargeMailboxOptions = {}):
       ? (FOLDER_NAMES[index] ?? "INBOX")
       : `Folder ${String(index + 1).padStart(2, "0")}`,
   );
-  const sizes = drawSizes(count, seed, options.averageSize ?? 65_000);
+  const minSize = options.minSize ?? MIN_SIZE;
+  const maxSize = options.maxSize ?? MAX_SIZE;
+  if (minSize < MIN_SIZE || maxSize < minSize) {
+    throw new RangeError(`Message sizes must satisfy ${MIN_SIZE} <= minSize <= maxSize.`);
+  }
+  const sizes = drawSizes(count, seed, options.averageSize ?? 65_000, minSize, maxSize);
   const totalBytes = sizes.reduce((sum, size) => sum + size, 0);
   const start = Date.UTC(2019, 0, 1);
   const span = 5 * 365 * 24 * 3600;
