@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { expandUidSet, formatImapDateTime, storableFlags } from "../src/engines/builtin/append-messages.ts";
 import { ByteBoundedQueue } from "../src/engines/builtin/byte-queue.ts";
+import { groupByDestination, laneCount, runLanes } from "../src/engines/builtin/folder-lanes.ts";
+import { startFolderPass } from "../src/engines/builtin/folder-pass.ts";
+import type { FolderPlan } from "../src/engines/builtin/folder-plan.ts";
+import type { FolderSyncContext } from "../src/engines/builtin/folder-sync-context.ts";
 import { encodeModifiedUtf7, translateFolderPath } from "../src/engines/builtin/mailbox-name.ts";
 import { uidSets } from "../src/engines/builtin/mailbox-scan.ts";
 import {
@@ -18,6 +22,7 @@ import {
   formatStatistic,
 } from "../src/engines/builtin/output-format.ts";
 import { parseSyncArgs, SyncUsageError } from "../src/engines/builtin/sync-args.ts";
+import { SyncSession } from "../src/engines/builtin/sync-session.ts";
 import { readImapsyncFixture } from "./support/imapsync-fixtures.ts";
 
 function fixtureLines(name: string): string[] {
@@ -225,5 +230,97 @@ describe("byte-bounded queue", () => {
     expect(await queue.takeBatch(10, 6)).toEqual(["b"]);
     expect(await queue.takeBatch(10, 6)).toEqual(["c"]);
     expect(await queue.takeBatch(10, 6)).toEqual([]);
+  });
+});
+
+describe("folders in parallel", () => {
+  const args = (extra: string[] = []) =>
+    parseSyncArgs(["--host1", "a", "--user1", "u", "--host2", "b", "--user2", "v", ...extra]);
+  const plan = (source: string, destination: string) =>
+    ({
+      source: { path: source, wireName: source, selectable: true, subscribed: true },
+      destinationPath: destination,
+      destinationWireName: destination,
+    }) as FolderPlan;
+
+  it("keeps folders that write to one destination folder, and whole subtrees, together and in order", () => {
+    const groups = groupByDestination(
+      [
+        plan("INBOX", "INBOX"),
+        plan("Sent", "Sent"),
+        plan("Archive", "Archive"),
+        plan("Archive/2024", "Archive/2024"),
+        plan("Gesendet", "Sent"),
+        plan("Lists/dev", "Lists/dev"),
+      ],
+      "/",
+    );
+    expect(groups.map((group) => group.map(({ plan: p, index }) => `${index}:${p.source.path}`))).toEqual([
+      ["1:INBOX"],
+      ["2:Sent", "5:Gesendet"],
+      ["3:Archive", "4:Archive/2024"],
+      ["6:Lists/dev"],
+    ]);
+  });
+
+  it("opens as many connection sets as --connections allows per account, one when throttled", () => {
+    expect(args().connections).toBe(1);
+    expect(laneCount(args(), 6, true)).toBe(1);
+    // With the pipelined appender a set holds two destination connections.
+    expect(laneCount(args(["--connections", "4"]), 6, true)).toBe(2);
+    expect(laneCount(args(["--connections", "4"]), 6, false)).toBe(4);
+    expect(laneCount(args(["--connections", "8"]), 3, true)).toBe(3);
+    expect(laneCount(args(["--connections", "1"]), 6, true)).toBe(1);
+    expect(laneCount(args(["--maxmessagespersecond", "5"]), 6, false)).toBe(1);
+    expect(() => args(["--connections", "0"])).toThrow(SyncUsageError);
+    expect(() => args(["--connections", "17"])).toThrow(SyncUsageError);
+  });
+
+  it("runs every group once, on at most as many lanes at once as there are", async () => {
+    const groups = groupByDestination(
+      ["A", "B", "C", "D", "E"].map((name) => plan(name, name)),
+      "/",
+    );
+    const lanes = [{ name: "one" }, { name: "two" }] as unknown as FolderSyncContext[];
+    let running = 0;
+    let most = 0;
+    const done: string[] = [];
+    await runLanes(
+      lanes,
+      groups,
+      async (_lane, { plan: p }) => {
+        running += 1;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setImmediate(resolve));
+        done.push(p.source.path);
+        running -= 1;
+      },
+      () => false,
+    );
+    expect(done.sort()).toEqual(["A", "B", "C", "D", "E"]);
+    expect(most).toBe(2);
+  });
+
+  it("a folder pass counts its own share while other folders count on the same session", () => {
+    const session = new SyncSession(args(), {
+      writeLine: () => {},
+      password1: "secret-1",
+      password2: "secret-2",
+    });
+    const pass = startFolderPass(session);
+    pass.session.counters.transferred += 3;
+    session.counters.transferred += 10; // another lane
+    pass.session.counters.skipped += 2;
+    pass.session.error("ERR_APPEND", "pass error");
+    session.error("ERR_FETCH", "other lane's error");
+    expect(session.counters).toMatchObject({ transferred: 13, skipped: 2 });
+    expect(pass.tally).toMatchObject({ transferred: 3, skipped: 2 });
+    expect(pass.errors.map((e) => e.text)).toEqual(["pass error"]);
+    pass.session.halt = 113;
+    expect(session.halt).toBe(113);
+
+    pass.undo(["transferred"]);
+    expect(session.counters).toMatchObject({ transferred: 13, skipped: 0 });
+    expect(session.errors.map((e) => e.text)).toEqual(["other lane's error"]);
   });
 });

@@ -11,7 +11,9 @@
  * --automap, --subfolder2, --skipemptyfolders. Messages: --addheader, --skipsize, --maxsize,
  * --minsize, --maxage, --minage, --delete2 (destination only), --noresyncflags. Control: --dry,
  * --justlogin, --justfolders, --maxbytespersecond, --maxmessagespersecond, --exitwhenover,
- * --errorsmax, --timeoutN. imapsync's logging/caching/release-check flags are accepted and
+ * --errorsmax, --timeoutN. Its own: --connections N (default 1), the most connections per account;
+ * folders are copied in parallel over separate connection sets within it. imapsync's
+ * logging/caching/release-check flags are accepted and
  * ignored; anything else, and --password1/2, --delete1, --regextrans2, --pipemess…, exits 64.
  * SIGTERM/SIGINT: stop, print the statistics, exit 6 (EXIT_BY_SIGNAL).
  */

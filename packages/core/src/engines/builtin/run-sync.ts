@@ -6,6 +6,8 @@ import type { OpenResult } from "./connect-side.ts";
 import { connectingLine, openSide } from "./connect-side.ts";
 import type { SyncExitCode } from "./exit-codes.ts";
 import { exitCodeName, SYNC_EXIT } from "./exit-codes.ts";
+import { groupByDestination, laneCount, openLane, runLanes } from "./folder-lanes.ts";
+import { startFolderPass } from "./folder-pass.ts";
 import type { FolderPlan } from "./folder-plan.ts";
 import { listFolders, planFolders } from "./folder-plan.ts";
 import type { FolderSyncContext } from "./folder-sync-context.ts";
@@ -123,7 +125,7 @@ export async function runSync(args: SyncArgs, io: SyncIo): Promise<SyncExitCode>
   let source: ImapFlow | undefined;
   let destination: ImapFlow | undefined;
   let appender: AppendConnection | undefined;
-  let liveClients: ReconnectingContext | undefined;
+  let liveClients: ReconnectingContext[] = [];
   let keepAlive: NodeJS.Timeout | undefined;
   try {
     writeBanner(session);
@@ -248,45 +250,69 @@ export async function runSync(args: SyncArgs, io: SyncIo): Promise<SyncExitCode>
       appender,
       wouldCopy: new Map(),
     };
-    liveClients = ctx;
+    const groups = groupByDestination(plans, ctx.destinationDelimiter);
+    const lanes: ReconnectingContext[] = [ctx];
+    liveClients = lanes;
+    const wanted = laneCount(args, groups.length, appender !== undefined);
+    if (wanted > 1) {
+      const opened = await Promise.all(
+        Array.from({ length: wanted - 1 }, () =>
+          openLane(args, { source: io.password1, destination: io.password2 }, appender !== undefined),
+        ),
+      );
+      for (const lane of opened) {
+        if (typeof lane === "string") {
+          session.write(`Host1/Host2: one connection set fewer for parallel folders: ${lane}`);
+        } else {
+          lanes.push({ ...ctx, ...lane });
+        }
+      }
+      session.write(
+        `Copying up to ${lanes.length} folders at once, over ${lanes.length} connection sets (--connections ${args.connections})`,
+      );
+    }
     keepAlive = setInterval(function keepDestinationAlive() {
       // While the append connection does the copying, the main destination connection sits
       // idle for as long as a folder takes; a NOOP now and then keeps servers from logging it out.
-      ctx.destination.noop().catch(() => undefined);
-      ctx.appender?.noop().catch(() => undefined);
+      for (const lane of lanes) {
+        lane.destination.noop().catch(() => undefined);
+        lane.appender?.noop().catch(() => undefined);
+      }
     }, KEEPALIVE_MS);
     keepAlive.unref();
     session.write(`++++ Looping on each one of ${plans.length} folders to sync`);
-    for (const [i, plan] of plans.entries()) {
-      if (session.stopping || session.halt !== undefined) {
-        break;
-      }
-      session.write(
-        formatEta({
-          now: new Date(),
-          elapsedSeconds: session.elapsedSeconds(),
-          processed: session.counters.processed,
-          total: session.counters.total,
-        }),
-      );
-      if (args.justFolders) {
+    await runLanes(
+      lanes,
+      groups,
+      async function syncPlannedFolder(lane, { plan, index }) {
         session.write(
-          formatFolderLine(
-            i + 1,
-            plans.length,
-            folderLabel(plan.source.wireName, plan.source.path),
-            folderLabel(plan.destinationWireName, plan.destinationPath),
-          ),
+          formatEta({
+            now: new Date(),
+            elapsedSeconds: session.elapsedSeconds(),
+            processed: session.counters.processed,
+            total: session.counters.total,
+          }),
         );
-        await ensureDestinationFolder(ctx, plan);
-        session.counters.foldersSynced += 1;
-        continue;
-      }
-      await syncFolderWithReconnect(ctx, plan, i + 1, plans.length, io);
-      if (!session.stopping) {
-        session.counters.foldersSynced += 1;
-      }
-    }
+        if (args.justFolders) {
+          session.write(
+            formatFolderLine(
+              index,
+              plans.length,
+              folderLabel(plan.source.wireName, plan.source.path),
+              folderLabel(plan.destinationWireName, plan.destinationPath),
+            ),
+          );
+          await ensureDestinationFolder(lane, plan);
+          session.counters.foldersSynced += 1;
+          return;
+        }
+        await syncFolderWithReconnect(lane, plan, index, plans.length, io);
+        if (!session.stopping) {
+          session.counters.foldersSynced += 1;
+        }
+      },
+      () => session.stopping || session.halt !== undefined,
+    );
     if (!session.stopping) {
       session.write("++++ End looping on each folder");
     }
@@ -315,13 +341,16 @@ export async function runSync(args: SyncArgs, io: SyncIo): Promise<SyncExitCode>
     clearInterval(keepAlive);
     signal?.removeEventListener("abort", announceSignal);
     const polite = !session.stopping;
-    // The context may hold newer clients than these after a reconnection.
-    const current = liveClients;
-    await Promise.all([
-      closeClient(current?.source ?? source, polite),
-      closeClient(current?.destination ?? destination, polite),
-      polite ? (current?.appender ?? appender)?.logout() : (current?.appender ?? appender)?.close(),
-    ]);
+    // The lanes may hold newer clients than these after a reconnection.
+    const current: { source?: ImapFlow; destination?: ImapFlow; appender?: AppendConnection }[] =
+      liveClients.length > 0 ? liveClients : [{ source, destination, appender }];
+    await Promise.all(
+      current.flatMap((lane) => [
+        closeClient(lane.source, polite),
+        closeClient(lane.destination, polite),
+        polite ? lane.appender?.logout() : lane.appender?.close(),
+      ]),
+    );
   }
 }
 
@@ -405,14 +434,13 @@ async function syncFolderWithReconnect(
   io: SyncIo,
 ): Promise<void> {
   const { session } = ctx;
-  const c = session.counters;
-  const before = { ...c };
   const earlier = { messages: 0, bytes: 0 };
-  for (let pass = 1; ; pass++) {
-    const errorsBefore = session.errors.length;
-    await syncFolder(ctx, plan, index, total);
-    const failed = session.errors.length > errorsBefore;
-    if (!failed || session.stopping || session.halt !== undefined || pass >= MAX_FOLDER_PASSES) {
+  let pass = startFolderPass(session);
+  for (let attempt = 1; ; attempt++) {
+    // Other folders are counted meanwhile on other lanes: this folder's figures are its pass's own.
+    await syncFolder({ ...ctx, session: pass.session }, plan, index, total);
+    const failed = pass.errors.length > 0;
+    if (!failed || session.stopping || session.halt !== undefined || attempt >= MAX_FOLDER_PASSES) {
       break;
     }
     if (await connectionsAlive(ctx)) {
@@ -424,21 +452,16 @@ async function syncFolderWithReconnect(
     if (!(await ensureConnected(ctx, io))) {
       throw new ConnectionLost();
     }
-    session.errors.splice(errorsBefore);
-    earlier.messages = c.transferred - before.transferred;
-    earlier.bytes = c.bytesTransferred - before.bytesTransferred;
-    // Start the folder's figures over, keeping what was really copied and the reconnections.
-    Object.assign(c, before, {
-      transferred: c.transferred,
-      bytesTransferred: c.bytesTransferred,
-      biggestTransferred: c.biggestTransferred,
-      reconnectionsHost1: c.reconnectionsHost1,
-      reconnectionsHost2: c.reconnectionsHost2,
-    });
+    earlier.messages += pass.tally.transferred;
+    earlier.bytes += pass.tally.bytesTransferred;
+    // Start the folder's figures over, keeping what was really copied.
+    pass.undo(["transferred", "bytesTransferred", "biggestTransferred"]);
+    pass = startFolderPass(session);
   }
   // A later pass counted an earlier pass's copies as "already on host2": they were transferred.
-  c.skipped = Math.max(before.skipped, c.skipped - earlier.messages);
-  c.bytesSkipped = Math.max(before.bytesSkipped, c.bytesSkipped - earlier.bytes);
+  const c = session.counters;
+  c.skipped -= Math.min(earlier.messages, pass.tally.skipped);
+  c.bytesSkipped -= Math.min(earlier.bytes, pass.tally.bytesSkipped);
 }
 
 class ConnectionLost extends Error {

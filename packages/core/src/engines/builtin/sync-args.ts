@@ -67,6 +67,13 @@ export interface SyncArgs {
   resyncFlags: boolean;
   /** `--exitwhenover N`: stop once N bytes have been transferred (EXIT_TRANSFER_EXCEEDED). */
   exitWhenOver: number | undefined;
+  /**
+   * `--connections N` (imapferry-sync only; imapsync uses one per side): the most IMAP connections
+   * the run opens to each account. Folders are copied in parallel over separate connection sets
+   * within this cap (4 gives two folders at once with the pipelined appender); 1 copies them one
+   * after another. @defaultValue 1, until parallel folders have had more time against reconnects
+   */
+  connections: number;
   /** The command line as given (it never holds a password: those come from the environment). */
   commandLine: string[];
 }
@@ -189,6 +196,7 @@ function buildOptionsConfig(): NonNullable<ParseArgsConfig["options"]> {
     maxage: { type: "string" },
     minage: { type: "string" },
     errorsmax: { type: "string" },
+    connections: { type: "string" },
     subfolder2: { type: "string" },
     exitwhenover: { type: "string" },
   };
@@ -227,6 +235,23 @@ function positiveNumber(values: ParsedValues, name: string): number | undefined 
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) {
     throw new SyncUsageError(`--${name} wants a non-negative number, got "${raw}".`);
+  }
+  return value;
+}
+
+/** Most connections per account; past a few, a server's per-user limit is the usual answer. */
+const MAX_CONNECTIONS = 16;
+
+function parseConnections(values: ParsedValues): number {
+  const raw = stringValue(values, "connections");
+  if (raw === undefined) {
+    return 1;
+  }
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_CONNECTIONS) {
+    throw new SyncUsageError(
+      `--connections wants a whole number from 1 to ${MAX_CONNECTIONS}, got "${raw}".`,
+    );
   }
   return value;
 }
@@ -377,6 +402,7 @@ export function parseSyncArgs(argv: string[]): SyncArgs {
     deleteOnDestination: flag(values, "delete2"),
     resyncFlags: !flag(values, "noresyncflags"),
     exitWhenOver: positiveNumber(values, "exitwhenover"),
+    connections: parseConnections(values),
     commandLine: [...argv],
   };
 }
