@@ -31,5 +31,5 @@ export default defineConfig({
       "/api": { target: apiTarget, changeOrigin: false },
     },
   },
-  build: { target: "es2022", sourcemap: true, outDir: "dist", emptyOutDir: true },
+  build: { target: "es2022", sourcemap: false, outDir: "dist", emptyOutDir: true },
 });

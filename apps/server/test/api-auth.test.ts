@@ -68,7 +68,7 @@ describe("authentication", () => {
     await server?.stop();
   });
 
-  it("the router has the procedures the API promises, and only login and health are open", () => {
+  it("the router has the procedures the API promises, and only login is open", () => {
     const paths = allProcedures().map((p) => p.path);
     for (const expected of [
       "servers.list",
@@ -102,7 +102,7 @@ describe("authentication", () => {
     ]) {
       expect(paths).toContain(expected);
     }
-    expect([...PUBLIC_PROCEDURES].sort()).toEqual(["auth.login", "health"]);
+    expect([...PUBLIC_PROCEDURES].sort()).toEqual(["auth.login"]);
   });
 
   const badCredentials: { name: string; token?: string; cookie?: string }[] = [
@@ -114,7 +114,7 @@ describe("authentication", () => {
   ];
 
   for (const credentials of badCredentials) {
-    it(`rejects ${credentials.name} on every procedure but login and health`, async () => {
+    it(`rejects ${credentials.name} on every procedure but login`, async () => {
       const token = credentials.token === "(revoked)" ? revokedToken : credentials.token;
       const fetchWithCookie = async (input: string | URL | Request, init?: RequestInit) => {
         const headers = new Headers(init?.headers);
@@ -143,11 +143,23 @@ describe("authentication", () => {
     });
   }
 
-  it("accepts a valid token, and health needs nothing", async () => {
+  it("accepts a valid token; /healthz tells a stranger only whether the service is up", async () => {
     const client = createClient({ url: server.url, token: validToken, fetch: recorder.fetch });
     expect(await client.auth.me.query()).toMatchObject({ username: "admin", method: "token" });
     const anonymous = createClient({ url: server.url, fetch: recorder.fetch });
-    expect(await anonymous.health.query()).toMatchObject({ status: "ok" });
+    expect((await errorOf(anonymous.health.query())) as TRPCClientError<never>).toMatchObject({
+      data: { code: "UNAUTHORIZED" },
+    });
+    expect(await client.health.query()).toMatchObject({ status: "ok", version: expect.any(String) });
+    const publicHealth = await fetch(`${server.url}/healthz`);
+    expect(publicHealth.status).toBe(200);
+    expect(await publicHealth.json()).toEqual({ status: "ok" });
+    // Plain http: no HSTS.
+    expect(publicHealth.headers.get("strict-transport-security")).toBeNull();
+    const detailed = await fetch(`${server.url}/healthz`, {
+      headers: { authorization: `Bearer ${validToken}` },
+    });
+    expect(await detailed.json()).toMatchObject({ status: "ok", version: expect.any(String) });
   });
 
   it("limits login attempts per user and per address, with a clear TOO_MANY_REQUESTS", async () => {

@@ -258,7 +258,7 @@ describe("the API through the SDK, against a running server", () => {
   });
 
   it("serves the health report, the CSV template and the panel, with security headers everywhere", async () => {
-    const health = await fetch(`${server.url}/healthz`);
+    const health = await fetch(`${server.url}/healthz`, { headers: { authorization: `Bearer ${token}` } });
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({
       status: "ok",

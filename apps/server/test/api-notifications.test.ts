@@ -170,16 +170,14 @@ describe("email notifications from `imapferry start` with SMTP from the environm
   it(
     "health says emails are on once SMTP_URL, NOTIFY_FROM and a recipient are set",
     async () => {
-      const before = (await (await fetch(`${publicUrl}/healthz`)).json()) as {
-        notifications: { configured: boolean; detail: string };
-      };
+      const before = await client.health.query();
       expect(before.notifications).toEqual({
         configured: false,
         detail: `SMTP is configured (127.0.0.1:${smtp.port}) but no notification recipients are set in the settings.`,
       });
       const settings = await client.settings.update.mutate({ notificationRecipients: [RECIPIENT] });
       expect(settings.notificationRecipients).toEqual([RECIPIENT]);
-      const after = (await (await fetch(`${publicUrl}/healthz`)).json()) as typeof before;
+      const after = await client.health.query();
       expect(after.notifications).toEqual({
         configured: true,
         detail: `Emails are sent through 127.0.0.1:${smtp.port} from ${NOTIFY_FROM}.`,

@@ -8,9 +8,9 @@ import { startApiTestServer } from "./api-harness.ts";
 
 /**
  * A generous bound: /healthz answers in milliseconds on an idle machine, and the flood stalled it for
- * 5-8 seconds. Loaded CI machines stay well inside a second.
+ * minutes (248 s on a loaded machine). A machine loaded by other work stays inside it.
  */
-const HEALTHZ_BOUND_MS = 1000;
+const HEALTHZ_BOUND_MS = 2000;
 const FLOOD_SCRIPT = path.join(import.meta.dirname, "support/body-flood.mjs");
 
 interface Answer {

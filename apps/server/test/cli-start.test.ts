@@ -81,9 +81,8 @@ describe("imapferry start on the embedded default", () => {
     expect(first.output()).toMatch(/created the user "admin" with the password/);
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
-    const body = (await health.json()) as { database: { ok: boolean }; engine: { kind: string } };
-    expect(body.database.ok).toBe(true);
-    expect(body.engine.kind).toBe("builtin");
+    // Without credentials /healthz says only whether the service is up (the report needs a login).
+    expect(await health.json()).toEqual({ status: "ok" });
     expect(await first.stop("SIGTERM")).toBe(0);
 
     const second = runCli(["start"], env);

@@ -239,7 +239,15 @@ export {
   settingsSchema,
   updateSettings,
 } from "./services/settings/index.ts";
-export { EMAIL_PATTERN, emailSchema, passwordSchema } from "./services/validation.ts";
+export {
+  cursorSchema,
+  EMAIL_PATTERN,
+  emailSchema,
+  idSchema,
+  MAX_ID,
+  passwordSchema,
+  plainText,
+} from "./services/validation.ts";
 export type { RecoveryResult, WorkerView } from "./services/workers/index.ts";
 export { listWorkers, recoverInterruptedJobs, requeueOrphanedJobs } from "./services/workers/index.ts";
 export type { KeyFile } from "./vault/key-file.ts";

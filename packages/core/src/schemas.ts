@@ -23,4 +23,12 @@ export {
   updateServerInputSchema,
 } from "./services/servers/schemas.ts";
 export { settingsPatchSchema, settingsSchema } from "./services/settings/schemas.ts";
-export { EMAIL_PATTERN, emailSchema, jobNameSchema, passwordSchema } from "./services/validation.ts";
+export {
+  cursorSchema,
+  EMAIL_PATTERN,
+  emailSchema,
+  idSchema,
+  jobNameSchema,
+  passwordSchema,
+  plainText,
+} from "./services/validation.ts";

@@ -23,6 +23,7 @@ import { createHealthProvider } from "./health.ts";
 import { createLogDownloadHandler } from "./log-download.ts";
 import type { BodyProblem } from "./request-body.ts";
 import { jsonNestedDeeperThan, MAX_JSON_DEPTH, readBoundedBody, tooDeep } from "./request-body.ts";
+import { checkMutationOrigin } from "./request-origin.ts";
 import { securityHeaders, securityHeaderValues } from "./security-headers.ts";
 import { isSubscriptionPath, serveSseSubscription } from "./sse-subscriptions.ts";
 import { createPanelHandler } from "./static-panel.ts";
@@ -101,6 +102,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     health,
   };
   const credentialWatch = createCredentialWatch(ctx, hub);
+  /** The panel's origin as configured; the Host a browser addressed is accepted too (request-origin.ts). */
+  const allowedOrigins = new Set([new URL(runtime.config.publicUrl).origin]);
   const publicHttps = runtime.config.publicUrl.startsWith("https:");
   const clients = createClientAddressResolver(options.trustedProxies ?? runtime.config.trustedProxies ?? []);
   const isSecure = (c: Context) =>
@@ -110,10 +113,19 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const sseResponseHeaders = await securityHeaderValues();
   app.use("*", securityHeaders);
 
+  // Public: whether the service is up, for load balancers. The report (versions, database, engine)
+  // is for authenticated callers only: it tells a stranger what to attack.
   app.get("/healthz", async function healthz(c) {
-    const report = await health();
+    const [report, auth] = await Promise.all([health(), authenticate(ctx, c.req.raw.headers)]);
     c.header("Cache-Control", "no-store");
-    return c.json(report, report.status === "ok" ? 200 : 503);
+    const status = report.status === "ok" ? 200 : 503;
+    return auth.principal ? c.json(report, status) : c.json({ status: report.status }, status);
+  });
+  // HSTS only where it means something: a browser ignores it over plain http, and a panel reached over
+  // http (a LAN address) must not be pinned to https for a host that has no certificate.
+  app.use("*", async function strictTransportSecurity(c, next) {
+    await next();
+    if (isSecure(c)) c.header("Strict-Transport-Security", "max-age=15552000; includeSubDomains");
   });
 
   function logInternalError({ error, path }: { error: TRPCError; path: string | undefined }) {
@@ -140,9 +152,21 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         "auth.login cannot be batched with other calls: send it on its own.",
       );
     }
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+      const forged = checkMutationOrigin(c.req.raw, allowedOrigins);
+      if (forged)
+        return apiError(
+          c,
+          forged.status,
+          forged.status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : "FORBIDDEN",
+          forged.message,
+        );
+    }
     const request = await boundedRequest(c.req.raw, bodyLimitFor(paths, auth.principal !== null));
     if ("problem" in request) {
       const { status, message } = request.problem;
+      // Unread, the rest of a huge body would still be received and thrown away: close instead.
+      if (status === 413) c.header("Connection", "close");
       return apiError(c, status, status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", message);
     }
     const requestContext = (resHeaders: Headers) =>

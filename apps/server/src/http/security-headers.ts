@@ -21,6 +21,8 @@ export const securityHeaders = secureHeaders({
     frameAncestors: ["'none'"],
   },
   xFrameOptions: "DENY",
+  // Set per request in app.ts, only over https.
+  strictTransportSecurity: false,
   xContentTypeOptions: "nosniff",
   referrerPolicy: "no-referrer",
   crossOriginOpenerPolicy: "same-origin",

@@ -2,10 +2,12 @@ import type { ServiceContext } from "@imapferry/core";
 import {
   getBatch,
   ImapferryError,
+  idSchema,
   importBatch,
   importCsvInputSchema,
   listBatches,
   listBatchesInputSchema,
+  plainText,
   previewImport,
 } from "@imapferry/core";
 import { z } from "zod";
@@ -23,13 +25,15 @@ export const batchesRouter = router({
   /** By id, or by the tag given at import (what a control panel remembers). */
   get: protectedProcedure
     .input(
-      z.union([
-        z.object({ id: z.number().int().positive() }),
-        z.object({ tag: z.string().trim().min(1).max(200) }),
-      ]),
+      z
+        .object({ id: idSchema.optional(), tag: plainText(z.string().trim().min(1).max(200)).optional() })
+        .refine((v) => (v.id === undefined) !== (v.tag === undefined), {
+          message: "Give either the batch's id or its tag.",
+          path: ["id"],
+        }),
     )
     .query(async function getBatchProcedure({ ctx, input }) {
-      const id = "id" in input ? input.id : await batchIdForTag(ctx.deps.ctx, input.tag);
+      const id = input.id ?? (await batchIdForTag(ctx.deps.ctx, input.tag ?? ""));
       return jsonPlain(await getBatch(ctx.deps.ctx, id));
     }),
 

@@ -1,4 +1,4 @@
-import { publicProcedure, router } from "../trpc/init.ts";
+import { protectedProcedure, router } from "../trpc/init.ts";
 import { authRouter } from "./auth.ts";
 import { batchesRouter } from "./batches.ts";
 import { jobsRouter } from "./jobs.ts";
@@ -9,8 +9,11 @@ import { tokensRouter } from "./tokens.ts";
 import { workersRouter } from "./workers.ts";
 
 export const appRouter = router({
-  /** The same report as GET /healthz; open without authentication. */
-  health: publicProcedure.query(async function healthProcedure({ ctx }) {
+  /**
+   * The whole health report (versions, database, engine, notifications). Authenticated: a stranger gets
+   * only GET /healthz's `{ status }`, not what software runs here.
+   */
+  health: protectedProcedure.query(async function healthProcedure({ ctx }) {
     return ctx.deps.health();
   }),
   auth: authRouter,
@@ -27,4 +30,4 @@ export const appRouter = router({
 export type AppRouter = typeof appRouter;
 
 /** Procedures open without authentication: everything else answers UNAUTHORIZED to anonymous callers. */
-export const PUBLIC_PROCEDURES = ["health", "auth.login"] as const;
+export const PUBLIC_PROCEDURES = ["auth.login"] as const;

@@ -9,6 +9,7 @@ import {
   editJob,
   editJobInputSchema,
   getJob,
+  idSchema,
   jobIdInputSchema,
   listJobs,
   listJobsInputSchema,
@@ -105,8 +106,8 @@ export const jobsRouter = router({
     .input(
       z
         .object({
-          batchId: z.number().int().positive().optional(),
-          jobIds: z.array(z.number().int().positive()).min(1).max(10_000).optional(),
+          batchId: idSchema.optional(),
+          jobIds: z.array(idSchema).min(1).max(10_000).optional(),
         })
         .optional(),
     )

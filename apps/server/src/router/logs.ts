@@ -1,3 +1,4 @@
+import { idSchema } from "@imapferry/core";
 import { z } from "zod";
 import { tailJobLog } from "../live/log-tail.ts";
 import { protectedProcedure, router } from "../trpc/init.ts";
@@ -11,10 +12,13 @@ export const logsRouter = router({
   tail: protectedProcedure
     .input(
       z.object({
-        jobId: z.number().int().positive(),
+        jobId: idSchema,
         fromOffset: z.number().int().min(0).optional(),
         /** Set by the client on reconnect: the id of the last event it received. */
-        lastEventId: z.string().regex(/^\d+$/, "lastEventId is a byte offset.").nullish(),
+        lastEventId: z
+          .string()
+          .regex(/^\d{1,15}$/, "lastEventId is a byte offset.")
+          .nullish(),
       }),
     )
     .subscription(function tailLog({ ctx, input, signal }) {

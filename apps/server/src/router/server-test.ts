@@ -1,4 +1,4 @@
-import { getServer, testConnection } from "@imapferry/core";
+import { getServer, idSchema, testConnection } from "@imapferry/core";
 import { z } from "zod";
 import { protectedProcedure } from "../trpc/init.ts";
 import { jsonPlain } from "../trpc/json-plain.ts";
@@ -11,7 +11,7 @@ import { jsonPlain } from "../trpc/json-plain.ts";
 export const testServerProcedure = protectedProcedure
   .input(
     z.object({
-      id: z.number().int().positive(),
+      id: idSchema,
       email: z.string().trim().min(1).max(320).optional(),
       password: z.string().min(1).max(1024).optional(),
     }),

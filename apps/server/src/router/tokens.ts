@@ -2,6 +2,7 @@ import {
   assertAllowed,
   createApiToken,
   createApiTokenInputSchema,
+  idSchema,
   listApiTokens,
   revokeApiToken,
 } from "@imapferry/core";
@@ -30,9 +31,10 @@ export const tokensRouter = router({
   }),
 
   /** Revokes one of the caller's tokens; requests with it fail from now on. */
-  revoke: protectedProcedure
-    .input(z.object({ id: z.number().int().positive() }))
-    .mutation(async function revokeToken({ ctx, input }) {
-      return jsonPlain(await revokeApiToken(ctx.deps.ctx, ctx.principal.userId, input.id));
-    }),
+  revoke: protectedProcedure.input(z.object({ id: idSchema })).mutation(async function revokeToken({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await revokeApiToken(ctx.deps.ctx, ctx.principal.userId, input.id));
+  }),
 });

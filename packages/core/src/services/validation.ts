@@ -2,17 +2,50 @@ import { z } from "zod";
 import { type FieldProblem, ImapferryError } from "../errors.ts";
 
 /**
+ * Control characters (C0 and C1, NUL included) and DEL. No name, login, tag or search term needs them;
+ * PostgreSQL refuses NUL in text (which made such input a 500), and the others garble logs and screens.
+ */
+export function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}
+
+/**
+ * The shared refinement for every free-text field: `plainText(z.string().trim().max(200))`. The
+ * sentence names nothing itself; the API puts the field's path in front of it.
+ */
+export function plainText<T extends z.ZodString>(schema: T) {
+  return schema.refine((value) => !hasControlCharacter(value), {
+    message: "Control characters (such as NUL, escape or line breaks) are not allowed here.",
+    abort: true,
+  });
+}
+
+/** Largest value of a PostgreSQL integer column: ids and cursors beyond it name nothing. */
+export const MAX_ID = 2_147_483_647;
+
+/** A page cursor: a row id as a decimal string. */
+export const cursorSchema = z
+  .string()
+  .regex(/^\d{1,10}$/, "A cursor is the nextCursor of the previous page.")
+  .refine((v) => Number(v) <= MAX_ID, "A cursor is the nextCursor of the previous page.");
+
+/**
  * An IMAP login in address form. Deliberately plainer than RFC 5322: one "@", no spaces or control
  * characters, a dotted domain (or an IP literal) — what mail providers accept as account names.
  */
 export const EMAIL_PATTERN =
-  /^[^\s@"<>()[\],;:\\]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+|\[[0-9A-Fa-f:.]+\])$/;
+  /^(?!-)[^\s@"<>()[\],;:\\]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+|\[[0-9A-Fa-f:.]+\])$/;
 
-export const emailSchema = z
-  .string()
-  .trim()
-  .max(320, "An email address has at most 320 characters.")
-  .regex(EMAIL_PATTERN, "Enter an email address such as alice@example.com.");
+export const emailSchema = plainText(
+  z.string().trim().max(320, "An email address has at most 320 characters."),
+)
+  // imapsync reads a login starting with "-" as an option; the pre-flight would try it first.
+  .refine((v) => !v.startsWith("-"), { message: 'A login cannot start with "-".', abort: true })
+  .refine((v) => EMAIL_PATTERN.test(v), "Enter an email address such as alice@example.com.");
 
 /** Passwords are kept verbatim: spaces at either end can be part of one. */
 export const passwordSchema = z
@@ -21,8 +54,8 @@ export const passwordSchema = z
   .max(1024, "A password has at most 1024 characters.")
   .refine((p) => !/[\0\r\n]/.test(p), "A password cannot contain line breaks or NUL characters.");
 
-export const jobNameSchema = z.string().trim().max(200, "A job name has at most 200 characters.");
-export const tenantSchema = z.string().trim().min(1).max(200);
+export const jobNameSchema = plainText(z.string().trim().max(200, "A job name has at most 200 characters."));
+export const tenantSchema = plainText(z.string().trim().min(1).max(200));
 export const poolSchema = z
   .string()
   .trim()
@@ -32,7 +65,7 @@ export const poolSchema = z
   );
 /** Higher runs first. @defaultValue 0 */
 export const prioritySchema = z.number().int().min(-1000).max(1000);
-export const idSchema = z.number().int().positive();
+export const idSchema = z.number().int().positive().max(MAX_ID, "No id is that large.");
 
 export function problemsFromZod(error: z.ZodError): FieldProblem[] {
   return error.issues.map((issue) => ({

@@ -184,7 +184,10 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
                 fallback={
                   <div class="callout callout-error" data-import-preview="errors">
                     <strong>
-                      {pluralize(p().rowCount, "row")}, {pluralize(p().errors.length, "problem")} to fix
+                      {pluralize(p().rowCount, "row")}, {pluralize(p().errorCount, "problem")} to fix
+                      {p().errorCount > p().errors.length
+                        ? ` (the first ${p().errors.length} are listed)`
+                        : ""}
                     </strong>{" "}
                     — nothing is imported until every row is valid.
                   </div>

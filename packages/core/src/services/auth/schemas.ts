@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { plainText } from "../validation.ts";
 
 export const usernameSchema = z
   .string()
@@ -13,13 +14,15 @@ export const newPasswordSchema = z
   .max(1024, "A password has at most 1024 characters.");
 
 export const loginInputSchema = z.object({
-  username: z.string().trim().min(1, "Enter your user name.").max(100),
+  username: plainText(z.string().trim().min(1, "Enter your user name.").max(100)),
   password: z.string().min(1, "Enter your password.").max(1024),
 });
 export type LoginInput = z.infer<typeof loginInputSchema>;
 
 export const createApiTokenInputSchema = z.object({
-  name: z.string().trim().min(1, "Give the token a name, e.g. the system that will use it.").max(100),
+  name: plainText(
+    z.string().trim().min(1, "Give the token a name, e.g. the system that will use it.").max(100),
+  ),
   /** Days until the token stops working by itself. @defaultValue none: until revoked */
   expiresInDays: z
     .number()

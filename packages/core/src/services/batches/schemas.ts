@@ -1,12 +1,10 @@
 import { z } from "zod";
-import { poolSchema, tenantSchema } from "../validation.ts";
+import { cursorSchema, plainText, poolSchema, tenantSchema } from "../validation.ts";
 
-export const batchTagSchema = z
-  .string()
-  .trim()
-  .min(1, "Give the batch a tag.")
-  .max(200)
-  .regex(/^[^\s,]+(?: [^\s,]+)*$/, "A tag has no commas, line breaks or runs of spaces.");
+export const batchTagSchema = plainText(z.string().trim().min(1, "Give the batch a tag.").max(200)).regex(
+  /^[^\s,]+(?: [^\s,]+)*$/,
+  "A tag has no commas, line breaks or runs of spaces.",
+);
 
 export const createBatchInputSchema = z.object({
   tag: batchTagSchema,
@@ -19,8 +17,8 @@ export const createBatchInputSchema = z.object({
 export type CreateBatchInput = z.input<typeof createBatchInputSchema>;
 
 export const listBatchesInputSchema = z.object({
-  tenant: z.string().max(200).optional(),
-  cursor: z.string().regex(/^\d+$/).optional(),
+  tenant: plainText(z.string().max(200)).optional(),
+  cursor: cursorSchema.optional(),
   /** @defaultValue 50 */
   limit: z.number().int().min(1).max(500).default(50),
 });

@@ -2,10 +2,12 @@ import { JOB_STATUSES } from "@imapferry/db";
 import { z } from "zod";
 import { engineOptionsSchema } from "../../engines/options.ts";
 import {
+  cursorSchema,
   emailSchema,
   idSchema,
   jobNameSchema,
   passwordSchema,
+  plainText,
   poolSchema,
   prioritySchema,
   tenantSchema,
@@ -36,11 +38,11 @@ export type CreateJobInput = z.input<typeof createJobInputSchema>;
 export const listJobsInputSchema = z.object({
   status: z.union([z.enum(JOB_STATUSES), z.array(z.enum(JOB_STATUSES)).max(JOB_STATUSES.length)]).optional(),
   batchId: idSchema.optional(),
-  tenant: z.string().max(200).optional(),
+  tenant: plainText(z.string().max(200)).optional(),
   /** Free text matched against the name and both email addresses. */
-  q: z.string().trim().max(200).optional(),
+  q: plainText(z.string().trim().max(200)).optional(),
   /** From the previous page's `nextCursor`. */
-  cursor: z.string().regex(/^\d+$/).optional(),
+  cursor: cursorSchema.optional(),
   /** @defaultValue 50 */
   limit: z.number().int().min(1).max(500).default(50),
 });

@@ -1,5 +1,6 @@
 import { SERVER_SECURITIES } from "@imapferry/db";
 import { z } from "zod";
+import { idSchema, plainText } from "../validation.ts";
 
 const hostSchema = z
   .string()
@@ -12,7 +13,7 @@ const hostSchema = z
   );
 
 export const serverInputSchema = z.object({
-  name: z.string().trim().min(1, "Give the server a name.").max(200),
+  name: plainText(z.string().trim().min(1, "Give the server a name.").max(200)),
   host: hostSchema,
   port: z.number().int().min(1).max(65535).default(993),
   security: z.enum(SERVER_SECURITIES).default("tls"),
@@ -24,8 +25,6 @@ export const serverInputSchema = z.object({
 export type ServerInput = z.input<typeof serverInputSchema>;
 
 export const createServerInputSchema = serverInputSchema;
-export const updateServerInputSchema = serverInputSchema
-  .partial()
-  .extend({ id: z.number().int().positive() });
+export const updateServerInputSchema = serverInputSchema.partial().extend({ id: idSchema });
 export type UpdateServerInput = z.input<typeof updateServerInputSchema>;
-export const serverIdInputSchema = z.object({ id: z.number().int().positive() });
+export const serverIdInputSchema = z.object({ id: idSchema });
