@@ -1,4 +1,7 @@
-import { createServer } from "@imapferry/core";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { createJob, createServer } from "@imapferry/core";
+import { generateLargeMailbox } from "@imapferry/testkit";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, onTestFailed, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
 import { expectNoConsoleErrors, screenshot, startPanelStack } from "./panel-harness.ts";
@@ -317,5 +320,116 @@ describe("the panel, as a newcomer reads it", { timeout: 0 }, () => {
     expect(await edit.getByLabel("Max message size").inputValue()).toBe("25 MB");
     expect(await edit.getByLabel("Max bytes per second").inputValue()).toBe("2 MB/s");
     await edit.getByRole("button", { name: "Cancel" }).click();
+  });
+
+  test("the log view hides imapsync's advice and host lines until asked; the download keeps them", async () => {
+    const id = await insertJob({ name: "Noisy log" });
+    const text = await readFile(
+      path.resolve(import.meta.dirname, "../../../packages/core/test/fixtures/imapsync/alice-dry.log"),
+      "utf8",
+    );
+    await stack.ctx.db.insertInto("job_logs").values({ job_id: id, byte_offset: "0", chunk: text }).execute();
+    await stack.ctx.db
+      .updateTable("jobs")
+      .set({ log_bytes: String(Buffer.byteLength(text)) })
+      .where("id", "=", id)
+      .execute();
+    await page.goto(`${stack.url}/jobs/${id}`);
+    const log = page.locator("[role=log] .log-content");
+    const shown = await until(
+      async () => (await log.textContent()) ?? "",
+      (t) => t.includes("Exiting with return value 0"),
+      "the whole log in the view",
+    );
+    for (const noise of [
+      "Docker context detected",
+      "use option --noid",
+      "free GiB of RAM",
+      "PID is 7058",
+      "Real user id is root",
+    ])
+      expect(shown).not.toContain(noise);
+    for (const kept of [
+      "Host1: success login",
+      "Messages transferred",
+      "Folders synced",
+      "Detected 0 errors",
+    ])
+      expect(shown).toContain(kept);
+    await page.getByRole("button", { name: "Show all lines" }).click();
+    await until(
+      async () => (await log.textContent()) ?? "",
+      (t) => t === text,
+      "every line of the log in the view",
+    );
+    await page.getByRole("button", { name: "Hide engine notes" }).click();
+    await until(
+      async () => (await log.textContent()) ?? "",
+      (t) => !t.includes("Docker context detected") && t.includes("Detected 0 errors"),
+      "the notes hidden again",
+    );
+    const download = await page.request.get(`${stack.url}/api/jobs/${id}/log`);
+    expect(await download.text()).toBe(text);
+  });
+
+  test("a running job's ETA, duration and log size agree with its log and move while it runs", async () => {
+    await stack.imap.source.addUser("henry@old.test", PASSWORD);
+    await stack.imap.destination.addUser("henry@new.test", PASSWORD);
+    await stack.imap.source.seedMaildir(
+      "henry@old.test",
+      generateLargeMailbox({ messages: 80, folders: 2, seed: 11, averageSize: 2000 }),
+    );
+    const job = await createJob(stack.ctx, {
+      name: "Henry",
+      sourceServerId: oldProvider,
+      sourceEmail: "henry@old.test",
+      sourcePassword: PASSWORD,
+      destServerId: newProvider,
+      destEmail: "henry@new.test",
+      destPassword: PASSWORD,
+      dryRun: false,
+      options: { maxMessagesPerSecond: 10 },
+    });
+    await page.goto(`${stack.url}/jobs/${job.id}`);
+    const status = () => page.locator(".page-head .badge").first().getAttribute("data-status");
+    await until(status, (s) => s === "running", "the job to run");
+    // An ETA once messages move, not "estimating…" for the whole run.
+    await until(
+      async () => (await page.locator(".progress-meta").first().textContent()) ?? "",
+      (meta) => /ETA \d+(h|m|s)/.test(meta),
+      "an ETA while it runs",
+    );
+    // The duration and the log size count up while it runs.
+    const duration = page.locator('[data-stat="duration"]');
+    const logSize = page.locator("[data-log-size]");
+    const firstDuration = (await duration.textContent()) ?? "";
+    const firstSize = (await logSize.textContent()) ?? "";
+    await until(
+      async () => (await duration.textContent()) ?? "",
+      (d) => d !== firstDuration && d !== "—",
+      "the duration to move",
+    );
+    await until(
+      async () => (await logSize.textContent()) ?? "",
+      (size) => size !== firstSize,
+      "the log size to grow",
+    );
+    await until(status, (s) => s === "done", "the job to finish");
+    // Finished: the duration is the log's "Transfer time", the size the downloaded log's.
+    const log = await (await page.request.get(`${stack.url}/api/jobs/${job.id}/log`)).text();
+    const transferTime = /Transfer time\s+:\s+([\d.]+) sec/.exec(log)?.[1];
+    expect(transferTime).toBeDefined();
+    await until(
+      async () => (await duration.textContent()) ?? "",
+      (d) => d === `${transferTime} s`,
+      "the log's transfer time",
+    );
+    const bytes = Buffer.byteLength(log);
+    const expectedSize = bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
+    await until(
+      async () => (await logSize.textContent()) ?? "",
+      (size) => size === expectedSize,
+      "the log's size",
+    );
   });
 });

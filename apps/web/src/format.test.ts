@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { formatBytes, formatCount, formatDuration, pluralize } from "./format.ts";
+import { formatBytes, formatCount, formatDuration, formatElapsed, pluralize } from "./format.ts";
 
 describe("display formatting", () => {
   test("sizes read in binary units with one decimal below 100", () => {
@@ -14,6 +14,14 @@ describe("display formatting", () => {
     expect(formatDuration(75)).toBe("1m 15s");
     expect(formatDuration(3 * 3600 + 5 * 60)).toBe("3h 05m");
     expect(formatDuration(null)).toBe("—");
+  });
+
+  test("measured durations keep the log's tenth of a second under a minute", () => {
+    expect(formatElapsed(1.4)).toBe("1.4 s");
+    expect(formatElapsed(18.3)).toBe("18.3 s");
+    expect(formatElapsed(0)).toBe("0.0 s");
+    expect(formatElapsed(75)).toBe("1m 15s");
+    expect(formatElapsed(null)).toBe("—");
   });
 
   test("counts and plurals", () => {

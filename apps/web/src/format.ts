@@ -69,6 +69,16 @@ export function formatDuration(totalSeconds: number | null | undefined): string 
   return `${sec}s`;
 }
 
+/**
+ * A measured duration as precisely as the engine's log gives it: "1.4 s", "18.3 s" under a minute
+ * (where a rounded "0s" or "18s" would disagree with the log beside it), then as formatDuration.
+ */
+export function formatElapsed(totalSeconds: number | null | undefined): string {
+  if (totalSeconds === null || totalSeconds === undefined || !Number.isFinite(totalSeconds)) return "—";
+  if (totalSeconds < 59.95) return `${Math.max(0, totalSeconds).toFixed(1)} s`;
+  return formatDuration(totalSeconds);
+}
+
 export function pluralize(count: number, one: string, many = `${one}s`): string {
   return `${formatCount(count)} ${count === 1 ? one : many}`;
 }

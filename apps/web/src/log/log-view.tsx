@@ -1,5 +1,5 @@
 import type { JSX } from "solid-js";
-import { createSignal, onCleanup, onMount, Show } from "solid-js";
+import { createEffect, createSignal, on, onCleanup, onMount, Show } from "solid-js";
 import { formatBytes } from "../format.ts";
 import { Icon } from "../ui/icons.tsx";
 
@@ -11,6 +11,8 @@ const FOLLOW_SLACK_PX = 40;
 export interface LogViewController {
   append(text: string): void;
   clear(): void;
+  /** The log is complete: a last line without a newline is shown too. */
+  finish(): void;
 }
 
 /**
@@ -23,6 +25,11 @@ export function LogView(props: {
   ref: (controller: LogViewController) => void;
   emptyText: string;
   label: string;
+  /**
+   * Lines to leave out of the view (the text is kept: turning the filter off shows them). Filtering
+   * works on whole lines, so a line shows once its newline has arrived. @defaultValue none
+   */
+  hideLine?: ((line: string) => boolean) | undefined;
 }): JSX.Element {
   let scroller!: HTMLDivElement;
   let content!: HTMLDivElement;
@@ -77,20 +84,77 @@ export function LogView(props: {
     stuckAt = scroller.scrollTop;
   }
 
-  function append(text: string): void {
+  function enqueue(text: string): void {
     if (!text) return;
     pending.push(text);
     if (!following()) setUnseenBytes((n) => n + encoder.encode(text).length);
     if (!frame) frame = requestAnimationFrame(flush);
   }
 
-  function clear(): void {
+  // Everything received, so a change of filter can redraw; `partial` is the filtered view's line
+  // still waiting for its newline.
+  let received: string[] = [];
+  let partial = "";
+  let finished = false;
+
+  function show(text: string, hide: ((line: string) => boolean) | undefined): void {
+    if (!hide) {
+      enqueue(text);
+      return;
+    }
+    const lines = (partial + text).split("\n");
+    partial = lines.pop() ?? "";
+    enqueue(
+      lines
+        .filter((line) => !hide(line))
+        .map((line) => `${line}\n`)
+        .join(""),
+    );
+  }
+
+  function showPartial(hide: ((line: string) => boolean) | undefined): void {
+    if (partial && hide && !hide(partial)) enqueue(partial);
+    partial = "";
+  }
+
+  function append(text: string): void {
+    if (!text) return;
+    received.push(text);
+    show(text, props.hideLine);
+  }
+
+  function finish(): void {
+    finished = true;
+    showPartial(props.hideLine);
+  }
+
+  function clearView(): void {
     pending = [];
+    partial = "";
     content.textContent = "";
     currentBlock = null;
     currentBlockChars = 0;
     setHasText(false);
   }
+
+  function clear(): void {
+    received = [];
+    finished = false;
+    clearView();
+  }
+
+  // A new filter redraws what was received with it.
+  createEffect(
+    on(
+      () => props.hideLine,
+      (hide) => {
+        clearView();
+        for (const text of received) show(text, hide);
+        if (finished) showPartial(hide);
+      },
+      { defer: true },
+    ),
+  );
 
   function handleScroll(): void {
     const atEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight <= FOLLOW_SLACK_PX;
@@ -115,7 +179,7 @@ export function LogView(props: {
 
   let resizeObserver: ResizeObserver | undefined;
   onMount(() => {
-    props.ref({ append, clear });
+    props.ref({ append, clear, finish });
     // Blocks change height as they wrap or settle; keep the end in view while following.
     resizeObserver = new ResizeObserver(function keepEndInView() {
       if (following()) stick();

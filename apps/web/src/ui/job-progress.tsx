@@ -18,16 +18,29 @@ export function progressFraction(progress: ProgressLike | null | undefined): num
   return Math.min(1, Math.max(0, done / progress.total));
 }
 
-function etaOf(progress: ProgressLike): number | null {
+/**
+ * Seconds left: the engine's own estimate, else what is left at the current rate. The rate is the
+ * engine's, else the average since the run started, so a run whose engine prints no ETA still gets
+ * one as soon as the first messages are done.
+ */
+export function etaOf(progress: ProgressLike, elapsedSeconds: number | null = null): number | null {
   if (progress.etaSeconds !== null && progress.etaSeconds !== undefined) return progress.etaSeconds;
-  if (progress.messagesLeft && progress.msgsPerSecond) return progress.messagesLeft / progress.msgsPerSecond;
-  return null;
+  const done = progress.copied + (progress.skipped ?? 0);
+  const left = progress.messagesLeft ?? (progress.total ? Math.max(0, progress.total - done) : null);
+  if (left === null) return null;
+  const rate =
+    progress.msgsPerSecond ||
+    (elapsedSeconds && elapsedSeconds > 0 && done > 0 ? done / elapsedSeconds : null);
+  return rate ? left / rate : null;
 }
 
 export function JobProgressBar(props: {
   progress: ProgressLike | null | undefined;
   running: boolean;
+  /** When the run started, for an ETA where the engine reports no rate. */
+  startedAt?: string | null;
 }): JSX.Element {
+  const elapsed = () => (props.startedAt ? (Date.now() - new Date(props.startedAt).getTime()) / 1000 : null);
   const fraction = () => progressFraction(props.progress);
   return (
     <div class="progress-cell">
@@ -56,7 +69,10 @@ export function JobProgressBar(props: {
             : formatCount(props.progress.total)}
         </span>
         <Show when={props.running && props.progress}>
-          {(p) => <span>{etaOf(p()) === null ? "estimating…" : `ETA ${formatDuration(etaOf(p()))}`}</span>}
+          {(p) => {
+            const eta = () => etaOf(p(), elapsed());
+            return <span>{eta() === null ? "estimating…" : `ETA ${formatDuration(eta())}`}</span>;
+          }}
         </Show>
       </div>
     </div>

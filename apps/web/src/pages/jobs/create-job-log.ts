@@ -9,6 +9,8 @@ export interface JobLog {
   /** Hands the log view to the follower (its `ref`). */
   attach: (controller: LogViewController) => void;
   state: Accessor<JobLogState>;
+  /** Bytes of log received so far: the log's size, live (the job row's count lags behind). */
+  bytes: Accessor<number>;
 }
 
 /**
@@ -20,9 +22,18 @@ export function createJobLog(jobId: number): JobLog {
   let view: LogViewController | undefined;
   let early: string[] = [];
   const [state, setState] = createSignal<JobLogState>("live");
+  const [bytes, setBytes] = createSignal(0);
+  const encoder = new TextEncoder();
   const stop = followJobLog(jobId, {
-    onText: (text) => (view ? view.append(text) : early.push(text)),
-    onEnd: () => setState("ended"),
+    onText: (text) => {
+      setBytes((n) => n + encoder.encode(text).length);
+      if (view) view.append(text);
+      else early.push(text);
+    },
+    onEnd: () => {
+      setState("ended");
+      view?.finish();
+    },
     onError: () => setState("error"),
   });
   onCleanup(stop);
@@ -31,7 +42,9 @@ export function createJobLog(jobId: number): JobLog {
       view = controller;
       for (const text of early) controller.append(text);
       early = [];
+      if (state() === "ended") controller.finish();
     },
     state,
+    bytes,
   };
 }

@@ -75,7 +75,7 @@ function JobDetail(props: { id: number }): JSX.Element {
                 </div>
                 <div class="stack">
                   <JobStatsCard job={j()} />
-                  <JobFactsCard job={j()} />
+                  <JobFactsCard job={j()} logBytes={log.bytes()} />
                 </div>
               </div>
             </>

@@ -28,7 +28,11 @@ function setOptions(options: Record<string, unknown> | null | undefined): string
 }
 
 /** When the job ran, where, which attempt, and with which options. */
-export function JobFactsCard(props: { job: JobItem }): JSX.Element {
+export function JobFactsCard(props: {
+  job: JobItem;
+  /** Bytes of log the page has received: newer than the job row while the log grows. */
+  logBytes: number;
+}): JSX.Element {
   const j = () => props.job;
   return (
     <div class="card">
@@ -60,7 +64,7 @@ export function JobFactsCard(props: { job: JobItem }): JSX.Element {
             </dd>
           </Show>
           <dt>Log size</dt>
-          <dd>{formatBytes(j().logBytes)}</dd>
+          <dd data-log-size>{formatBytes(Math.max(j().logBytes, props.logBytes))}</dd>
           <Show when={setOptions(j().options).length > 0}>
             <dt>Options</dt>
             <dd class="option-list">

@@ -25,7 +25,11 @@ export function JobProgressCard(props: { job: JobItem }): JSX.Element {
         </span>
       </div>
       <div class="card-body">
-        <JobProgressBar progress={progress()} running={props.job.status === "running"} />
+        <JobProgressBar
+          progress={progress()}
+          running={props.job.status === "running"}
+          startedAt={props.job.startedAt}
+        />
         <Show when={progress()?.msgsPerSecond}>
           {(rate) => (
             <p class="muted small" style={{ "margin-top": "6px" }}>

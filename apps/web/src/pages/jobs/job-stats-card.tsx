@@ -1,7 +1,7 @@
 import type { JSX } from "solid-js";
-import { Show } from "solid-js";
+import { createSignal, onCleanup, Show } from "solid-js";
 import type { JobItem } from "../../api/types.ts";
-import { formatBytes, formatCount, formatDuration } from "../../format.ts";
+import { formatBytes, formatCount, formatElapsed } from "../../format.ts";
 import { ACTIVE_STATUSES } from "./job-statuses.ts";
 
 function statNumber(stats: Record<string, unknown> | null, key: string): number | null {
@@ -12,12 +12,20 @@ function statNumber(stats: Record<string, unknown> | null, key: string): number 
 /** The run's statistics as the engine reported them, or its live counters until it does. */
 export function JobStatsCard(props: { job: JobItem }): JSX.Element {
   const stats = () => props.job.stats;
+  // While it runs, the duration counts up on its own (a tick a second); once it ends, the engine's
+  // own "Transfer time" is the figure, as the log says it.
+  const [now, setNow] = createSignal(Date.now());
+  const ticker = window.setInterval(() => {
+    if (props.job.status === "running") setNow(Date.now());
+  }, 1000);
+  onCleanup(() => window.clearInterval(ticker));
   const duration = () => {
     const fromStats = statNumber(stats(), "transferTimeSeconds");
     if (fromStats !== null) return fromStats;
     if (!props.job.startedAt) return null;
-    const end = props.job.finishedAt ? new Date(props.job.finishedAt) : null;
-    return end ? (end.getTime() - new Date(props.job.startedAt).getTime()) / 1000 : null;
+    const started = new Date(props.job.startedAt).getTime();
+    if (props.job.finishedAt) return (new Date(props.job.finishedAt).getTime() - started) / 1000;
+    return props.job.status === "running" ? Math.max(0, (now() - started) / 1000) : null;
   };
   const transferred = () => statNumber(stats(), "messagesTransferred") ?? props.job.progress?.copied ?? null;
   return (
@@ -48,7 +56,7 @@ export function JobStatsCard(props: { job: JobItem }): JSX.Element {
           {formatBytes(statNumber(stats(), "bytesTransferred") ?? props.job.progress?.bytesCopied ?? null)}
         </Stat>
         <Stat label="Duration" name="duration">
-          {formatDuration(duration())}
+          {formatElapsed(duration())}
         </Stat>
       </div>
     </div>

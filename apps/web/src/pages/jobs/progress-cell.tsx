@@ -16,7 +16,7 @@ export function ProgressCell(props: { job: JobItem }): JSX.Element {
   return (
     <Switch fallback={<span class="muted">—</span>}>
       <Match when={props.job.status === "running"}>
-        <JobProgressBar progress={props.job.progress} running />
+        <JobProgressBar progress={props.job.progress} running startedAt={props.job.startedAt} />
       </Match>
       <Match when={props.job.dryRun && props.job.status === "done" && wouldCopy() !== null}>
         <span class="small">
