@@ -35,7 +35,7 @@ beforeAll(async () => {
   t = await createJobTestContext();
   imap = await startImapFixture(t.ctx, { sourceHostLimit: 2 });
   // Short leases so a dead worker is noticed in seconds rather than the default minute.
-  await updateSettings(t.ctx, { leaseSeconds: 3 });
+  await updateSettings(t.ctx, { leaseSeconds: 6 });
 });
 
 afterEach(async () => {
@@ -98,21 +98,27 @@ describe("workers in separate processes", () => {
       const dest = await readMailbox(imap.pair.destination, users.dest.user, users.dest.password);
       expect(dest.folders.flatMap((f) => f.messages)).toHaveLength(30);
     }
-  });
+  }, 300_000);
 
   it("resumes a migration on another worker when its worker is killed with -9, with no duplicate", async () => {
     const users = await largeUsers(imap.pair, "victim", 120, 42);
-    const a = await startWorkerProcess("worker-doomed", 1);
+    // Both workers are up before the job exists (starting a process can take longer than the job under
+    // load): whichever takes it is killed, the other must resume it.
+    const pair = await Promise.all([
+      startWorkerProcess("worker-one", 1),
+      startWorkerProcess("worker-two", 1),
+    ]);
     const job = await newJob(users, { maxMessagesPerSecond: 15 });
-    await waitFor(
-      "the job to copy a few messages on worker A",
+    const taken = await waitFor(
+      "the job to copy a few messages on one worker",
       async () => {
         const v = await getJob(t.ctx, job.id);
-        return v.status === "running" && v.workerId === a.id && (v.progress?.copied ?? 0) >= 10;
+        return v.status === "running" && (v.progress?.copied ?? 0) >= 10 ? v : undefined;
       },
       120_000,
     );
-    const b = await startWorkerProcess("worker-survivor", 1);
+    const a = pair.find((p) => p.id === taken.workerId)!;
+    const b = pair.find((p) => p.id !== taken.workerId)!;
     a.kill("SIGKILL");
     await a.exited;
 
@@ -138,7 +144,7 @@ describe("workers in separate processes", () => {
     const all = dest.folders.flatMap((f) => f.messages.map((m) => `${f.path}:${m.sha256}`));
     expect(all).toHaveLength(120);
     expect(new Set(all).size).toBe(120);
-  });
+  }, 300_000);
 
   it("cancels a migration running in another process: its engine stops and the job is cancelled", async () => {
     const users = await largeUsers(imap.pair, "cancel-remote", 150, 11);

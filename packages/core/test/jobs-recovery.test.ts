@@ -86,7 +86,9 @@ beforeAll(async () => {
   t = await createJobTestContext();
   imap = await startImapFixture(t.ctx);
   engine = await resolveEngine({ engine: "builtin" });
-  await updateSettings(t.ctx, { leaseSeconds: 3 });
+  // Short enough for the tests of stranded jobs, long enough that a loaded machine's slow heartbeats
+  // never cost a healthy worker its lease.
+  await updateSettings(t.ctx, { leaseSeconds: 10 });
 });
 afterEach(async () => {
   for (const w of workers.splice(0)) await w.stop({ handBack: true });

@@ -1,3 +1,5 @@
+export type { BoundedDatabase, BoundedDatabaseOptions } from "./bounded-database.ts";
+export { DatabaseTimeoutError, openBoundedDatabase } from "./bounded-database.ts";
 export type { EmbeddedDatabase, StartEmbeddedOptions } from "./embedded.ts";
 export {
   DataDirectoryError,

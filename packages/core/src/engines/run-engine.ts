@@ -106,6 +106,15 @@ export function createLineSplitter(onLine: (line: string) => void): {
   };
 }
 
+/**
+ * An abort reason that skips the cancel grace: the engine's process group is killed with SIGKILL at
+ * once, with no statistics printed. For a worker about to lose a job's lease, which must be sure the
+ * engine has stopped writing before anyone else may start.
+ */
+export class StopAtOnce {
+  constructor(readonly why: string) {}
+}
+
 /** Process groups of the engines running in this process, so they do not outlive it. */
 const liveEngineGroups = new Set<number>();
 let exitHookInstalled = false;
@@ -238,6 +247,11 @@ export function runEngine(options: RunEngineOptions): Promise<RunEngineResult> {
       if (cancelled || child.pid === undefined || child.exitCode !== null || child.signalCode !== null)
         return;
       cancelled = true;
+      if (options.signal?.reason instanceof StopAtOnce) {
+        // No grace: the engine must not write another byte (its worker is about to lose the lease).
+        killGroup(child.pid, "SIGKILL");
+        return;
+      }
       killGroup(child.pid, "SIGTERM");
       killTimer = setTimeout(function escalateToSigkill() {
         if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");

@@ -3,8 +3,11 @@ import type { EngineRunResult } from "./engine-run.ts";
 import type { RunOutcomeCategory } from "./failure-category.ts";
 import { WorkerKeyError } from "./worker-key-error.ts";
 
-/** Why a run was stopped from outside: an operator's cancel, a lost lease, or the worker handing it back. */
-export type RunStopReason = "cancel" | "lost" | "handback";
+/**
+ * Why a run was stopped from outside: an operator's cancel, a lease another worker took ("lost"), a
+ * lease this worker could not renew in time ("lease"), or the worker handing it back.
+ */
+export type RunStopReason = "cancel" | "lost" | "lease" | "handback";
 
 /** What a finished run writes to its job row. */
 export interface Outcome {
@@ -42,8 +45,8 @@ export function decideOutcome(result: EngineRunResult | null, stopReason: RunSto
       stats: result.stats,
     };
   }
-  // Stopped before the engine ran because the lease was lost or the worker hands the job back: the
-  // caller records nothing of this outcome.
+  // Stopped before the engine ran because the lease was lost or could not be renewed, or the worker
+  // hands the job back: the caller records nothing of this outcome.
   return { status: "cancelled", exitCode: null, category: "cancelled", sentence: null, stats: null };
 }
 

@@ -3,6 +3,7 @@ import type { Database, JobRow, ServerRow } from "@imapferry/db";
 import { sql, type Transaction } from "kysely";
 import { z } from "zod";
 import type { ServiceContext } from "../context.ts";
+import { StopAtOnce } from "../engines/run-engine.ts";
 import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
 import { errorMessage } from "../errors.ts";
@@ -13,6 +14,7 @@ import type { Settings } from "../services/settings/schemas.ts";
 import { recoverInterruptedJobs } from "../services/workers/workers.ts";
 import { decideOutcome, type Outcome, outcomeOfRunError, type RunStopReason } from "./decide-outcome.ts";
 import type { EngineRunner, EngineRunResult } from "./engine-run.ts";
+import { leaseTiming } from "./lease-timing.ts";
 import { createProgressTracker, emptyProgress } from "./progress-tracker.ts";
 import { type MigratePayload, nudgeWorkers, requeueEntry } from "./queue-entries.ts";
 import { WorkerKeyError } from "./worker-key-error.ts";
@@ -28,6 +30,18 @@ export interface ActiveRun {
   attempt: number;
   /** Settles when the task holding this run has returned (the engine has stopped, the row is final). */
   finished: Promise<void>;
+  /**
+   * When (performance.now()) the engine must be stopped unless a renewal moves it on: the lease's end,
+   * measured from when its last successful renewal was sent, minus the kill margin (see lease-timing.ts).
+   */
+  stopBy: number;
+}
+
+/** Stops a run's engine; a lease about to lapse kills it at once, without the cancel grace. */
+export function stopActiveRun(run: ActiveRun, reason: RunStopReason): void {
+  if (run.controller.signal.aborted) return;
+  run.reason = reason;
+  run.controller.abort(reason === "lease" ? new StopAtOnce("lease") : reason);
 }
 
 const payloadSchema = z.object({ jobId: z.number().int().positive(), attempt: z.number().int().positive() });
@@ -82,10 +96,7 @@ export async function runMigrationTask(input: MigrationTaskInput): Promise<void>
     // A newer attempt: our run lost its lease (another worker's recovery requeued the job) and this
     // entry is the job's only ticket. Dropping it would leave the job queued with no entry; stop the
     // stale run, wait for it to let go, then claim the new attempt like any entry.
-    if (!current.controller.signal.aborted) {
-      current.reason = "lost";
-      current.controller.abort("lost");
-    }
+    stopActiveRun(current, "lost");
     await current.finished;
     // Judge the entry afresh: another entry may have been taken meanwhile.
     return runMigrationTask(input);
@@ -102,16 +113,21 @@ export async function runMigrationTask(input: MigrationTaskInput): Promise<void>
     claimed: false,
     attempt: payload.attempt,
     finished: new Promise<void>((resolve) => (markFinished = resolve)),
+    stopBy: Number.POSITIVE_INFINITY,
   };
   // Registered before the claim, so a cancel NOTIFY arriving right after the claim commits is not lost.
   input.active.set(payload.jobId, run);
   try {
+    // The claim's lease runs from the database's now() inside the claim, which is after this moment.
+    const claimSentAt = performance.now();
+    const timing = leaseTiming(input.settings().leaseSeconds);
     const claim = await claimJob(input, payload);
     if (claim.kind === "skipped") {
       ctx.log.info("queue entry not run", { jobId: payload.jobId, reason: claim.reason });
       return;
     }
     if (claim.kind === "requeued") return;
+    run.stopBy = claimSentAt + timing.leaseMs - timing.killMarginMs;
     run.claimed = true;
     await executeRun(input, run, claim.job, claim.source, claim.destination);
   } finally {
@@ -264,12 +280,7 @@ async function executeRun(
   const { ctx, workerId } = input;
   const fence = { workerId, attempt: job.attempt };
   const started = Date.now();
-  const stopLost = () => {
-    if (!run.controller.signal.aborted) {
-      run.reason = "lost";
-      run.controller.abort("lost");
-    }
-  };
+  const stopLost = () => stopActiveRun(run, "lost");
   const logError = (e: unknown) =>
     ctx.log.warn("job write failed; retrying", {
       jobId: job.id,
@@ -308,6 +319,9 @@ async function executeRun(
       });
       if (totals) tracker.setTotals(totals);
     }
+    // A claim answered late (a slow or frozen connection) may already be past its deadline: the engine
+    // must not start at all then.
+    if (performance.now() >= run.stopBy) stopActiveRun(run, "lease");
     if (!run.controller.signal.aborted) {
       result = await input.engineRunner.run({
         spec,
@@ -329,6 +343,10 @@ async function executeRun(
     ctx.log.warn("stopped a migration whose lease another worker took over", { jobId: job.id, workerId });
     return;
   }
+  if (run.reason === "lease") {
+    await handBackUnrenewedRun(input, job, writer);
+    return;
+  }
   if (run.reason === "handback") {
     await tracker.flush();
     writer.write(
@@ -348,6 +366,31 @@ async function executeRun(
   );
   await writer.close();
   await finishJob(input, job, fence, outcome, tracker.progress);
+}
+
+/**
+ * The worker could not renew the lease in time and killed the engine. If the database is back and the
+ * job still ours, hand it back at once to be resumed (by anyone); otherwise others recover it once its
+ * lease has lapsed. Either way this run writes no outcome.
+ */
+async function handBackUnrenewedRun(
+  input: MigrationTaskInput,
+  job: JobRow,
+  writer: ReturnType<typeof createLogWriter>,
+): Promise<void> {
+  const { ctx, workerId } = input;
+  const sentence = `The worker on ${os.hostname()} could not renew its lease on the database during attempt ${job.attempt}; it stopped the engine before the lease could run out.`;
+  ctx.log.warn("stopped a migration whose lease could not be renewed", { jobId: job.id, workerId });
+  writer.write(`[imapferry] ${new Date().toISOString()} ${sentence}\n`);
+  await writer.close();
+  try {
+    await recoverInterruptedJobs(ctx, input.settings(), { workerId, jobIds: [job.id], sentence });
+  } catch (e: unknown) {
+    ctx.log.warn("could not hand back a migration; it is resumed once its lease lapses", {
+      jobId: job.id,
+      error: errorMessage(e),
+    });
+  }
 }
 
 async function finishJob(

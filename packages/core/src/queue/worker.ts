@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
+import { openBoundedDatabase } from "@imapferry/db";
 import {
   Logger as GraphileLogger,
   type Runner,
@@ -16,17 +17,15 @@ import { CHANNELS } from "../events/channels.ts";
 import { createEventHub, type EventHub } from "../events/hub.ts";
 import type { Settings } from "../services/settings/schemas.ts";
 import { getSettings } from "../services/settings/settings.ts";
-import {
-  heartbeat,
-  markSilentWorkersStopped,
-  markWorkerStopped,
-  recoverInterruptedJobs,
-  registerWorker,
-  requeueOrphanedJobs,
-} from "../services/workers/workers.ts";
+import { recoverAbandonedWork, startRecoverySweeper } from "../services/workers/recovery-sweeper.ts";
+import { heartbeat, markWorkerStopped, registerWorker } from "../services/workers/workers.ts";
 import { defaultEngineRunner, type EngineRunner } from "./engine-run.ts";
-import { type ActiveRun, type RunStopReason, runMigrationTask } from "./migration-run.ts";
+import { leaseTiming } from "./lease-timing.ts";
+import { type ActiveRun, type RunStopReason, runMigrationTask, stopActiveRun } from "./migration-run.ts";
 import { MIGRATE_FLAG, migrateTaskFor, sourceFlagFor } from "./queue-entries.ts";
+
+/** How often the lease deadlines of running engines are checked. */
+const WATCHDOG_INTERVAL_MS = 100;
 
 export interface StartWorkerOptions {
   ctx: ServiceContext;
@@ -40,7 +39,7 @@ export interface StartWorkerOptions {
   tasks?: TaskList;
   /** @defaultValue a random id with the host name */
   workerId?: string;
-  /** Heartbeat (and lease renewal) period. @defaultValue 5000 */
+  /** Heartbeat (and lease renewal) period; a short lease shortens it (see lease-timing.ts). @defaultValue 5000 */
   heartbeatMs?: number;
   /** A process-wide hub to share; otherwise the worker opens its own LISTEN connection. */
   hub?: EventHub;
@@ -93,16 +92,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
 
   // Start-up reconciliation: runs whose worker is gone become interrupted (and resume per the
   // settings), and queued rows that lost their queue entry get it back.
-  await markSilentWorkersStopped(ctx.db, settings.leaseSeconds);
-  await recoverInterruptedJobs(ctx, settings);
-  await requeueOrphanedJobs(ctx);
+  await recoverAbandonedWork(ctx, settings, { staleEntries: false });
 
   function stopRun(jobId: number, reason: RunStopReason): void {
     const run = active.get(jobId);
-    if (run && !run.controller.signal.aborted) {
-      run.reason = reason;
-      run.controller.abort(reason);
-    }
+    if (run) stopActiveRun(run, reason);
   }
 
   const unsubscribeCancel = hub.subscribe(CHANNELS.cancel, function onCancelRequest(event) {
@@ -164,54 +158,92 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     taskList: { ...options.tasks, [migrateTaskFor(pool)]: migrate },
   });
 
-  /** When this worker last renewed its leases: past a whole lease, other workers may own its jobs. */
-  let lastHeartbeatAt = Date.now();
+  // The lease is renewed through a pool of its own, with a deadline on every call: a main pool full of
+  // hung log writes must not starve it, and a hung renewal must fail in time rather than never.
+  const leaseDb = openBoundedDatabase(ctx.pool.options, {
+    timeoutMs: leaseTiming(settings.leaseSeconds, heartbeatMs).heartbeatTimeoutMs,
+    maxConnections: 1,
+  });
 
+  /**
+   * Renews the lease of every run that was claimed when it began. Each run's deadline moves to the end
+   * of the new lease (measured from when the renewal was sent) only if the renewal succeeded; a failed
+   * or late one moves nothing, and the watchdog stops the engine when its deadline comes.
+   */
   async function beat(): Promise<void> {
     try {
-      settings = await getSettings(ctx);
+      const timing = leaseTiming(settings.leaseSeconds, heartbeatMs);
       // Only runs whose claim had committed before this heartbeat are judged by it. A run claimed while
       // the heartbeat was in flight is invisible to the heartbeat's UPDATE (its snapshot still saw the
-      // job queued), and judging it would stop a healthy run as "lost": the job then held its
-      // source-server slot as a zombie until its lease lapsed (60 s by default) and restarted.
-      const running = [...active.entries()].filter(([, run]) => run.claimed).map(([jobId]) => jobId);
-      const result = await heartbeat(ctx.db, { id, running, draining, leaseSeconds: settings.leaseSeconds });
-      for (const jobId of running) {
-        if (!active.has(jobId)) continue;
-        if (!result.held.has(jobId)) stopRun(jobId, "lost");
-        else if (result.cancelRequested.has(jobId)) stopRun(jobId, "cancel");
+      // job queued), and judging it would stop a healthy run as "lost".
+      const runs = [...active.entries()].filter(([, run]) => run.claimed);
+      const sentAt = performance.now();
+      const result = await leaseDb.run(
+        "a lease renewal",
+        (db) =>
+          heartbeat(db, {
+            id,
+            running: runs.map(([jobId]) => jobId),
+            draining,
+            leaseSeconds: settings.leaseSeconds,
+          }),
+        timing.heartbeatTimeoutMs,
+      );
+      for (const [jobId, run] of runs) {
+        if (active.get(jobId) !== run) continue;
+        if (!result.held.has(jobId)) {
+          stopActiveRun(run, "lost");
+          continue;
+        }
+        run.stopBy = Math.max(run.stopBy, sentAt + timing.leaseMs - timing.killMarginMs);
+        if (result.cancelRequested.has(jobId)) stopActiveRun(run, "cancel");
       }
-      lastHeartbeatAt = Date.now();
-      if (!stopping) {
-        await markSilentWorkersStopped(ctx.db, settings.leaseSeconds);
-        await recoverInterruptedJobs(ctx, settings);
-        // A queued job whose ticket was lost (its worker died between taking and claiming it) gets one.
-        await requeueOrphanedJobs(ctx, { staleLockSeconds: settings.leaseSeconds });
+      // The renewal first, the settings after: a slow settings read must not delay the renewal.
+      settings = await leaseDb.run("a settings read", (db) => getSettings({ db }), timing.heartbeatTimeoutMs);
+      if (heartbeatFailures > 0) {
+        ctx.log.info("worker heartbeat succeeded again", { workerId: id, failures: heartbeatFailures });
       }
+      heartbeatFailures = 0;
     } catch (e: unknown) {
+      heartbeatFailures++;
       ctx.log.warn("worker heartbeat failed; retrying", {
         workerId: id,
+        failures: heartbeatFailures,
         error: errorMessage(e),
       });
-      // Cut off from the database for a whole lease: other workers will resume these jobs, so this
-      // worker's engines must not keep writing to the same mailboxes.
-      if (Date.now() - lastHeartbeatAt > settings.leaseSeconds * 1000) {
-        for (const [jobId, run] of active) if (run.claimed) stopRun(jobId, "lost");
-      }
     }
   }
+  let heartbeatFailures = 0;
 
-  // At least three heartbeats per lease, whatever the settings say: a lease shorter than the
-  // heartbeat period would expire under a healthy worker and get its migrations taken away.
   function scheduleHeartbeat(): void {
-    const delay = Math.max(200, Math.min(heartbeatMs, (settings.leaseSeconds * 1000) / 3));
     heartbeatTimer = setTimeout(function heartbeatTick() {
       heartbeatRunning = heartbeatRunning.then(beat).then(() => {
         if (heartbeatTimer) scheduleHeartbeat();
       });
-    }, delay);
+    }, leaseTiming(settings.leaseSeconds, heartbeatMs).heartbeatMs);
   }
   scheduleHeartbeat();
+
+  /**
+   * The fence's holder side: a run whose lease could not be renewed in time has its engine killed
+   * before the lease ends, whatever the database connection is doing (it may hang for minutes without
+   * an error). Checked often, on the monotonic clock, independently of the heartbeat's own progress.
+   */
+  const watchdog = setInterval(function enforceLeaseDeadlines() {
+    const now = performance.now();
+    for (const run of active.values()) {
+      if (run.claimed && now >= run.stopBy && !run.controller.signal.aborted) {
+        stopActiveRun(run, "lease");
+      }
+    }
+  }, WATCHDOG_INTERVAL_MS);
+
+  // Jobs of workers that died are recovered by every process, on a loop of its own: recovery runs on the
+  // main pool and may wait on it, which must never delay a lease renewal.
+  const sweeper = startRecoverySweeper(ctx, {
+    periodMs: () => leaseTiming(settings.leaseSeconds, heartbeatMs).heartbeatMs,
+    isStopping: () => stopping !== null,
+  });
 
   function whenIdle(): Promise<void> {
     if (active.size === 0) return Promise.resolve();
@@ -241,6 +273,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     if (heartbeatTimer) clearTimeout(heartbeatTimer);
     heartbeatTimer = null;
     await heartbeatRunning;
+    await sweeper.stop();
     await runner?.stop().catch((e: unknown) => {
       ctx.log.warn("graphile-worker stopped with an error", {
         error: errorMessage(e),
@@ -250,6 +283,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     unsubscribeCancel();
     if (ownHub) await hub.close();
     await markWorkerStopped(ctx.db, id).catch(() => {});
+    clearInterval(watchdog);
+    await leaseDb.close();
     ctx.log.info("worker stopped", { workerId: id });
   }
 

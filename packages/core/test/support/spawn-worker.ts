@@ -23,6 +23,8 @@ export async function spawnWorkerProcess(options: {
   concurrency?: number;
   pool?: string;
   heartbeatMs?: number;
+  /** Print the worker's log (JSON lines) to the test's stderr. @defaultValue false */
+  verbose?: boolean;
 }): Promise<WorkerProcess> {
   const tsx = createRequire(import.meta.url).resolve("tsx");
   const child = spawn(
@@ -37,6 +39,7 @@ export async function spawnWorkerProcess(options: {
         WORKER_CONCURRENCY: String(options.concurrency ?? 2),
         WORKER_POOL: options.pool ?? "",
         WORKER_HEARTBEAT_MS: String(options.heartbeatMs ?? 500),
+        WORKER_LOG: options.verbose ? "1" : "0",
       },
       stdio: ["ignore", "pipe", "inherit"],
     },

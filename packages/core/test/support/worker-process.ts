@@ -5,7 +5,7 @@
  * {"ready":id}, {"spawned":pid}, {"stopped":true}.
  */
 import { openDatabase } from "@imapferry/db";
-import { silentLogger, systemClock } from "../../src/context.ts";
+import { createConsoleLogger, silentLogger, systemClock } from "../../src/context.ts";
 import { resolveEngine } from "../../src/engines/select-engine.ts";
 import { defaultEngineRunner } from "../../src/queue/engine-run.ts";
 import { startWorker } from "../../src/queue/worker.ts";
@@ -17,7 +17,8 @@ const vault = createVault({
   keys: { test: Buffer.from(env.WORKER_SECRET_KEY ?? "", "base64") },
   currentKeyId: "test",
 });
-const ctx = { db: database.db, pool: database.pool, vault, log: silentLogger, clock: systemClock };
+const log = env.WORKER_LOG === "1" ? createConsoleLogger({ worker: env.WORKER_ID }) : silentLogger;
+const ctx = { db: database.db, pool: database.pool, vault, log, clock: systemClock };
 const engine = await resolveEngine({ engine: "builtin" });
 
 function say(event: Record<string, unknown>): void {

@@ -2,6 +2,7 @@ import os from "node:os";
 import type { Database } from "@imapferry/db";
 import { type Kysely, sql } from "kysely";
 import type { ServiceContext } from "../../context.ts";
+import { leaseTiming } from "../../queue/lease-timing.ts";
 import { enqueueJobs } from "../../queue/queue-entries.ts";
 import { notifyJobsChanged } from "../jobs/job-events.ts";
 import { appendLogChunk } from "../logs/logs.ts";
@@ -149,19 +150,16 @@ export async function recoverInterruptedJobs(
   settings: Settings,
   handBack?: { workerId: string; jobIds: number[]; sentence: string },
 ): Promise<RecoveryResult> {
+  const takeMarginSeconds = leaseTiming(settings.leaseSeconds).takeMarginMs / 1000;
   return ctx.db.transaction().execute(async (trx) => {
     // A hand-back names its own jobs (their leases are still valid); recovery finds the abandoned ones.
     const scope = handBack
       ? sql`j.worker_id = ${handBack.workerId} and j.id = any(${sql.val(handBack.jobIds)}::int[])`
-      : // Abandoned: its worker is gone; or its lease lapsed and its worker is silent too; or its lease
-        // lapsed a whole lease ago. A live worker's lease can lapse briefly (a run claimed while a
-        // heartbeat was in flight is renewed only by the next one): that run is not taken away.
+      : // Abandoned: its lease lapsed more than the take margin ago. Not sooner, even when its worker
+        // looks dead or stopped: a worker cut off from the database may still be running the engine
+        // until its kill margin before the lease's end, and two engines must never write one mailbox.
         sql`(j.lease_expires_at is null
-             or not exists (select 1 from workers w where w.id = j.worker_id and w.stopped_at is null)
-             or (j.lease_expires_at < now() and not exists (
-                   select 1 from workers w where w.id = j.worker_id
-                     and w.heartbeat_at > now() - make_interval(secs => ${settings.leaseSeconds})))
-             or j.lease_expires_at < now() - make_interval(secs => ${settings.leaseSeconds}))`;
+             or j.lease_expires_at < now() - make_interval(secs => ${takeMarginSeconds}))`;
     const stale = await sql<{
       id: number;
       worker_id: string | null;
@@ -284,10 +282,19 @@ export async function requeueOrphanedJobs(
  */
 export async function markSilentWorkersStopped(db: Db, leaseSeconds: number): Promise<void> {
   await db.deleteFrom("workers").where("stopped_at", "<", sql<Date>`now() - interval '7 days'`).execute();
+  // SKIP LOCKED: a worker cut off in the middle of its heartbeat may hold its row's lock until the
+  // server notices; waiting for it would stall this whole recovery pass.
   await db
     .updateTable("workers")
     .set({ stopped_at: sql<Date>`now()`, running: 0 })
-    .where("stopped_at", "is", null)
-    .where(sql<boolean>`heartbeat_at < now() - make_interval(secs => ${leaseSeconds})`)
+    .where("id", "in", (eb) =>
+      eb
+        .selectFrom("workers")
+        .select("id")
+        .where("stopped_at", "is", null)
+        .where(sql<boolean>`heartbeat_at < now() - make_interval(secs => ${leaseSeconds})`)
+        .forUpdate()
+        .skipLocked(),
+    )
     .execute();
 }

@@ -1,0 +1,2 @@
+export type { TcpProxy } from "./tcp-proxy.ts";
+export { startTcpProxy } from "./tcp-proxy.ts";
