@@ -154,5 +154,5 @@ describe("a worker cut off from the database (split brain)", () => {
     expect(a.child.exitCode).toBeNull();
     const log = (await readLog(t.ctx, job.id, 0, 1 << 24)).chunks.map((c) => c.text).join("");
     expect(log).toContain(`attempt ${resumed.attempt} on`);
-  });
+  }, 300_000);
 });
