@@ -152,7 +152,9 @@ export async function recoverInterruptedJobs(
 ): Promise<RecoveryResult> {
   const takeMarginSeconds = leaseTiming(settings.leaseSeconds).takeMarginMs / 1000;
   return ctx.db.transaction().execute(async (trx) => {
-    // A hand-back names its own jobs (their leases are still valid); recovery finds the abandoned ones.
+    // A hand-back names its own jobs (their leases are still valid) and waits for their rows (its own
+    // heartbeat may hold one for a moment: skipping it would leave the job running on a worker that
+    // is leaving); recovery finds the abandoned ones and skips rows another process is settling.
     const scope = handBack
       ? sql`j.worker_id = ${handBack.workerId} and j.id = any(${sql.val(handBack.jobIds)}::int[])`
       : // Abandoned: its lease lapsed more than the take margin ago. Not sooner, even when its worker
@@ -172,7 +174,7 @@ export async function recoverInterruptedJobs(
       from jobs j left join workers w on w.id = j.worker_id
       where j.status = 'running' and ${scope}
       order by j.id
-      for update of j skip locked`.execute(trx);
+      for update of j ${handBack ? sql`` : sql`skip locked`}`.execute(trx);
     const result: RecoveryResult = { interrupted: [], resumed: [], cancelled: [] };
     for (const job of stale.rows) {
       const where = job.hostname
