@@ -13,7 +13,7 @@ import { listFolders, planFolders } from "./folder-plan.ts";
 import type { FolderSyncContext } from "./folder-sync-context.ts";
 import { folderLabel, formatEta, formatFolderLine, formatLongDate } from "./output-format.ts";
 import type { SyncArgs } from "./sync-args.ts";
-import { ensureDestinationFolder, syncFolder } from "./sync-folder.ts";
+import { ensureDestinationFolder, SELECT_CUT_SHORT, syncFolder } from "./sync-folder.ts";
 import type { SyncErrorCategory, SyncIo } from "./sync-session.ts";
 import { ErrorsMaxReached, SyncSession } from "./sync-session.ts";
 
@@ -443,7 +443,9 @@ async function syncFolderWithReconnect(
     if (!failed || session.stopping || session.halt !== undefined || attempt >= MAX_FOLDER_PASSES) {
       break;
     }
-    if (await connectionsAlive(ctx)) {
+    // A SELECT cut short means a drop that imapflow may not have noticed yet (`usable` lags the socket).
+    const cutShort = pass.errors.some((error) => error.text.endsWith(SELECT_CUT_SHORT));
+    if (!cutShort && (await connectionsAlive(ctx))) {
       break;
     }
     session.write(

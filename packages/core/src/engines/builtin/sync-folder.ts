@@ -39,6 +39,28 @@ function withinAgeAndSize(session: SyncSession, message: ScannedMessage): boolea
  * because --dry creates nothing (the real run would create it empty), or missing after a
  * failed create.
  */
+/**
+ * What a SELECT that came back empty-handed means: imapflow resolves `mailboxOpen` without a mailbox
+ * when the connection closes while the command is in flight. The folder sync treats it as a lost
+ * connection (reconnect and sync the folder again), not as a folder that cannot be selected.
+ */
+export const SELECT_CUT_SHORT = "the connection closed before the server answered the SELECT";
+
+/** Opens a folder read-only; a connection that closed mid-SELECT is an error, not an empty mailbox. */
+async function examine(
+  client: FolderSyncContext["source"],
+  path: string,
+): Promise<{ exists: number; permanentFlags?: Set<string> }> {
+  const mailbox: { exists: number; permanentFlags?: Set<string> } | undefined | false =
+    await client.mailboxOpen(path, {
+      readOnly: true,
+    });
+  if (!mailbox || typeof mailbox.exists !== "number") {
+    throw new Error(SELECT_CUT_SHORT);
+  }
+  return mailbox;
+}
+
 export type DestinationFolderState = "exists" | "would-be-created" | "missing";
 
 /** Creates a destination folder; if the server wants the parents first, creates those too. */
@@ -139,7 +161,7 @@ async function openDestination(
     return 0;
   }
   try {
-    const mailbox = await destination.mailboxOpen(plan.destinationPath, { readOnly: true });
+    const mailbox = await examine(destination, plan.destinationPath);
     session.write(`Host2: folder ${label} has ${mailbox.exists} messages in total (mentioned by SELECT)`);
     session.write(`Host2: folder ${label} permanentflags: ${[...(mailbox.permanentFlags ?? [])].join(" ")}`);
     return mailbox.exists;
@@ -166,7 +188,7 @@ export async function syncFolder(
   let sourceExists: number;
   try {
     // EXAMINE: the source is opened read-only, so nothing (not even \Seen) can change on it.
-    const mailbox = await source.mailboxOpen(plan.source.path, { readOnly: true });
+    const mailbox = await examine(source, plan.source.path);
     sourceExists = mailbox.exists;
   } catch (e: unknown) {
     session.error("ERR_SELECT", `Host1: could not select folder ${sourceLabel}: ${errorText(e)}`);
