@@ -1,3 +1,4 @@
+import { CSV_COLUMNS } from "@imapferry/core/csv-columns";
 import { backoffMs, isRetryable, pause } from "./retry.ts";
 import type { Batch, ClientCore, ImportOptions, ImportPreview, ImportResult } from "./types.ts";
 
@@ -40,17 +41,6 @@ export interface BatchHelpers {
    */
   waitForBatch(tagOrId: string | number, options?: WaitForBatchOptions): Promise<Batch>;
 }
-
-const CSV_COLUMNS = [
-  "name",
-  "sourceServerId",
-  "sourceEmail",
-  "sourcePassword",
-  "destServerId",
-  "destEmail",
-  "destPassword",
-  "dryRun",
-] as const;
 
 function csvField(value: string | number | boolean | undefined): string {
   if (value === undefined) return "";

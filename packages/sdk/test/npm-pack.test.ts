@@ -134,6 +134,11 @@ describe("the packed SDK in a fresh project", () => {
     const imported = [...declarations.matchAll(/from ["']([^"']+)["']/g)].map((m) => m[1]);
     expect(new Set(imported)).toEqual(new Set(["@trpc/client", "@trpc/server"]));
     expect(declarations).not.toMatch(/@imapferry\/(server|core|db)/);
+    // Workspace code the SDK runs (core's CSV columns) is copied into dist, not imported.
+    for (const file of files.filter((f) => f.endsWith(".js"))) {
+      const js = await readFile(path.join(installed, "dist", file), "utf8");
+      expect(js, file).not.toMatch(/from ["']@imapferry\//);
+    }
     const manifest = JSON.parse(await readFile(path.join(installed, "package.json"), "utf8")) as {
       private?: boolean;
       exports: Record<string, Record<string, string>>;

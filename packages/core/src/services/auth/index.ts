@@ -8,7 +8,7 @@ export {
 } from "./api-tokens.ts";
 export type { LoginAttempt, LoginRateLimits } from "./login-rate-limiter.ts";
 export { DEFAULT_LOGIN_RATE_LIMITS, LoginRateLimiter } from "./login-rate-limiter.ts";
-export { generatePassword, hashPassword, verifyPassword } from "./password-hash.ts";
+export { generatePassword } from "./password-hash.ts";
 export type { Permission } from "./permissions.ts";
 export { assertAllowed, isAllowed } from "./permissions.ts";
 export type { CreateApiTokenInput, LoginInput } from "./schemas.ts";

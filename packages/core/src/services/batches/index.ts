@@ -1,4 +1,4 @@
 export type { BatchView } from "./batches.ts";
-export { createBatch, defaultBatchTag, getBatch, listBatches } from "./batches.ts";
+export { createBatch, getBatch, listBatches } from "./batches.ts";
 export type { CreateBatchInput } from "./schemas.ts";
 export { batchTagSchema, createBatchInputSchema, listBatchesInputSchema } from "./schemas.ts";

@@ -9,18 +9,8 @@ import { routePool } from "../jobs/jobs.ts";
 import { lockServersForShare } from "../servers/credential-binding.ts";
 import { getSettings } from "../settings/settings.ts";
 import { EMAIL_PATTERN, hasControlCharacter, parseInput } from "../validation.ts";
+import { CSV_COLUMNS, CSV_REQUIRED_COLUMNS, type CsvColumn } from "./columns.ts";
 import { importCsvInputSchema } from "./schemas.ts";
-
-export const CSV_REQUIRED_COLUMNS = [
-  "sourceServerId",
-  "sourceEmail",
-  "sourcePassword",
-  "destServerId",
-  "destEmail",
-  "destPassword",
-] as const;
-export const CSV_OPTIONAL_COLUMNS = ["name", "dryRun"] as const;
-type CsvColumn = (typeof CSV_REQUIRED_COLUMNS)[number] | (typeof CSV_OPTIONAL_COLUMNS)[number];
 
 /** Large enough for any real migration wave; bigger files are split by the operator. */
 export const CSV_MAX_ROWS = 50_000;
@@ -71,7 +61,7 @@ interface ValidRow extends CsvRowSummary {
 /** A CSV with the expected header and one example row, offered for download. */
 export function csvTemplate(): string {
   return (
-    `${[...CSV_REQUIRED_COLUMNS, ...CSV_OPTIONAL_COLUMNS].join(",")}\r\n` +
+    `${CSV_COLUMNS.join(",")}\r\n` +
     `old-imap,alice@old.example,"source password",new-imap,alice@new.example,"destination password",Alice,true\r\n`
   );
 }
@@ -127,9 +117,7 @@ async function validateCsv(
     };
   }
   const header = first.record.map((h) => h.trim());
-  const known = new Map<string, CsvColumn>(
-    [...CSV_REQUIRED_COLUMNS, ...CSV_OPTIONAL_COLUMNS].map((c) => [c.toLowerCase(), c]),
-  );
+  const known = new Map<string, CsvColumn>(CSV_COLUMNS.map((c) => [c.toLowerCase(), c]));
   const index = new Map<CsvColumn, number>();
   header.forEach((h, i) => {
     const column = known.get(h.toLowerCase());

@@ -12,6 +12,5 @@ export {
   getServer,
   getServerForTest,
   listServers,
-  toServerView,
   updateServer,
 } from "./servers.ts";

@@ -1,10 +1,2 @@
-export type { HeartbeatResult, RecoveryResult, WorkerView } from "./workers.ts";
-export {
-  heartbeat,
-  listWorkers,
-  markSilentWorkersStopped,
-  markWorkerStopped,
-  recoverInterruptedJobs,
-  registerWorker,
-  requeueOrphanedJobs,
-} from "./workers.ts";
+export type { RecoveryResult, WorkerView } from "./workers.ts";
+export { listWorkers, recoverInterruptedJobs, requeueOrphanedJobs } from "./workers.ts";
