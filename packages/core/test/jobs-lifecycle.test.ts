@@ -10,6 +10,7 @@ import { defaultEngineRunner } from "../src/queue/engine-run.ts";
 import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
 import { cancelJob, createJob, deleteJob, editJob, getJob, rerunJob } from "../src/services/jobs/index.ts";
 import { readLog } from "../src/services/logs/logs.ts";
+import { getJobReport } from "../src/services/reports/index.ts";
 import { createVault } from "../src/vault/vault.ts";
 import {
   createFixtureJob,
@@ -47,6 +48,7 @@ beforeAll(async () => {
     hub,
     engineRunner: {
       preflight: runner.preflight!,
+      verify: runner.verify!,
       run: (input) =>
         runner.run({
           ...input,
@@ -97,6 +99,10 @@ describe("a job through the worker", () => {
     expect(destHashes).toHaveLength(total - skipped);
     for (const h of destHashes) expect(sourceHashes.has(h)).toBe(true);
 
+    // The check after the run found every source message on the destination, folder by folder.
+    const report = await getJobReport(t.ctx, { id: job.id });
+    expect(report.verification).toMatchObject({ missing: 0, sourceMessages: total, destMessages: total });
+    expect(report.verification?.folders.length).toBe(expected.folders.length);
     const log = await readLog(t.ctx, job.id, 0, 10 * 1024 * 1024);
     const text = log.chunks.map((c) => c.text).join("");
     expect(text).toContain("attempt 1 on");

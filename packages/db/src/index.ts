@@ -15,11 +15,13 @@ export type {
   ApiTokenRow,
   BatchRow,
   Database,
+  FolderVerification,
   JobLogRow,
   JobProgress,
   JobRow,
   JobStatus,
   JobUpdate,
+  MissingMessage,
   NewJob,
   NewServer,
   NotificationRow,
@@ -27,6 +29,7 @@ export type {
   ServerSecurity,
   ServerUpdate,
   UserRow,
+  Verification,
   WorkerRow,
 } from "./schema.ts";
 export { JOB_STATUSES, SERVER_SECURITIES } from "./schema.ts";

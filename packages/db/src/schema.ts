@@ -4,7 +4,15 @@ import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Upd
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
-export const JOB_STATUSES = ["queued", "running", "done", "failed", "cancelled", "interrupted"] as const;
+export const JOB_STATUSES = [
+  "queued",
+  "running",
+  "done",
+  "incomplete",
+  "failed",
+  "cancelled",
+  "interrupted",
+] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export const SERVER_SECURITIES = ["tls", "starttls", "none"] as const;
@@ -51,6 +59,44 @@ export interface JobProgress {
   folderCount: number | null;
 }
 
+/** One folder as the check after a run found it. */
+export interface FolderVerification {
+  /** The source folder (UTF-8) and where it went on the destination. */
+  folder: string;
+  destinationFolder: string;
+  sourceMessages: number;
+  sourceBytes: number;
+  destMessages: number;
+  destBytes: number;
+  /** Source messages in scope that are not on the destination. */
+  missing: number;
+  /** At most 50 of them, for the operator to look at. */
+  missingSample: MissingMessage[];
+}
+
+export interface MissingMessage {
+  uid: number;
+  subject: string;
+  size: number;
+  /** Why it is missing, as far as known: "refused by the destination: …", "over maxMessageBytes", … */
+  reason: string;
+}
+
+/** The check after a real run: does the destination hold every source message in scope? */
+export interface Verification {
+  checkedAt: string;
+  folders: FolderVerification[];
+  sourceMessages: number;
+  sourceBytes: number;
+  destMessages: number;
+  destBytes: number;
+  missing: number;
+  /** Missing messages per reason ("over maxMessageBytes": 2, …). */
+  reasons: Record<string, number>;
+  /** How long the check took, for the operator and the benchmark. */
+  durationMs: number;
+}
+
 export interface JobsTable {
   id: Generated<number>;
   name: string;
@@ -70,6 +116,8 @@ export interface JobsTable {
   priority: Generated<number>;
   progress: JSONColumnType<JobProgress | null, JobProgress | null | undefined>;
   stats: JSONColumnType<Record<string, unknown> | null, Record<string, unknown> | null | undefined>;
+  /** What the check after the last real run found (see core's verification); null before one ran. */
+  verification: JSONColumnType<Verification | null, string | null | undefined, string | null>;
   exit_code: number | null;
   error_category: string | null;
   error_message: string | null;

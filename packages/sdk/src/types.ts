@@ -10,6 +10,13 @@ export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export type Job = RouterOutputs["jobs"]["get"];
 export type JobPage = RouterOutputs["jobs"]["list"];
 export type Batch = RouterOutputs["batches"]["get"];
+/** `jobs.report({ id })`: the last run's statistics and the check after it, per folder. */
+export type JobReport = RouterOutputs["jobs"]["report"];
+/** `batches.report({ id })`: one row per mailbox (its latest run); also as CSV at GET /api/batches/:id/report.csv. */
+export type BatchReport = RouterOutputs["batches"]["report"];
+export type BatchReportRow = BatchReport["rows"][number];
+/** What a job's status can be: `done` only when the check found every source message on the destination. */
+export type JobStatus = Job["status"];
 export type ImportResult = RouterOutputs["batches"]["import"];
 export type ImportPreview = RouterOutputs["batches"]["preview"];
 export type Server = RouterOutputs["servers"]["create"];

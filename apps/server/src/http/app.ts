@@ -16,6 +16,7 @@ import type { RouterDeps } from "../trpc/router-deps.ts";
 import { version } from "../version.ts";
 import type { Authentication } from "./authenticate.ts";
 import { authenticate } from "./authenticate.ts";
+import { createBatchReportDownloadHandler } from "./batch-report-download.ts";
 import { createClientAddressResolver } from "./client-address.ts";
 import { createCredentialWatch } from "./credential-watch.ts";
 import type { HealthReport } from "./health.ts";
@@ -225,6 +226,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     await next();
   });
   app.get("/api/jobs/:id/log", createLogDownloadHandler(ctx));
+  app.get("/api/batches/:id/report.csv", createBatchReportDownloadHandler(ctx));
   app.get("/api/batches/template.csv", function batchTemplate(c) {
     c.header("Content-Type", "text/csv; charset=utf-8");
     c.header("Content-Disposition", 'attachment; filename="imapferry-batch-template.csv"');

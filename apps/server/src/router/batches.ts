@@ -1,6 +1,7 @@
 import type { ServiceContext } from "@imapferry/core";
 import {
   getBatch,
+  getBatchReport,
   ImapferryError,
   idSchema,
   importBatch,
@@ -9,6 +10,7 @@ import {
   listBatchesInputSchema,
   plainText,
   previewImport,
+  reportInputSchema,
 } from "@imapferry/core";
 import { z } from "zod";
 import { protectedProcedure, router } from "../trpc/init.ts";
@@ -36,6 +38,14 @@ export const batchesRouter = router({
       const id = input.id ?? (await batchIdForTag(ctx.deps.ctx, input.tag ?? ""));
       return jsonPlain(await getBatch(ctx.deps.ctx, id));
     }),
+
+  /** One row per mailbox (its latest run): counts on each side, copied, missing and why, errors. */
+  report: protectedProcedure.input(reportInputSchema).query(async function batchReportProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await getBatchReport(ctx.deps.ctx, input));
+  }),
 
   /** Checks a CSV file (every problem, by line and column) and shows the first rows; writes nothing. */
   preview: protectedProcedure.input(importCsvInputSchema).mutation(async function previewImportProcedure({

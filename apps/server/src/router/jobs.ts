@@ -9,10 +9,12 @@ import {
   editJob,
   editJobInputSchema,
   getJob,
+  getJobReport,
   idSchema,
   jobIdInputSchema,
   listJobs,
   listJobsInputSchema,
+  reportInputSchema,
   rerunJob,
   rerunJobInputSchema,
 } from "@imapferry/core";
@@ -42,6 +44,14 @@ export const jobsRouter = router({
     const job = await getJob(ctx.deps.ctx, input.id);
     ctx.deps.watches.mark({ jobIds: [job.id] });
     return jsonPlain(job);
+  }),
+
+  /** What the last run did and what the check after it found, per folder. */
+  report: protectedProcedure.input(reportInputSchema).query(async function jobReportProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await getJobReport(ctx.deps.ctx, input));
   }),
 
   /** Queues one migration. Passwords are encrypted at once and never returned. */

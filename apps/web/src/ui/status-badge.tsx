@@ -4,6 +4,7 @@ const LABELS: Record<string, string> = {
   queued: "Queued",
   running: "Running",
   done: "Done",
+  incomplete: "Incomplete",
   failed: "Failed",
   cancelled: "Cancelled",
   interrupted: "Interrupted",

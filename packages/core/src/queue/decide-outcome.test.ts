@@ -123,3 +123,68 @@ describe("outcomeOfRunError", () => {
     });
   });
 });
+
+describe("decideOutcome with the check after the run", () => {
+  const checked = (missing: number, reasons: Record<string, number> = {}) => ({
+    verification: {
+      checkedAt: "2026-01-01T00:00:00Z",
+      folders: [],
+      sourceMessages: 48,
+      sourceBytes: 1000,
+      destMessages: 48 - missing,
+      destBytes: 900,
+      missing,
+      reasons,
+      durationMs: 5,
+    },
+  });
+
+  it("a clean exit whose check finds every message is done, with the check kept", () => {
+    const outcome = decideOutcome(result({}), null, checked(0));
+    expect(outcome.status).toBe("done");
+    expect(outcome.verification?.missing).toBe(0);
+  });
+
+  it("a clean exit whose check finds mail missing is incomplete, with the counts and reasons", () => {
+    const outcome = decideOutcome(
+      result({}),
+      null,
+      checked(3, { "over maxMessageBytes": 2, "not on the destination": 1 }),
+    );
+    expect(outcome).toMatchObject({ status: "incomplete", category: "incomplete" });
+    expect(outcome.sentence).toBe(
+      "3 of 48 messages are not on the destination: 2 over maxMessageBytes, 1 not on the destination. The job page lists them by folder.",
+    );
+  });
+
+  it("an over-quota exit with mail missing is incomplete and keeps the engine's sentence", () => {
+    const outcome = decideOutcome(
+      result({ exitCode: 113, category: "over-quota", sentence: "The destination is over quota." }),
+      null,
+      checked(1, { "refused by the destination": 1 }),
+    );
+    expect(outcome).toMatchObject({ status: "incomplete", category: "over-quota" });
+    expect(outcome.sentence).toContain("The destination is over quota.");
+  });
+
+  it("a clean exit whose check could not run is not done", () => {
+    const outcome = decideOutcome(result({}), null, { error: "could not run (connection refused)" });
+    expect(outcome).toMatchObject({ status: "incomplete", category: "unverified" });
+  });
+
+  it("a dry run says what a real run would do in the same terms", () => {
+    const outcome = decideOutcome(
+      result({
+        stats: {
+          messagesWouldTransfer: 42,
+          messagesSkipped: 6,
+          cannotCopy: { "without identity": 0, "over maxMessageBytes": 0 },
+        },
+      }),
+      null,
+      null,
+      true,
+    );
+    expect(outcome.sentence).toBe("Would copy 42, 6 already there, 0 cannot be copied.");
+  });
+});

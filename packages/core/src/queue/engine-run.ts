@@ -1,8 +1,10 @@
+import type { Verification } from "@imapferry/db";
 import type { ParsedEvent } from "../engines/imapsync/parser.ts";
 import { preflight } from "../engines/preflight.ts";
 import { engineNotExecuted, runMigrationEngine } from "../engines/run-engine.ts";
 import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
+import { verifyMigration } from "../engines/verification/verify-migration.ts";
 import type { EngineRunCategory } from "./failure-category.ts";
 
 export interface EngineRunResult {
@@ -32,6 +34,11 @@ export interface EngineRunner {
   run(input: EngineRunInput): Promise<EngineRunResult>;
   /** Totals for the progress bar, before the engine starts; null when they cannot be had. */
   preflight?(spec: MigrationSpec, signal: AbortSignal): Promise<PreflightTotals | null>;
+  /**
+   * The check after a real run (see engines/verification): what is on the destination against the
+   * source. Throws VerificationFailed when it cannot be done.
+   */
+  verify?(spec: MigrationSpec, input: { errorLines: string[]; signal: AbortSignal }): Promise<Verification>;
 }
 
 /**
@@ -82,6 +89,14 @@ export function defaultEngineRunner(
         ...(options.excludeFolders ? { excludeFolders: options.excludeFolders } : {}),
       });
       return { messages: result.totalMessages, bytes: result.totalBytes };
+    },
+    verify(spec, input) {
+      return verifyMigration({
+        spec,
+        engine: engine.kind,
+        errorLines: input.errorLines,
+        signal: input.signal,
+      });
     },
   };
 }

@@ -12,7 +12,14 @@ import { createLogWriter } from "../services/logs/log-writer.ts";
 import { queueBatchEndCheck, queueJobEndNotification } from "../services/notifications/queue.ts";
 import type { Settings } from "../services/settings/schemas.ts";
 import { recoverInterruptedJobs } from "../services/workers/workers.ts";
-import { decideOutcome, type Outcome, outcomeOfRunError, type RunStopReason } from "./decide-outcome.ts";
+import {
+  decideOutcome,
+  needsVerification,
+  type Outcome,
+  outcomeOfRunError,
+  type RunStopReason,
+  type VerificationCheck,
+} from "./decide-outcome.ts";
 import type { EngineRunner, EngineRunResult } from "./engine-run.ts";
 import { leaseTiming } from "./lease-timing.ts";
 import { createProgressTracker, emptyProgress } from "./progress-tracker.ts";
@@ -210,6 +217,7 @@ async function claimJob(input: MigrationTaskInput, payload: MigratePayload): Pro
         finished_at: null,
         progress: JSON.stringify(emptyProgress()),
         stats: sql`null`,
+        verification: null,
         exit_code: null,
         error_category: null,
         error_message: null,
@@ -322,15 +330,26 @@ async function executeRun(
     // A claim answered late (a slow or frozen connection) may already be past its deadline: the engine
     // must not start at all then.
     if (performance.now() >= run.stopBy) stopActiveRun(run, "lease");
+    const cannotCopy = { "without identity": 0, "over maxMessageBytes": 0, "under minMessageBytes": 0 };
     if (!run.controller.signal.aborted) {
       result = await input.engineRunner.run({
         spec,
         signal: run.controller.signal,
         onLine: (line) => writer.write(`${line}\n`),
-        onEvent: (event) => tracker.onEvent(event),
+        onEvent: (event) => {
+          tracker.onEvent(event);
+          if (event.type === "message" && event.action === "skipped") {
+            cannotCopy[SKIP_REASONS[event.reason]] += 1;
+          }
+        },
       });
+      if (result.stats) result.stats.cannotCopy = cannotCopy;
     }
-    outcome = decideOutcome(result, run.reason);
+    const check =
+      !job.dry_run && input.engineRunner.verify && needsVerification(result, run.reason)
+        ? await verifyRun(input.engineRunner, spec, result, run.controller.signal, writer)
+        : null;
+    outcome = decideOutcome(result, run.reason, check, job.dry_run);
   } catch (e: unknown) {
     outcome = outcomeOfRunError(e);
     writer.write(`[imapferry] ${outcome.sentence}\n`);
@@ -393,6 +412,39 @@ async function handBackUnrenewedRun(
   }
 }
 
+/** Which "cannot be copied" group each engine skip reason counts in. */
+const SKIP_REASONS = {
+  noheader: "without identity",
+  maxsize: "over maxMessageBytes",
+  minsize: "under minMessageBytes",
+} as const;
+
+/** Runs the check after a real run, saying in the log what it found; never throws. */
+async function verifyRun(
+  runner: EngineRunner,
+  spec: MigrationSpec,
+  result: EngineRunResult | null,
+  signal: AbortSignal,
+  writer: { write(text: string): void },
+): Promise<VerificationCheck> {
+  writer.write(`[imapferry] ${new Date().toISOString()} checking the destination against the source\n`);
+  try {
+    const errorLines = Array.isArray(result?.stats?.errorLines) ? (result.stats.errorLines as string[]) : [];
+    const verification = await (runner.verify as NonNullable<EngineRunner["verify"]>)(spec, {
+      errorLines,
+      signal,
+    });
+    writer.write(
+      `[imapferry] checked ${verification.folders.length} folders in ${(verification.durationMs / 1000).toFixed(1)} s: ${verification.sourceMessages} messages on the source, ${verification.destMessages} on the destination, ${verification.missing} missing\n`,
+    );
+    return { verification };
+  } catch (e: unknown) {
+    const reason = errorMessage(e);
+    writer.write(`[imapferry] the check failed: ${reason}\n`);
+    return { error: `could not run (${reason})` };
+  }
+}
+
 async function finishJob(
   input: MigrationTaskInput,
   job: JobRow,
@@ -434,6 +486,7 @@ async function writeOutcome(
         error_category: outcome.category,
         error_message: outcome.sentence,
         stats: outcome.stats === null ? sql`null` : JSON.stringify(outcome.stats),
+        verification: outcome.verification ? JSON.stringify(outcome.verification) : null,
         progress: JSON.stringify(progress),
         finished_at: sql<Date>`now()`,
         lease_expires_at: null,
@@ -446,7 +499,8 @@ async function writeOutcome(
       .executeTakeFirst();
     if (!updated) return;
     // In the same transaction as the status: the notification exists exactly when the outcome does.
-    if (outcome.status === "done" || outcome.status === "failed") await queueJobEndNotification(trx, job.id);
+    if (outcome.status === "done" || outcome.status === "incomplete" || outcome.status === "failed")
+      await queueJobEndNotification(trx, job.id);
     // A cancelled job sends no email of its own, but it may be the last of its batch to end.
     else if (job.batch_id !== null) await queueBatchEndCheck(trx, job.batch_id);
     await notifyJobsChanged(trx, [job.id], { includeProgress: true });

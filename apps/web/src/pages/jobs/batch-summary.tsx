@@ -8,7 +8,10 @@ import { JOB_STATUSES } from "./job-statuses.ts";
 export function BatchSummary(props: { batch: BatchItem; onClear: () => void }): JSX.Element {
   const shown = () => JOB_STATUSES.filter((s) => (props.batch.counts[s] ?? 0) > 0);
   const finished = () =>
-    (props.batch.counts.done ?? 0) + (props.batch.counts.failed ?? 0) + (props.batch.counts.cancelled ?? 0);
+    (props.batch.counts.done ?? 0) +
+    (props.batch.counts.incomplete ?? 0) +
+    (props.batch.counts.failed ?? 0) +
+    (props.batch.counts.cancelled ?? 0);
   return (
     <div class="card batch-summary" data-batch-summary>
       <div class="batch-summary-main">
@@ -35,6 +38,9 @@ export function BatchSummary(props: { batch: BatchItem; onClear: () => void }): 
           )}
         </For>
       </div>
+      <a class="btn btn-sm" href={`/api/batches/${props.batch.id}/report.csv`} download="" data-batch-report>
+        Report (CSV)
+      </a>
       <button type="button" class="btn btn-sm btn-ghost" onClick={() => props.onClear()}>
         All jobs
       </button>

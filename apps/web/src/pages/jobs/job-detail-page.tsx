@@ -13,6 +13,7 @@ import { JobFactsCard } from "./job-facts-card.tsx";
 import { JobLogCard } from "./job-log-card.tsx";
 import { JobProgressCard } from "./job-progress-card.tsx";
 import { JobStatsCard } from "./job-stats-card.tsx";
+import { JobVerificationCard } from "./job-verification-card.tsx";
 
 export function JobDetailPage(props: { params: Record<string, string> }): JSX.Element {
   return (
@@ -71,6 +72,7 @@ function JobDetail(props: { id: number }): JSX.Element {
                   <Show when={j().status === "running" || j().progress?.total}>
                     <JobProgressCard job={j()} />
                   </Show>
+                  <JobVerificationCard job={j()} />
                   <JobLogCard job={j()} log={log} />
                 </div>
                 <div class="stack">
@@ -119,12 +121,21 @@ function JobHeading(props: { job: JobItem }): JSX.Element {
 function JobErrorSentence(props: { job: JobItem }): JSX.Element {
   const j = () => props.job;
   return (
-    <Show when={j().errorMessage && (j().status === "failed" || j().status === "interrupted")}>
+    <Show
+      when={
+        j().errorMessage &&
+        (j().status === "failed" || j().status === "interrupted" || j().status === "incomplete")
+      }
+    >
       <div class="error-sentence" role="alert">
         <Icon name="alert" class="icon-18" />
         <div>
           <strong>
-            {j().status === "failed" ? "The migration failed" : "The migration was interrupted"}
+            {j().status === "failed"
+              ? "The migration failed"
+              : j().status === "incomplete"
+                ? "Not every message is on the destination"
+                : "The migration was interrupted"}
           </strong>
           <span data-error-sentence>{j().errorMessage}</span>
           <Show when={j().errorCategory}>

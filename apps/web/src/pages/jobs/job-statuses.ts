@@ -1,5 +1,13 @@
 /** The statuses the jobs list filters by, in the order its chips show them. */
-export const JOB_STATUSES = ["queued", "running", "done", "failed", "cancelled", "interrupted"] as const;
+export const JOB_STATUSES = [
+  "queued",
+  "running",
+  "done",
+  "incomplete",
+  "failed",
+  "cancelled",
+  "interrupted",
+] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** Statuses in which a job still has work ahead of it (it can be cancelled, not rerun or edited). */

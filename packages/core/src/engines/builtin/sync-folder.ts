@@ -285,8 +285,11 @@ export async function syncFolder(
       continue;
     }
     if (tooBig || tooSmall) {
+      // imapsync's own lines, so the parser reads the reason for both engines.
       session.write(
-        `Host1: ${sourceName}/${message.uid} size ${message.size} skipped (${tooBig ? `bigger than --maxsize ${session.args.maxSize}` : `smaller than --minsize ${session.args.minSize}`})`,
+        tooBig
+          ? `msg ${sourceName}/${message.uid} skipped (${message.size} exceeds maxsize limit ${session.args.maxSize} bytes)`
+          : `msg ${sourceName}/${message.uid} skipped (${message.size} smaller than minsize ${session.args.minSize} bytes)`,
       );
       c.skipped += 1;
       c.bytesSkipped += message.size;

@@ -62,8 +62,11 @@ export interface MessageSkippedEvent {
   folder: string;
   uid: number;
   size: number;
-  /** "noheader": no Message-ID/Received header, so it cannot be identified (use --addheader). */
-  reason: "noheader";
+  /**
+   * "noheader": no Message-ID/Received header, so imapsync cannot identify it (use --addheader);
+   * "maxsize"/"minsize": outside the size limits (`msg F/5 skipped (N exceeds maxsize limit M bytes)`).
+   */
+  reason: "noheader" | "maxsize" | "minsize";
 }
 
 /** `--dry`: the message would be copied. */
@@ -212,6 +215,7 @@ const RE = {
     /^msg (.+)\/(\d+) \{(\d+)\}\s+copied to (.*?)\/(\d*)\s+([\d.]+) msgs\/s\s+([\d.]+) (B|KiB|MiB|GiB|TiB)\/s\s+([\d.]+) (B|KiB|MiB|GiB|TiB) copied(?:\s+(ETA: .*))?$/,
   dryCopy: /^msg (.+)\/(\d+) copying to (.*?)\s+\(not really since --dry mode\)$/,
   noHeader: /^Host1: (.+)\/(\d+) size (\d+) ignored \(no wanted headers/,
+  sizeSkipped: /^msg (.+)\/(\d+) skipped \((\d+) (exceeds maxsize limit|smaller than minsize) \d+ bytes\)/,
   eta: /^ETA: (.*?)\s+(-?\d+) s\s+(\d+)\/(\d+) msgs left$/,
   loginOk: /^Host([12]): success login on \[(.*?)\] with user \[(.*?)\]/,
   loginError: /^Host([12]) failure: Error login on \[(.*?)\] with user \[(.*?)\](?: auth \[[^\]]*\])?: (.*)$/,
@@ -416,6 +420,19 @@ export function createOutputParser(): OutputParser {
     }
 
     if (line.startsWith("msg ")) {
+      m = RE.sizeSkipped.exec(line);
+      if (m) {
+        return [
+          {
+            type: "message",
+            action: "skipped",
+            folder: m[1] ?? "",
+            uid: Number(m[2]),
+            size: Number(m[3]),
+            reason: m[4] === "exceeds maxsize limit" ? "maxsize" : "minsize",
+          },
+        ];
+      }
       m = RE.copied.exec(line);
       if (m) {
         const copied: MessageCopiedEvent = {

@@ -73,7 +73,7 @@ export async function buildJobEmail(env: EmailContext, jobId: number): Promise<R
     ])
     .where("jobs.id", "=", jobId)
     .executeTakeFirst();
-  if (!job || (job.status !== "done" && job.status !== "failed")) return null;
+  if (!job || (job.status !== "done" && job.status !== "incomplete" && job.status !== "failed")) return null;
   const email = renderJobEmail({
     jobId: job.id,
     name: job.name,

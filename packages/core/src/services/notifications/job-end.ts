@@ -101,7 +101,7 @@ function noRecipientsReason(recipients: string[]): string | null {
 
 async function notifyForJob(
   env: JobEndEnv,
-  job: { id: number; status: "done" | "failed"; batch_id: number | null },
+  job: { id: number; status: "done" | "incomplete" | "failed"; batch_id: number | null },
   recipients: string[],
 ): Promise<JobEndOutcome> {
   const email = await buildJobEmail(env, job.id);
@@ -215,7 +215,7 @@ export async function handleJobEnd(env: JobEndEnv, jobId: number): Promise<JobEn
     .where("id", "=", jobId)
     .executeTakeFirst();
   if (!job) return [{ kind: "job", result: "skipped", reason: "the job is gone" }];
-  if (job.status !== "done" && job.status !== "failed") {
+  if (job.status !== "done" && job.status !== "incomplete" && job.status !== "failed") {
     // Cancelled, or moved on (a resume) before this task ran: nothing to tell.
     return [{ kind: "job", result: "skipped", reason: `the job is ${job.status}` }];
   }

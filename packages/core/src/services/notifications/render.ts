@@ -17,7 +17,7 @@ export interface RenderedEmail {
 export interface JobEmailInput {
   jobId: number;
   name: string;
-  status: "done" | "failed";
+  status: "done" | "incomplete" | "failed";
   sourceEmail: string;
   destEmail: string;
   dryRun: boolean;
@@ -120,20 +120,25 @@ function mailbox(source: string, dest: string): string {
 }
 
 export function renderJobEmail(input: JobEmailInput): RenderedEmail {
-  const statusWord = input.status === "done" ? "Done" : "Failed";
+  const statusWord =
+    input.status === "done" ? "Done" : input.status === "incomplete" ? "Incomplete" : "Failed";
   const dry = input.dryRun ? " (dry run)" : "";
   const subject = `[imapferry] ${statusWord}${dry}: ${mailbox(input.sourceEmail, input.destEmail)}`;
   const outcome =
     input.status === "done"
       ? `The migration of ${input.sourceEmail} to ${input.destEmail} finished${dry}.`
-      : `The migration of ${input.sourceEmail} to ${input.destEmail} failed${dry}.`;
+      : input.status === "incomplete"
+        ? `The migration of ${input.sourceEmail} to ${input.destEmail} finished, but not every message is on the destination.`
+        : `The migration of ${input.sourceEmail} to ${input.destEmail} failed${dry}.`;
   const s = input.stats;
   const lines = [
     outcome,
     "",
     ...(input.status === "failed"
       ? [`Error: ${input.errorMessage ?? "the engine stopped without saying why."}`, ""]
-      : []),
+      : input.status === "incomplete"
+        ? [`Missing: ${input.errorMessage ?? "the check after the run found mail missing."}`, ""]
+        : []),
     `Job:          #${input.jobId}${input.name ? ` ${input.name}` : ""}`,
     ...(input.batchTag !== null ? [`Batch:        ${input.batchTag}`] : []),
     `Transferred:  ${count(s.transferred, "message")}${s.bytes !== null ? ` (${formatBytes(s.bytes)})` : ""}`,
@@ -149,7 +154,7 @@ export function renderJobEmail(input: JobEmailInput): RenderedEmail {
 }
 
 export function renderBatchEmail(input: BatchEmailInput): RenderedEmail {
-  const statusOrder = ["done", "failed", "cancelled", "interrupted", "running", "queued"];
+  const statusOrder = ["done", "incomplete", "failed", "cancelled", "interrupted", "running", "queued"];
   const shown = Object.entries(input.counts)
     .filter(([, n]) => n > 0)
     .sort(([a], [b]) => statusOrder.indexOf(a) - statusOrder.indexOf(b));

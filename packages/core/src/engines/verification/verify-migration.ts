@@ -1,0 +1,194 @@
+import type { FolderVerification, MissingMessage, Verification } from "@imapferry/db";
+import type { ImapFlow } from "imapflow";
+import { openSide } from "../builtin/connect-side.ts";
+import { CopiesByIdentity, takeCopy } from "../builtin/copies-by-identity.ts";
+import type { FolderPlan } from "../builtin/folder-plan.ts";
+import { listFolders, planFolders } from "../builtin/folder-plan.ts";
+import type { ScannedMessage } from "../builtin/mailbox-scan.ts";
+import { identifyMessages, scanMailbox, sharedHeaderKeys } from "../builtin/mailbox-scan.ts";
+import type { SyncArgs } from "../builtin/sync-args.ts";
+import { parseSyncArgs } from "../builtin/sync-args.ts";
+import { buildImapsyncArgs } from "../imapsync/args.ts";
+import type { EngineKind, MigrationSpec } from "../types.ts";
+import { missingReason, refusalsFromErrors } from "./missing-reason.ts";
+
+/** Missing messages listed per folder; the count is always exact. */
+export const MISSING_SAMPLE_SIZE = 50;
+
+export interface VerifyMigrationInput {
+  spec: MigrationSpec;
+  /** Which engine ran: imapsync gets --addheader by default, which changes what its copies look like. */
+  engine: EngineKind;
+  /** The engine's error lines, to say why a message is missing ("refused by the destination: …"). */
+  errorLines?: string[];
+  signal?: AbortSignal;
+}
+
+export class VerificationFailed extends Error {
+  override readonly name = "VerificationFailed";
+}
+
+/**
+ * The check after a real run, from imapferry's own IMAP code whatever engine ran: per folder in
+ * scope, messages and bytes on each side (STATUS MESSAGES SIZE where the server has STATUS=SIZE,
+ * else the FETCHed RFC822.SIZEs) and which source messages have no copy on the destination, matched
+ * as the built-in engine matches (identity and count). Read-only on both servers (EXAMINE, PEEK).
+ * Throws VerificationFailed when a server cannot be reached or read.
+ */
+export async function verifyMigration(input: VerifyMigrationInput): Promise<Verification> {
+  const started = performance.now();
+  const args = parseSyncArgs(buildImapsyncArgs({ ...input.spec, dryRun: false }, input.engine));
+  const [first, second] = await Promise.all([
+    openSide(1, args.host1, input.spec.source.password),
+    openSide(2, args.host2, input.spec.destination.password),
+  ]);
+  const clients = [first, second].flatMap((opened) => (opened.ok ? [opened.client] : []));
+  try {
+    if (!first.ok || !second.ok) {
+      const failed = !first.ok ? first : second;
+      throw new VerificationFailed(
+        `could not log in to the ${!first.ok ? "source" : "destination"} to check the result: ${failed.ok ? "" : failed.error}`,
+      );
+    }
+    const source = first.client;
+    const destination = second.client;
+    const [sourceListing, destinationListing] = await Promise.all([
+      listFolders(source, false),
+      listFolders(destination, false),
+    ]);
+    const { plans } = planFolders(args, sourceListing, destinationListing);
+    const destinationPaths = new Set(
+      destinationListing.folders.filter((folder) => folder.selectable).map((folder) => folder.path),
+    );
+    const refusals = refusalsFromErrors(input.errorLines ?? []);
+    const folders: CheckedFolder[] = [];
+    for (const plan of plans) {
+      if (input.signal?.aborted) throw new VerificationFailed("the check was stopped");
+      folders.push(
+        await verifyFolder({
+          args,
+          plan,
+          source,
+          destination,
+          destinationPaths,
+          refusals,
+          engine: input.engine,
+        }),
+      );
+    }
+    const reasons: Record<string, number> = {};
+    for (const folder of folders) {
+      for (const [reason, count] of Object.entries(folder.reasonCounts)) {
+        reasons[reason] = (reasons[reason] ?? 0) + count;
+      }
+    }
+    const plain = folders.map(({ reasonCounts: _counts, ...folder }) => folder);
+    return {
+      checkedAt: new Date().toISOString(),
+      folders: plain,
+      sourceMessages: sum(plain, "sourceMessages"),
+      sourceBytes: sum(plain, "sourceBytes"),
+      destMessages: sum(plain, "destMessages"),
+      destBytes: sum(plain, "destBytes"),
+      missing: sum(plain, "missing"),
+      reasons,
+      durationMs: Math.round(performance.now() - started),
+    };
+  } catch (e: unknown) {
+    if (e instanceof VerificationFailed) throw e;
+    throw new VerificationFailed(`could not check the result: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    await Promise.all(clients.map((client) => client.logout().catch(() => client.close())));
+  }
+}
+
+function sum(folders: FolderVerification[], key: keyof FolderVerification): number {
+  return folders.reduce((total, folder) => total + Number(folder[key]), 0);
+}
+
+interface FolderCheck {
+  args: SyncArgs;
+  plan: FolderPlan;
+  source: ImapFlow;
+  destination: ImapFlow;
+  destinationPaths: Set<string>;
+  refusals: Map<string, string>;
+  engine: EngineKind;
+}
+
+interface FolderSide {
+  messages: ScannedMessage[];
+  count: number;
+  bytes: number;
+}
+
+/** Reads one side of a folder: its messages (identity headers, subject, size) and its totals. */
+async function readFolder(client: ImapFlow, path: string, skipSize: boolean): Promise<FolderSide> {
+  const mailbox = await client.mailboxOpen(path, { readOnly: true });
+  const messages = await scanMailbox(client, mailbox.exists, skipSize, { subject: true });
+  let count = messages.length;
+  let bytes = messages.reduce((total, message) => total + message.size, 0);
+  if (client.capabilities.has("STATUS=SIZE") || client.capabilities.has("IMAP4rev2")) {
+    // The server's own figures where it has them; the FETCHed sizes are the fallback.
+    const status = await client.status(path, { messages: true, size: true }).catch(() => false as const);
+    if (status && status.messages !== undefined) count = status.messages;
+    if (status && status.size !== undefined) bytes = status.size;
+  }
+  return { messages, count, bytes };
+}
+
+function withinAge(args: SyncArgs, message: ScannedMessage, now: number): boolean {
+  if (!message.internalDate) return true;
+  const ageDays = (now - message.internalDate.getTime()) / 86_400_000;
+  if (args.maxAgeDays !== undefined && ageDays > args.maxAgeDays) return false;
+  if (args.minAgeDays !== undefined && ageDays < args.minAgeDays) return false;
+  return true;
+}
+
+type CheckedFolder = FolderVerification & { reasonCounts: Record<string, number> };
+
+async function verifyFolder(check: FolderCheck): Promise<CheckedFolder> {
+  const { args, plan } = check;
+  const sourceSide = await readFolder(check.source, plan.source.path, args.skipSize);
+  const destinationSide = check.destinationPaths.has(plan.destinationPath)
+    ? await readFolder(check.destination, plan.destinationPath, args.skipSize)
+    : undefined;
+  const shared = sharedHeaderKeys(sourceSide.messages);
+  await identifyMessages(check.source, sourceSide.messages, shared, args.skipSize);
+  if (destinationSide) {
+    await identifyMessages(check.destination, destinationSide.messages, shared, args.skipSize);
+  }
+  const copies = new CopiesByIdentity(destinationSide?.messages ?? []);
+  const now = Date.now();
+  const missing: MissingMessage[] = [];
+  const reasonCounts: Record<string, number> = {};
+  let missingCount = 0;
+  // --justfolders copies no message on purpose; age limits take messages out of scope.
+  const inScope = args.justFolders ? [] : sourceSide.messages.filter((m) => withinAge(args, m, now));
+  for (const message of inScope) {
+    if (takeCopy(copies, message, args.addHeader, args.skipSize)) continue;
+    const { group, detail } = missingReason({
+      message,
+      args,
+      engine: check.engine,
+      folderExists: destinationSide !== undefined,
+      refusal: check.refusals.get(`${plan.source.wireName}/${message.uid}`),
+    });
+    missingCount += 1;
+    reasonCounts[group] = (reasonCounts[group] ?? 0) + 1;
+    if (missing.length < MISSING_SAMPLE_SIZE) {
+      missing.push({ uid: message.uid, subject: message.subject ?? "", size: message.size, reason: detail });
+    }
+  }
+  return {
+    folder: plan.source.path,
+    destinationFolder: plan.destinationPath,
+    sourceMessages: sourceSide.count,
+    sourceBytes: sourceSide.bytes,
+    destMessages: destinationSide?.count ?? 0,
+    destBytes: destinationSide?.bytes ?? 0,
+    missing: missingCount,
+    missingSample: missing,
+    reasonCounts,
+  };
+}
