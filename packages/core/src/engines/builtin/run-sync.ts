@@ -417,6 +417,14 @@ async function ensureConnected(ctx: ReconnectingContext, io: SyncIo): Promise<bo
   return true;
 }
 
+/**
+ * Error texts that mean the connection went away mid-command: a SELECT answered by no mailbox, a
+ * FETCH on a connection whose selected folder was reset by the drop, a closed or reset socket.
+ */
+const LOST_CONNECTION_TEXT = new RegExp(
+  [SELECT_CUT_SHORT, "No mailbox is selected", "Connection not available", "ECONNRESET", "EPIPE"].join("|"),
+);
+
 /** Passes over one folder at most: the first, and reruns after reconnecting. */
 const MAX_FOLDER_PASSES = 3;
 
@@ -443,8 +451,9 @@ async function syncFolderWithReconnect(
     if (!failed || session.stopping || session.halt !== undefined || attempt >= MAX_FOLDER_PASSES) {
       break;
     }
-    // A SELECT cut short means a drop that imapflow may not have noticed yet (`usable` lags the socket).
-    const cutShort = pass.errors.some((error) => error.text.endsWith(SELECT_CUT_SHORT));
+    // Some errors only happen when the connection dropped under the command, even while imapflow's
+    // `usable` flag still lags the cut socket: those always take the reconnect path.
+    const cutShort = pass.errors.some((error) => LOST_CONNECTION_TEXT.test(error.text));
     if (!cutShort && (await connectionsAlive(ctx))) {
       break;
     }
