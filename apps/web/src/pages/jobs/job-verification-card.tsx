@@ -26,43 +26,45 @@ export function JobVerificationCard(props: { job: JobItem }): JSX.Element {
                 : `${formatCount(v().missing)} missing`}
             </span>
           </div>
-          <table class="table" data-verification-table>
-            <thead>
-              <tr>
-                <th>Folder</th>
-                <th>Source</th>
-                <th>Destination</th>
-                <th>Missing</th>
-              </tr>
-            </thead>
-            <tbody>
-              <For each={v().folders}>
-                {(f) => (
-                  <>
-                    <tr data-folder={f.folder}>
-                      <td>{f.folder}</td>
-                      <td>
-                        {formatCount(f.sourceMessages)} ({formatBytes(f.sourceBytes)})
-                      </td>
-                      <td>
-                        {formatCount(f.destMessages)} ({formatBytes(f.destBytes)})
-                      </td>
-                      <td data-missing>{formatCount(f.missing)}</td>
-                    </tr>
-                    <For each={f.missingSample}>
-                      {(m) => (
-                        <tr class="muted small" data-missing-message>
-                          <td colspan={4}>
-                            UID {m.uid} · {m.subject || "(no subject)"} · {formatBytes(m.size)} · {m.reason}
-                          </td>
-                        </tr>
-                      )}
-                    </For>
-                  </>
-                )}
-              </For>
-            </tbody>
-          </table>
+          <div class="table-wrap">
+            <table class="table" data-verification-table>
+              <thead>
+                <tr>
+                  <th>Folder</th>
+                  <th>Source</th>
+                  <th>Destination</th>
+                  <th>Missing</th>
+                </tr>
+              </thead>
+              <tbody>
+                <For each={v().folders}>
+                  {(f) => (
+                    <>
+                      <tr data-folder={f.folder}>
+                        <td>{f.folder}</td>
+                        <td>
+                          {formatCount(f.sourceMessages)} ({formatBytes(f.sourceBytes)})
+                        </td>
+                        <td>
+                          {formatCount(f.destMessages)} ({formatBytes(f.destBytes)})
+                        </td>
+                        <td data-missing>{formatCount(f.missing)}</td>
+                      </tr>
+                      <For each={f.missingSample}>
+                        {(m) => (
+                          <tr class="muted small" data-missing-message>
+                            <td colspan={4}>
+                              UID {m.uid} · {m.subject || "(no subject)"} · {formatBytes(m.size)} · {m.reason}
+                            </td>
+                          </tr>
+                        )}
+                      </For>
+                    </>
+                  )}
+                </For>
+              </tbody>
+            </table>
+          </div>
         </div>
       )}
     </Show>
