@@ -43,6 +43,23 @@ async function waitForDetailStatus(statuses: string[]): Promise<string> {
   return until(statusOnDetail, (s) => statuses.includes(s), `job status ${statuses.join("/")}`);
 }
 
+/** The innermost elements reaching past the viewport's right edge, named for the failure message. */
+async function widestElements(width: number): Promise<string> {
+  return page.locator("body").evaluate((body, limit) => {
+    const past = [...body.querySelectorAll("*")].filter(
+      (el) => el.getBoundingClientRect().right > limit + 0.5,
+    );
+    const innermost = past.filter((el) => !past.some((other) => other !== el && el.contains(other)));
+    return innermost
+      .slice(0, 5)
+      .map((el) => {
+        const classes = typeof el.className === "string" && el.className ? `.${el.className.split(" ").join(".")}` : "";
+        return `${el.tagName.toLowerCase()}${classes} (${Math.round(el.getBoundingClientRect().right)} px)`;
+      })
+      .join(", ");
+  }, width);
+}
+
 async function logText(): Promise<string> {
   return (await page.locator("[role=log] .log-content").textContent()) ?? "";
 }
@@ -374,8 +391,18 @@ describe("the panel", { timeout: 0 }, () => {
       .execute();
     const stored = chunks.map((c) => c.chunk).join("");
     expect(text).toBe(stored);
-    // What the viewer shows is exactly the stored log.
-    await until(logText, (shown) => shown === text, "the log view to match the download");
+    // By default the view leaves out the engine's host and advice lines, and nothing else; with
+    // "Show all lines" it shows exactly the stored log.
+    const shownByDefault = await until(
+      logText,
+      (shown) => shown.length > 0 && text.endsWith(shown.slice(-200)),
+      "the log view to reach the end of the download",
+    );
+    const hiddenLines = text.split("\n").filter((line) => !shownByDefault.split("\n").includes(line));
+    expect(hiddenLines.some((line) => line.startsWith("[imapferry]"))).toBe(false);
+    await page.getByRole("button", { name: "Show all lines" }).click();
+    await until(logText, (shown) => shown === text, "the whole log view to match the download");
+    await page.getByRole("button", { name: "Hide engine notes" }).click();
   });
 
   test("a CSV with a bad row shows the problem; fixed, it imports as a batch of dry runs", async () => {
@@ -725,7 +752,7 @@ describe("the panel", { timeout: 0 }, () => {
       await screenshot(page, name);
       const width = page.viewportSize()?.width ?? 0;
       if ((await page.locator("html").evaluate((el) => el.scrollWidth)) > width)
-        overflowing.push(`${name}@${width}`);
+        overflowing.push(`${name}@${width}: ${await widestElements(width)}`);
       if (width === 390) {
         const height = (await page.locator(".topbar").boundingBox())?.height ?? 0;
         if (height === 0 || height >= 80) tallTopBars.push(`${name}: ${height} px`);
