@@ -53,7 +53,8 @@ async function widestElements(width: number): Promise<string> {
     return innermost
       .slice(0, 5)
       .map((el) => {
-        const classes = typeof el.className === "string" && el.className ? `.${el.className.split(" ").join(".")}` : "";
+        const classes =
+          typeof el.className === "string" && el.className ? `.${el.className.split(" ").join(".")}` : "";
         return `${el.tagName.toLowerCase()}${classes} (${Math.round(el.getBoundingClientRect().right)} px)`;
       })
       .join(", ");
