@@ -343,7 +343,9 @@ describe("log writer", () => {
     const writer = createLogWriter({ db: t.ctx.db, jobId: job.id, flushIntervalMs: 10 * 60_000 });
     const stored = async () => (await readLog(t.ctx, job.id, 0)).chunks.map((c) => c.text);
     writer.write("first\n");
-    await waitFor("the first line to be stored", async () => (await stored()).length === 1);
+    // Until its INSERT has answered, the writer would send lines queued meanwhile in the same flush.
+    await waitFor("the first line to be stored", async () => writer.bytesWritten === 6);
+    expect(await stored()).toEqual(["first\n"]);
     writer.write("second\n");
     writer.write("third\n");
     await new Promise((resolve) => setTimeout(resolve, 500));
