@@ -6,6 +6,7 @@ import { defaultEngineRunner } from "../src/queue/engine-run.ts";
 import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
 import { cancelJob, getJob, rerunJob } from "../src/services/jobs/jobs.ts";
 import { readLog } from "../src/services/logs/logs.ts";
+import { getJobReport } from "../src/services/reports/index.ts";
 import {
   createFixtureJob,
   type ImapFixture,
@@ -58,6 +59,7 @@ describe.skipIf(!IMAPSYNC_BIN)("a job run by the real imapsync", () => {
       hub,
       engineRunner: {
         preflight: runner.preflight!,
+        verify: runner.verify!,
         run: (input) => runner.run({ ...input, onSpawn: (pid) => enginePids.push(pid) }),
       },
     });
@@ -106,11 +108,38 @@ describe.skipIf(!IMAPSYNC_BIN)("a job run by the real imapsync", () => {
     expect(done.progress?.msgsPerSecond).toBeGreaterThan(0);
     expect(destination.folders.map((f) => f.path)).toEqual(source.folders.map((f) => f.path));
 
+    // imapferry's own check after imapsync exited found every source message on the destination.
+    const report = await getJobReport(t.ctx, { id: job.id });
+    expect(report.verification).toMatchObject({ sourceMessages: total, destMessages: total, missing: 0 });
+
     const log = (await readLog(t.ctx, job.id, 0, 10 * 1024 * 1024)).chunks.map((c) => c.text).join("");
     expect(log).toContain("imapsync");
     expect(log).toContain("Exiting with return value 0 (EX_OK: successful termination)");
     expect(log).not.toContain(users.source.password);
     expect(log).not.toContain(users.dest.password);
+  });
+
+  it("with addHeader turned off ends incomplete, naming the messages imapsync could not identify", async () => {
+    const users = await standardUsers(imap.pair, "hank");
+    const job = await createFixtureJob(t.ctx, imap, users, { options: { addHeader: false } });
+    const ended = await waitForJobStatus(t.ctx, job.id, ["done", "incomplete", "failed"]);
+
+    const source = await readMailbox(imap.pair.source, users.source.user, users.source.password);
+    const destination = await readMailbox(imap.pair.destination, users.dest.user, users.dest.password);
+    const total = source.folders.reduce((n, f) => n + f.messages.length, 0);
+    const copied = destination.folders.reduce((n, f) => n + f.messages.length, 0);
+    expect(copied).toBeLessThan(total);
+    // imapsync itself exits 0 here: only the check after it tells that mail was left behind.
+    expect(ended).toMatchObject({ status: "incomplete", exitCode: 0, errorCategory: "incomplete" });
+    expect(ended.errorMessage).toContain(
+      `${total - copied} of ${total} messages are not on the destination: ${total - copied} no Message-ID (addHeader is off)`,
+    );
+    const report = await getJobReport(t.ctx, { id: job.id });
+    expect(report.verification).toMatchObject({
+      sourceMessages: total,
+      destMessages: copied,
+      missing: total - copied,
+    });
   });
 
   it("fails with exit 161 and the operator's sentence when the source password is wrong", async () => {
