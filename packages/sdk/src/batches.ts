@@ -1,4 +1,5 @@
 import { CSV_COLUMNS } from "@imapferry/core/csv-columns";
+import { download } from "./download.ts";
 import { backoffMs, isRetryable, pause } from "./retry.ts";
 import type { Batch, ClientCore, ImportOptions, ImportPreview, ImportResult } from "./types.ts";
 
@@ -40,6 +41,11 @@ export interface BatchHelpers {
    * Follows the batch live (jobs.events) and re-reads it after each change.
    */
   waitForBatch(tagOrId: string | number, options?: WaitForBatchOptions): Promise<Batch>;
+  /**
+   * GET /api/batches/:id/report.csv: one row per mailbox (its latest run) with status, messages and
+   * bytes on each side, what is missing and why. Streamed: read `.text()` or pipe `.body`.
+   */
+  downloadBatchReport(batchId: number): Promise<Response>;
 }
 
 function csvField(value: string | number | boolean | undefined): string {
@@ -108,5 +114,9 @@ export function createBatchHelpers(core: ClientCore): BatchHelpers {
     }
   }
 
-  return { importBatch: importBatch as BatchHelpers["importBatch"], waitForBatch };
+  function downloadBatchReport(batchId: number): Promise<Response> {
+    return download(core, `/api/batches/${batchId}/report.csv`, `the report of batch ${batchId}`);
+  }
+
+  return { importBatch: importBatch as BatchHelpers["importBatch"], waitForBatch, downloadBatchReport };
 }

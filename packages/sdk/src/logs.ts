@@ -1,3 +1,4 @@
+import { download } from "./download.ts";
 import { resubscribing } from "./retry.ts";
 import type { ClientCore } from "./types.ts";
 
@@ -45,15 +46,8 @@ export function createLogHelpers(core: ClientCore): LogHelpers {
     }, options.signal);
   }
 
-  async function downloadLog(jobId: number): Promise<Response> {
-    const response = await core.fetch(`${core.baseUrl}/api/jobs/${jobId}/log`);
-    if (!response.ok) {
-      const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
-      throw new Error(
-        body?.error?.message ?? `Downloading the log of job ${jobId} failed (HTTP ${response.status}).`,
-      );
-    }
-    return response;
+  function downloadLog(jobId: number): Promise<Response> {
+    return download(core, `/api/jobs/${jobId}/log`, `the log of job ${jobId}`);
   }
 
   return { followLogs, downloadLog };

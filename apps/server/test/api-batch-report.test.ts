@@ -1,0 +1,177 @@
+import { createApiToken } from "@imapferry/core";
+import type { ImapferryClient } from "@imapferry/sdk";
+import { createClient } from "@imapferry/sdk";
+import type { ImapPair, SeedMessage } from "@imapferry/testkit";
+import { seedMailbox, startImapPair } from "@imapferry/testkit";
+import { parse } from "csv-parse/sync";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ApiTestServer } from "./api-harness.ts";
+import { startApiTestServer } from "./api-harness.ts";
+
+// A hosting admin's proof after a wave: the batch report, as the API and the CSV download give it.
+
+const PASSWORD = "Batch-Report-pw1";
+
+function message(n: number, bodyBytes: number): SeedMessage {
+  return {
+    source: [
+      `From: Sender ${n} <sender${n}@example.org>`,
+      "To: owner@example.com",
+      `Subject: Report test ${n}`,
+      `Message-ID: <report-${n}@example.org>`,
+      "Date: Mon, 02 Nov 2026 10:00:00 +0000",
+      "",
+      "x".repeat(bodyBytes),
+      "",
+    ].join("\r\n"),
+  };
+}
+
+describe("the batch report of a 3-mailbox batch", () => {
+  let server: ApiTestServer;
+  let imap: ImapPair;
+  let client: ImapferryClient;
+  let batchId: number;
+  // anna's 5 small messages all fit; ben has 4 small and 2 over the batch's 20 kB limit; cleo's
+  // destination password is wrong.
+  const mailboxes = [
+    { user: "anna@example.com", small: 5, large: 0 },
+    { user: "ben@example.com", small: 4, large: 2 },
+    { user: "cleo@example.com", small: 3, large: 0 },
+  ];
+
+  beforeAll(async () => {
+    [server, imap] = await Promise.all([startApiTestServer(), startImapPair()]);
+    for (const box of mailboxes) {
+      await imap.source.addUser(box.user, PASSWORD);
+      await imap.destination.addUser(box.user, PASSWORD);
+      const messages = [
+        ...Array.from({ length: box.small }, (_, i) => message(i, 300)),
+        ...Array.from({ length: box.large }, (_, i) => message(100 + i, 50_000)),
+      ];
+      await seedMailbox(imap.source, box.user, PASSWORD, { folders: [{ path: "INBOX", messages }] });
+    }
+    const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
+    const { token } = await createApiToken(server.ctx, admin.id, { name: "reports" });
+    client = createClient({ url: server.url, token });
+    const source = await client.servers.create.mutate({
+      name: "old host",
+      host: "127.0.0.1",
+      port: imap.source.port,
+      security: "none",
+    });
+    const destination = await client.servers.create.mutate({
+      name: "new host",
+      host: "127.0.0.1",
+      port: imap.destination.port,
+      security: "none",
+    });
+    const imported = await client.importBatch(
+      mailboxes.map((box) => ({
+        sourceServerId: source.id,
+        sourceEmail: box.user,
+        sourcePassword: PASSWORD,
+        destServerId: destination.id,
+        destEmail: box.user,
+        destPassword: box.user.startsWith("cleo") ? "not-the-password" : PASSWORD,
+      })),
+      { tag: "wave-report", dryRun: false, options: { maxMessageBytes: 20_000 } },
+    );
+    batchId = imported.batch.id;
+    await client.waitForBatch(batchId);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await imap?.stop();
+  });
+
+  it("has one row per mailbox with the status, both sides' counts and what is missing and why", async () => {
+    const report = await client.batches.report.query({ id: batchId });
+    const byUser = new Map(report.rows.map((row) => [row.source, row]));
+    expect(byUser.get("anna@example.com")).toMatchObject({
+      status: "done",
+      sourceMessages: 5,
+      destMessages: 5,
+      missing: 0,
+      copied: 5,
+      skipped: 0,
+      skippedReasons: "",
+      sourceServer: "old host",
+      destServer: "new host",
+      attempts: 1,
+    });
+    expect(byUser.get("ben@example.com")).toMatchObject({
+      status: "incomplete",
+      sourceMessages: 6,
+      destMessages: 4,
+      missing: 2,
+      copied: 4,
+      skipped: 2,
+      skippedReasons: "2 over maxMessageBytes",
+    });
+    expect(byUser.get("cleo@example.com")).toMatchObject({
+      status: "failed",
+      sourceMessages: null,
+      missing: null,
+      copied: 0,
+    });
+    expect(byUser.get("cleo@example.com")?.sentence).toContain("cleo@example.com");
+    expect(report.totals).toMatchObject({
+      mailboxes: 3,
+      byStatus: { done: 1, incomplete: 1, failed: 1 },
+      missing: 2,
+      copied: 9,
+    });
+  });
+
+  it("downloads as CSV with the same numbers, and the passwords are nowhere in it", async () => {
+    const response = await client.downloadBatchReport(batchId);
+    expect(response.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(response.headers.get("content-disposition")).toContain(`batch-${batchId}-wave-report-report.csv`);
+    const text = await response.text();
+    expect(text).not.toContain(PASSWORD);
+    const rows = parse(text, { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(3);
+    const byUser = new Map(rows.map((row) => [row.source, row]));
+    expect(byUser.get("anna@example.com")).toMatchObject({
+      status: "done",
+      source_messages: "5",
+      destination_messages: "5",
+      missing: "0",
+      copied: "5",
+      skipped: "0",
+      attempts: "1",
+      error: "",
+    });
+    expect(byUser.get("ben@example.com")).toMatchObject({
+      status: "incomplete",
+      source_messages: "6",
+      destination_messages: "4",
+      missing: "2",
+      copied: "4",
+      skipped: "2",
+      skipped_reasons: "2 over maxMessageBytes",
+    });
+    expect(Number(byUser.get("ben@example.com")?.source_bytes)).toBeGreaterThan(
+      Number(byUser.get("ben@example.com")?.destination_bytes) + 100_000,
+    );
+    expect(byUser.get("cleo@example.com")).toMatchObject({
+      status: "failed",
+      source_messages: "",
+      copied: "0",
+    });
+    expect(byUser.get("cleo@example.com")?.error).toContain("cleo@example.com");
+    for (const row of rows) expect(Number.isNaN(Date.parse(row.last_run_at ?? ""))).toBe(false);
+  });
+
+  it("of an unknown batch is a NOT_FOUND sentence, from the API and the download alike", async () => {
+    await expect(client.batches.report.query({ id: 987_654 })).rejects.toMatchObject({
+      data: { code: "NOT_FOUND" },
+    });
+    await expect(client.downloadBatchReport(987_654)).rejects.toThrow(/batch/i);
+    await expect(client.jobs.report.query({ id: 987_654 })).rejects.toMatchObject({
+      data: { code: "NOT_FOUND" },
+    });
+  });
+});
