@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { createJob, createServer } from "@imapferry/core";
-import { generateLargeMailbox } from "@imapferry/testkit";
+import { createJob, createServer, importBatch } from "@imapferry/core";
+import { generateLargeMailbox, seedMailbox } from "@imapferry/testkit";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, onTestFailed, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
 import { expectNoConsoleErrors, screenshot, startPanelStack } from "./panel-harness.ts";
@@ -431,5 +431,119 @@ describe("the panel, as a newcomer reads it", { timeout: 0 }, () => {
       (size) => size === expectedSize,
       "the log's size",
     );
+  });
+  test("a run with mail left behind reads Incomplete: why, the check per folder, the messages, the batch report", async () => {
+    await stack.imap.source.addUser("ivan@old.test", PASSWORD);
+    await stack.imap.destination.addUser("ivan@new.test", PASSWORD);
+    const message = (n: number, body: number) => ({
+      source: `From: a@example.org\r\nSubject: Ivan ${n}\r\nMessage-ID: <ivan-${n}@example.org>\r\n\r\n${"x".repeat(body)}\r\n`,
+    });
+    await seedMailbox(stack.imap.source, "ivan@old.test", PASSWORD, {
+      folders: [
+        { path: "INBOX", messages: [message(1, 100), message(2, 100), message(3, 60_000)] },
+        { path: "Archive", messages: [message(4, 100), message(5, 70_000)] },
+      ],
+    });
+    const csv = [
+      "sourceServerId,sourceEmail,sourcePassword,destServerId,destEmail,destPassword,name",
+      `${oldProvider},ivan@old.test,${PASSWORD},${newProvider},ivan@new.test,${PASSWORD},Ivan`,
+    ].join("\n");
+    const imported = await importBatch(stack.ctx, {
+      csv,
+      tag: "wave-ivan",
+      dryRun: false,
+      options: { maxMessageBytes: 20_000 },
+    });
+    const { id: jobId } = await stack.ctx.db
+      .selectFrom("jobs")
+      .select("id")
+      .where("batch_id", "=", imported.batch.id)
+      .executeTakeFirstOrThrow();
+    await page.goto(`${stack.url}/jobs/${jobId}`);
+    const status = () => page.locator(".page-head .badge").first().getAttribute("data-status");
+    await until(status, (s) => s === "incomplete", "the job to end incomplete");
+    expect((await page.locator(".page-head .badge").first().textContent())?.trim()).toBe("Incomplete");
+    const alert = page.getByRole("alert");
+    await expect.poll(() => alert.textContent()).toContain("Not every message is on the destination");
+    expect(await alert.textContent()).toContain(
+      "2 of 5 messages are not on the destination: 2 over maxMessageBytes.",
+    );
+    // The check's table: each folder with both sides and what is missing, then the messages.
+    const table = page.locator("[data-verification-table]");
+    await table.waitFor();
+    const folderRow = (folder: string) => table.locator(`tr[data-folder="${folder}"]`);
+    expect(await folderRow("INBOX").locator("td").allTextContents()).toEqual([
+      "INBOX",
+      expect.stringMatching(/^3 \(/),
+      expect.stringMatching(/^2 \(/),
+      "1",
+    ]);
+    expect(await folderRow("Archive").locator("[data-missing]").textContent()).toBe("1");
+    const missing = await table.locator("tr[data-missing-message]").allTextContents();
+    expect(missing).toHaveLength(2);
+    expect(missing.join("\n")).toMatch(/Ivan 3 .*over maxMessageBytes \(20000\)/);
+    expect(missing.join("\n")).toMatch(/Ivan 5 .*over maxMessageBytes \(20000\)/);
+    await screenshot(page, "job-detail-incomplete");
+
+    // The list says so too, and its Incomplete filter finds it.
+    await page.goto(`${stack.url}/jobs?batch=${imported.batch.id}`);
+    const row = page.locator(`tr[data-job-id="${jobId}"]`);
+    await expect.poll(() => row.locator(".badge").first().textContent()).toBe("Incomplete");
+    const summary = page.locator("[data-batch-summary]");
+    await expect.poll(() => summary.textContent()).toContain("1 / 1 finished");
+    const downloading = page.waitForEvent("download");
+    await summary.getByRole("link", { name: "Report (CSV)" }).click();
+    const report = await readFile((await (await downloading).path()) ?? "", "utf8");
+    const [header, line] = report.trim().split(/\r?\n/);
+    const cells = Object.fromEntries(
+      (header ?? "").split(",").map((name, i) => [name, (line ?? "").split(",")[i]]),
+    );
+    expect(cells).toMatchObject({
+      source: "ivan@old.test",
+      status: "incomplete",
+      source_messages: "5",
+      destination_messages: "3",
+      missing: "2",
+      skipped_reasons: "2 over maxMessageBytes",
+    });
+  });
+
+  test("a finished dry run's bar and sentence agree with its statistics", async () => {
+    await stack.imap.source.addUser("jane@old.test", PASSWORD);
+    await stack.imap.destination.addUser("jane@new.test", PASSWORD);
+    const message = (n: number, body: number) => ({
+      source: `From: a@example.org\r\nSubject: Jane ${n}\r\nMessage-ID: <jane-${n}@example.org>\r\n\r\n${"x".repeat(body)}\r\n`,
+    });
+    const all = [1, 2, 3, 4, 5, 6].map((n) => message(n, n === 6 ? 40_000 : 100));
+    await seedMailbox(stack.imap.source, "jane@old.test", PASSWORD, {
+      folders: [{ path: "INBOX", messages: all }],
+    });
+    // Two of them are already on the destination.
+    await seedMailbox(stack.imap.destination, "jane@new.test", PASSWORD, {
+      folders: [{ path: "INBOX", messages: all.slice(0, 2) }],
+    });
+    const job = await createJob(stack.ctx, {
+      name: "Jane",
+      sourceServerId: oldProvider,
+      sourceEmail: "jane@old.test",
+      sourcePassword: PASSWORD,
+      destServerId: newProvider,
+      destEmail: "jane@new.test",
+      destPassword: PASSWORD,
+      dryRun: true,
+      options: { maxMessageBytes: 20_000 },
+    });
+    await page.goto(`${stack.url}/jobs/${job.id}`);
+    const status = () => page.locator(".page-head .badge").first().getAttribute("data-status");
+    await until(status, (s) => s === "done", "the dry run to finish");
+    await expect.poll(() => page.locator('[data-stat="transferred"]').textContent()).toBe("3");
+    // Every message was looked at: the bar is full, and says what a real run would do with them.
+    await expect.poll(() => page.locator("[data-progress-count]").first().textContent()).toBe("6 / 6");
+    await expect
+      .poll(() => page.locator("[data-dry-run-sentence]").textContent())
+      .toBe("Would copy 3, 2 already there, 1 cannot be copied: 1 over maxMessageBytes.");
+    await page.goto(`${stack.url}/jobs`);
+    const cell = page.locator(`tr[data-job-id="${job.id}"] td[data-label="Progress"]`);
+    await expect.poll(() => cell.textContent()).toContain("Would copy 3 of 6");
   });
 });

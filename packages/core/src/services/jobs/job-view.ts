@@ -28,7 +28,10 @@ export interface JobView {
   exitCode: number | null;
   /** A machine category for the outcome ("auth-source", "quota", "interrupted", …). */
   errorCategory: string | null;
-  /** The sentence an operator reads: what went wrong and what to do. */
+  /**
+   * The sentence an operator reads: what went wrong and what to do; for a finished dry run, what a
+   * real run would do ("Would copy 42, 6 already there, 0 cannot be copied.").
+   */
   errorMessage: string | null;
   workerId: string | null;
   /** 1 for the first run; higher when the job was resumed after its worker died. */
