@@ -174,4 +174,47 @@ describe("the batch report of a 3-mailbox batch", () => {
       data: { code: "NOT_FOUND" },
     });
   });
+  it("of 10,000 mailboxes downloads whole, one row per mailbox pair (a rerun replaces its original)", async () => {
+    const { db } = server.ctx;
+    const batch = await db
+      .insertInto("batches")
+      .values({ tag: "wave-10k", dry_run: false, defaults: {} })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const [source, destination] = await Promise.all(
+      ["old host", "new host"].map((name) =>
+        db.selectFrom("servers").select("id").where("name", "=", name).executeTakeFirstOrThrow(),
+      ),
+    );
+    const secret = server.ctx.vault.encrypt(PASSWORD);
+    const copies = { messagesTransferred: 12, messagesSkipped: 0, errors: 0 };
+    const columns = `name, source_server_id, source_email, source_secret, dest_server_id, dest_email,
+      dest_secret, dry_run, batch_id, started_at, finished_at, status`;
+    await server.ctx.pool.query(
+      `insert into jobs (${columns}, stats)
+       select 'm' || n, $1, 'm' || n || '@example.com', $2, $3, 'm' || n || '@example.com', $2, false, $4,
+         now() - interval '1 minute', now(), 'done', $5::jsonb
+       from generate_series(1, 10000) n`,
+      [source?.id, secret, destination?.id, batch.id, JSON.stringify(copies)],
+    );
+    // m1's pair was run a second time: the report shows that latest run, counting two attempts.
+    await server.ctx.pool.query(
+      `insert into jobs (${columns}, error_message)
+       values ('m1 again', $1, 'M1@example.com', $2, $3, 'm1@example.com', $2, false, $4, now(), now(),
+         'failed', 'The destination refused the login.')`,
+      [source?.id, secret, destination?.id, batch.id],
+    );
+
+    const text = await (await client.downloadBatchReport(batch.id)).text();
+    const rows = parse(text, { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(10_000);
+    expect(new Set(rows.map((row) => row.destination)).size).toBe(10_000);
+    const again = rows.find((row) => row.destination === "m1@example.com");
+    expect(again).toMatchObject({
+      status: "failed",
+      attempts: "2",
+      error: "The destination refused the login.",
+    });
+    expect(rows.filter((row) => row.status === "done" && row.copied === "12")).toHaveLength(9_999);
+  });
 });
