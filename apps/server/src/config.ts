@@ -1,7 +1,32 @@
 import path from "node:path";
-import { errorMessage, type SmtpConfig, smtpConfigSchema } from "@imapferry/core";
+import {
+  errorMessage,
+  parseAddressRanges,
+  parseDenyHosts,
+  type SmtpConfig,
+  smtpConfigSchema,
+} from "@imapferry/core";
 import { z } from "zod";
-import { parseTrustedProxies } from "./http/client-address.ts";
+
+/** A comma-separated list, each entry checked by `parse` (which throws a sentence naming a bad entry). */
+function commaList(parse: (entries: string[]) => unknown) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const entries = (value ?? "")
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== "");
+      try {
+        parse(entries);
+      } catch (e: unknown) {
+        ctx.addIssue({ code: "custom", message: errorMessage(e).replace(/\.$/, "") });
+        return z.NEVER;
+      }
+      return entries;
+    });
+}
 
 /**
  * Every environment variable imapferry reads, validated in one place. Nothing else reads process.env:
@@ -29,22 +54,8 @@ const envSchema = z.object({
     .optional(),
   NOTIFY_FROM: z.string().min(1).optional(),
   IMAPFERRY_WEB_ROOT: z.string().min(1).optional(),
-  IMAPFERRY_TRUSTED_PROXIES: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      const entries = (value ?? "")
-        .split(",")
-        .map((entry) => entry.trim())
-        .filter((entry) => entry !== "");
-      try {
-        parseTrustedProxies(entries);
-      } catch (e: unknown) {
-        ctx.addIssue({ code: "custom", message: errorMessage(e).replace(/\.$/, "") });
-        return z.NEVER;
-      }
-      return entries;
-    }),
+  IMAPFERRY_TRUSTED_PROXIES: commaList(parseAddressRanges),
+  IMAPFERRY_DENY_HOSTS: commaList(parseDenyHosts),
 });
 
 export interface Config {
@@ -65,6 +76,11 @@ export interface Config {
   webRoot: string;
   /** Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto count (addresses or CIDR ranges). */
   trustedProxies: string[];
+  /**
+   * Server hosts imapferry refuses to connect to: addresses, CIDR ranges and `private` (loopback,
+   * private and link-local ranges), for an installation whose users must not reach its own network.
+   */
+  denyHosts: string[];
 }
 
 export class ConfigError extends Error {}
@@ -93,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtp,
     notifyFrom: e.NOTIFY_FROM ?? "imapferry <imapferry@localhost>",
     trustedProxies: e.IMAPFERRY_TRUSTED_PROXIES,
+    denyHosts: e.IMAPFERRY_DENY_HOSTS,
     webRoot: path.resolve(e.IMAPFERRY_WEB_ROOT ?? path.join(import.meta.dirname, "../../web/dist")),
   };
 }

@@ -6,6 +6,7 @@ import {
   keyIdOf,
   type Logger,
   loadOrCreateKeyFile,
+  parseDenyHosts,
   parseSecretKey,
   type ResolvedEngine,
   resolveEngine,
@@ -96,7 +97,14 @@ export async function openRuntime(config: Config, options: OpenRuntimeOptions = 
       engine: config.engine,
       ...(config.imapsyncBin ? { imapsyncBin: config.imapsyncBin } : {}),
     });
-    const ctx = { db: database.db, pool: database.pool, vault, log, clock: systemClock };
+    const ctx = {
+      db: database.db,
+      pool: database.pool,
+      vault,
+      log,
+      clock: systemClock,
+      denyHosts: parseDenyHosts(config.denyHosts),
+    };
     return {
       config,
       ctx,

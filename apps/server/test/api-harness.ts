@@ -9,6 +9,7 @@ import type { LoginRateLimits, ResolvedEngine, ServiceContext, WorkerHandle } fr
 import {
   createVault,
   ensureInitialAdmin,
+  parseDenyHosts,
   resolveEngine,
   silentLogger,
   startWorker,
@@ -87,7 +88,12 @@ async function closeServer(server: Server): Promise<void> {
  * and the HTTP app on a free loopback port.
  */
 export async function startApiTestServer(
-  options: { loginRateLimits?: Partial<LoginRateLimits>; trustedProxies?: string[] } = {},
+  options: {
+    loginRateLimits?: Partial<LoginRateLimits>;
+    trustedProxies?: string[];
+    /** IMAPFERRY_DENY_HOSTS entries, for the API and the worker alike. */
+    denyHosts?: string[];
+  } = {},
 ): Promise<ApiTestServer> {
   const database = await createTestDatabase();
   const ctx: ServiceContext = {
@@ -96,6 +102,7 @@ export async function startApiTestServer(
     vault: createVault({ keys: { test: randomBytes(32) }, currentKeyId: "test" }),
     log: silentLogger,
     clock: systemClock,
+    denyHosts: parseDenyHosts(options.denyHosts ?? []),
   };
   const engine = await resolveEngine({ engine: "builtin" });
   const worker = await startWorker({ ctx, engine, concurrency: 4, heartbeatMs: 1000 });

@@ -68,6 +68,18 @@ describe("imapferry start with bad input", () => {
     expect(await cli.exited).not.toBe(0);
     expectOneLineError(cli.output(), /Environment variable PORT is invalid/);
   });
+
+  it("refuses a bad IMAPFERRY_DENY_HOSTS entry, naming it", async () => {
+    const cli = runCli(["start"], {
+      IMAPFERRY_DENY_HOSTS: "private, 10.0.0.0/33",
+      IMAPFERRY_DATA_DIR: await tempDir(),
+    });
+    expect(await cli.exited).not.toBe(0);
+    expectOneLineError(
+      cli.output(),
+      /^imapferry: Environment variable IMAPFERRY_DENY_HOSTS is invalid: "10\.0\.0\.0\/33" has an invalid prefix length \(entries are addresses, CIDR ranges such as 10\.0\.0\.0\/8, or "private"\)\.$/,
+    );
+  });
 });
 
 describe("imapferry start on the embedded default", () => {

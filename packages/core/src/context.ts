@@ -1,6 +1,7 @@
 import type { Database } from "@imapferry/db";
 import type { Kysely } from "kysely";
 import type pg from "pg";
+import type { HostDenyList } from "./net/deny-hosts.ts";
 
 /** Encrypts credentials at rest. Implemented in vault/; services only ever see this shape. */
 export interface Vault {
@@ -31,6 +32,8 @@ export interface ServiceContext {
   vault: Vault;
   log: Logger;
   clock: Clock;
+  /** Server hosts imapferry must not connect to (IMAPFERRY_DENY_HOSTS). @defaultValue none denied */
+  denyHosts?: HostDenyList;
 }
 
 export const systemClock: Clock = { now: () => new Date() };

@@ -7,6 +7,7 @@ export * from "./engines/index.ts";
 export type { FieldProblem, ImapferryErrorCode } from "./errors.ts";
 export { ERROR_CODES, errorMessage, ImapferryError, isImapferryError } from "./errors.ts";
 export * from "./events/index.ts";
+export * from "./net/index.ts";
 export * from "./queue/index.ts";
 export * from "./services/auth/index.ts";
 export * from "./services/batches/index.ts";

@@ -1,4 +1,5 @@
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
+import { parseAddressRanges } from "@imapferry/core";
 
 /**
  * Who a request comes from, for login throttling. `X-Forwarded-For` (and `X-Forwarded-Proto`) are
@@ -13,27 +14,6 @@ export interface ClientAddressResolver {
   secure(peer: string, headers: Headers, urlProtocol: string): boolean;
 }
 
-/** Parses "127.0.0.1, 10.0.0.0/8, ::1" into a block list; throws on an entry that is neither. */
-export function parseTrustedProxies(entries: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [address = "", prefix] = entry.split("/");
-    const family = isIP(address);
-    if (family === 0) throw new Error(`"${entry}" is not an IP address or a CIDR range.`);
-    const type = family === 4 ? "ipv4" : "ipv6";
-    if (prefix === undefined) {
-      list.addAddress(address, type);
-      continue;
-    }
-    const bits = Number(prefix);
-    if (!/^\d+$/.test(prefix) || bits > (family === 4 ? 32 : 128)) {
-      throw new Error(`"${entry}" has an invalid prefix length.`);
-    }
-    list.addSubnet(address, bits, type);
-  }
-  return list;
-}
-
 /** "::ffff:127.0.0.1" (an IPv4 peer on a dual-stack socket) is 127.0.0.1. */
 function plainAddress(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
@@ -41,7 +21,7 @@ function plainAddress(address: string): string {
 }
 
 export function createClientAddressResolver(trustedProxies: readonly string[]): ClientAddressResolver {
-  const trusted = parseTrustedProxies(trustedProxies);
+  const trusted = parseAddressRanges(trustedProxies);
   const isTrusted = (address: string) => {
     const plain = plainAddress(address);
     const family = isIP(plain);

@@ -20,5 +20,6 @@ export const testServerProcedure = protectedProcedure
     const server = await getServer(ctx.deps.ctx, input.id);
     const credentials =
       input.email && input.password ? { user: input.email, password: input.password } : undefined;
-    return jsonPlain(await testConnection(server, credentials));
+    const denyHosts = ctx.deps.ctx.denyHosts;
+    return jsonPlain(await testConnection(server, credentials, denyHosts ? { denyHosts } : {}));
   });

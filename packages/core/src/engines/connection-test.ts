@@ -3,6 +3,7 @@ import type { ServerSecurity } from "@imapferry/db";
 import type { ImapFlowOptions } from "imapflow";
 import { ImapFlow } from "imapflow";
 import { errorMessage } from "../errors.ts";
+import { DENIED_HOST_SENTENCE, type HostDenyList } from "../net/deny-hosts.ts";
 
 /** How to reach an IMAP server (a `servers` row, or a form being filled in). */
 export interface ImapServerEndpoint {
@@ -25,6 +26,7 @@ export const CONNECTION_FAILURE_CATEGORIES = [
   "tls",
   "auth",
   "protocol",
+  "denied",
 ] as const;
 export type ConnectionFailureCategory = (typeof CONNECTION_FAILURE_CATEGORIES)[number];
 
@@ -43,6 +45,8 @@ export type ConnectionTestResult =
 export interface TestConnectionOptions {
   /** Budget for DNS, TCP, TLS, greeting and login together. @defaultValue 15000 */
   timeoutMs?: number;
+  /** Hosts answered with DENIED_HOST_SENTENCE, without connecting. @defaultValue none */
+  denyHosts?: HostDenyList;
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -252,6 +256,11 @@ export async function testConnection(
   options: TestConnectionOptions = {},
 ): Promise<ConnectionTestResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // Checked before any packet goes out: refused, silent and open ports must all get the same answer at
+  // the same speed, or this button is a port scanner for the installation's own network.
+  if (await options.denyHosts?.deniesHost(server.host)) {
+    return { ok: false, category: "denied", sentence: DENIED_HOST_SENTENCE };
+  }
   const started = performance.now();
   const client = new ImapFlow(imapflowOptionsFor(server, credentials, timeoutMs));
   client.on("error", function ignoreClientError() {});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ImapferryError } from "../errors.ts";
+import { DeniedHostError } from "../net/deny-hosts.ts";
 import { decideOutcome, outcomeOfRunError } from "./decide-outcome.ts";
 import type { EngineRunResult } from "./engine-run.ts";
 import { WorkerKeyError } from "./worker-key-error.ts";
@@ -100,6 +101,16 @@ describe("outcomeOfRunError", () => {
       category: "worker-key",
       sentence:
         "The worker on worker-2 cannot decrypt this job's passwords (no key with id k2.) Give every worker the same IMAPFERRY_SECRET_KEY, then rerun the job.",
+      stats: null,
+    });
+  });
+
+  it("a host on the deny-list fails the job as denied-host, saying which side", () => {
+    expect(outcomeOfRunError(new DeniedHostError("destination"))).toEqual({
+      status: "failed",
+      exitCode: null,
+      category: "denied-host",
+      sentence: "The destination server's host is not allowed on this installation (IMAPFERRY_DENY_HOSTS).",
       stats: null,
     });
   });

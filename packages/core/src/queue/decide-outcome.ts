@@ -1,5 +1,6 @@
 import type { Verification } from "@imapferry/db";
 import { errorMessage } from "../errors.ts";
+import { DeniedHostError } from "../net/deny-hosts.ts";
 import type { EngineRunResult } from "./engine-run.ts";
 import type { RunOutcomeCategory } from "./failure-category.ts";
 import { WorkerKeyError } from "./worker-key-error.ts";
@@ -140,6 +141,9 @@ export function decideOutcome(
 export function outcomeOfRunError(e: unknown): Outcome {
   if (e instanceof WorkerKeyError) {
     return { status: "failed", exitCode: null, category: "worker-key", sentence: e.message, stats: null };
+  }
+  if (e instanceof DeniedHostError) {
+    return { status: "failed", exitCode: null, category: "denied-host", sentence: e.message, stats: null };
   }
   return {
     status: "failed",

@@ -5,8 +5,15 @@ export type EngineRunCategory = ExitCategory | "engine-missing";
 
 /**
  * What a finished run records as the job's error category ("ok" for a clean run). Besides the engine's
- * own: "worker-key" when this worker cannot decrypt the job's passwords, "engine" when the run failed
+ * own: "worker-key" when this worker cannot decrypt the job's passwords, "denied-host" when the source or
+ * destination host is on IMAPFERRY_DENY_HOSTS (nothing was connected to), "engine" when the run failed
  * before the engine could report anything, "incomplete" when the engine exited cleanly but the check
  * after it found mail missing, "unverified" when that check could not run.
  */
-export type RunOutcomeCategory = EngineRunCategory | "worker-key" | "engine" | "incomplete" | "unverified";
+export type RunOutcomeCategory =
+  | EngineRunCategory
+  | "worker-key"
+  | "denied-host"
+  | "engine"
+  | "incomplete"
+  | "unverified";

@@ -7,6 +7,7 @@ import { StopAtOnce } from "../engines/run-engine.ts";
 import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
 import { errorMessage } from "../errors.ts";
+import { DeniedHostError, type HostDenyList } from "../net/deny-hosts.ts";
 import { notifyJobsChanged } from "../services/jobs/job-events.ts";
 import { createLogWriter } from "../services/logs/log-writer.ts";
 import { queueBatchEndCheck, queueJobEndNotification } from "../services/notifications/queue.ts";
@@ -278,6 +279,14 @@ function buildSpec(
   };
 }
 
+/** Throws DeniedHostError when the source or the destination host is on IMAPFERRY_DENY_HOSTS. */
+async function assertHostsAllowed(denyHosts: HostDenyList | undefined, spec: MigrationSpec): Promise<void> {
+  if (!denyHosts) return;
+  for (const side of ["source", "destination"] as const) {
+    if (await denyHosts.deniesHost(spec[side].host)) throw new DeniedHostError(side);
+  }
+}
+
 async function executeRun(
   input: MigrationTaskInput,
   run: ActiveRun,
@@ -317,6 +326,9 @@ async function executeRun(
       // to every machine) must say so, not blame the mailbox.
       throw new WorkerKeyError(os.hostname(), errorMessage(e));
     }
+    // One gate before anything connects (the pre-flight, the engine, the check after it): a job to a
+    // denied host fails without a packet sent there.
+    await assertHostsAllowed(ctx.denyHosts, spec);
     let result: EngineRunResult | null = null;
     if (input.preflight && input.engineRunner.preflight && !run.controller.signal.aborted) {
       // Totals for the progress bar. A failure here is not the run's failure: the engine reports

@@ -95,6 +95,7 @@ const CATEGORY_LABELS: Record<string, string> = {
   tls: "TLS problem",
   auth: "Login rejected",
   protocol: "Not an IMAP server",
+  denied: "Host not allowed",
 };
 
 function TestOutcome(props: {

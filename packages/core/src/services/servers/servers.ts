@@ -2,6 +2,7 @@ import type { ServerRow, ServerSecurity } from "@imapferry/db";
 import { sql } from "kysely";
 import type { ServiceContext } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
+import { assertHostFieldAllowed } from "../../net/deny-hosts.ts";
 import { parseInput } from "../validation.ts";
 import { assertEndpointMayMove, endpointMoves } from "./credential-binding.ts";
 import { serverInputSchema, updateServerInputSchema } from "./schemas.ts";
@@ -45,8 +46,12 @@ export async function getServer(ctx: Pick<ServiceContext, "db">, id: number): Pr
   return toServerView(row);
 }
 
-export async function createServer(ctx: Pick<ServiceContext, "db">, input: unknown): Promise<ServerView> {
+export async function createServer(
+  ctx: Pick<ServiceContext, "db" | "denyHosts">,
+  input: unknown,
+): Promise<ServerView> {
   const v = parseInput(serverInputSchema, input, "server definition");
+  assertHostFieldAllowed(ctx.denyHosts, v.host);
   try {
     const row = await ctx.db
       .insertInto("servers")
@@ -70,11 +75,15 @@ export async function createServer(ctx: Pick<ServiceContext, "db">, input: unkno
  * Changes only the fields sent. The endpoint (host, port, security, trusting self-signed certificates)
  * cannot move while jobs hold passwords for the server (CONFLICT): see credential-binding.ts.
  */
-export async function updateServer(ctx: Pick<ServiceContext, "db">, input: unknown): Promise<ServerView> {
+export async function updateServer(
+  ctx: Pick<ServiceContext, "db" | "denyHosts">,
+  input: unknown,
+): Promise<ServerView> {
   const { id, ...v } = parseInput(updateServerInputSchema, input, "server definition");
   const raw = input as Record<string, unknown>;
   // partial() would fill defaults for absent keys; only what the caller sent is changed.
   const has = (key: string) => Object.hasOwn(raw, key);
+  if (has("host")) assertHostFieldAllowed(ctx.denyHosts, v.host);
   try {
     const row = await ctx.db.transaction().execute(async function updateServerRow(trx) {
       const current = await trx
