@@ -464,19 +464,26 @@ async function finishJob(
   outcome: Outcome,
   progress: unknown,
 ): Promise<void> {
-  // The outcome is worth a few retries: if it is never written, the lease lapses and the job is
-  // resumed, running a finished migration again (harmless, the engine skips what was copied, but slow).
-  for (let attempt = 1; ; attempt++) {
+  // An outcome that is never written costs a whole run again (the lease lapses, the job is resumed),
+  // and giving up here would fail graphile-worker's own bookkeeping too, in the same outage. So wait
+  // for the database as long as it takes: the fence makes a late write harmless (it changes nothing
+  // once another worker took the job over).
+  for (let failures = 0; ; failures++) {
     try {
       await writeOutcome(input, job, fence, outcome, progress);
+      if (failures > 0)
+        input.ctx.log.info("recorded a job's outcome after the database came back", { jobId: job.id });
       return;
     } catch (e: unknown) {
-      if (attempt >= 5) throw e;
-      input.ctx.log.warn("could not record a job's outcome; retrying", {
-        jobId: job.id,
-        error: errorMessage(e),
-      });
-      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      // Logged at the 1st, 2nd, 4th, 8th… failure: an outage of an hour is a dozen lines, not thousands.
+      if ((failures & (failures - 1)) === 0) {
+        input.ctx.log.warn("could not record a job's outcome; waiting for the database", {
+          jobId: job.id,
+          failures: failures + 1,
+          error: errorMessage(e),
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** failures, 5000)));
     }
   }
 }

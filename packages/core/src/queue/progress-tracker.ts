@@ -112,11 +112,15 @@ export function createProgressTracker(options: {
         )
         select pg_notify(${CHANNELS.job}, json_build_object('jobId', id, 'batchId', batch_id, 'status', status, 'progress', progress)::text)
         from updated`.execute(options.db);
+      failures = 0;
     } catch (e: unknown) {
       dirty = true;
-      options.onError?.(e);
+      // Reported at the 1st, 2nd, 4th, 8th… failure in a row: an outage does not flood the log.
+      failures++;
+      if ((failures & (failures - 1)) === 0) options.onError?.(e);
     }
   }
+  let failures = 0;
 
   function schedule(): void {
     if (timer || closed) return;

@@ -147,16 +147,64 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     };
   });
 
-  runner = await run({
-    pgPool: ctx.pool,
-    concurrency,
-    noHandleSignals: true,
-    pollInterval: 2000,
-    logger: graphileLogger,
-    forbiddenFlags,
-    ...options.graphile,
-    taskList: { ...options.tasks, [migrateTaskFor(pool)]: migrate },
-  });
+  const startQueue = () =>
+    run({
+      pgPool: ctx.pool,
+      concurrency,
+      noHandleSignals: true,
+      pollInterval: 2000,
+      logger: graphileLogger,
+      forbiddenFlags,
+      ...options.graphile,
+      taskList: { ...options.tasks, [migrateTaskFor(pool)]: migrate },
+    });
+
+  /**
+   * graphile-worker shuts its pool down when it cannot record a finished task for about a minute (a
+   * longer database outage), and its promise then rejects: unwatched, that would end the process and
+   * every engine it runs. Instead the queue is started again once the database answers; the runs in
+   * flight carry on meanwhile (they record their own outcomes, waiting for the database if need be).
+   */
+  function superviseQueue(current: Runner): void {
+    current.promise.then(
+      function queueStopped() {
+        if (stopping === null && runner === current) void restartQueue("it stopped");
+      },
+      function queueFailed(e: unknown) {
+        if (stopping === null && runner === current) void restartQueue(errorMessage(e));
+      },
+    );
+  }
+
+  async function restartQueue(why: string): Promise<void> {
+    ctx.log.warn("the job queue stopped; starting it again once the database answers", {
+      workerId: id,
+      error: why,
+    });
+    runner = null;
+    for (let failures = 0; stopping === null; failures++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** failures, 10_000)));
+      if (stopping !== null) return;
+      try {
+        const next = await startQueue();
+        if (stopping !== null) {
+          await next.stop().catch(() => {});
+          return;
+        }
+        runner = next;
+        superviseQueue(next);
+        ctx.log.info("the job queue runs again", { workerId: id, failures });
+        return;
+      } catch (e: unknown) {
+        if ((failures & (failures - 1)) === 0) {
+          ctx.log.warn("the job queue could not start yet", { workerId: id, error: errorMessage(e) });
+        }
+      }
+    }
+  }
+
+  runner = await startQueue();
+  superviseQueue(runner);
 
   // The lease is renewed through a pool of its own, with a deadline on every call: a main pool full of
   // hung log writes must not starve it, and a hung renewal must fail in time rather than never.
@@ -206,11 +254,13 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
       heartbeatFailures = 0;
     } catch (e: unknown) {
       heartbeatFailures++;
-      ctx.log.warn("worker heartbeat failed; retrying", {
-        workerId: id,
-        failures: heartbeatFailures,
-        error: errorMessage(e),
-      });
+      // The 1st, 2nd, 4th, 8th… failure in a row: a long outage is a few lines, not one per beat.
+      if ((heartbeatFailures & (heartbeatFailures - 1)) === 0)
+        ctx.log.warn("worker heartbeat failed; retrying", {
+          workerId: id,
+          failures: heartbeatFailures,
+          error: errorMessage(e),
+        });
     }
   }
   let heartbeatFailures = 0;

@@ -5,8 +5,12 @@ import { appendLogChunk, isChunkStoredSince } from "./logs.ts";
 /** How long output waits in the writer before it is stored (and NOTIFYed) as one chunk. */
 export const LOG_FLUSH_INTERVAL_MS = 100;
 
-/** close() retries for about 30 s (250 ms doubling to 5 s) while the database is unreachable. */
-const CLOSE_RETRIES = 9;
+/**
+ * How long close() keeps retrying (250 ms doubling to 5 s) while the database is unreachable. Long:
+ * the run's last lines say how it ended, and the worker waits for the database to record the outcome
+ * anyway. What waits is bounded by the engine's output, which stopped when the engine exited.
+ */
+const CLOSE_PATIENCE_MS = 15 * 60_000;
 
 export interface LogWriterOptions {
   db: Kysely<Database>;
@@ -17,6 +21,8 @@ export interface LogWriterOptions {
   flushIntervalMs?: number;
   /** A chunk row holds at most about this many bytes; a full buffer flushes at once. @defaultValue 65536 */
   maxChunkBytes?: number;
+  /** How long close() waits for an unreachable database before dropping what it holds. @defaultValue 15 minutes */
+  closePatienceMs?: number;
   /** The fence refused a write: another run owns the job now. */
   onLost?: () => void;
   onError?: (error: unknown) => void;
@@ -54,13 +60,17 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
   /** When the last flush started: flushes start at most once per interval (full chunks aside). */
   let lastFlushAt = Number.NEGATIVE_INFINITY;
 
+  /** Flushes that failed in a row (the database is unreachable): retries back off, up to 5 s apart. */
+  let failures = 0;
+
   function schedule(): void {
     if (timer || closed) return;
     // Output after a quiet spell goes out at once (within the tick, so a burst of lines still makes one
     // chunk); only output that follows a flush closely waits for the rest of the interval. Sparse
     // lines (a copied message every so often) then reach a viewer without waiting for a batch, and a
     // busy engine still costs one INSERT per interval.
-    const wait = Math.max(0, lastFlushAt + interval - performance.now());
+    const backoff = failures > 0 ? Math.min(interval * 2 ** failures, 5000) : interval;
+    const wait = Math.max(0, lastFlushAt + backoff - performance.now());
     timer = setTimeout(function flushOnInterval() {
       timer = null;
       void flush();
@@ -108,9 +118,12 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
         await append(text);
         inDoubt = null;
       }
+      failures = 0;
     } catch (e: unknown) {
-      // The database is unreachable: keep the text and retry at the next flush rather than drop it.
-      options.onError?.(e);
+      // The database is unreachable: keep the text and retry later rather than drop it. Reported at
+      // the 1st, 2nd, 4th, 8th… failure in a row, so a long outage does not flood the worker's log.
+      failures++;
+      if ((failures & (failures - 1)) === 0) options.onError?.(e);
       schedule();
     }
   }
@@ -139,7 +152,8 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
     async close(): Promise<void> {
       await flush();
       // The last lines say how the run ended: keep trying a while rather than drop them.
-      for (let attempt = 0; unwritten() && attempt < CLOSE_RETRIES; attempt++) {
+      const giveUpAt = performance.now() + (options.closePatienceMs ?? CLOSE_PATIENCE_MS);
+      for (let attempt = 0; unwritten() && performance.now() < giveUpAt; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 5000)));
         await flush();
       }
