@@ -202,6 +202,7 @@ export function runEngine(options: RunEngineOptions): Promise<RunEngineResult> {
     let killTimer: NodeJS.Timeout | undefined;
     let failedSide: EngineSide | undefined;
     let exitLineErrors: number | null = null;
+    let connectionLost: { side: EngineSide; detail: string } | undefined;
     let stats: ImapsyncStatistics | null = null;
     const errors: string[] = [];
 
@@ -214,6 +215,11 @@ export function runEngine(options: RunEngineOptions): Promise<RunEngineResult> {
             break;
           case "login":
             if (!event.ok) failedSide ??= event.side;
+            // Logged in again after the drop: the run carried on, the drop explains nothing more.
+            else if (connectionLost?.side === event.side) connectionLost = undefined;
+            break;
+          case "connection-lost":
+            connectionLost ??= { side: event.side, detail: event.detail };
             break;
           case "statistics":
             stats = event.stats;
@@ -299,6 +305,7 @@ export function runEngine(options: RunEngineOptions): Promise<RunEngineResult> {
         ...options.mailboxes,
         errors: exitLineErrors,
         ...(failedSide ? { failedSide } : {}),
+        ...(connectionLost ? { connectionLost } : {}),
       };
       const described = describeExit(input);
       resolve({

@@ -382,6 +382,9 @@ const SIDE_PARTS = {
   2: { client: "destination", endpoint: "host2", password: "password2", reconnections: "reconnectionsHost2" },
 } as const;
 
+/** Waits between attempts to reopen a dropped connection: about half a minute in all. */
+const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 16_000];
+
 /** Reopens one side's main connection if it stopped answering; false when it cannot be reopened. */
 async function reopenIfLost(ctx: ReconnectingContext, side: 1 | 2, io: SyncIo): Promise<boolean> {
   const { session } = ctx;
@@ -391,10 +394,26 @@ async function reopenIfLost(ctx: ReconnectingContext, side: 1 | 2, io: SyncIo): 
   }
   ctx[parts.client].close();
   const endpoint = session.args[parts.endpoint];
-  session.write(connectingLine(side, endpoint));
-  const reopened = await openSide(side, endpoint, io[parts.password]);
-  for (const line of reopened.lines) {
-    session.write(line);
+  // A server that restarts or a network that blinks refuses connections for a few seconds: retry
+  // with backoff (1, 2, 4, 8 and 16 s) before giving up on the side. A refused login is final.
+  let reopened: Awaited<ReturnType<typeof openSide>>;
+  for (let attempt = 0; ; attempt++) {
+    session.write(connectingLine(side, endpoint));
+    reopened = await openSide(side, endpoint, io[parts.password]);
+    for (const line of reopened.lines) {
+      session.write(line);
+    }
+    if (
+      reopened.ok ||
+      reopened.kind === "auth" ||
+      attempt >= RECONNECT_DELAYS_MS.length ||
+      session.stopping
+    ) {
+      break;
+    }
+    const delay = RECONNECT_DELAYS_MS[attempt] ?? 0;
+    session.write(`Host${side}: could not reconnect (${reopened.error}); trying again in ${delay / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
   }
   if (!reopened.ok) {
     session.error(OPEN_FAILURE_CATEGORY[side][reopened.kind === "auth" ? "auth" : "connect"], reopened.error);

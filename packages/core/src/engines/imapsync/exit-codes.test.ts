@@ -90,4 +90,22 @@ describe("imapsync exit codes", () => {
       name: "UNKNOWN",
     });
   });
+  it("blames a dropped connection, side and host, for an APPEND failure or a SIGPIPE it caused", () => {
+    const connectionLost = {
+      side: "destination" as const,
+      detail: "Error sending '27 NOOP': NO not connected",
+    };
+    for (const exit of [{ exitCode: 114 }, { exitCode: null, signal: "SIGPIPE" }]) {
+      const d = describeExit({ ...exit, connectionLost, ...mailboxes });
+      expect(d.category).toBe("destination-connect");
+      expect(d.sentence).toMatch(/^The connection to the destination server imap\.new\.example was lost/);
+      expect(d.sentence).toContain("NO not connected");
+      expect(d.sentence).not.toMatch(/APPEND|SIGPIPE|out of memory/);
+    }
+    // A quota refusal or a cancel stays what it is.
+    expect(describeExit({ exitCode: 113, connectionLost, ...mailboxes }).category).toBe("over-quota");
+    expect(describeExit({ exitCode: 6, cancelled: true, connectionLost, ...mailboxes }).category).toBe(
+      "cancelled",
+    );
+  });
 });

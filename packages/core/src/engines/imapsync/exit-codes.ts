@@ -95,6 +95,8 @@ export interface DescribeExitInput {
   failedSide?: "source" | "destination";
   /** The error count from the exit line, for EXIT_WITH_ERRORS(_MAX). */
   errors?: number | null;
+  /** A connection that dropped mid-run and was not brought back (the first one the output named). */
+  connectionLost?: { side: "source" | "destination"; detail: string };
 }
 
 export interface ExitDescription {
@@ -107,6 +109,34 @@ export interface ExitDescription {
 
 function sideName(side: "source" | "destination"): string {
   return side === "source" ? "source" : "destination";
+}
+
+/**
+ * Exits that a dropped connection explains better than the code does: imapsync reports a vanished
+ * destination as EXIT_ERR_APPEND (114) or dies of SIGPIPE writing to it; the built-in engine reports
+ * 114 too once its reconnection attempts were refused.
+ */
+const EXPLAINED_BY_LOST_CONNECTION: ReadonlySet<number | null> = new Set([
+  null,
+  1,
+  10,
+  111,
+  112,
+  114,
+  115,
+  117,
+]);
+
+function connectionLostDescription(input: DescribeExitInput, pair: string): ExitDescription | undefined {
+  const lost = input.connectionLost;
+  if (!lost || !EXPLAINED_BY_LOST_CONNECTION.has(input.exitCode)) return undefined;
+  const mailbox = lost.side === "destination" ? input.destination : input.source;
+  const detail = lost.detail.length > 160 ? `${lost.detail.slice(0, 160)}…` : lost.detail;
+  return {
+    category: lost.side === "source" ? "source-connect" : "destination-connect",
+    name: input.exitCode === null ? "SIGNAL" : (IMAPSYNC_EXIT_CODES.get(input.exitCode)?.name ?? "UNKNOWN"),
+    sentence: `The connection to the ${lost.side} server ${mailbox.host} was lost during the migration of ${pair} and could not be reopened (${detail}). Check that the server is up and reachable, then run the migration again: what was copied stays, and is not copied twice.`,
+  };
 }
 
 /** Turns an engine's exit into a category and a sentence naming the mailbox. */
@@ -122,6 +152,8 @@ export function describeExit(input: DescribeExitInput): ExitDescription {
       sentence: `The migration of ${pair} was cancelled; what was already copied stays on the destination, and a rerun continues where it stopped.`,
     };
   }
+  const lost = connectionLostDescription(input, pair);
+  if (lost) return lost;
   if (input.exitCode === null) {
     const signal = input.signal ?? "a signal";
     return {

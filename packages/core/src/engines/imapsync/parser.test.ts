@@ -373,4 +373,30 @@ describe("output parser on lines it does not know", () => {
     expect((events[2] as StatisticsEvent).stats.messagesTransferred).toBe(1);
     expect(events[3]).toMatchObject({ code: 111, name: "EXIT_WITH_ERRORS", errors: 3, maxErrors: 50 });
   });
+  it("reads a connection that dropped mid-run, as imapsync and the built-in engine print it", () => {
+    const events = parseOutput(
+      [
+        "Failure: lost connection for host2 [127.0.0.1]: (len=41) Error sending '27 NOOP': NO not connected",
+        "Host2: connection lost while appending to folder INBOX: The destination closed the append connection.",
+        "Host1: connection lost while fetching from folder INBOX: Connection not available",
+      ].join("\n"),
+    );
+    expect(events).toEqual([
+      {
+        type: "connection-lost",
+        side: "destination",
+        detail: "(len=41) Error sending '27 NOOP': NO not connected",
+      },
+      {
+        type: "connection-lost",
+        side: "destination",
+        detail: "while appending to folder INBOX: The destination closed the append connection.",
+      },
+      {
+        type: "connection-lost",
+        side: "source",
+        detail: "while fetching from folder INBOX: Connection not available",
+      },
+    ]);
+  });
 });

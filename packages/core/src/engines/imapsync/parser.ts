@@ -96,6 +96,16 @@ export interface FailureEvent {
   message: string;
 }
 
+/**
+ * A connection that dropped under the engine while it worked: imapsync's `Failure: lost connection for
+ * host2 [h]: …` and the built-in engine's `Host2: connection lost while appending to folder INBOX: …`.
+ */
+export interface ConnectionLostEvent {
+  type: "connection-lost";
+  side: EngineSide;
+  detail: string;
+}
+
 /** One entry of the final error listing: `Err 1/2: …`. */
 export interface ErrorEvent {
   type: "error";
@@ -185,6 +195,7 @@ export type ParsedEvent =
   | MessageEvent
   | EtaEvent
   | FailureEvent
+  | ConnectionLostEvent
   | ErrorEvent
   | MostFrequentErrorEvent
   | SignalEvent
@@ -223,6 +234,8 @@ const RE = {
   connectFailed:
     /^Host([12]) failure: can not open imap connection on host[12] \[(.*?)\] with user \[(.*?)\]: (.*)$/,
   failure: /^Host([12]) failure: (.*)$/,
+  connectionLost: /^Host([12]): connection lost (while .*)$/,
+  lostConnection: /^Failure: lost connection for host([12]) \[[^\]]*\]: (.*)$/,
   err: /^Err (\d+)\/(\d+): (.*)$/,
   frequent: /^The most frequent error is (\w+)\.\s*(.*)$/,
   signal: /^Got a signal (\w+)\b/,
@@ -536,8 +549,13 @@ export function createOutputParser(): OutputParser {
       }
       m = RE.failure.exec(line);
       if (m) return [{ type: "failure", side: sideOf(m[1] ?? ""), message: (m[2] ?? "").trim() }];
+      m = RE.connectionLost.exec(line);
+      if (m) return [{ type: "connection-lost", side: sideOf(m[1] ?? ""), detail: (m[2] ?? "").trim() }];
       return [{ type: "log", line }];
     }
+
+    m = RE.lostConnection.exec(line);
+    if (m) return [{ type: "connection-lost", side: sideOf(m[1] ?? ""), detail: (m[2] ?? "").trim() }];
 
     m = RE.err.exec(line);
     if (m) return [{ type: "error", index: Number(m[1]), count: Number(m[2]), message: (m[3] ?? "").trim() }];
