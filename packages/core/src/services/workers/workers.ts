@@ -136,6 +136,25 @@ export interface RecoveryResult {
 }
 
 /**
+ * A worker that died (kill -9, a crash, a lost database) could not store what its engine printed in
+ * its last moments (the writer batches ~100 ms). The log says where that hole may be, after the
+ * last line that was stored, rather than reading as if nothing had been lost.
+ */
+async function lostOutputNote(db: Kysely<Database>, jobId: number): Promise<string> {
+  const last = await db
+    .selectFrom("job_logs")
+    .select((eb) => eb.fn.max("created_at").as("at"))
+    .where("job_id", "=", jobId)
+    .executeTakeFirst();
+  if (!last?.at) return "";
+  const at = new Date(last.at)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, " UTC");
+  return ` Its output after ${at} may be missing from this log.`;
+}
+
+/**
  * Finds running jobs whose run is gone — the lease expired (the worker stopped heartbeating) or the
  * worker row says it stopped — and settles them: a cancel that was requested wins (`cancelled`);
  * otherwise `interrupted`, and with auto-resume the same row goes back to `queued` with attempt + 1
@@ -216,7 +235,7 @@ export async function recoverInterruptedJobs(
       await appendLogChunk(
         trx,
         job.id,
-        `\n[imapferry] ${sentence}${resume ? ` Resuming as attempt ${job.attempt + 1}.` : " Not resumed automatically; rerun it when ready."}\n`,
+        `\n[imapferry] ${sentence}${handBack ? "" : await lostOutputNote(trx, job.id)}${resume ? ` Resuming as attempt ${job.attempt + 1}.` : " Not resumed automatically; rerun it when ready."}\n`,
       );
       if (resume) {
         await trx
