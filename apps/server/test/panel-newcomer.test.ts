@@ -546,4 +546,44 @@ describe("the panel, as a newcomer reads it", { timeout: 0 }, () => {
     const cell = page.locator(`tr[data-job-id="${job.id}"] td[data-label="Progress"]`);
     await expect.poll(() => cell.textContent()).toContain("Would copy 3 of 6");
   });
+  test("a waiting job counts down to its resume time, and Resume now runs it at once", async () => {
+    const id = await insertJob({ name: "Throttled mailbox", dryRun: true });
+    await stack.ctx.db
+      .updateTable("jobs")
+      .set({
+        status: "waiting",
+        resume_at: new Date(Date.now() + 10 * 60_000),
+        auto_retries: 1,
+        attempt: 2,
+        error_category: "throttled",
+        error_message:
+          "The source server 127.0.0.1 throttled the migration. It resumes by itself at a later time (automatic retry 1 of 5).",
+      })
+      .where("id", "=", id)
+      .execute();
+    await page.goto(`${stack.url}/jobs/${id}`);
+    const badge = page.locator(".page-head .badge").first();
+    await expect.poll(() => badge.textContent()).toBe("Waiting");
+    const alert = page.getByRole("alert");
+    expect(await alert.textContent()).toContain("Waiting to resume by itself");
+    const countdown = page.locator("[data-resume-countdown]");
+    const first = ((await countdown.textContent()) ?? "").trim();
+    expect(first).toMatch(/^in (9m|10m) \d\ds\.$/);
+    // It counts down while the page is open.
+    await until(
+      async () => ((await countdown.textContent()) ?? "").trim(),
+      (text) => text !== first,
+      "the countdown to move",
+    );
+    // A waiting job is still on its way: no rerun, but cancel and Resume now.
+    await expect.poll(() => page.getByRole("button", { name: "Rerun" }).count()).toBe(0);
+    await expect.poll(() => page.getByRole("button", { name: "Cancel" }).count()).toBe(1);
+    await page.getByRole("button", { name: "Resume now" }).click();
+    await until(
+      async () => (await badge.getAttribute("data-status")) ?? "",
+      (status) => status !== "waiting",
+      "the job to leave waiting",
+    );
+    await expect.poll(() => page.getByRole("button", { name: "Resume now" }).count()).toBe(0);
+  });
 });

@@ -7,6 +7,7 @@ type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefine
 export const JOB_STATUSES = [
   "queued",
   "running",
+  "waiting",
   "done",
   "incomplete",
   "failed",
@@ -125,6 +126,10 @@ export interface JobsTable {
   /** The run currently allowed to drive this job; a stale lease means its worker is gone. */
   lease_expires_at: NullableTimestamp;
   attempt: Generated<number>;
+  /** When a waiting job resumes by itself (its queue entry runs then); null unless waiting. */
+  resume_at: NullableTimestamp;
+  /** Automatic resumptions after a passing fault so far, against the retry policy's maximum. */
+  auto_retries: Generated<number>;
   rerun_of: number | null;
   log_bytes: Generated<string>;
   cancel_requested_at: NullableTimestamp;

@@ -62,7 +62,8 @@ export function rowsToCsv(rows: readonly MailboxRow[]): string {
 }
 
 export function isFinished(batch: Batch): boolean {
-  return batch.counts.queued === 0 && batch.counts.running === 0;
+  // A waiting job (it resumes by itself after a dropped connection or throttling) is not finished.
+  return batch.counts.queued === 0 && batch.counts.running === 0 && (batch.counts.waiting ?? 0) === 0;
 }
 
 export function createBatchHelpers(core: ClientCore): BatchHelpers {

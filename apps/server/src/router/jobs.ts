@@ -17,6 +17,7 @@ import {
   reportInputSchema,
   rerunJob,
   rerunJobInputSchema,
+  resumeJobNow,
 } from "@imapferry/core";
 import { z } from "zod";
 import { watchJobEvents } from "../live/job-events.ts";
@@ -79,6 +80,14 @@ export const jobsRouter = router({
     input,
   }) {
     return jsonPlain(await cancelJob(ctx.deps.ctx, input));
+  }),
+
+  /** A waiting job (it stopped on a dropped connection or throttling) resumes now, not at resumeAt. */
+  resume: protectedProcedure.input(jobIdInputSchema).mutation(async function resumeJobProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await resumeJobNow(ctx.deps.ctx, input));
   }),
 
   delete: protectedProcedure.input(deleteJobInputSchema).mutation(async function deleteJobProcedure({

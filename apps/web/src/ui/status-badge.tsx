@@ -3,6 +3,7 @@ import type { JSX } from "solid-js";
 const LABELS: Record<string, string> = {
   queued: "Queued",
   running: "Running",
+  waiting: "Waiting",
   done: "Done",
   incomplete: "Incomplete",
   failed: "Failed",

@@ -8,6 +8,7 @@ import { describeExit } from "./imapsync/exit-codes.ts";
 import type { EngineSide, ImapsyncStatistics, ParsedEvent } from "./imapsync/parser.ts";
 import { createOutputParser } from "./imapsync/parser.ts";
 import type { ResolvedEngine } from "./select-engine.ts";
+import { type Throttle, throttleIn } from "./throttle.ts";
 import type { MigrationSpec } from "./types.ts";
 
 export type OutputStream = "stdout" | "stderr";
@@ -61,6 +62,8 @@ export interface RunEngineResult {
   /** imapsync's exit constant ("EX_OK", "EXIT_AUTHENTICATION_FAILURE_USER1", "SIGNAL", …). */
   name: string;
   sentence: string;
+  /** The run ended on something that passes (see ExitDescription.passing): worth retrying later. */
+  passing?: { waitMs: number | null };
   /** The statistics block, when the engine printed one. */
   stats: ImapsyncStatistics | null;
   /** The `Err n/m:` lines of the final error listing. */
@@ -203,6 +206,7 @@ export function runEngine(options: RunEngineOptions): Promise<RunEngineResult> {
     let failedSide: EngineSide | undefined;
     let exitLineErrors: number | null = null;
     let connectionLost: { side: EngineSide; detail: string } | undefined;
+    let throttled: Throttle | undefined;
     let stats: ImapsyncStatistics | null = null;
     const errors: string[] = [];
 
@@ -242,6 +246,7 @@ export function runEngine(options: RunEngineOptions): Promise<RunEngineResult> {
         const line = redact(raw);
         options.onLine?.(line, stream);
         handle(parser.push(line));
+        throttled = throttleIn(line) ?? throttled;
       };
     }
     const stdout = createLineSplitter(lineHandler("stdout"));
@@ -306,6 +311,7 @@ export function runEngine(options: RunEngineOptions): Promise<RunEngineResult> {
         errors: exitLineErrors,
         ...(failedSide ? { failedSide } : {}),
         ...(connectionLost ? { connectionLost } : {}),
+        ...(throttled ? { throttled } : {}),
       };
       const described = describeExit(input);
       resolve({
@@ -315,6 +321,7 @@ export function runEngine(options: RunEngineOptions): Promise<RunEngineResult> {
         category: described.category,
         name: described.name,
         sentence: described.sentence,
+        ...(described.passing ? { passing: described.passing } : {}),
         stats,
         errors,
         durationMs: Math.round(performance.now() - started),

@@ -3,6 +3,7 @@ import { errorMessage } from "../errors.ts";
 import { DeniedHostError } from "../net/deny-hosts.ts";
 import type { EngineRunResult } from "./engine-run.ts";
 import type { RunOutcomeCategory } from "./failure-category.ts";
+import type { RetryPlan } from "./retry-policy.ts";
 import { WorkerKeyError } from "./worker-key-error.ts";
 
 /**
@@ -13,13 +14,17 @@ export type RunStopReason = "cancel" | "lost" | "lease" | "handback";
 
 /** What a finished run writes to its job row. */
 export interface Outcome {
-  status: "done" | "incomplete" | "failed" | "cancelled";
+  status: "done" | "incomplete" | "failed" | "cancelled" | "waiting";
   exitCode: number | null;
   category: RunOutcomeCategory;
   sentence: string | null;
   stats: Record<string, unknown> | null;
   /** What the check after a real run found; null when none ran. */
   verification?: Verification | null;
+  /** A failure that passes (see EngineRunResult.passing): the retry policy may make the job wait. */
+  passing?: { waitMs: number | null };
+  /** Set with status "waiting": when the job resumes by itself (see retry-policy.ts). */
+  retry?: RetryPlan;
 }
 
 /** The check after a real run: what it found, or why it could not run. */
@@ -108,6 +113,7 @@ export function decideOutcome(
       category: result.category,
       sentence: ok ? null : result.sentence,
       stats: result.stats,
+      ...(!ok && result.passing ? { passing: result.passing } : {}),
     };
     if (!check) return ok && dryRun ? { ...engineSaid, sentence: dryRunSentence(result.stats) } : engineSaid;
     if ("error" in check) {

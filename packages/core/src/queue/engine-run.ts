@@ -13,6 +13,8 @@ export interface EngineRunResult {
   category: EngineRunCategory;
   sentence: string;
   stats: Record<string, unknown> | null;
+  /** Ended on something that passes (a dropped connection, throttling): the job may retry by itself. */
+  passing?: { waitMs: number | null };
 }
 
 export interface EngineRunInput {
@@ -75,6 +77,7 @@ export function defaultEngineRunner(
         exitCode: result.exitCode,
         category: result.cancelled ? "cancelled" : result.category,
         sentence: result.sentence,
+        ...(result.passing && !result.cancelled ? { passing: result.passing } : {}),
         stats: result.stats
           ? { ...result.stats, errorLines: result.errors, durationMs: result.durationMs }
           : null,

@@ -24,7 +24,8 @@ import {
 import type { EngineRunner, EngineRunResult } from "./engine-run.ts";
 import { leaseTiming } from "./lease-timing.ts";
 import { createProgressTracker, emptyProgress } from "./progress-tracker.ts";
-import { type MigratePayload, nudgeWorkers, requeueEntry } from "./queue-entries.ts";
+import { enqueueJobs, type MigratePayload, nudgeWorkers, requeueEntry } from "./queue-entries.ts";
+import { planRetry, waitingOutcome } from "./retry-policy.ts";
 import { WorkerKeyError } from "./worker-key-error.ts";
 
 export type { RunStopReason } from "./decide-outcome.ts";
@@ -150,7 +151,7 @@ async function handBackEntry(input: MigrationTaskInput, payload: MigratePayload)
     .select(["priority", "source_server_id", "status", "attempt"])
     .where("id", "=", payload.jobId)
     .executeTakeFirst();
-  if (job?.status !== "queued" || job.attempt !== payload.attempt) return;
+  if ((job?.status !== "queued" && job?.status !== "waiting") || job.attempt !== payload.attempt) return;
   await requeueEntry(
     input.ctx.db,
     payload,
@@ -173,7 +174,9 @@ async function claimJob(input: MigrationTaskInput, payload: MigratePayload): Pro
       .executeTakeFirst();
     if (!job) return { kind: "skipped", reason: "the job no longer exists" };
     if (job.deleted_at) return { kind: "skipped", reason: "the job was deleted" };
-    if (job.status !== "queued") return { kind: "skipped", reason: `the job is ${job.status}` };
+    // A waiting job's entry runs at its resume time: it is claimed like a queued one.
+    if (job.status !== "queued" && job.status !== "waiting")
+      return { kind: "skipped", reason: `the job is ${job.status}` };
     if (job.attempt !== payload.attempt)
       return {
         kind: "skipped",
@@ -391,6 +394,8 @@ async function executeRun(
     });
     return;
   }
+  const retry = planRetry(outcome, job.auto_retries, input.settings());
+  if (retry) outcome = waitingOutcome(outcome, retry, input.settings().retryMaxAttempts);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   writer.write(
     `[imapferry] ${new Date().toISOString()} ${outcome.status}${outcome.exitCode !== null ? ` (exit ${outcome.exitCode})` : ""} after ${seconds} s${outcome.sentence ? `: ${outcome.sentence}` : ""}\n`,
@@ -509,6 +514,14 @@ async function writeOutcome(
         progress: JSON.stringify(progress),
         finished_at: sql<Date>`now()`,
         lease_expires_at: null,
+        // Waiting: the next attempt is queued now, to run at resume_at (its entry's run_at).
+        ...(outcome.retry
+          ? {
+              attempt: job.attempt + 1,
+              auto_retries: job.auto_retries + 1,
+              resume_at: sql<Date>`now() + make_interval(secs => ${outcome.retry.waitMs / 1000})`,
+            }
+          : { resume_at: null }),
       })
       .where("id", "=", job.id)
       .where("worker_id", "=", fence.workerId)
@@ -517,8 +530,9 @@ async function writeOutcome(
       .returning("id")
       .executeTakeFirst();
     if (!updated) return;
+    if (outcome.retry) await enqueueJobs(trx, { jobIds: [job.id] }, { atResumeTime: true });
     // In the same transaction as the status: the notification exists exactly when the outcome does.
-    if (outcome.status === "done" || outcome.status === "incomplete" || outcome.status === "failed")
+    else if (outcome.status === "done" || outcome.status === "incomplete" || outcome.status === "failed")
       await queueJobEndNotification(trx, job.id);
     // A cancelled job sends no email of its own, but it may be the last of its batch to end.
     else if (job.batch_id !== null) await queueBatchEndCheck(trx, job.batch_id);

@@ -47,7 +47,10 @@ type Executor = Kysely<Database>;
 export async function enqueueJobs(
   db: Executor,
   where: { jobIds: readonly number[] } | { batchId: number },
+  /** Waiting jobs: the entry runs at the job's resume_at rather than now. @defaultValue false */
+  options: { atResumeTime?: boolean } = {},
 ): Promise<number> {
+  const start = options.atResumeTime ? sql`greatest(coalesce(j.resume_at, now()), now())` : sql`now()`;
   const filter =
     "jobIds" in where
       ? sql`j.id = any(${sql.val([...where.jobIds])}::int[])`
@@ -59,7 +62,7 @@ export async function enqueueJobs(
         case when j.pool is null then ${MIGRATE_TASK} else ${`${MIGRATE_TASK}@`} || j.pool end,
         json_build_object('jobId', j.id, 'attempt', j.attempt),
         null,
-        now() + (row_number() over (order by j.id) - 1) * interval '1 microsecond',
+        ${start} + (row_number() over (order by j.id) - 1) * interval '1 microsecond',
         ${QUEUE_MAX_ATTEMPTS},
         ${"imapferry:job:"} || j.id,
         -j.priority,

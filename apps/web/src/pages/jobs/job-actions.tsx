@@ -37,6 +37,19 @@ export function JobActions(props: { job: JobItem; onChanged: () => void }): JSX.
     }
   }
 
+  async function resumeNow(): Promise<void> {
+    setBusy("resume");
+    try {
+      await api.jobs.resume.mutate({ id: j().id });
+      toast("success", "Resuming now");
+      props.onChanged();
+    } catch (e: unknown) {
+      toast("error", "Could not resume the job", errorText(e));
+    } finally {
+      setBusy(null);
+    }
+  }
+
   async function rerun(dryRun: boolean): Promise<void> {
     setBusy(dryRun ? "dry" : "real");
     try {
@@ -63,6 +76,16 @@ export function JobActions(props: { job: JobItem; onChanged: () => void }): JSX.
 
   return (
     <div class="page-actions">
+      <Show when={j().status === "waiting"}>
+        <button
+          type="button"
+          class="btn btn-primary"
+          disabled={busy() !== null}
+          onClick={() => void resumeNow()}
+        >
+          <Icon name="play" /> Resume now
+        </button>
+      </Show>
       <Show when={j().dryRun && !active()}>
         <button
           type="button"

@@ -1,6 +1,7 @@
 import type { JSX } from "solid-js";
-import { Show } from "solid-js";
+import { createSignal, onCleanup, Show } from "solid-js";
 import type { JobItem } from "../../api/types.ts";
+import { formatDuration } from "../../format.ts";
 import { Link } from "../../router.tsx";
 import { Icon } from "../../ui/icons.tsx";
 import { LoadStates } from "../../ui/states.tsx";
@@ -124,7 +125,10 @@ function JobErrorSentence(props: { job: JobItem }): JSX.Element {
     <Show
       when={
         j().errorMessage &&
-        (j().status === "failed" || j().status === "interrupted" || j().status === "incomplete")
+        (j().status === "failed" ||
+          j().status === "interrupted" ||
+          j().status === "incomplete" ||
+          j().status === "waiting")
       }
     >
       <div class="error-sentence" role="alert">
@@ -135,8 +139,11 @@ function JobErrorSentence(props: { job: JobItem }): JSX.Element {
               ? "The migration failed"
               : j().status === "incomplete"
                 ? "Not every message is on the destination"
-                : "The migration was interrupted"}
+                : j().status === "waiting"
+                  ? "Waiting to resume by itself"
+                  : "The migration was interrupted"}
           </strong>
+          <Show when={j().status === "waiting" && j().resumeAt}>{(at) => <ResumeCountdown at={at()} />}</Show>
           <span data-error-sentence>{j().errorMessage}</span>
           <Show when={j().errorCategory}>
             <span class="muted small"> ({j().errorCategory})</span>
@@ -144,5 +151,19 @@ function JobErrorSentence(props: { job: JobItem }): JSX.Element {
         </div>
       </div>
     </Show>
+  );
+}
+
+/** "in 1m 12s", counting down to a waiting job's resume time, then "any moment now". */
+function ResumeCountdown(props: { at: string }): JSX.Element {
+  const [now, setNow] = createSignal(Date.now());
+  const timer = window.setInterval(() => setNow(Date.now()), 1000);
+  onCleanup(() => window.clearInterval(timer));
+  const left = () => (new Date(props.at).getTime() - now()) / 1000;
+  return (
+    <span class="muted" data-resume-countdown>
+      {" "}
+      {left() > 0 ? `in ${formatDuration(left())}` : "any moment now"}.{" "}
+    </span>
   );
 }

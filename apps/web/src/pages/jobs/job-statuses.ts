@@ -2,6 +2,7 @@
 export const JOB_STATUSES = [
   "queued",
   "running",
+  "waiting",
   "done",
   "incomplete",
   "failed",
@@ -11,4 +12,4 @@ export const JOB_STATUSES = [
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** Statuses in which a job still has work ahead of it (it can be cancelled, not rerun or edited). */
-export const ACTIVE_STATUSES: ReadonlySet<string> = new Set(["queued", "running"]);
+export const ACTIVE_STATUSES: ReadonlySet<string> = new Set(["queued", "running", "waiting"]);

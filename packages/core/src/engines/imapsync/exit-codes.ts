@@ -1,3 +1,4 @@
+import type { Throttle } from "../throttle.ts";
 /**
  * imapsync's exit codes (its EXIT_* / EX_* constants, 2.229), mapped to a category the job system stores
  * and one sentence an operator understands. The built-in engine exits with the same codes.
@@ -24,6 +25,7 @@ export const EXIT_CATEGORIES = [
   "virus",
   "flags",
   "signal",
+  "throttled",
   "cancelled",
   "usage",
   "unknown",
@@ -97,6 +99,8 @@ export interface DescribeExitInput {
   errors?: number | null;
   /** A connection that dropped mid-run and was not brought back (the first one the output named). */
   connectionLost?: { side: "source" | "destination"; detail: string };
+  /** The last time a server asked the engine to slow down or wait (see engines/throttle.ts). */
+  throttled?: Throttle;
 }
 
 export interface ExitDescription {
@@ -105,6 +109,11 @@ export interface ExitDescription {
   name: string;
   /** One sentence for the operator; names the mailbox, never a password. */
   sentence: string;
+  /**
+   * Set when the run ended on something that passes (a dropped connection, a throttling server): worth
+   * running again by itself after a wait, the server's suggested one when it gave one.
+   */
+  passing?: { waitMs: number | null };
 }
 
 function sideName(side: "source" | "destination"): string {
@@ -134,9 +143,30 @@ function connectionLostDescription(input: DescribeExitInput, pair: string): Exit
   const detail = lost.detail.length > 160 ? `${lost.detail.slice(0, 160)}…` : lost.detail;
   return {
     category: lost.side === "source" ? "source-connect" : "destination-connect",
-    name: input.exitCode === null ? "SIGNAL" : (IMAPSYNC_EXIT_CODES.get(input.exitCode)?.name ?? "UNKNOWN"),
+    name: exitName(input.exitCode),
     sentence: `The connection to the ${lost.side} server ${mailbox.host} was lost during the migration of ${pair} and could not be reopened (${detail}). Check that the server is up and reachable, then run the migration again: what was copied stays, and is not copied twice.`,
+    passing: { waitMs: null },
   };
+}
+
+/** A run that stopped after a server asked it to slow down or wait: the wait, not the exit, explains it. */
+function throttledDescription(input: DescribeExitInput, pair: string): ExitDescription | undefined {
+  const throttled = input.throttled;
+  if (!throttled || input.exitCode === 0 || input.exitCode === 113) return undefined;
+  const server = throttled.side
+    ? `The ${throttled.side} server ${throttled.side === "source" ? input.source.host : input.destination.host}`
+    : "A server";
+  const wait = throttled.waitMs === null ? "" : ` and asked to wait ${Math.ceil(throttled.waitMs / 1000)} s`;
+  return {
+    category: "throttled",
+    name: exitName(input.exitCode),
+    sentence: `${server} throttled the migration of ${pair}${wait} ("${throttled.detail}"). Run it again later: what was copied stays, and is not copied twice.`,
+    passing: { waitMs: throttled.waitMs },
+  };
+}
+
+function exitName(exitCode: number | null): string {
+  return exitCode === null ? "SIGNAL" : (IMAPSYNC_EXIT_CODES.get(exitCode)?.name ?? "UNKNOWN");
 }
 
 /** Turns an engine's exit into a category and a sentence naming the mailbox. */
@@ -152,8 +182,8 @@ export function describeExit(input: DescribeExitInput): ExitDescription {
       sentence: `The migration of ${pair} was cancelled; what was already copied stays on the destination, and a rerun continues where it stopped.`,
     };
   }
-  const lost = connectionLostDescription(input, pair);
-  if (lost) return lost;
+  const passing = throttledDescription(input, pair) ?? connectionLostDescription(input, pair);
+  if (passing) return passing;
   if (input.exitCode === null) {
     const signal = input.signal ?? "a signal";
     return {
@@ -249,5 +279,8 @@ export function describeExit(input: DescribeExitInput): ExitDescription {
   let category = known.category;
   if (side && known.code === 10) category = side === "source" ? "source-connect" : "destination-connect";
   if (side && known.code === 16) category = side === "source" ? "source-auth" : "destination-auth";
-  return { category, name: known.name, sentence };
+  // A server that refuses or ignores connections may be restarting or briefly unreachable: worth
+  // trying again later (within the retry policy's bounds), unlike a refused login or a TLS failure.
+  const passes = known.code === 10 || known.code === 101 || known.code === 102;
+  return { category, name: known.name, sentence, ...(passes ? { passing: { waitMs: null } } : {}) };
 }

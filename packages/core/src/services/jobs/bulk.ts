@@ -56,8 +56,13 @@ function missingOutcomes(target: { ids: number[] } | { batchId: number }, found:
     .map((id) => fail(id, "NOT_FOUND", `There is no job ${id}.`));
 }
 
+/** Jobs with a queue entry and no engine: queued, or waiting to resume after a passing fault. */
+function isPending(job: LockedJob): boolean {
+  return job.status === "queued" || job.status === "waiting";
+}
+
 async function cancelLocked(trx: Db, jobs: LockedJob[]): Promise<BulkOutcome[]> {
-  const queued = jobs.filter((j) => j.status === "queued").map((j) => j.id);
+  const queued = jobs.filter(isPending).map((j) => j.id);
   const running = jobs.filter((j) => j.status === "running").map((j) => j.id);
   if (queued.length > 0) {
     await removeQueueEntries(trx, queued);
@@ -67,16 +72,14 @@ async function cancelLocked(trx: Db, jobs: LockedJob[]): Promise<BulkOutcome[]> 
         status: "cancelled",
         finished_at: sql<Date>`now()`,
         cancel_requested_at: sql<Date>`now()`,
+        resume_at: null,
         error_category: "cancelled",
-        error_message: "Cancelled before it started.",
+        error_message: sql<string>`case when status = 'waiting' then 'Cancelled while waiting to resume; what was already copied stays on the destination.' else 'Cancelled before it started.' end`,
       })
       .where(idIn("id", queued))
       .execute();
     await notifyJobsChanged(trx, queued);
-    await checkBatchesEnded(
-      trx,
-      jobs.filter((j) => j.status === "queued"),
-    );
+    await checkBatchesEnded(trx, jobs.filter(isPending));
   }
   if (running.length > 0) {
     // The worker running each job hears this NOTIFY, stops the engine and marks the job cancelled; its
@@ -89,7 +92,7 @@ async function cancelLocked(trx: Db, jobs: LockedJob[]): Promise<BulkOutcome[]> 
     await notifyCancel(trx, running);
   }
   return jobs.map((j) =>
-    j.status === "queued" || j.status === "running"
+    isPending(j) || j.status === "running"
       ? { id: j.id, ok: true }
       : fail(j.id, "CONFLICT", `Job ${j.id} has already ended (${j.status}); there is nothing to cancel.`),
   );
@@ -108,7 +111,7 @@ async function deleteLocked(trx: Db, jobs: LockedJob[], hard: boolean): Promise<
   }
   const ids = deletable.map((j) => j.id);
   if (ids.length === 0) return outcomes;
-  const queued = deletable.filter((j) => j.status === "queued").map((j) => j.id);
+  const queued = deletable.filter(isPending).map((j) => j.id);
   await removeQueueEntries(trx, queued);
   if (hard) {
     // job_logs go with the row (on delete cascade); reruns and notifications keep their rows, unlinked.
@@ -152,12 +155,14 @@ async function rerunLocked(trx: Db, jobs: LockedJob[], dryRun: boolean | undefin
   const outcomes: BulkOutcome[] = [];
   const sources: number[] = [];
   for (const j of jobs) {
-    if (j.status === "queued" || j.status === "running") {
+    if (isPending(j) || j.status === "running") {
       outcomes.push(
         fail(
           j.id,
           "CONFLICT",
-          `Job ${j.id} is still ${j.status}. Wait for it to end, or cancel it, before running it again.`,
+          j.status === "waiting"
+            ? `Job ${j.id} is waiting to resume by itself. Use "Resume now", or cancel it, rather than running it again.`
+            : `Job ${j.id} is still ${j.status}. Wait for it to end, or cancel it, before running it again.`,
         ),
       );
     } else {

@@ -2,7 +2,16 @@ export type { BulkOutcome, BulkResult } from "./bulk.ts";
 export { bulkJobs } from "./bulk.ts";
 export type { JobView } from "./job-view.ts";
 export type { JobPage } from "./jobs.ts";
-export { cancelJob, createJob, deleteJob, editJob, getJob, listJobs, rerunJob } from "./jobs.ts";
+export {
+  cancelJob,
+  createJob,
+  deleteJob,
+  editJob,
+  getJob,
+  listJobs,
+  rerunJob,
+  resumeJobNow,
+} from "./jobs.ts";
 export type { BulkJobsInput, CreateJobInput, EditJobInput, ListJobsInput } from "./schemas.ts";
 export {
   BULK_ACTIONS,

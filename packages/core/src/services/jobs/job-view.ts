@@ -34,8 +34,12 @@ export interface JobView {
    */
   errorMessage: string | null;
   workerId: string | null;
-  /** 1 for the first run; higher when the job was resumed after its worker died. */
+  /** 1 for the first run; higher when the job was resumed (its worker died, or it retried by itself). */
   attempt: number;
+  /** While waiting: when it resumes by itself (after a dropped connection or throttling). */
+  resumeAt: Date | null;
+  /** Automatic retries so far (see the retry settings). */
+  autoRetries: number;
   rerunOf: number | null;
   logBytes: number;
   cancelRequestedAt: Date | null;
@@ -58,6 +62,8 @@ export const JOB_VIEW_COLUMNS = [
   "jobs.dry_run",
   "jobs.options",
   "jobs.status",
+  "jobs.resume_at",
+  "jobs.auto_retries",
   "jobs.priority",
   "jobs.progress",
   "jobs.stats",
@@ -109,6 +115,8 @@ export function toJobView(row: JobViewRow): JobView {
     errorMessage: row.error_message,
     workerId: row.worker_id,
     attempt: row.attempt,
+    resumeAt: row.resume_at ?? null,
+    autoRetries: row.auto_retries ?? 0,
     rerunOf: row.rerun_of,
     logBytes: Number(row.log_bytes),
     cancelRequestedAt: row.cancel_requested_at,

@@ -3,7 +3,7 @@ import { type Kysely, sql } from "kysely";
 import type { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
-import { enqueueJobs } from "../../queue/queue-entries.ts";
+import { enqueueJobs, nudgeWorkers } from "../../queue/queue-entries.ts";
 import { lockServersForShare } from "../servers/credential-binding.ts";
 import { getSettings } from "../settings/settings.ts";
 import { parseInput } from "../validation.ts";
@@ -286,6 +286,36 @@ export async function cancelJob(ctx: Pick<ServiceContext, "db">, input: unknown)
   const { id } = parseInput(jobIdInputSchema, input, "job id");
   const result = await bulkJobs(ctx, { action: "cancel", ids: [id] });
   throwIfFailed(result.results[0], id);
+  return getJob(ctx, id);
+}
+
+/**
+ * Resumes a waiting job now instead of at its resume time: its queue entry is moved to now. CONFLICT
+ * for a job that is not waiting.
+ */
+export async function resumeJobNow(ctx: Pick<ServiceContext, "db">, input: unknown): Promise<JobView> {
+  const { id } = parseInput(jobIdInputSchema, input, "job id");
+  await ctx.db.transaction().execute(async (trx) => {
+    const job = await trx
+      .selectFrom("jobs")
+      .select(["status"])
+      .where("id", "=", id)
+      .where("deleted_at", "is", null)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!job) throw new ImapferryError("NOT_FOUND", `There is no job ${id}.`);
+    if (job.status !== "waiting") {
+      throw new ImapferryError(
+        "CONFLICT",
+        `Job ${id} is ${job.status}, not waiting to resume; there is nothing to resume now.`,
+      );
+    }
+    await trx.updateTable("jobs").set({ resume_at: sql<Date>`now()` }).where("id", "=", id).execute();
+    // The entry keeps its key: adding it again replaces the waiting one, now due.
+    await enqueueJobs(trx, { jobIds: [id] }, { atResumeTime: true });
+    await notifyJobsChanged(trx, [id]);
+    await nudgeWorkers(trx);
+  });
   return getJob(ctx, id);
 }
 

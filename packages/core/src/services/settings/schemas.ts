@@ -24,6 +24,20 @@ export const settingsSchema = z.object({
    * interrupted and resumed elsewhere. @defaultValue 60
    */
   leaseSeconds: z.number().int().min(2).max(3600).default(60),
+  /**
+   * Automatic retries of one job after a passing fault (a dropped connection, a throttling server):
+   * the run ends `waiting` and resumes by itself. 0 turns them off. @defaultValue 5
+   */
+  retryMaxAttempts: z.number().int().min(0).max(100).default(5),
+  /** The first retry's wait; each further one doubles it (with jitter), up to the cap. @defaultValue 60 */
+  retryBaseSeconds: z.number().int().min(1).max(86_400).default(60),
+  /** The longest wait between automatic retries. @defaultValue 3600 */
+  retryCapSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .default(3600),
   /** Routing rules: jobs and batches of a tenant go to this worker pool unless they name one. @defaultValue {} */
   tenantPools: z.record(z.string().min(1).max(200), poolSchema).default({}),
 });

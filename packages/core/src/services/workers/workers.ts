@@ -267,8 +267,8 @@ export async function recoverInterruptedJobs(
 }
 
 /**
- * Queued rows without a queue entry (a database restored from backup, an entry removed by hand) get
- * one again: queued jobs survive every restart.
+ * Queued and waiting rows without a queue entry (a database restored from backup, an entry removed by
+ * hand) get one again: they survive every restart.
  */
 export async function requeueOrphanedJobs(
   ctx: Pick<ServiceContext, "db" | "log">,
@@ -283,14 +283,15 @@ export async function requeueOrphanedJobs(
   return ctx.db.transaction().execute(async (trx) => {
     const rows = await sql<{ id: number }>`
       select j.id from jobs j
-      where j.status = 'queued' and j.deleted_at is null
+      where j.status in ('queued', 'waiting') and j.deleted_at is null
         and not exists (select 1 from graphile_worker.jobs g
                         where g.key = ${"imapferry:job:"} || j.id and not (${staleLock}))
       order by j.id
       for update of j skip locked`.execute(trx);
     const ids = rows.rows.map((r) => r.id);
     if (ids.length > 0) {
-      await enqueueJobs(trx, { jobIds: ids });
+      // A waiting job's entry runs at its resume time, as it would have.
+      await enqueueJobs(trx, { jobIds: ids }, { atResumeTime: true });
       ctx.log.warn("queued jobs had no queue entry; enqueued them again", { jobs: ids.length });
     }
     return ids;

@@ -1,0 +1,53 @@
+import type { Settings } from "../services/settings/schemas.ts";
+import type { Outcome } from "./decide-outcome.ts";
+
+/** A failed run that waits and then resumes by itself, instead of waiting for a person. */
+export interface RetryPlan {
+  /** How long until the job resumes. */
+  waitMs: number;
+  /** Which automatic retry this will be (1 for the first). */
+  retry: number;
+}
+
+/**
+ * Whether a run that ended this way is retried by itself, and when. Only failures that pass are
+ * (a dropped connection that could not be reopened, a throttling server); a refused login, a TLS
+ * failure or a missing folder fail at once, since waiting changes nothing. The wait is the server's
+ * own suggestion when it gave one, else exponential backoff from the base (1 min, 2, 4 … up to the
+ * cap) with ±20 % jitter, so many mailboxes cut off together do not all come back at once.
+ */
+export function planRetry(
+  outcome: Outcome,
+  retriesSoFar: number,
+  settings: Pick<Settings, "retryMaxAttempts" | "retryBaseSeconds" | "retryCapSeconds">,
+  random: () => number = Math.random,
+): RetryPlan | null {
+  if (outcome.status !== "failed" || !outcome.passing) return null;
+  if (retriesSoFar >= settings.retryMaxAttempts) return null;
+  const capMs = settings.retryCapSeconds * 1000;
+  const suggested = outcome.passing.waitMs;
+  const backoff = settings.retryBaseSeconds * 1000 * 2 ** retriesSoFar;
+  const jittered = backoff * (0.8 + 0.4 * random());
+  // A server's suggestion is honoured even past the cap: coming back sooner is what gets accounts locked.
+  const waitMs = suggested !== null ? Math.max(suggested, 1000) : Math.min(jittered, capMs);
+  return { waitMs: Math.round(waitMs), retry: retriesSoFar + 1 };
+}
+
+/** The failed outcome turned into a wait: same category, the sentence says when it resumes. */
+export function waitingOutcome(
+  outcome: Outcome,
+  plan: RetryPlan,
+  maxRetries: number,
+  now = Date.now(),
+): Outcome {
+  const at = new Date(now + plan.waitMs)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, " UTC");
+  return {
+    ...outcome,
+    status: "waiting",
+    retry: plan,
+    sentence: `${outcome.sentence ?? "The run stopped."} It resumes by itself at ${at} (automatic retry ${plan.retry} of ${maxRetries}).`,
+  };
+}

@@ -1,0 +1,89 @@
+import { sql } from "kysely";
+import { Migrator } from "kysely/migration";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrateToLatest } from "../src/index.ts";
+import { migrations } from "../src/migrations/index.ts";
+import { createEmptyTestDatabase, type TestDatabase } from "../src/testing/index.ts";
+
+// An installation upgraded in place: a database filled under the previous schema keeps every job,
+// log line, credential, user, token and setting through the new migrations.
+
+/** The last migration before the ones this release adds. */
+const PREVIOUS = "0006-incomplete-outcome";
+
+describe("upgrading a database filled by the previous schema", () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createEmptyTestDatabase();
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it("keeps jobs, logs, credentials, users, tokens and settings, and gives new columns their defaults", async () => {
+    const migrator = new Migrator({ db: database.db, provider: { getMigrations: async () => migrations } });
+    const to = await migrator.migrateTo(PREVIOUS);
+    expect(to.error).toBeUndefined();
+    const run = (query: ReturnType<typeof sql>) => query.execute(database.db);
+    await run(sql`insert into servers (name, host, port, security) values ('old', 'imap.old.test', 993, 'tls'),
+      ('new', 'imap.new.test', 143, 'starttls')`);
+    await run(sql`insert into users (username, password_hash) values ('admin', 'scrypt$hash')`);
+    await run(sql`insert into api_tokens (user_id, name, token_hash, prefix)
+      select id, 'panel', 'hash-of-token', 'imf_abcd' from users`);
+    await run(sql`insert into settings (key, value) values ('leaseSeconds', '45'::jsonb),
+      ('notificationRecipients', '["ops@example.com"]'::jsonb)`);
+    await run(sql`insert into jobs (name, source_server_id, source_email, source_secret, dest_server_id, dest_email,
+        dest_secret, dry_run, status, attempt, stats, verification, error_message)
+      select 'alice', s1.id, 'alice@old.test', 'v1:key:sealed-source', s2.id, 'alice@new.test', 'v1:key:sealed-dest',
+        false, 'incomplete', 2, '{"messagesTransferred": 40}'::jsonb, '{"missing": 2}'::jsonb, '2 are missing'
+      from servers s1, servers s2 where s1.name = 'old' and s2.name = 'new'`);
+    await run(sql`insert into job_logs (job_id, byte_offset, chunk) select id, 0, 'first line\n' from jobs`);
+    await run(
+      sql`insert into job_logs (job_id, byte_offset, chunk) select id, 11, 'second line\n' from jobs`,
+    );
+
+    const upgraded = await migrateToLatest(database);
+    expect(upgraded.applied[0]).not.toBe(PREVIOUS);
+    expect(upgraded.applied.length).toBeGreaterThan(0);
+
+    const job = await database.db.selectFrom("jobs").selectAll().executeTakeFirstOrThrow();
+    expect(job).toMatchObject({
+      name: "alice",
+      source_email: "alice@old.test",
+      source_secret: "v1:key:sealed-source",
+      dest_secret: "v1:key:sealed-dest",
+      status: "incomplete",
+      attempt: 2,
+      stats: { messagesTransferred: 40 },
+      verification: { missing: 2 },
+      error_message: "2 are missing",
+      // New in 0007: a job that never waited.
+      resume_at: null,
+      auto_retries: 0,
+    });
+    const logs = await database.db
+      .selectFrom("job_logs")
+      .select("chunk")
+      .where("job_id", "=", job.id)
+      .orderBy("byte_offset")
+      .execute();
+    expect(logs.map((l) => l.chunk).join("")).toBe("first line\nsecond line\n");
+    const settings = await database.db
+      .selectFrom("settings")
+      .select(["key", "value"])
+      .orderBy("key")
+      .execute();
+    expect(settings).toEqual([
+      { key: "leaseSeconds", value: 45 },
+      { key: "notificationRecipients", value: ["ops@example.com"] },
+    ]);
+    expect(await database.db.selectFrom("api_tokens").select(["name", "prefix"]).execute()).toEqual([
+      { name: "panel", prefix: "imf_abcd" },
+    ]);
+    expect(await database.db.selectFrom("users").select("username").execute()).toEqual([
+      { username: "admin" },
+    ]);
+    // The new status is accepted now.
+    await database.db.updateTable("jobs").set({ status: "waiting" }).where("id", "=", job.id).execute();
+  });
+});
