@@ -153,7 +153,8 @@ describe("authentication", () => {
     expect(await client.health.query()).toMatchObject({ status: "ok", version: expect.any(String) });
     const publicHealth = await fetch(`${server.url}/healthz`);
     expect(publicHealth.status).toBe(200);
-    expect(await publicHealth.json()).toEqual({ status: "ok" });
+    // States and a count only: no version, host, engine or worker id.
+    expect(await publicHealth.json()).toEqual({ status: "ok", database: "ok", workers: 1, degraded: false });
     // Plain http: no HSTS.
     expect(publicHealth.headers.get("strict-transport-security")).toBeNull();
     const detailed = await fetch(`${server.url}/healthz`, {

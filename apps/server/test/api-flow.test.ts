@@ -262,7 +262,9 @@ describe("the API through the SDK, against a running server", () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({
       status: "ok",
-      database: { ok: true },
+      database: "ok",
+      workers: 1,
+      databaseDetail: { problem: null },
       engine: { kind: "builtin" },
       notifications: { configured: false, detail: expect.stringContaining("SMTP is not configured") },
     });

@@ -15,6 +15,8 @@ import {
   startWorker,
   systemClock,
 } from "@imapferry/core";
+import type { DatabaseHandle } from "@imapferry/db";
+import { openDatabase } from "@imapferry/db";
 import type { TestDatabase } from "@imapferry/db/testing";
 import { createTestDatabase } from "@imapferry/db/testing";
 import type { HttpApp } from "../src/http/app.ts";
@@ -61,7 +63,8 @@ export interface ApiTestServer {
   ctx: ServiceContext;
   database: TestDatabase;
   engine: ResolvedEngine;
-  worker: WorkerHandle;
+  /** null when started with `worker: false`. */
+  worker: WorkerHandle | null;
   /** The generated admin password (printed once on a real first start). */
   adminPassword: string;
   webRoot: string;
@@ -93,19 +96,30 @@ export async function startApiTestServer(
     trustedProxies?: string[];
     /** IMAPFERRY_DENY_HOSTS entries, for the API and the worker alike. */
     denyHosts?: string[];
+    /** Run a worker in the API's process, as `imapferry start` does. @defaultValue true */
+    worker?: boolean;
+    /**
+     * The URL the API connects with, given the test database's (to pass it through a TCP proxy).
+     * `database` stays a direct connection for the test's own queries. @defaultValue the same URL
+     */
+    connectThrough?: (connectionString: string) => string | Promise<string>;
   } = {},
 ): Promise<ApiTestServer> {
   const database = await createTestDatabase();
+  const own: DatabaseHandle | null = options.connectThrough
+    ? openDatabase(await options.connectThrough(database.connectionString))
+    : null;
   const ctx: ServiceContext = {
-    db: database.db,
-    pool: database.pool,
+    db: (own ?? database).db,
+    pool: (own ?? database).pool,
     vault: createVault({ keys: { test: randomBytes(32) }, currentKeyId: "test" }),
     log: silentLogger,
     clock: systemClock,
     denyHosts: parseDenyHosts(options.denyHosts ?? []),
   };
   const engine = await resolveEngine({ engine: "builtin" });
-  const worker = await startWorker({ ctx, engine, concurrency: 4, heartbeatMs: 1000 });
+  const worker =
+    options.worker === false ? null : await startWorker({ ctx, engine, concurrency: 4, heartbeatMs: 1000 });
   const webRoot = await mkdtemp(path.join(tmpdir(), "imapferry-web-"));
   await writeFile(
     path.join(webRoot, "index.html"),
@@ -145,7 +159,8 @@ export async function startApiTestServer(
     async stop() {
       await closeServer(server);
       await http.close();
-      await worker.stop();
+      await worker?.stop();
+      await own?.close();
       await database.drop();
       await rm(webRoot, { recursive: true, force: true });
     },

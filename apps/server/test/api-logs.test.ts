@@ -23,7 +23,7 @@ describe("job logs over the API", () => {
     ({ token } = await createApiToken(server.ctx, admin.id, { name: "logs" }));
     client = createClient({ url: server.url, token });
     // No worker may run the job: the log below is written by the test alone.
-    await server.worker.stop();
+    await server.worker?.stop();
     const imap = await createServer(server.ctx, { name: "nowhere", host: "imap.invalid" });
     const job = await createJob(server.ctx, {
       sourceServerId: imap.id,

@@ -93,8 +93,8 @@ describe("imapferry start on the embedded default", () => {
     expect(first.output()).toMatch(/created the user "admin" with the password/);
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
-    // Without credentials /healthz says only whether the service is up (the report needs a login).
-    expect(await health.json()).toEqual({ status: "ok" });
+    // Without credentials /healthz gives only states and a count (the report needs a login).
+    expect(await health.json()).toEqual({ status: "ok", database: "ok", workers: 1, degraded: false });
     expect(await first.stop("SIGTERM")).toBe(0);
 
     const second = runCli(["start"], env);

@@ -162,6 +162,14 @@ export interface WorkersTable {
   heartbeat_at: Timestamp;
   draining: Generated<boolean>;
   stopped_at: NullableTimestamp;
+  /** /proc/sys/kernel/random/boot_id of the worker's machine; null where there is none. */
+  boot_id: string | null;
+  /** The worker process's pid namespace (/proc/self/ns/pid), e.g. "pid:[4026531836]". */
+  pid_namespace: string | null;
+  /** The worker process's start time in clock ticks since boot (/proc/<pid>/stat, field 22). */
+  process_start: string | null;
+  /** When a process on the worker's own host saw its process gone. */
+  exited_at: NullableTimestamp;
 }
 
 export interface UsersTable {

@@ -57,7 +57,7 @@ describe("upgrading a database filled by the previous schema", () => {
       stats: { messagesTransferred: 40 },
       verification: { missing: 2 },
       error_message: "2 are missing",
-      // New in 0007: a job that never waited.
+      // New in 0008: a job that never waited.
       resume_at: null,
       auto_retries: 0,
     });

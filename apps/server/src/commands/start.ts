@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
-import { ensureInitialAdmin } from "@imapferry/core";
+import { ensureInitialAdmin, type RecoverySweeper, startRecoverySweeper } from "@imapferry/core";
 import type { Command } from "commander";
 import { loadConfig } from "../config.ts";
 import { createHttpApp } from "../http/app.ts";
@@ -28,12 +28,14 @@ export function register(program: Command): void {
       let httpServer: Server | undefined;
       let http: Awaited<ReturnType<typeof createHttpApp>> | undefined;
       let workers: ProcessWorkers | undefined;
+      let recovery: RecoverySweeper | undefined;
       const stopAll = async () => {
         // Stop taking requests first, then hand running migrations back so another worker (or our next
         // start) resumes them, then close the database last.
         httpServer?.closeAllConnections();
         await new Promise<void>((resolve) => (httpServer ? httpServer.close(() => resolve()) : resolve()));
         await http?.close();
+        await recovery?.stop();
         await workers?.stop({ handBack: true });
         await runtime.close();
       };
@@ -48,6 +50,9 @@ export function register(program: Command): void {
         http = await createHttpApp({ runtime });
         httpServer = await listen(http.app.fetch, config.port, config.host);
         if (options.worker) workers = await startProcessWorkers(runtime);
+        // Without a worker of its own (a worker has its own sweeper), the API still re-queues the jobs
+        // of dead workers, so a worker started later finds them queued instead of 'running' on a ghost.
+        else recovery = startRecoverySweeper(runtime.ctx);
         const initialPassword = await ensureInitialAdmin(runtime.ctx);
         if (initialPassword) {
           process.stdout.write(

@@ -20,7 +20,7 @@ import { createBatchReportDownloadHandler } from "./batch-report-download.ts";
 import { createClientAddressResolver } from "./client-address.ts";
 import { createCredentialWatch } from "./credential-watch.ts";
 import type { HealthReport } from "./health.ts";
-import { createHealthProvider } from "./health.ts";
+import { createHealthProvider, healthHttpStatus, PROBE_DEADLINE_MS, publicHealth } from "./health.ts";
 import { createLogDownloadHandler } from "./log-download.ts";
 import type { BodyProblem } from "./request-body.ts";
 import { jsonNestedDeeperThan, MAX_JSON_DEPTH, readBoundedBody, tooDeep } from "./request-body.ts";
@@ -85,15 +85,16 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const { runtime } = options;
   const { ctx } = runtime;
   const hub = createEventHub(ctx.pool, { log: ctx.log });
-  const health =
-    options.health ??
-    createHealthProvider({
-      ctx,
-      version,
-      databaseKind: runtime.databaseKind,
-      engine: { kind: runtime.engine.kind, version: runtime.engine.version ?? null },
-      notifications: { smtp: runtime.config.smtp, from: runtime.config.notifyFrom },
-    });
+  const healthProvider = options.health
+    ? null
+    : createHealthProvider({
+        ctx,
+        version,
+        databaseKind: runtime.databaseKind,
+        engine: { kind: runtime.engine.kind, version: runtime.engine.version ?? null },
+        notifications: { smtp: runtime.config.smtp, from: runtime.config.notifyFrom },
+      });
+  const health = options.health ?? healthProvider!.report;
   const deps: RouterDeps = {
     ctx,
     hub,
@@ -114,14 +115,33 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const sseResponseHeaders = await securityHeaderValues();
   app.use("*", securityHeaders);
 
-  // Public: whether the service is up, for load balancers. The report (versions, database, engine)
-  // is for authenticated callers only: it tells a stranger what to attack.
+  // Public: whether the service is up, for load balancers: the states of the database and of the
+  // workers, a count, nothing more. The report (versions, hosts' problems, pools, engine) is for
+  // authenticated callers only: it tells a stranger what to attack. It answers within about a second
+  // whatever the database does; 503 only when the database is unreachable (the API cannot serve).
   app.get("/healthz", async function healthz(c) {
-    const [report, auth] = await Promise.all([health(), authenticate(ctx, c.req.raw.headers)]);
+    const [report, principal] = await Promise.all([health(), healthCaller(c.req.raw.headers)]);
     c.header("Cache-Control", "no-store");
-    const status = report.status === "ok" ? 200 : 503;
-    return auth.principal ? c.json(report, status) : c.json({ status: report.status }, status);
+    return c.json(principal ? report : publicHealth(report), healthHttpStatus(report));
   });
+
+  /** Who asks, if the database says so in time; otherwise the caller gets the public answer. */
+  async function healthCaller(headers: Headers): Promise<Authentication["principal"]> {
+    if (!headers.has("authorization") && !headers.has("cookie")) return null;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), PROBE_DEADLINE_MS);
+    });
+    try {
+      const auth = authenticate(ctx, headers).then((a) => a.principal);
+      auth.catch(() => {});
+      return await Promise.race([auth, late]);
+    } catch {
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
   // HSTS only where it means something: a browser ignores it over plain http, and a panel reached over
   // http (a LAN address) must not be pinned to https for a host that has no certificate.
   app.use("*", async function strictTransportSecurity(c, next) {
@@ -257,6 +277,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     app,
     async close() {
       await hub.close();
+      await healthProvider?.close();
     },
   };
 }

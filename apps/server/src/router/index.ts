@@ -10,8 +10,8 @@ import { workersRouter } from "./workers.ts";
 
 export const appRouter = router({
   /**
-   * The whole health report (versions, database, engine, notifications). Authenticated: a stranger gets
-   * only GET /healthz's `{ status }`, not what software runs here.
+   * The whole health report (versions, database, workers per pool, engine, notifications).
+   * Authenticated: a stranger gets only GET /healthz's states and counts, not what software runs here.
    */
   health: protectedProcedure.query(async function healthProcedure({ ctx }) {
     return ctx.deps.health();

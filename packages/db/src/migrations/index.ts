@@ -3,7 +3,8 @@ import * as m0001 from "./0001-initial.ts";
 import * as m0004 from "./0004-notifications.ts";
 import * as m0005 from "./0005-token-expiry.ts";
 import * as m0006 from "./0006-incomplete-outcome.ts";
-import * as m0007 from "./0007-waiting-retries.ts";
+import * as m0007 from "./0007-worker-process-identity.ts";
+import * as m0008 from "./0008-waiting-retries.ts";
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the same code runs from
@@ -14,5 +15,6 @@ export const migrations: Record<string, Migration> = {
   "0004-notifications": m0004,
   "0005-token-expiry": m0005,
   "0006-incomplete-outcome": m0006,
-  "0007-waiting-retries": m0007,
+  "0007-worker-process-identity": m0007,
+  "0008-waiting-retries": m0008,
 };

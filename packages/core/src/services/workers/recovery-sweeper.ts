@@ -1,12 +1,19 @@
 import type { ServiceContext } from "../../context.ts";
 import { errorMessage } from "../../errors.ts";
+import { leaseTiming } from "../../queue/lease-timing.ts";
 import type { Settings } from "../settings/schemas.ts";
 import { getSettings } from "../settings/settings.ts";
-import { markSilentWorkersStopped, recoverInterruptedJobs, requeueOrphanedJobs } from "./workers.ts";
+import {
+  markExitedWorkers,
+  markSilentWorkersStopped,
+  recoverInterruptedJobs,
+  requeueOrphanedJobs,
+} from "./workers.ts";
 
 /**
- * One pass of recovery: worker rows whose heartbeat stopped are marked stopped, running jobs whose
- * lease lapsed (by more than the take margin) are interrupted and resumed per the settings, and queued
+ * One pass of recovery: worker rows whose heartbeat stopped are marked stopped, workers of this host
+ * whose process is gone are marked exited, running jobs whose lease lapsed (by more than the take
+ * margin) or whose worker exited a grace period ago are interrupted and resumed per the settings, and queued
  * jobs that lost their queue entry get one. `staleEntries` also counts an entry taken long ago but
  * never claimed as lost (not at start-up, when a worker may be a moment away from its claim).
  */
@@ -16,6 +23,7 @@ export async function recoverAbandonedWork(
   options: { staleEntries: boolean },
 ): Promise<void> {
   await markSilentWorkersStopped(ctx.db, settings.leaseSeconds);
+  await markExitedWorkers(ctx.db);
   await recoverInterruptedJobs(ctx, settings);
   await requeueOrphanedJobs(ctx, options.staleEntries ? { staleLockSeconds: settings.leaseSeconds } : {});
 }
@@ -33,8 +41,15 @@ export interface RecoverySweeper {
  */
 export function startRecoverySweeper(
   ctx: Pick<ServiceContext, "db" | "log">,
-  options: { periodMs: () => number; isStopping?: () => boolean },
+  options: {
+    /** @defaultValue a heartbeat period of the lease in the settings (5 s for the default minute) */
+    periodMs?: () => number;
+    isStopping?: () => boolean;
+  } = {},
 ): RecoverySweeper {
+  let leaseSeconds: number | null = null;
+  const periodMs =
+    options.periodMs ?? (() => (leaseSeconds === null ? 1000 : leaseTiming(leaseSeconds).heartbeatMs));
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -44,6 +59,7 @@ export function startRecoverySweeper(
     if (stopped || options.isStopping?.()) return;
     try {
       const settings = await getSettings(ctx);
+      leaseSeconds = settings.leaseSeconds;
       await recoverAbandonedWork(ctx, settings, { staleEntries: true });
       if (failing) ctx.log.info("recovery of dead workers' jobs works again");
       failing = false;
@@ -61,7 +77,7 @@ export function startRecoverySweeper(
     if (stopped) return;
     timer = setTimeout(function recoveryTick() {
       running = sweep().then(schedule);
-    }, options.periodMs());
+    }, periodMs());
   }
   schedule();
 

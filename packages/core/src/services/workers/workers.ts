@@ -8,6 +8,7 @@ import { notifyJobsChanged } from "../jobs/job-events.ts";
 import { appendLogChunk } from "../logs/logs.ts";
 import type { Settings } from "../settings/schemas.ts";
 import { getSettings } from "../settings/settings.ts";
+import { currentProcessIdentity, hasCertainlyExited } from "./process-identity.ts";
 
 export interface WorkerView {
   id: string;
@@ -32,12 +33,16 @@ export async function registerWorker(
   db: Db,
   worker: { id: string; pool: string | null; capacity: number },
 ): Promise<void> {
+  const identity = currentProcessIdentity();
   await db
     .insertInto("workers")
     .values({
       id: worker.id,
-      hostname: os.hostname(),
-      pid: process.pid,
+      hostname: identity.hostname,
+      pid: identity.pid,
+      boot_id: identity.bootId,
+      pid_namespace: identity.pidNamespace,
+      process_start: identity.processStart,
       pool: worker.pool,
       capacity: worker.capacity,
       load: JSON.stringify(os.loadavg()) as unknown as number[],
@@ -72,6 +77,7 @@ export async function heartbeat(
         memory_rss: String(process.memoryUsage.rss()),
         draining: worker.draining,
         stopped_at: null,
+        exited_at: null,
       })
       .where("id", "=", worker.id)
       .execute();
@@ -129,6 +135,27 @@ export async function listWorkers(
   }));
 }
 
+export interface PoolLiveness {
+  /** null: the default pool. */
+  pool: string | null;
+  /** Workers of this pool taking jobs: heartbeat within the lease, not stopped, not draining. */
+  alive: number;
+}
+
+/** Live workers per pool (pools with none are absent). One cheap query, for the health check. */
+export async function countLiveWorkers(db: Db, leaseSeconds: number): Promise<PoolLiveness[]> {
+  const rows = await db
+    .selectFrom("workers")
+    .select(["pool", (eb) => eb.fn.countAll<string>().as("alive")])
+    .where("stopped_at", "is", null)
+    .where("draining", "=", false)
+    .where(sql<boolean>`heartbeat_at > now() - make_interval(secs => ${leaseSeconds})`)
+    .groupBy("pool")
+    .orderBy("pool")
+    .execute();
+  return rows.map((r) => ({ pool: r.pool, alive: Number(r.alive) }));
+}
+
 export interface RecoveryResult {
   interrupted: number[];
   resumed: number[];
@@ -170,6 +197,7 @@ export async function recoverInterruptedJobs(
   handBack?: { workerId: string; jobIds: number[]; sentence: string },
 ): Promise<RecoveryResult> {
   const takeMarginSeconds = leaseTiming(settings.leaseSeconds).takeMarginMs / 1000;
+  const exitedGraceSeconds = EXITED_WORKER_GRACE_MS / 1000;
   return ctx.db.transaction().execute(async (trx) => {
     // A hand-back names its own jobs (their leases are still valid) and waits for their rows (its own
     // heartbeat may hold one for a moment: skipping it would leave the job running on a worker that
@@ -179,8 +207,11 @@ export async function recoverInterruptedJobs(
       : // Abandoned: its lease lapsed more than the take margin ago. Not sooner, even when its worker
         // looks dead or stopped: a worker cut off from the database may still be running the engine
         // until its kill margin before the lease's end, and two engines must never write one mailbox.
+        // Sooner only when a process on the worker's own host saw its process gone (markExitedWorkers),
+        // and then only once its orphaned engines have had time to stop (EXITED_WORKER_GRACE_MS).
         sql`(j.lease_expires_at is null
-             or j.lease_expires_at < now() - make_interval(secs => ${takeMarginSeconds}))`;
+             or j.lease_expires_at < now() - make_interval(secs => ${takeMarginSeconds})
+             or w.exited_at < now() - make_interval(secs => ${exitedGraceSeconds}))`;
     const stale = await sql<{
       id: number;
       worker_id: string | null;
@@ -188,8 +219,10 @@ export async function recoverInterruptedJobs(
       cancel_requested_at: Date | null;
       hostname: string | null;
       pid: number | null;
+      exited: boolean;
     }>`
-      select j.id, j.worker_id, j.attempt, j.cancel_requested_at, w.hostname, w.pid
+      select j.id, j.worker_id, j.attempt, j.cancel_requested_at, w.hostname, w.pid,
+             coalesce(w.exited_at is not null, false) as exited
       from jobs j left join workers w on w.id = j.worker_id
       where j.status = 'running' and ${scope}
       order by j.id
@@ -215,7 +248,8 @@ export async function recoverInterruptedJobs(
         continue;
       }
       const sentence =
-        handBack?.sentence ?? `The worker on ${where} stopped responding during attempt ${job.attempt}.`;
+        handBack?.sentence ??
+        `The worker on ${where} stopped responding during attempt ${job.attempt}${job.exited ? ": its process is gone" : ""}.`;
       // A hand-back is a deliberate stop, not a failure: it always resumes.
       const resume =
         handBack !== undefined || (settings.autoResume && job.attempt <= settings.maxResumeAttempts);
@@ -296,6 +330,69 @@ export async function requeueOrphanedJobs(
     }
     return ids;
   });
+}
+
+/**
+ * How long the jobs of a worker seen exited wait before anyone takes them. Its engines outlive it for
+ * a moment: they get SIGTERM when it dies (setpriv's parent-death signal, or their own check of their
+ * parent every second), and the built-in engine then lets appends already on the wire be confirmed
+ * for up to 5 s. Two engines must never write one mailbox, so the taker waits for all of that.
+ */
+export const EXITED_WORKER_GRACE_MS = 10_000;
+
+/**
+ * Workers of this host whose process is certainly gone (see hasCertainlyExited: same boot and pid
+ * namespace, the pid free or reused by a later process) are marked exited and stopped, so their
+ * running jobs are taken over after EXITED_WORKER_GRACE_MS rather than after the whole lease. This is
+ * how a worker restarted at once after a kill -9 resumes its predecessor's jobs without waiting a
+ * minute. Workers of other hosts, and any this process cannot judge, are left to their heartbeat.
+ * Returns the ids marked.
+ */
+export async function markExitedWorkers(db: Db): Promise<string[]> {
+  const here = currentProcessIdentity();
+  if (!here.bootId || !here.pidNamespace) return [];
+  const candidates = await db
+    .selectFrom("workers as w")
+    .select(["w.id", "w.hostname", "w.pid", "w.boot_id", "w.pid_namespace", "w.process_start"])
+    .where("w.exited_at", "is", null)
+    .where("w.hostname", "=", here.hostname)
+    .where("w.boot_id", "=", here.bootId)
+    .where("w.pid_namespace", "=", here.pidNamespace)
+    .where((eb) =>
+      eb.or([
+        eb("w.stopped_at", "is", null),
+        eb.exists(
+          eb
+            .selectFrom("jobs as j")
+            .select(sql`1`.as("one"))
+            .whereRef("j.worker_id", "=", "w.id")
+            .where("j.status", "=", "running"),
+        ),
+      ]),
+    )
+    .execute();
+  const exited = candidates
+    .filter((w) =>
+      hasCertainlyExited(
+        {
+          hostname: w.hostname,
+          pid: w.pid,
+          bootId: w.boot_id,
+          pidNamespace: w.pid_namespace,
+          processStart: w.process_start,
+        },
+        here,
+      ),
+    )
+    .map((w) => w.id);
+  if (exited.length === 0) return [];
+  await db
+    .updateTable("workers")
+    .set({ exited_at: sql<Date>`now()`, stopped_at: sql<Date>`coalesce(stopped_at, now())`, running: 0 })
+    .where("id", "in", exited)
+    .where("exited_at", "is", null)
+    .execute();
+  return exited;
 }
 
 /**
