@@ -587,12 +587,24 @@ describe("the panel", { timeout: 0 }, () => {
       "the log after the reload",
     );
 
-    // Scrolling up pauses following: the view stays where the reader is while the log grows.
+    // Scrolling up pauses following: the view stays where the reader is while the log grows. A log
+    // that still fits its view cannot scroll: wait until there is something above to scroll to.
     const scroller = page.locator("[role=log]");
+    await until(
+      () => scroller.evaluate((el) => el.scrollHeight - el.clientHeight),
+      (above) => above > 300,
+      "the log to outgrow its view",
+    );
     await scroller.hover();
-    await page.mouse.wheel(0, -5000);
     const follow = page.getByRole("button", { name: /^Follow/ });
-    await follow.waitFor();
+    await until(
+      async () => {
+        await page.mouse.wheel(0, -5000);
+        return follow.isVisible();
+      },
+      (visible) => visible,
+      "the view to stop following after scrolling up",
+    );
     const pausedAt = await scroller.evaluate((el) => el.scrollTop);
     const lengthWhenPaused = (await logText()).length;
     await until(

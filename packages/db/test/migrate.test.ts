@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Migrator } from "kysely/migration";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateToLatest, openDatabase } from "../src/index.ts";
 import { migrations } from "../src/migrations/index.ts";
@@ -66,42 +65,6 @@ describe("migrations", () => {
     await expect(
       database.pool.query("insert into job_logs (job_id, byte_offset, chunk) values ($1, 0, 'b')", [jobId]),
     ).rejects.toThrow(/duplicate key/);
-  });
-});
-
-describe("upgrading a database filled by the previous schema", () => {
-  let database: TestDatabase;
-  beforeAll(async () => {
-    database = await createEmptyTestDatabase();
-  });
-  afterAll(async () => {
-    await database.drop();
-  });
-
-  it("keeps its worker rows, their process identity unknown (null) and none of them exited", async () => {
-    const migrator = new Migrator({ db: database.db, provider: { getMigrations: async () => migrations } });
-    const before = await migrator.migrateTo("0006-incomplete-outcome");
-    expect(before.error).toBeUndefined();
-    await database.pool.query(
-      `insert into workers (id, hostname, pid, capacity, heartbeat_at)
-       values ('old-worker', 'host-a', 4242, 2, now() - interval '1 minute')`,
-    );
-    const upgrade = await migrateToLatest(database);
-    expect(upgrade.applied).toEqual(["0007-worker-process-identity"]);
-    const { rows } = await database.pool.query(
-      "select id, hostname, pid, boot_id, pid_namespace, process_start, exited_at from workers",
-    );
-    expect(rows).toEqual([
-      {
-        id: "old-worker",
-        hostname: "host-a",
-        pid: 4242,
-        boot_id: null,
-        pid_namespace: null,
-        process_start: null,
-        exited_at: null,
-      },
-    ]);
   });
 });
 

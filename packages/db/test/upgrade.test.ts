@@ -20,7 +20,7 @@ describe("upgrading a database filled by the previous schema", () => {
     await database.drop();
   });
 
-  it("keeps jobs, logs, credentials, users, tokens and settings, and gives new columns their defaults", async () => {
+  it("keeps jobs, logs, credentials, users, tokens, settings and workers, and gives new columns their defaults", async () => {
     const migrator = new Migrator({ db: database.db, provider: { getMigrations: async () => migrations } });
     const to = await migrator.migrateTo(PREVIOUS);
     expect(to.error).toBeUndefined();
@@ -37,6 +37,8 @@ describe("upgrading a database filled by the previous schema", () => {
       select 'alice', s1.id, 'alice@old.test', 'v1:key:sealed-source', s2.id, 'alice@new.test', 'v1:key:sealed-dest',
         false, 'incomplete', 2, '{"messagesTransferred": 40}'::jsonb, '{"missing": 2}'::jsonb, '2 are missing'
       from servers s1, servers s2 where s1.name = 'old' and s2.name = 'new'`);
+    await run(sql`insert into workers (id, hostname, pid, capacity, heartbeat_at)
+      values ('old-worker', 'host-a', 4242, 2, now() - interval '1 minute')`);
     await run(sql`insert into job_logs (job_id, byte_offset, chunk) select id, 0, 'first line\n' from jobs`);
     await run(
       sql`insert into job_logs (job_id, byte_offset, chunk) select id, 11, 'second line\n' from jobs`,
@@ -82,6 +84,22 @@ describe("upgrading a database filled by the previous schema", () => {
     ]);
     expect(await database.db.selectFrom("users").select("username").execute()).toEqual([
       { username: "admin" },
+    ]);
+    // New in 0007: a worker registered before it has no known process identity and has not exited.
+    const workers = await sql<Record<string, unknown>>`
+      select id, hostname, pid, boot_id, pid_namespace, process_start, exited_at from workers`.execute(
+      database.db,
+    );
+    expect(workers.rows).toEqual([
+      {
+        id: "old-worker",
+        hostname: "host-a",
+        pid: 4242,
+        boot_id: null,
+        pid_namespace: null,
+        process_start: null,
+        exited_at: null,
+      },
     ]);
     // The new status is accepted now.
     await database.db.updateTable("jobs").set({ status: "waiting" }).where("id", "=", job.id).execute();
