@@ -76,6 +76,20 @@ function copied(events: ParsedEvent[]): number {
   return events.filter((e) => e.type === "message" && e.action === "copied").length;
 }
 
+/** Starts the engine on `spec` and resolves once it has copied ten messages. */
+async function startAndCopyTen(engine: ResolvedEngine, spec: MigrationSpec) {
+  const lines: string[] = [];
+  const events: ParsedEvent[] = [];
+  const running = runMigrationEngine({
+    engine,
+    spec,
+    onLine: (line) => lines.push(line),
+    onEvent: (event) => events.push(event),
+  });
+  await waitUntil(() => copied(events) >= 10, "ten messages copied");
+  return { lines, running };
+}
+
 async function waitUntil(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (!check()) {
@@ -94,15 +108,7 @@ describe.each(engines)("the $name, when the destination goes away mid-run", ({ e
     "says the connection to the destination was lost, naming the host, not a refusal or a crash",
     async () => {
       const { spec, proxy } = await setUp();
-      const lines: string[] = [];
-      const events: ParsedEvent[] = [];
-      const running = runMigrationEngine({
-        engine,
-        spec,
-        onLine: (line) => lines.push(line),
-        onEvent: (event) => events.push(event),
-      });
-      await waitUntil(() => copied(events) >= 10, "ten messages copied");
+      const { lines, running } = await startAndCopyTen(engine, spec);
       // Gone for good: the connections drop and new ones are refused.
       await proxy.close();
       const result = await running;
@@ -124,15 +130,7 @@ describe("the built-in engine, when the destination blinks for a few seconds", (
   it("reconnects with backoff and completes the mailbox, every message exactly once", async () => {
     const engine = await resolveEngine({ engine: "builtin" });
     const { spec, proxy, user } = await setUp();
-    const lines: string[] = [];
-    const events: ParsedEvent[] = [];
-    const running = runMigrationEngine({
-      engine,
-      spec,
-      onLine: (line) => lines.push(line),
-      onEvent: (event) => events.push(event),
-    });
-    await waitUntil(() => copied(events) >= 10, "ten messages copied");
+    const { lines, running } = await startAndCopyTen(engine, spec);
     await proxy.close();
     await new Promise((resolve) => setTimeout(resolve, 4000));
     proxies.push(

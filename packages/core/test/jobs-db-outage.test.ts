@@ -5,7 +5,12 @@ import { readLog } from "../src/services/logs/logs.ts";
 import { updateSettings } from "../src/services/settings/settings.ts";
 import { createFixtureJob, type ImapFixture, largeUsers, startImapFixture } from "./support/imap-fixture.ts";
 import { createJobTestContext, type JobTestContext, waitFor } from "./support/job-context.ts";
-import { spawnWorkerProcess, type WorkerProcess } from "./support/spawn-worker.ts";
+import {
+  databaseUrlThrough,
+  killWorkerProcesses,
+  spawnWorkerProcess,
+  type WorkerProcess,
+} from "./support/spawn-worker.ts";
 
 // A worker whose database goes away for longer than graphile-worker's own retries (about a minute)
 // while a migration ends must neither crash nor lose the outcome: it waits for the database and
@@ -29,12 +34,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   for (const proxy of proxies.splice(0)) await proxy.close();
-  for (const p of processes.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.kill("SIGKILL");
-      await p.exited;
-    }
-  }
+  await killWorkerProcesses(processes);
 });
 
 afterAll(async () => {
@@ -48,11 +48,8 @@ describe("a database outage while a migration ends", () => {
     const target = new URL(t.database.connectionString);
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     proxies.push(proxy);
-    const viaProxy = new URL(t.database.connectionString);
-    viaProxy.hostname = "127.0.0.1";
-    viaProxy.port = String(proxy.port);
     const worker = await spawnWorkerProcess({
-      databaseUrl: viaProxy.toString(),
+      databaseUrl: databaseUrlThrough(t.database.connectionString, proxy.port),
       secretKey: t.secretKey,
       id: "worker-through-outage",
       concurrency: 1,

@@ -12,7 +12,7 @@ import {
   startImapFixture,
 } from "./support/imap-fixture.ts";
 import { createJobTestContext, type JobTestContext, waitFor } from "./support/job-context.ts";
-import { spawnWorkerProcess, type WorkerProcess } from "./support/spawn-worker.ts";
+import { killWorkerProcesses, spawnWorkerProcess, type WorkerProcess } from "./support/spawn-worker.ts";
 
 let t: JobTestContext;
 let imap: ImapFixture;
@@ -39,12 +39,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const p of processes.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.kill("SIGKILL");
-      await p.exited;
-    }
-  }
+  await killWorkerProcesses(processes);
 });
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { updateSettings } from "../src/services/settings/settings.ts";
 import { EXITED_WORKER_GRACE_MS } from "../src/services/workers/workers.ts";
 import { createFixtureJob, type ImapFixture, largeUsers, startImapFixture } from "./support/imap-fixture.ts";
 import { createJobTestContext, type JobTestContext, waitFor } from "./support/job-context.ts";
-import { spawnWorkerProcess, type WorkerProcess } from "./support/spawn-worker.ts";
+import { killWorkerProcesses, spawnWorkerProcess, type WorkerProcess } from "./support/spawn-worker.ts";
 
 /** The default lease: a worker gone silent is taken over only after this (and a margin). */
 const LEASE_SECONDS = 60;
@@ -36,12 +36,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const p of processes.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.kill("SIGKILL");
-      await p.exited;
-    }
-  }
+  await killWorkerProcesses(processes);
 });
 
 afterAll(async () => {

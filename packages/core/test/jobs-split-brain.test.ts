@@ -12,7 +12,12 @@ import {
 } from "./support/imap-fixture.ts";
 import { createJobTestContext, type JobTestContext, waitFor } from "./support/job-context.ts";
 import { isProcessAlive } from "./support/process-alive.ts";
-import { spawnWorkerProcess, type WorkerProcess } from "./support/spawn-worker.ts";
+import {
+  databaseUrlThrough,
+  killWorkerProcesses,
+  spawnWorkerProcess,
+  type WorkerProcess,
+} from "./support/spawn-worker.ts";
 
 const LEASE_SECONDS = 3;
 /** At 8 messages a second, over a minute of copying: the freeze falls well inside it. */
@@ -34,14 +39,6 @@ function startWorkerProcess(id: string, databaseUrl: string): Promise<WorkerProc
     processes.push(p);
     return p;
   });
-}
-
-/** The test database's URL with its host and port replaced by the proxy's. */
-function throughProxy(proxy: TcpProxy): string {
-  const url = new URL(t.database.connectionString);
-  url.hostname = "127.0.0.1";
-  url.port = String(proxy.port);
-  return url.toString();
 }
 
 /** Every message of a mailbox as "folder:sha256", one entry per copy. */
@@ -73,12 +70,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   for (const proxy of proxies.splice(0)) await proxy.close();
-  for (const p of processes.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.kill("SIGKILL");
-      await p.exited;
-    }
-  }
+  await killWorkerProcesses(processes);
 });
 
 afterAll(async () => {
@@ -92,7 +84,10 @@ describe("a worker cut off from the database (split brain)", () => {
     const dbUrl = new URL(t.database.connectionString);
     const proxy = await startTcpProxy({ host: dbUrl.hostname, port: Number(dbUrl.port || 5432) });
     proxies.push(proxy);
-    const a = await startWorkerProcess("worker-behind-proxy", throughProxy(proxy));
+    const a = await startWorkerProcess(
+      "worker-behind-proxy",
+      databaseUrlThrough(t.database.connectionString, proxy.port),
+    );
     const job = await createFixtureJob(t.ctx, imap, users, { options: { maxMessagesPerSecond: 8 } });
     await waitFor("the job to run on worker A", async () => {
       const v = await getJob(t.ctx, job.id);

@@ -63,3 +63,21 @@ export async function spawnWorkerProcess(options: {
   await ready;
   return { child, id: options.id, events, exited, kill: (signal) => child.kill(signal) };
 }
+
+/** Kills (SIGKILL) every process still alive in `processes` and empties the list: a test's clean-up. */
+export async function killWorkerProcesses(processes: WorkerProcess[]): Promise<void> {
+  for (const p of processes.splice(0)) {
+    if (p.child.exitCode === null && p.child.signalCode === null) {
+      p.kill("SIGKILL");
+      await p.exited;
+    }
+  }
+}
+
+/** A database URL with its host and port replaced by a local proxy's, for a worker behind it. */
+export function databaseUrlThrough(connectionString: string, proxyPort: number): string {
+  const url = new URL(connectionString);
+  url.hostname = "127.0.0.1";
+  url.port = String(proxyPort);
+  return url.toString();
+}
