@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { getSettings } from "@imapferry/core";
 import { generateLargeMailbox } from "@imapferry/testkit";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, onTestFailed, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
@@ -846,6 +847,39 @@ describe("the panel", { timeout: 0 }, () => {
     await page.reload();
     await expect.poll(() => page.getByLabel("Per source server").inputValue()).toBe(wanted.perSource);
     expect(await page.getByLabel("Migrations per worker").inputValue()).toBe(wanted.perWorker);
+  });
+
+  test("settings: the retry policy is saved, and a wait out of range is a sentence that saves nothing", async () => {
+    await page.goto(`${stack.url}/settings`);
+    const retries = page.getByLabel("Automatic retries");
+    const firstWait = page.getByLabel("First wait (seconds)");
+    const longestWait = page.getByLabel("Longest wait (seconds)");
+    await expect.poll(() => retries.inputValue()).toBe("5");
+    expect(await firstWait.inputValue()).toBe("60");
+    expect(await longestWait.inputValue()).toBe("3600");
+    await firstWait.fill("0");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await expect
+      .poll(() =>
+        page.getByText("The first wait is a whole number of seconds from 1 to 86400 (a day).").count(),
+      )
+      .toBe(1);
+    expect((await getSettings(stack.ctx)).retryBaseSeconds).toBe(60);
+    await retries.fill("3");
+    await firstWait.fill("30");
+    await longestWait.fill("900");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText("Settings saved").first().waitFor();
+    await page.reload();
+    await expect.poll(() => page.getByLabel("Automatic retries").inputValue()).toBe("3");
+    expect(await page.getByLabel("First wait (seconds)").inputValue()).toBe("30");
+    expect(await page.getByLabel("Longest wait (seconds)").inputValue()).toBe("900");
+    // Back to the defaults for the tests after this one.
+    await page.getByLabel("Automatic retries").fill("5");
+    await page.getByLabel("First wait (seconds)").fill("60");
+    await page.getByLabel("Longest wait (seconds)").fill("3600");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await expect.poll(async () => (await getSettings(stack.ctx)).retryMaxAttempts).toBe(5);
   });
 
   test("settings: without SMTP the page says email is disabled and why", async () => {

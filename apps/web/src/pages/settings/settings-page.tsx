@@ -21,6 +21,9 @@ const SETTINGS_SENTENCES: FieldSentences = {
   workerConcurrency: "Migrations per worker is a whole number from 1 to 64.",
   defaultSourceHostLimit: "Migrations per source server is a whole number from 1 to 1000.",
   maxResumeAttempts: "Resume attempts is a whole number from 0 to 100.",
+  retryMaxAttempts: "Automatic retries is a whole number from 0 to 100.",
+  retryBaseSeconds: "The first wait is a whole number of seconds from 1 to 86400 (a day).",
+  retryCapSeconds: "The longest wait is a whole number of seconds from 1 to 604800 (a week).",
 };
 
 export function SettingsPage(): JSX.Element {
@@ -48,6 +51,9 @@ export function SettingsPage(): JSX.Element {
   const [hostLimit, setHostLimit] = createSignal("");
   const [autoResume, setAutoResume] = createSignal(true);
   const [maxResume, setMaxResume] = createSignal("");
+  const [retries, setRetries] = createSignal("");
+  const [retryBase, setRetryBase] = createSignal("");
+  const [retryCap, setRetryCap] = createSignal("");
   const [errors, setErrors] = createSignal<FieldErrors>({});
   const [busy, setBusy] = createSignal(false);
 
@@ -60,6 +66,9 @@ export function SettingsPage(): JSX.Element {
     setHostLimit(String(s.defaultSourceHostLimit));
     setAutoResume(s.autoResume);
     setMaxResume(String(s.maxResumeAttempts));
+    setRetries(String(s.retryMaxAttempts));
+    setRetryBase(String(s.retryBaseSeconds));
+    setRetryCap(String(s.retryCapSeconds));
   });
 
   function num(value: string): number {
@@ -78,6 +87,9 @@ export function SettingsPage(): JSX.Element {
       defaultSourceHostLimit: num(hostLimit()),
       autoResume: autoResume(),
       maxResumeAttempts: num(maxResume()),
+      retryMaxAttempts: num(retries()),
+      retryBaseSeconds: num(retryBase()),
+      retryCapSeconds: num(retryCap()),
     };
     const checked = validate(settingsPatchSchema, patch, SETTINGS_SENTENCES);
     if (!checked.ok) {
@@ -224,6 +236,35 @@ export function SettingsPage(): JSX.Element {
                     value={maxResume()}
                     disabled={!autoResume()}
                     onValue={setMaxResume}
+                  />
+                  <TextField
+                    label="Automatic retries"
+                    error={errors().retryMaxAttempts}
+                    hint="After a dropped connection or a throttling server, before a job fails. 0: none."
+                    name="retryMaxAttempts"
+                    inputmode="numeric"
+                    value={retries()}
+                    onValue={setRetries}
+                  />
+                  <TextField
+                    label="First wait (seconds)"
+                    error={errors().retryBaseSeconds}
+                    hint="Doubles with each retry, unless the server asks for a wait of its own."
+                    name="retryBaseSeconds"
+                    inputmode="numeric"
+                    value={retryBase()}
+                    disabled={retries() === "0"}
+                    onValue={setRetryBase}
+                  />
+                  <TextField
+                    label="Longest wait (seconds)"
+                    error={errors().retryCapSeconds}
+                    hint="The doubling stops here."
+                    name="retryCapSeconds"
+                    inputmode="numeric"
+                    value={retryCap()}
+                    disabled={retries() === "0"}
+                    onValue={setRetryCap}
                   />
                 </div>
               </div>
