@@ -1,3 +1,6 @@
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isImapferryError } from "../src/errors.ts";
@@ -384,6 +387,53 @@ describe("log writer", () => {
     expect(errors).toHaveLength(1);
     expect((await readLog(t.ctx, job.id, 0)).chunks.map((c) => c.text).join("")).toBe("first\nsecond\n");
     expect((await getJob(t.ctx, job.id)).logBytes).toBe(Buffer.byteLength("first\nsecond\n"));
+  });
+
+  it("moves what waits for an unreachable database to a private file, and stores it all in order once it is back", async () => {
+    const job = await newJob();
+    let down = true;
+    const errors: unknown[] = [];
+    // Refused before anything reaches the database, as when PostgreSQL is down.
+    const unreachable = t.ctx.db.withPlugin({
+      transformQuery(args) {
+        if (down) throw new Error("connect ECONNREFUSED 127.0.0.1:5432");
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    const spillDir = await mkdtemp(path.join(tmpdir(), "imapferry-spill-test-"));
+    const writer = createLogWriter({
+      db: unreachable,
+      jobId: job.id,
+      flushIntervalMs: 10,
+      spillAfterBytes: 2000,
+      spillDir,
+      onError: (e) => errors.push(e),
+    });
+    const lines = Array.from(
+      { length: 400 },
+      (_, i) => `msg INBOX/${i} copied to INBOX/${i} — ${"x".repeat(30)}\n`,
+    );
+    writer.write(lines[0] ?? "");
+    await waitFor("the first refused write", () => errors.length > 0);
+    for (const line of lines.slice(1)) writer.write(line);
+    // Most of it is on disk now, in a file only this user may read.
+    const [spillFolder] = await readdir(spillDir);
+    expect(spillFolder).toBeDefined();
+    const file = path.join(spillDir, spillFolder ?? "", "pending.log");
+    expect((await stat(file)).size).toBeGreaterThan(10_000);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await readLog(t.ctx, job.id, 0)).chunks).toEqual([]);
+
+    down = false;
+    await writer.close();
+    expect((await readLog(t.ctx, job.id, 0, 1 << 20)).chunks.map((c) => c.text).join("")).toBe(
+      lines.join(""),
+    );
+    expect(await readdir(spillDir)).toEqual([]);
+    // A long outage is a few warnings, not one per retry.
+    expect(errors.length).toBeLessThan(12);
+    await rm(spillDir, { recursive: true, force: true });
   });
 
   it("stores text with NUL bytes and escape-heavy chunks that would not fit a NOTIFY once escaped", async () => {

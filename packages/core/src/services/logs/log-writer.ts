@@ -1,5 +1,6 @@
 import type { Database } from "@imapferry/db";
 import type { Kysely } from "kysely";
+import { LogSpill } from "./log-spill.ts";
 import { appendLogChunk, isChunkStoredSince } from "./logs.ts";
 
 /** How long output waits in the writer before it is stored (and NOTIFYed) as one chunk. */
@@ -23,6 +24,13 @@ export interface LogWriterOptions {
   maxChunkBytes?: number;
   /** How long close() waits for an unreachable database before dropping what it holds. @defaultValue 15 minutes */
   closePatienceMs?: number;
+  /**
+   * Text waiting for an unreachable database beyond this many bytes moves to a private temporary file
+   * (see LogSpill), so a long outage costs disk, not the worker's memory. @defaultValue 4 MiB
+   */
+  spillAfterBytes?: number;
+  /** Where spill files go. @defaultValue the OS temporary directory */
+  spillDir?: string;
   /** The fence refused a write: another run owns the job now. */
   onLost?: () => void;
   onError?: (error: unknown) => void;
@@ -49,8 +57,11 @@ export interface LogWriter {
 export function createLogWriter(options: LogWriterOptions): LogWriter {
   const interval = options.flushIntervalMs ?? LOG_FLUSH_INTERVAL_MS;
   const maxChunk = options.maxChunkBytes ?? 64 * 1024;
+  const spillAfter = options.spillAfterBytes ?? 4 * 1024 * 1024;
   let pending: string[] = [];
   let pendingBytes = 0;
+  /** Older text than `pending`, moved to disk during an outage; written before `pending`. */
+  let spill: LogSpill | null = null;
   let timer: NodeJS.Timeout | null = null;
   let chain: Promise<void> = Promise.resolve();
   let lost = false;
@@ -81,6 +92,8 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
   let confirmedEnd = 0;
   /** A chunk whose append failed without an answer: it may have committed all the same. */
   let inDoubt: string | null = null;
+  /** How many bytes at the spill file's front the chunk in doubt is (0: it came from memory). */
+  let inDoubtFromSpill = 0;
 
   async function append(text: string): Promise<void> {
     const chunk = await appendLogChunk(options.db, options.jobId, text, options.fence);
@@ -100,6 +113,22 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
         if (!(await isChunkStoredSince(options.db, options.jobId, confirmedEnd, inDoubt)))
           await append(inDoubt);
         inDoubt = null;
+        // Text in doubt that came from the spill file is still at its front until now.
+        spill?.consume(inDoubtFromSpill);
+        inDoubtFromSpill = 0;
+      }
+      while (spill && spill.bytes > 0 && !lost) {
+        const { text, bytes } = spill.peek(maxChunk);
+        inDoubt = text;
+        inDoubtFromSpill = bytes;
+        await append(text);
+        inDoubt = null;
+        inDoubtFromSpill = 0;
+        spill.consume(bytes);
+      }
+      if (spill && spill.bytes === 0) {
+        spill.dispose();
+        spill = null;
       }
       while (pending.length > 0 && !lost) {
         // Take whole pieces up to the chunk size (at least one piece, however big).
@@ -128,7 +157,15 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
     }
   }
 
-  const unwritten = () => !lost && (inDoubt !== null || pending.length > 0);
+  const unwritten = () => !lost && (inDoubt !== null || pending.length > 0 || (spill?.bytes ?? 0) > 0);
+
+  /** Moves what waits in memory to the spill file, after what is already there. */
+  function spillPending(): void {
+    spill ??= new LogSpill(options.spillDir);
+    spill.append(pending.join(""));
+    pending = [];
+    pendingBytes = 0;
+  }
 
   function flush(): Promise<void> {
     if (timer) {
@@ -145,7 +182,10 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
       if (lost || text.length === 0) return;
       pending.push(text);
       pendingBytes += Buffer.byteLength(text, "utf8");
-      if (pendingBytes >= maxChunk) void flush();
+      // While the database is unreachable a full buffer waits for the backed-off retry, and a large
+      // one goes to disk.
+      if (failures > 0 && pendingBytes >= spillAfter) spillPending();
+      if (pendingBytes >= maxChunk && failures === 0) void flush();
       else schedule();
     },
     flush,
@@ -160,6 +200,8 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
       closed = true;
       if (timer) clearTimeout(timer);
       timer = null;
+      spill?.dispose();
+      spill = null;
     },
     get bytesWritten() {
       return written;
