@@ -55,8 +55,9 @@ function printTable(list: BenchRow[]): void {
   const header = ["benchmark", "figure", "baseline (same run)", "ratio", "target"];
   const lines = list.map((r) => [
     r.name,
-    // NaN: not measured in this run (e.g. imapsync without IMAPSYNC_BIN); the baseline column says why.
-    Number.isNaN(r.figure) ? "not run" : `${format(r.figure)} ${r.unit}`,
+    // NaN (null once through JSON): not measured in this run (e.g. imapsync without IMAPSYNC_BIN);
+    // the baseline column says why.
+    r.figure === null || Number.isNaN(r.figure) ? "not run" : `${format(r.figure)} ${r.unit}`,
     r.baseline === null ? r.baselineName || "—" : `${format(r.baseline)} ${r.unit} (${r.baselineName})`,
     r.ratio === null ? "—" : `${r.ratio.toFixed(2)}×`,
     r.target ?? "",

@@ -149,15 +149,20 @@ type CheckedFolder = FolderVerification & { reasonCounts: Record<string, number>
 
 async function verifyFolder(check: FolderCheck): Promise<CheckedFolder> {
   const { args, plan } = check;
-  const sourceSide = await readFolder(check.source, plan.source.path, args.skipSize);
-  const destinationSide = check.destinationPaths.has(plan.destinationPath)
-    ? await readFolder(check.destination, plan.destinationPath, args.skipSize)
-    : undefined;
+  // The two servers are read at the same time: the check costs about one side's reading, not two.
+  const [sourceSide, destinationSide] = await Promise.all([
+    readFolder(check.source, plan.source.path, args.skipSize),
+    check.destinationPaths.has(plan.destinationPath)
+      ? readFolder(check.destination, plan.destinationPath, args.skipSize)
+      : undefined,
+  ]);
   const shared = sharedHeaderKeys(sourceSide.messages);
-  await identifyMessages(check.source, sourceSide.messages, shared, args.skipSize);
-  if (destinationSide) {
-    await identifyMessages(check.destination, destinationSide.messages, shared, args.skipSize);
-  }
+  await Promise.all([
+    identifyMessages(check.source, sourceSide.messages, shared, args.skipSize),
+    destinationSide
+      ? identifyMessages(check.destination, destinationSide.messages, shared, args.skipSize)
+      : undefined,
+  ]);
   const copies = new CopiesByIdentity(destinationSide?.messages ?? []);
   const now = Date.now();
   const missing: MissingMessage[] = [];
