@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createJob, createServer, importBatch } from "@imapferry/core";
@@ -585,5 +586,38 @@ describe("the panel, as a newcomer reads it", { timeout: 0 }, () => {
       "the job to leave waiting",
     );
     await expect.poll(() => page.getByRole("button", { name: "Resume now" }).count()).toBe(0);
+  });
+  test("a certificate that does not verify shows its fingerprint; trusting it retests at once", async () => {
+    for (const [name, port, security] of [
+      ["Self-signed TLS", stack.imap.source.tlsPort, "tls"],
+      ["Self-signed STARTTLS", stack.imap.destination.port, "starttls"],
+    ] as const) {
+      const server = await createServer(stack.ctx, { name, host: "127.0.0.1", port, security });
+      const pem =
+        security === "tls" ? stack.imap.source.certificatePem : stack.imap.destination.certificatePem;
+      await page.goto(`${stack.url}/servers`);
+      await page
+        .locator(`tr[data-server="${name}"]`)
+        .getByRole("button", { name: "Test connection" })
+        .click();
+      const dialog = page.getByRole("dialog", { name: `Test ${name}` });
+      await dialog.getByRole("button", { name: "Test connection" }).click();
+      const failure = dialog.locator('[data-test-result="failed"]');
+      await failure.waitFor();
+      expect(await failure.getAttribute("data-category")).toBe("tls");
+      // The same fingerprint `openssl x509 -fingerprint -sha256` prints for the server's certificate.
+      expect(await failure.locator("[data-fingerprint]").textContent()).toBe(
+        new X509Certificate(pem).fingerprint256,
+      );
+      await dialog.getByRole("button", { name: "Trust this certificate and retest" }).click();
+      await dialog.locator('[data-test-result="ok"]').waitFor();
+      const stored = await stack.ctx.db
+        .selectFrom("servers")
+        .select(["accept_self_signed", "port", "security"])
+        .where("id", "=", server.id)
+        .executeTakeFirstOrThrow();
+      expect(stored).toEqual({ accept_self_signed: true, port, security });
+      await dialog.getByRole("button", { name: "Close" }).first().click();
+    }
   });
 });

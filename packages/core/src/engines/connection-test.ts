@@ -4,6 +4,7 @@ import type { ImapFlowOptions } from "imapflow";
 import { ImapFlow } from "imapflow";
 import { errorMessage } from "../errors.ts";
 import { DENIED_HOST_SENTENCE, type HostDenyList } from "../net/deny-hosts.ts";
+import { readServerCertificate, type ServerCertificate } from "./server-certificate.ts";
 
 /** How to reach an IMAP server (a `servers` row, or a form being filled in). */
 export interface ImapServerEndpoint {
@@ -40,7 +41,13 @@ export type ConnectionTestResult =
       /** True when credentials were given and accepted. */
       authenticated: boolean;
     }
-  | { ok: false; category: ConnectionFailureCategory; sentence: string };
+  | {
+      ok: false;
+      category: ConnectionFailureCategory;
+      sentence: string;
+      /** A certificate that did not verify, for the operator to check and trust (TLS failures only). */
+      certificate?: ServerCertificate;
+    };
 
 export interface TestConnectionOptions {
   /** Budget for DNS, TCP, TLS, greeting and login together. @defaultValue 15000 */
@@ -277,7 +284,12 @@ export async function testConnection(
         authenticated: false,
       };
     }
-    return { ok: false, ...classifyConnectionError(e, server, credentials?.user, timeoutMs) };
+    const failure = classifyConnectionError(e, server, credentials?.user, timeoutMs);
+    if (failure.category === "tls" && TLS_CERT_CODES.has(errorCode(e))) {
+      const certificate = await readServerCertificate(server);
+      if (certificate) return { ok: false, ...failure, certificate };
+    }
+    return { ok: false, ...failure };
   }
   const latencyMs = Math.round(performance.now() - started);
   const capabilities = [...client.capabilities.keys()];

@@ -60,4 +60,6 @@ export type {
 export { createLineSplitter, runEngine, runMigrationEngine } from "./run-engine.ts";
 export type { EngineChoice, ResolvedEngine, ResolveEngineOptions } from "./select-engine.ts";
 export { builtinEngineCommand, resolveEngine } from "./select-engine.ts";
+export type { ServerCertificate } from "./server-certificate.ts";
+export { readServerCertificate } from "./server-certificate.ts";
 export type { EndpointSpec, EngineKind, MigrationSpec } from "./types.ts";

@@ -21,8 +21,8 @@ export function ServerTestModal(props: { server: ServerItem; onClose: () => void
   // Which half of an account was missing when the test ran (the result says the login was not tried).
   const [untestedLogin, setUntestedLogin] = createSignal("no email or password");
 
-  async function runTest(event: SubmitEvent): Promise<void> {
-    event.preventDefault();
+  async function runTest(event?: SubmitEvent): Promise<void> {
+    event?.preventDefault();
     setBusy(true);
     setResult(null);
     setFailure(null);
@@ -37,6 +37,19 @@ export function ServerTestModal(props: { server: ServerItem; onClose: () => void
     } finally {
       setBusy(false);
     }
+  }
+
+  /** The operator checked the fingerprint: accept this server's certificate and test again. */
+  async function trustAndRetest(): Promise<void> {
+    setBusy(true);
+    try {
+      await api.servers.update.mutate({ id: props.server.id, acceptSelfSigned: true });
+    } catch (e: unknown) {
+      setBusy(false);
+      setFailure(errorText(e));
+      return;
+    }
+    await runTest();
   }
 
   return (
@@ -77,7 +90,16 @@ export function ServerTestModal(props: { server: ServerItem; onClose: () => void
         />
       </form>
       <div aria-live="polite">
-        <Show when={result()}>{(r) => <TestOutcome result={r()} untestedLogin={untestedLogin()} />}</Show>
+        <Show when={result()}>
+          {(r) => (
+            <TestOutcome
+              result={r()}
+              untestedLogin={untestedLogin()}
+              busy={busy()}
+              onTrust={() => void trustAndRetest()}
+            />
+          )}
+        </Show>
         <Show when={failure()}>
           <div class="callout callout-error" role="alert" data-test-result="error">
             {failure()}
@@ -102,6 +124,9 @@ function TestOutcome(props: {
   result: ServerTestResult;
   /** Why no login was tried, when none was: "no password", "no email". */
   untestedLogin: string;
+  busy: boolean;
+  /** Accept the certificate shown with a TLS failure, and test again. */
+  onTrust: () => void;
 }): JSX.Element {
   return (
     <Switch>
@@ -110,6 +135,33 @@ function TestOutcome(props: {
           <div class="callout callout-error" data-test-result="failed" data-category={failed().category}>
             <strong>{CATEGORY_LABELS[failed().category] ?? "Connection failed"}</strong>
             <div>{failed().sentence}</div>
+            <Show when={failed().certificate}>
+              {(certificate) => (
+                <div class="stack" style={{ "margin-top": "8px" }} data-certificate>
+                  <div class="small">
+                    Certificate of <span class="mono">{certificate().subject || "(no subject)"}</span>, issued
+                    by <span class="mono">{certificate().issuer || "(no issuer)"}</span>, valid until{" "}
+                    {certificate().validTo}.
+                  </div>
+                  <div class="small">
+                    SHA-256 fingerprint:{" "}
+                    <span class="mono break-all" data-fingerprint>
+                      {certificate().sha256}
+                    </span>
+                  </div>
+                  <div>
+                    <button
+                      type="button"
+                      class="btn btn-sm"
+                      disabled={props.busy}
+                      onClick={() => props.onTrust()}
+                    >
+                      Trust this certificate and retest
+                    </button>
+                  </div>
+                </div>
+              )}
+            </Show>
           </div>
         )}
       </Match>
