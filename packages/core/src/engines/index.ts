@@ -1,3 +1,5 @@
+export type { WireLogin } from "./admin-login.ts";
+export { wireLogin } from "./admin-login.ts";
 export type {
   ConnectionFailureCategory,
   ConnectionTestResult,
@@ -60,4 +62,4 @@ export type {
 export { createLineSplitter, runEngine, runMigrationEngine } from "./run-engine.ts";
 export type { EngineChoice, ResolvedEngine, ResolveEngineOptions } from "./select-engine.ts";
 export { builtinEngineCommand, resolveEngine } from "./select-engine.ts";
-export type { EndpointSpec, EngineKind, MigrationSpec } from "./types.ts";
+export type { AdminLogin, EndpointSpec, EngineKind, MigrationSpec } from "./types.ts";
