@@ -11,7 +11,7 @@ import { ImapferryError } from "../src/errors.ts";
 import { defaultEngineRunner } from "../src/queue/engine-run.ts";
 import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
 import { importBatch, previewImport } from "../src/services/csv-import/csv-import.ts";
-import { createJob, getJob } from "../src/services/jobs/index.ts";
+import { createJob, editJob, getJob } from "../src/services/jobs/index.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { createServer, getServer } from "../src/services/servers/servers.ts";
 import { createJobTestContext, type JobTestContext, waitForJobStatus } from "./support/job-context.ts";
@@ -138,6 +138,32 @@ describe("server admin credentials", () => {
         message: "The source server has no admin credentials, so the source password is required.",
       },
     ]);
+  });
+});
+
+describe("editing a job onto a server with admin credentials", () => {
+  it("drops the stored password of that side instead of asking for it, and keeps the other side's", async () => {
+    const job = await createJob(t.ctx, {
+      sourceServerId: servers.sourcePlain,
+      sourceEmail: "yves",
+      sourcePassword: "src-yves-pw",
+      destServerId: servers.destPlain,
+      destEmail: "yves",
+      destPassword: "dst-yves-pw",
+    });
+    await editJob(t.ctx, { id: job.id, destServerId: servers.destAuthzid });
+    const row = await t.ctx.db
+      .selectFrom("jobs")
+      .select(["source_secret", "dest_secret", "dest_server_id"])
+      .where("id", "=", job.id)
+      .executeTakeFirstOrThrow();
+    expect(row.dest_server_id).toBe(servers.destAuthzid);
+    expect(row.dest_secret).toBeNull();
+    expect(t.ctx.vault.decrypt(row.source_secret ?? "")).toBe("src-yves-pw");
+    // Onto a server without admin credentials, the password is still asked for.
+    await expect(editJob(t.ctx, { id: job.id, sourceEmail: "yves2" })).rejects.toThrow(
+      /needs the source password again/,
+    );
   });
 });
 

@@ -311,7 +311,7 @@ function assertPasswordsFollowEndpoint(
   if (first) {
     throw new ImapferryError(
       "BAD_INPUT",
-      `Changing a job's ${first.side} server or login needs the ${first.side} password again: the stored one was entered for another server or login, and the ${first.side} server has no admin credentials.`,
+      `Changing a job's ${first.side} server or login needs the ${first.side} password again: the stored one was entered for another server or login.`,
       missing.map((s) => ({
         path: [SIDE_PASSWORD_FIELD[s.side]],
         message: `Enter the ${s.side} password for the new server or login.`,
