@@ -88,12 +88,18 @@ describe("imapferry keys rotate", () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  function storedSecrets(): Promise<StoredSecrets[]> {
-    return database.db
+  async function storedSecrets(): Promise<StoredSecrets[]> {
+    const rows = await database.db
       .selectFrom("jobs")
       .select(["id", "source_secret", "dest_secret"])
       .orderBy("id")
       .execute();
+    // Every job here carries its own passwords (none leans on a server's admin credentials).
+    return rows.map((r) => ({
+      id: r.id,
+      source_secret: r.source_secret ?? "",
+      dest_secret: r.dest_secret ?? "",
+    }));
   }
 
   function keyIdsIn(rows: StoredSecrets[], vault: KeyedVault): (string | null)[] {

@@ -116,10 +116,10 @@ async function createJob(values: JobFormValues): Promise<number> {
   const source = dialog.getByRole("group", { name: "Source" });
   const destination = dialog.getByRole("group", { name: "Destination" });
   await source.getByLabel("Server").selectOption({ label: `Old provider (127.0.0.1)` });
-  await source.getByLabel("Email / login").fill(values.source);
+  await source.getByLabel("Login", { exact: true }).fill(values.source);
   await source.getByLabel("Password").fill(values.sourcePassword);
   await destination.getByLabel("Server").selectOption({ label: `New provider (127.0.0.1)` });
-  await destination.getByLabel("Email / login").fill(values.dest);
+  await destination.getByLabel("Login", { exact: true }).fill(values.dest);
   await destination.getByLabel("Password").fill(values.destPassword);
   await dialog.getByLabel("Job name (optional)").fill(values.name);
   const dry = dialog.getByLabel("Dry run");
@@ -225,7 +225,7 @@ describe("the panel", { timeout: 0 }, () => {
       .getByRole("button", { name: "Test connection" })
       .click();
     const dialog = page.getByRole("dialog", { name: "Test Old provider" });
-    await dialog.getByLabel("Email (optional)").fill("alice@old.test");
+    await dialog.getByLabel("Login (optional)").fill("alice@old.test");
     await dialog.getByLabel("Password (optional)").fill("not the password");
     await dialog.getByRole("button", { name: "Test connection" }).click();
     const failure = dialog.locator('[data-test-result="failed"]');
@@ -268,9 +268,9 @@ describe("the panel", { timeout: 0 }, () => {
     await page.keyboard.press("Tab");
     expect(await focusedControl()).toBe("sourceEmail");
     await page.keyboard.type("alice@old.test");
-    expect(await dialog.getByRole("group", { name: "Source" }).getByLabel("Email / login").inputValue()).toBe(
-      "alice@old.test",
-    );
+    expect(
+      await dialog.getByRole("group", { name: "Source" }).getByLabel("Login", { exact: true }).inputValue(),
+    ).toBe("alice@old.test");
 
     // Tab on through every control: focus never leaves the dialog and wraps back to its first control.
     const visited: string[] = [];

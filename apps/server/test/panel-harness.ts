@@ -77,7 +77,12 @@ export interface PanelStack {
  * panel, a worker with the built-in engine, a fresh migrated database, and a Dovecot pair; plus a
  * headless Chromium. Closed in reverse order.
  */
-export async function startPanelStack(): Promise<PanelStack> {
+export async function startPanelStack(
+  options: {
+    /** Dovecots with a master passdb (see the testkit's addMasterUser). @defaultValue false */
+    masterUsers?: boolean;
+  } = {},
+): Promise<PanelStack> {
   const cleanups: Array<() => Promise<void>> = [];
   async function close(): Promise<void> {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
@@ -98,7 +103,7 @@ export async function startPanelStack(): Promise<PanelStack> {
       log: silentLogger,
       clock: systemClock,
     };
-    const imap = await startImapPair();
+    const imap = await startImapPair({ masterUsers: options.masterUsers ?? false });
     cleanups.push(() => imap.stop());
 
     const http = await createHttpApp({

@@ -205,7 +205,7 @@ describe("the panel, as a newcomer reads it", { timeout: 0 }, () => {
       .getByRole("button", { name: "Test connection" })
       .click();
     const dialog = page.getByRole("dialog", { name: "Test Old provider" });
-    await dialog.getByLabel("Email (optional)").fill("alice@old.test");
+    await dialog.getByLabel("Login (optional)").fill("alice@old.test");
     await dialog.getByRole("button", { name: "Test connection" }).click();
     const result = dialog.locator('[data-test-result="ok"]');
     await result.waitFor();
@@ -222,9 +222,9 @@ describe("the panel, as a newcomer reads it", { timeout: 0 }, () => {
     const source = dialog.getByRole("group", { name: "Source" });
     const destination = dialog.getByRole("group", { name: "Destination" });
     await source.getByLabel("Server").selectOption({ label: "Old provider (127.0.0.1)" });
-    await source.getByLabel("Email / login").fill("alice@old.test");
+    await source.getByLabel("Login", { exact: true }).fill("alice@old.test");
     await destination.getByLabel("Server").selectOption({ label: "New provider (127.0.0.1)" });
-    await destination.getByLabel("Email / login").fill("alice@old.test");
+    await destination.getByLabel("Login", { exact: true }).fill("alice@old.test");
     expect(await dialog.locator("[data-same-mailbox]").count()).toBe(0);
     await destination.getByLabel("Server").selectOption({ label: "Old provider (127.0.0.1)" });
     const warning = dialog.locator("[data-same-mailbox]");
@@ -278,10 +278,10 @@ describe("the panel, as a newcomer reads it", { timeout: 0 }, () => {
     const source = dialog.getByRole("group", { name: "Source" });
     const destination = dialog.getByRole("group", { name: "Destination" });
     await source.getByLabel("Server").selectOption({ label: "Old provider (127.0.0.1)" });
-    await source.getByLabel("Email / login").fill("alice@old.test");
+    await source.getByLabel("Login", { exact: true }).fill("alice@old.test");
     await source.getByLabel("Password").fill(PASSWORD);
     await destination.getByLabel("Server").selectOption({ label: "New provider (127.0.0.1)" });
-    await destination.getByLabel("Email / login").fill("alice@new.test");
+    await destination.getByLabel("Login", { exact: true }).fill("alice@new.test");
     await destination.getByLabel("Password").fill(PASSWORD);
     await dialog.getByText("Advanced engine options").click();
     const maxSize = dialog.getByLabel("Max message size");

@@ -20,9 +20,9 @@ export * from "./services/servers/index.ts";
 export * from "./services/settings/index.ts";
 export {
   cursorSchema,
-  EMAIL_PATTERN,
-  emailSchema,
   idSchema,
+  loginProblem,
+  loginSchema,
   MAX_ID,
   passwordSchema,
   plainText,

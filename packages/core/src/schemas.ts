@@ -14,10 +14,12 @@ export {
   deleteJobInputSchema,
   editJobInputSchema,
   listJobsInputSchema,
+  passwordRequiredSentence,
   rerunJobInputSchema,
 } from "./services/jobs/schemas.ts";
 export {
   createServerInputSchema,
+  serverAdminInputSchema,
   serverIdInputSchema,
   serverInputSchema,
   updateServerInputSchema,
@@ -25,10 +27,10 @@ export {
 export { settingsPatchSchema, settingsSchema } from "./services/settings/schemas.ts";
 export {
   cursorSchema,
-  EMAIL_PATTERN,
-  emailSchema,
   idSchema,
   jobNameSchema,
+  loginProblem,
+  loginSchema,
   passwordSchema,
   plainText,
 } from "./services/validation.ts";

@@ -62,8 +62,8 @@ describe("CSV import", () => {
       rows.map((r) => [
         r.name,
         r.dry_run,
-        t.ctx.vault.decrypt(r.source_secret),
-        t.ctx.vault.decrypt(r.dest_secret),
+        t.ctx.vault.decrypt(r.source_secret ?? ""),
+        t.ctx.vault.decrypt(r.dest_secret ?? ""),
       ]),
     ).toEqual([
       ["Alice", false, 'pa,ss "word"', "plain"],
@@ -77,7 +77,7 @@ describe("CSV import", () => {
       HEADER,
       `${sourceId},ok@old.example,p,new,ok@new.example,p`,
       "nosuch,c@old.example,p,new,c@new.example,p",
-      `${sourceId},not-an-email,p,new,d@new.example,p`,
+      `${sourceId},-not-a-login,p,new,d@new.example,p`,
       `${sourceId},e@old.example,,new,e@new.example,p`,
       `${sourceId},OK@old.example,p,new,ok@new.example,q`,
       `${sourceId},f@old.example,p,new`,
@@ -92,8 +92,12 @@ describe("CSV import", () => {
         column: "sourceServerId",
         reason: 'Unknown server "nosuch": no server has this id or name.',
       },
-      { line: 4, column: "sourceEmail", reason: '"not-an-email" is not a valid email address.' },
-      { line: 5, column: "sourcePassword", reason: "The password is empty." },
+      { line: 4, column: "sourceEmail", reason: '"-not-a-login" starts with "-", which no login may.' },
+      {
+        line: 5,
+        column: "sourcePassword",
+        reason: "The source server has no admin credentials, so the source password is required.",
+      },
       { line: 6, column: null, reason: "Duplicate of line 2: the same source and destination mailboxes." },
       {
         line: 7,

@@ -120,7 +120,7 @@ describe("jobs", () => {
       .where("id", "=", job.id)
       .executeTakeFirstOrThrow();
     expect(stored.source_secret).not.toContain("s3cret");
-    expect(t.ctx.vault.decrypt(stored.source_secret)).toBe('s3cret, "quoted"');
+    expect(t.ctx.vault.decrypt(stored.source_secret ?? "")).toBe('s3cret, "quoted"');
   });
 
   it("rejects bad input with one problem per field and writes nothing", async () => {
@@ -128,8 +128,8 @@ describe("jobs", () => {
     try {
       await createJob(t.ctx, {
         sourceServerId: sourceId,
-        sourceEmail: "not an email",
-        sourcePassword: "",
+        sourceEmail: "-not-a-login",
+        sourcePassword: "line\nbreak",
         destServerId: 9999,
         destEmail: "b@x.example",
         destPassword: "p",
@@ -181,8 +181,8 @@ describe("jobs", () => {
       .where("id", "=", job.id)
       .executeTakeFirstOrThrow();
     expect(row.dest_email).toBe("alice2@new.example");
-    expect(t.ctx.vault.decrypt(row.source_secret)).toBe('s3cret, "quoted"');
-    expect(t.ctx.vault.decrypt(row.dest_secret)).toBe("changed");
+    expect(t.ctx.vault.decrypt(row.source_secret ?? "")).toBe('s3cret, "quoted"');
+    expect(t.ctx.vault.decrypt(row.dest_secret ?? "")).toBe("changed");
     await t.ctx.db.updateTable("jobs").set({ status: "running" }).where("id", "=", job.id).execute();
     await expectError(editJob(t.ctx, { id: job.id, destEmail: "x@new.example" }), "CONFLICT", /running/);
     await t.ctx.db.updateTable("jobs").set({ status: "failed" }).where("id", "=", job.id).execute();

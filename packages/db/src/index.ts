@@ -12,6 +12,7 @@ export { migrateToLatest } from "./migrate.ts";
 export type { DatabaseHandle, OpenDatabaseOptions } from "./pool.ts";
 export { describeDatabaseUrl, openDatabase } from "./pool.ts";
 export type {
+  AdminMode,
   ApiTokenRow,
   BatchRow,
   Database,
@@ -32,4 +33,4 @@ export type {
   Verification,
   WorkerRow,
 } from "./schema.ts";
-export { JOB_STATUSES, SERVER_SECURITIES } from "./schema.ts";
+export { ADMIN_MODES, JOB_STATUSES, SERVER_SECURITIES } from "./schema.ts";

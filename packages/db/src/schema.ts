@@ -19,6 +19,14 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export const SERVER_SECURITIES = ["tls", "starttls", "none"] as const;
 export type ServerSecurity = (typeof SERVER_SECURITIES)[number];
 
+/**
+ * How a server's admin credentials log in for a mailbox: SASL PLAIN with the mailbox login as the
+ * authorization identity (Dovecot master users, Cyrus, imapsync --authuser), or a plain LOGIN as
+ * "<mailbox><separator><admin>" (Dovecot's auth_master_user_separator form).
+ */
+export const ADMIN_MODES = ["sasl-authzid", "login-separator"] as const;
+export type AdminMode = (typeof ADMIN_MODES)[number];
+
 export interface ServersTable {
   id: Generated<number>;
   name: string;
@@ -28,6 +36,13 @@ export interface ServersTable {
   accept_self_signed: Generated<boolean>;
   /** How many migrations may read from this host at once, across all workers; null = the global default. */
   source_host_limit: number | null;
+  /** Admin (master user / proxy auth) credentials: all four set, or all null. */
+  admin_mode: AdminMode | null;
+  admin_login: string | null;
+  /** Vault ciphertext of the admin password, never a password. */
+  admin_secret: string | null;
+  /** Between mailbox and admin login in the 'login-separator' mode. @defaultValue "*" */
+  admin_separator: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -106,11 +121,14 @@ export interface JobsTable {
   pool: string | null;
   source_server_id: number;
   source_email: string;
-  /** Vault ciphertext ("v1:<keyId>:<iv>:<tag>:<data>"), never a password. */
-  source_secret: string;
+  /**
+   * Vault ciphertext ("v1:<keyId>:<iv>:<tag>:<data>"), never a password; null when the job logs in
+   * with its server's admin credentials.
+   */
+  source_secret: string | null;
   dest_server_id: number;
   dest_email: string;
-  dest_secret: string;
+  dest_secret: string | null;
   dry_run: boolean;
   options: JSONColumnType<Record<string, unknown>, Record<string, unknown> | undefined>;
   status: Generated<JobStatus>;

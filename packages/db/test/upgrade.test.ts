@@ -8,6 +8,8 @@ import { createEmptyTestDatabase, type TestDatabase } from "../src/testing/index
 // An installation upgraded in place: a database filled under the previous schema keeps every job,
 // log line, credential, user, token and setting through the new migrations.
 
+const NO_ADMIN = { admin_mode: null, admin_login: null, admin_secret: null, admin_separator: null };
+
 /** The last migration before the ones this release adds. */
 const PREVIOUS = "0006-incomplete-outcome";
 
@@ -103,5 +105,32 @@ describe("upgrading a database filled by the previous schema", () => {
     ]);
     // The new status is accepted now.
     await database.db.updateTable("jobs").set({ status: "waiting" }).where("id", "=", job.id).execute();
+
+    // New in 0009: servers keep their endpoints and have no admin credentials.
+    const servers = await sql<Record<string, unknown>>`
+      select name, host, port, security, admin_mode, admin_login, admin_secret, admin_separator
+      from servers order by name`.execute(database.db);
+    expect(servers.rows).toEqual([
+      { name: "new", host: "imap.new.test", port: 143, security: "starttls", ...NO_ADMIN },
+      { name: "old", host: "imap.old.test", port: 993, security: "tls", ...NO_ADMIN },
+    ]);
+    // Admin credentials are all there or not at all, in a known mode…
+    await expect(
+      run(sql`update servers set admin_mode = 'sasl-authzid', admin_login = 'master' where name = 'new'`),
+    ).rejects.toThrow(/servers_admin_complete/);
+    await expect(
+      run(sql`update servers set admin_mode = 'kerberos', admin_login = 'm', admin_secret = 'v1:key:m',
+        admin_separator = '*' where name = 'new'`),
+    ).rejects.toThrow(/check constraint/);
+    await run(sql`update servers set admin_mode = 'login-separator', admin_login = 'master',
+      admin_secret = 'v1:key:sealed-admin', admin_separator = '*' where name = 'new'`);
+    // …and a job may lean on them, with no password of its own.
+    await run(sql`insert into jobs (source_server_id, source_email, source_secret, dest_server_id, dest_email, dest_secret)
+      select s.id, 'bob', null, s.id, 'bob', null from servers s where s.name = 'new'`);
+    const leaning = await sql<{ n: number }>`
+      select count(*)::int as n from jobs where source_secret is null and dest_secret is null`.execute(
+      database.db,
+    );
+    expect(leaning.rows[0]?.n).toBe(1);
   });
 });

@@ -6,12 +6,16 @@ import type { Batch, ClientCore, ImportOptions, ImportPreview, ImportResult } fr
 /** One mailbox to migrate: a row of the batch CSV. */
 export interface MailboxRow {
   sourceServerId: number;
+  /** The source mailbox's login: an address, a user name, `DOMAIN\\user` … */
   sourceEmail: string;
-  sourcePassword: string;
+  /** Empty or absent where the source server has admin credentials (they log in for the mailbox). */
+  sourcePassword?: string;
   destServerId: number;
+  /** The destination mailbox's login. */
   destEmail: string;
-  destPassword: string;
-  /** A label for the job. @defaultValue the source address */
+  /** Empty or absent where the destination server has admin credentials. */
+  destPassword?: string;
+  /** A label for the job. @defaultValue "<source login> → <destination login>" */
   name?: string;
   /** Overrides the batch's dry-run setting for this row. */
   dryRun?: boolean;

@@ -12,6 +12,7 @@ import {
   snapshotOfSpec,
   standardMailboxSpec,
   startImapPair,
+  startImapServer,
 } from "../src/index.ts";
 import { isPortRefused } from "./support/port-probe.ts";
 
@@ -198,6 +199,42 @@ describe("a Dovecot pair", () => {
       "$Work",
     );
     expect(snapshot).toEqual(expected);
+  });
+});
+
+describe("a Dovecot with master users", () => {
+  let server: ImapServer;
+  beforeAll(async () => {
+    server = await startImapServer({ name: "masters", masterUsers: true });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("lets a master log in for a plain-named user by SASL authzid and as user*master, not with a wrong password", async () => {
+    await server.addUser("alice", "alice-secret");
+    await server.addMasterUser("admin", "admin-secret");
+
+    const byAuthzid = new ImapFlow({
+      ...server.imapflowOptions({ user: "admin", password: "admin-secret" }),
+      auth: { user: "admin", pass: "admin-secret", authzid: "alice", loginMethod: "AUTH=PLAIN" },
+    });
+    byAuthzid.on("error", () => {});
+    await byAuthzid.connect();
+    await byAuthzid.logout();
+
+    const bySeparator = client(server, "alice*admin", "admin-secret");
+    await bySeparator.connect();
+    await bySeparator.logout();
+
+    const plain = client(server, "alice", "alice-secret");
+    await plain.connect();
+    await plain.logout();
+
+    const wrong = client(server, "alice*admin", "not-it");
+    await expect(wrong.connect()).rejects.toMatchObject({ authenticationFailed: true });
+    const nobody = client(server, "nobody*admin", "admin-secret");
+    await expect(nobody.connect()).rejects.toMatchObject({ authenticationFailed: true });
   });
 });
 

@@ -1,4 +1,4 @@
-import { getServer, idSchema, testConnection } from "@imapferry/core";
+import { getServerForTest, idSchema, testConnection } from "@imapferry/core";
 import { z } from "zod";
 import { protectedProcedure } from "../trpc/init.ts";
 import { jsonPlain } from "../trpc/json-plain.ts";
@@ -6,7 +6,8 @@ import { jsonPlain } from "../trpc/json-plain.ts";
 /**
  * Connects to a saved server (TLS, greeting, capabilities) and, with an account, logs in: the check an
  * operator runs before queueing a thousand migrations against it. The password is used once and
- * never stored or returned.
+ * never stored or returned. A login without a password, on a server with admin credentials, is
+ * tried as the admin logging in for it (the way its jobs would).
  */
 export const testServerProcedure = protectedProcedure
   .input(
@@ -17,9 +18,21 @@ export const testServerProcedure = protectedProcedure
     }),
   )
   .mutation(async function testServerProcedure({ ctx, input }) {
-    const server = await getServer(ctx.deps.ctx, input.id);
+    const { adminCredentials, ...server } = await getServerForTest(ctx.deps.ctx, input.id);
     const credentials =
-      input.email && input.password ? { user: input.email, password: input.password } : undefined;
+      input.email && input.password
+        ? { user: input.email, password: input.password }
+        : input.email && adminCredentials
+          ? {
+              user: input.email,
+              password: adminCredentials.password,
+              admin: {
+                mode: adminCredentials.mode,
+                login: adminCredentials.login,
+                separator: adminCredentials.separator,
+              },
+            }
+          : undefined;
     const denyHosts = ctx.deps.ctx.denyHosts;
     return jsonPlain(await testConnection(server, credentials, denyHosts ? { denyHosts } : {}));
   });

@@ -24,8 +24,8 @@ describe("form validation with core's schemas", () => {
   test("every bad field is reported, the first message per field", () => {
     const result = validate(createJobInputSchema, {
       sourceServerId: Number.NaN,
-      sourceEmail: "not an address",
-      sourcePassword: "",
+      sourceEmail: "-not-a-login",
+      sourcePassword: "line\nbreak",
       destServerId: 2,
       destEmail: "alice@new.example",
       destPassword: "x",
@@ -42,8 +42,8 @@ describe("field sentences", () => {
       createJobInputSchema,
       {
         sourceServerId: Number.NaN,
-        sourceEmail: "alice@old.example",
-        sourcePassword: "",
+        sourceEmail: "alice",
+        sourcePassword: "line\nbreak",
         destServerId: 2,
         destEmail: "alice@new.example",
         destPassword: "x",
@@ -54,7 +54,7 @@ describe("field sentences", () => {
     if (!result.ok) {
       expect(result.errors.sourceServerId).toBe("Choose the source server.");
       // The schema's own sentence still wins.
-      expect(result.errors.sourcePassword).toBe("Enter the password.");
+      expect(result.errors.sourcePassword).toBe("A password cannot contain line breaks or NUL characters.");
     }
   });
 

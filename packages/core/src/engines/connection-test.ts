@@ -4,7 +4,10 @@ import type { ImapFlowOptions } from "imapflow";
 import { ImapFlow } from "imapflow";
 import { errorMessage } from "../errors.ts";
 import { DENIED_HOST_SENTENCE, type HostDenyList } from "../net/deny-hosts.ts";
+import { wireLogin } from "./admin-login.ts";
+import { imapflowAuth } from "./builtin/connect-side.ts";
 import { readServerCertificate, type ServerCertificate } from "./server-certificate.ts";
+import type { AdminLogin } from "./types.ts";
 
 /** How to reach an IMAP server (a `servers` row, or a form being filled in). */
 export interface ImapServerEndpoint {
@@ -16,8 +19,12 @@ export interface ImapServerEndpoint {
 }
 
 export interface ImapCredentials {
+  /** The mailbox login. */
   user: string;
+  /** The mailbox's password, or with `admin` the admin's. */
   password: string;
+  /** Log in as this admin on behalf of `user` (see admin-login.ts). */
+  admin?: AdminLogin | undefined;
 }
 
 export const CONNECTION_FAILURE_CATEGORIES = [
@@ -87,7 +94,7 @@ export function imapflowOptionsFor(
       rejectUnauthorized: !server.acceptSelfSigned,
       ...(isIP(server.host) === 0 ? { servername: server.host } : {}),
     },
-    ...(credentials ? { auth: { user: credentials.user, pass: credentials.password } } : {}),
+    ...(credentials ? { auth: imapflowAuth(wireLogin(credentials), credentials.password) } : {}),
     logger: false,
     disableAutoIdle: true,
     connectionTimeout: timeoutMs,
@@ -125,11 +132,18 @@ export function classifyConnectionError(
   server: ImapServerEndpoint,
   user: string | undefined,
   timeoutMs: number,
+  admin?: AdminLogin,
 ): { category: ConnectionFailureCategory; sentence: string } {
   const where = `${server.host}:${server.port}`;
   const code = errorCode(e);
   const message = errorMessage(e);
 
+  if (isAuthFailure(e) && admin) {
+    return {
+      category: "auth",
+      sentence: `${server.host} rejected the admin login "${admin.login}"${user ? ` for ${user}` : ""}: check the server's admin credentials (login, password and ${admin.mode === "sasl-authzid" ? "that this admin may log in for other users" : `the separator "${admin.separator}"`}).`,
+    };
+  }
   if (isAuthFailure(e)) {
     return {
       category: "auth",
@@ -284,7 +298,7 @@ export async function testConnection(
         authenticated: false,
       };
     }
-    const failure = classifyConnectionError(e, server, credentials?.user, timeoutMs);
+    const failure = classifyConnectionError(e, server, credentials?.user, timeoutMs, credentials?.admin);
     if (failure.category === "tls" && TLS_CERT_CODES.has(errorCode(e))) {
       const certificate = await readServerCertificate(server);
       if (certificate) return { ok: false, ...failure, certificate };

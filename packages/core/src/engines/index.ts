@@ -1,3 +1,5 @@
+export type { WireLogin } from "./admin-login.ts";
+export { wireLogin } from "./admin-login.ts";
 export type {
   ConnectionFailureCategory,
   ConnectionTestResult,
@@ -62,4 +64,4 @@ export type { EngineChoice, ResolvedEngine, ResolveEngineOptions } from "./selec
 export { builtinEngineCommand, resolveEngine } from "./select-engine.ts";
 export type { ServerCertificate } from "./server-certificate.ts";
 export { readServerCertificate } from "./server-certificate.ts";
-export type { EndpointSpec, EngineKind, MigrationSpec } from "./types.ts";
+export type { AdminLogin, EndpointSpec, EngineKind, MigrationSpec } from "./types.ts";

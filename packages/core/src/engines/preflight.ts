@@ -71,7 +71,7 @@ export async function preflight(
   try {
     client = await openImapSession(server, credentials, timeoutMs);
   } catch (e: unknown) {
-    const { sentence } = classifyConnectionError(e, server, credentials.user, timeoutMs);
+    const { sentence } = classifyConnectionError(e, server, credentials.user, timeoutMs, credentials.admin);
     throw new ImapferryError("UNAVAILABLE", `Pre-flight count of the source failed: ${sentence}`);
   }
   try {

@@ -363,8 +363,12 @@ export function runMigrationEngine(options: RunMigrationEngineOptions): Promise<
     args: SETPRIV ? ["--pdeathsig", "SIGTERM", "--", engine.bin, ...argv] : argv,
     env: engineEnv(spec),
     mailboxes: {
-      source: { user: spec.source.user, host: spec.source.host },
-      destination: { user: spec.destination.user, host: spec.destination.host },
+      source: { user: spec.source.user, host: spec.source.host, admin: spec.source.admin?.login },
+      destination: {
+        user: spec.destination.user,
+        host: spec.destination.host,
+        admin: spec.destination.admin?.login,
+      },
     },
     ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
     ...(options.cwd ? { cwd: options.cwd } : {}),

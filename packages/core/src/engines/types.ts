@@ -1,4 +1,12 @@
-import type { ServerSecurity } from "@imapferry/db";
+import type { AdminMode, ServerSecurity } from "@imapferry/db";
+
+/** A server's admin (master user / proxy auth) login, without its password. */
+export interface AdminLogin {
+  mode: AdminMode;
+  login: string;
+  /** Between the mailbox login and the admin login in `login-separator` mode. @defaultValue "*" */
+  separator: string;
+}
 
 /** One side of a migration as the engine sees it. The password only ever travels in the environment. */
 export interface EndpointSpec {
@@ -6,8 +14,12 @@ export interface EndpointSpec {
   port: number;
   security: ServerSecurity;
   acceptSelfSigned: boolean;
+  /** The mailbox login. */
   user: string;
+  /** The mailbox's password, or with `admin` the admin's. */
   password: string;
+  /** Log in as this admin on behalf of `user` (see engines/admin-login.ts); `password` is then the admin's. */
+  admin?: AdminLogin;
 }
 
 /** Everything an engine run needs. Built by the job system from a job row and its servers. */

@@ -1,6 +1,7 @@
 import type { Verification } from "@imapferry/db";
 import { errorMessage } from "../errors.ts";
 import { DeniedHostError } from "../net/deny-hosts.ts";
+import { MissingCredentialsError } from "../services/servers/admin-credentials.ts";
 import type { EngineRunResult } from "./engine-run.ts";
 import type { RunOutcomeCategory } from "./failure-category.ts";
 import type { RetryPlan } from "./retry-policy.ts";
@@ -147,6 +148,10 @@ export function decideOutcome(
 export function outcomeOfRunError(e: unknown): Outcome {
   if (e instanceof WorkerKeyError) {
     return { status: "failed", exitCode: null, category: "worker-key", sentence: e.message, stats: null };
+  }
+  if (e instanceof MissingCredentialsError) {
+    const category = e.side === "source" ? "source-auth" : "destination-auth";
+    return { status: "failed", exitCode: null, category, sentence: e.message, stats: null };
   }
   if (e instanceof DeniedHostError) {
     return { status: "failed", exitCode: null, category: "denied-host", sentence: e.message, stats: null };

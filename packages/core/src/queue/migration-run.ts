@@ -11,6 +11,7 @@ import { DeniedHostError, type HostDenyList } from "../net/deny-hosts.ts";
 import { notifyJobsChanged } from "../services/jobs/job-events.ts";
 import { createLogWriter } from "../services/logs/log-writer.ts";
 import { queueBatchEndCheck, queueJobEndNotification } from "../services/notifications/queue.ts";
+import { endpointCredentials, MissingCredentialsError } from "../services/servers/admin-credentials.ts";
 import type { Settings } from "../services/settings/schemas.ts";
 import { recoverInterruptedJobs } from "../services/workers/workers.ts";
 import {
@@ -266,16 +267,14 @@ function buildSpec(
       port: source.port,
       security: source.security,
       acceptSelfSigned: source.accept_self_signed,
-      user: job.source_email,
-      password: ctx.vault.decrypt(job.source_secret),
+      ...endpointCredentials(ctx.vault, "source", source, job.source_email, job.source_secret),
     },
     destination: {
       host: destination.host,
       port: destination.port,
       security: destination.security,
       acceptSelfSigned: destination.accept_self_signed,
-      user: job.dest_email,
-      password: ctx.vault.decrypt(job.dest_secret),
+      ...endpointCredentials(ctx.vault, "destination", destination, job.dest_email, job.dest_secret),
     },
     dryRun: job.dry_run,
     options: job.options ?? {},
@@ -325,6 +324,7 @@ async function executeRun(
     try {
       spec = buildSpec(ctx, job, source, destination);
     } catch (e: unknown) {
+      if (e instanceof MissingCredentialsError) throw e;
       // A worker without the key the credentials were encrypted with (a key rotation not rolled out
       // to every machine) must say so, not blame the mailbox.
       throw new WorkerKeyError(os.hostname(), errorMessage(e));

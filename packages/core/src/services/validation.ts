@@ -34,18 +34,25 @@ export const cursorSchema = z
   .refine((v) => Number(v) <= MAX_ID, "A cursor is the nextCursor of the previous page.");
 
 /**
- * An IMAP login in address form. Deliberately plainer than RFC 5322: one "@", no spaces or control
- * characters, a dotted domain (or an IP literal) — what mail providers accept as account names.
+ * A mailbox login as IMAP servers take it: an address (`alice@example.com`), a plain user name
+ * (`alice`), `DOMAIN\\user` … Any non-empty text without control characters, at most 320 characters,
+ * not starting with "-" (imapsync would read it as an option). Nothing may assume it holds an "@".
  */
-export const EMAIL_PATTERN =
-  /^(?!-)[^\s@"<>()[\],;:\\]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+|\[[0-9A-Fa-f:.]+\])$/;
-
-export const emailSchema = plainText(
-  z.string().trim().max(320, "An email address has at most 320 characters."),
+export const loginSchema = plainText(
+  z
+    .string()
+    .trim()
+    .min(1, "Enter the login (an email address or a user name).")
+    .max(320, "A login has at most 320 characters."),
 )
   // imapsync reads a login starting with "-" as an option; the pre-flight would try it first.
-  .refine((v) => !v.startsWith("-"), { message: 'A login cannot start with "-".', abort: true })
-  .refine((v) => EMAIL_PATTERN.test(v), "Enter an email address such as alice@example.com.");
+  .refine((v) => !v.startsWith("-"), { message: 'A login cannot start with "-".', abort: true });
+
+/** Why `login` is not a valid mailbox login, in the words of loginSchema; null when it is one. */
+export function loginProblem(login: string): string | null {
+  const parsed = loginSchema.safeParse(login);
+  return parsed.success ? null : (parsed.error.issues[0]?.message ?? "This is not a valid login.");
+}
 
 /** Passwords are kept verbatim: spaces at either end can be part of one. */
 export const passwordSchema = z

@@ -51,9 +51,9 @@ describe("rotateKeys", () => {
       .execute();
     const newOnly = createVault({ keys: { new_1: newKey }, currentKeyId: "new_1" });
     rows.forEach((row, i) => {
-      expect(row.source_secret.startsWith("v1:new_1:")).toBe(true);
-      expect(newOnly.decrypt(row.source_secret)).toBe(`source-pw-${i}`);
-      expect(newOnly.decrypt(row.dest_secret)).toBe(`dest-pw-${i}`);
+      expect(row.source_secret?.startsWith("v1:new_1:")).toBe(true);
+      expect(newOnly.decrypt(row.source_secret ?? "")).toBe(`source-pw-${i}`);
+      expect(newOnly.decrypt(row.dest_secret ?? "")).toBe(`dest-pw-${i}`);
     });
 
     // A second run has nothing to do.

@@ -21,7 +21,8 @@ export interface RotateKeysResult {
 }
 
 /**
- * Re-encrypts every stored credential (jobs.source_secret / jobs.dest_secret) under `vault.currentKeyId`.
+ * Re-encrypts every stored credential (jobs.source_secret / jobs.dest_secret, servers.admin_secret) under
+ * `vault.currentKeyId`.
  * `vault` must hold the new key as current and the old keys for decryption. Works in batches of rows by
  * id; each update only applies if the row still holds the value that was read, so a concurrent write is
  * never overwritten (the row is picked up again on the next pass). Safe to rerun, and safe to run while
@@ -40,6 +41,28 @@ export async function rotateKeys(
   const likeCurrent = `${currentPrefix.replaceAll("_", "\\_")}%`;
   let reencrypted = 0;
   let rowsScanned = 0;
+  /** Null (a job that logs in with its server's admin credentials) stays null. */
+  function reencrypt(stored: string | null): string | null {
+    if (stored === null || stored.startsWith(currentPrefix)) return stored;
+    return vault.encrypt(vault.decrypt(stored));
+  }
+
+  // Servers' admin passwords: few rows, one compare-and-set update each.
+  const servers = await db
+    .selectFrom("servers")
+    .select(["id", "admin_secret"])
+    .where("admin_secret", "not like", likeCurrent)
+    .execute();
+  for (const server of servers) {
+    const next = reencrypt(server.admin_secret);
+    const result = await db
+      .updateTable("servers")
+      .set({ admin_secret: next })
+      .where("id", "=", server.id)
+      .where("admin_secret", "=", server.admin_secret)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 1n) reencrypted++;
+  }
 
   // Passes repeat only while concurrent writes made some update miss; each pass is a full keyset scan.
   for (let pass = 0; pass < 5; pass++) {
@@ -61,12 +84,8 @@ export async function rotateKeys(
       lastId = rows[rows.length - 1]?.id ?? lastId;
 
       const updates = rows.map(function reencryptRow(row) {
-        const source = row.source_secret.startsWith(currentPrefix)
-          ? row.source_secret
-          : vault.encrypt(vault.decrypt(row.source_secret));
-        const dest = row.dest_secret.startsWith(currentPrefix)
-          ? row.dest_secret
-          : vault.encrypt(vault.decrypt(row.dest_secret));
+        const source = reencrypt(row.source_secret);
+        const dest = reencrypt(row.dest_secret);
         const count = Number(source !== row.source_secret) + Number(dest !== row.dest_secret);
         return { row, source, dest, count };
       });
@@ -77,8 +96,8 @@ export async function rotateKeys(
             .updateTable("jobs")
             .set({ source_secret: u.source, dest_secret: u.dest })
             .where("id", "=", u.row.id)
-            .where("source_secret", "=", u.row.source_secret)
-            .where("dest_secret", "=", u.row.dest_secret)
+            .where("source_secret", "is not distinct from", u.row.source_secret)
+            .where("dest_secret", "is not distinct from", u.row.dest_secret)
             .executeTakeFirst();
           if (result.numUpdatedRows === 1n) reencrypted += u.count;
           else missed++;
@@ -99,8 +118,14 @@ export async function rotateKeys(
         .selectFrom("jobs")
         .select((eb) => eb.fn<string>("split_part", ["dest_secret", eb.val(":"), eb.val(2)]).as("key_id")),
     )
+    .union(
+      db
+        .selectFrom("servers")
+        .select((eb) => eb.fn<string>("split_part", ["admin_secret", eb.val(":"), eb.val(2)]).as("key_id")),
+    )
     .execute();
-  const keyIdsInUse = inUse.map((r) => r.key_id).sort();
+  // A null secret (a job without its own password, a server without admin credentials) uses no key.
+  const keyIdsInUse = inUse.flatMap((r) => (r.key_id === null ? [] : [r.key_id])).sort();
   log.info(
     `Key rotation finished: ${reencrypted} credentials re-encrypted under key ${vault.currentKeyId}.`,
     {

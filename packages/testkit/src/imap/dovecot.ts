@@ -36,6 +36,11 @@ export interface AddUserOptions {
 export interface StartImapServerOptions {
   /** Shows up in temp dir and process names, handy when several servers run. @defaultValue "imap" */
   name?: string;
+  /**
+   * Configure a master-user passdb (`addMasterUser`): a master logs in for any user with SASL PLAIN's
+   * authorization identity, or as "user*master". @defaultValue false
+   */
+  masterUsers?: boolean;
 }
 
 /** A running, throwaway Dovecot. Every path below lives in its own temp dir, removed by stop(). */
@@ -52,8 +57,13 @@ export interface ImapServer {
   readonly rootDir: string;
   /** The self-signed certificate, to trust it with `tls: { ca }` instead of `rejectUnauthorized: false`. */
   readonly certificatePem: string;
-  /** Creates (or re-keys) a passwd-file user; an email address is the username. */
+  /** Creates (or re-keys) a passwd-file user: an email address or a plain user name (`alice`). */
   addUser(user: string, password: string, options?: AddUserOptions): Promise<ImapCredentials>;
+  /**
+   * Creates (or re-keys) a master user, who may log in as any existing user. Needs the server started
+   * with `masterUsers: true`.
+   */
+  addMasterUser(login: string, password: string): Promise<ImapCredentials>;
   /** The Maildir root of a user, as Dovecot stores it. */
   maildirPath(user: string): string;
   /** Options for `new ImapFlow(...)` against this server; `tls: true` uses the implicit-TLS port. */
@@ -163,7 +173,9 @@ function hashPassword(password: string): string {
 
 function validateUser(user: string): void {
   if (!/^[A-Za-z0-9._%+-]+(@[A-Za-z0-9.-]+)?$/.test(user) || user.startsWith(".")) {
-    throw new Error(`Test IMAP user ${JSON.stringify(user)} must look like an email address.`);
+    throw new Error(
+      `Test IMAP user ${JSON.stringify(user)} must be an email address or a plain user name (letters, digits, ._%+-).`,
+    );
   }
 }
 
@@ -247,6 +259,7 @@ exit "$status"`;
 class DovecotServer implements ImapServer {
   readonly host = "127.0.0.1" as const;
   private readonly users = new Set<string>();
+  private readonly masters = new Map<string, string>();
   private stopped: Promise<void> | undefined;
 
   constructor(
@@ -261,6 +274,7 @@ class DovecotServer implements ImapServer {
     private readonly owner: MailOwner,
     private readonly doveadmPath: string,
     private readonly running: RunningProcess,
+    private readonly masterUsersPath: string | undefined,
   ) {}
 
   maildirPath(user: string): string {
@@ -295,6 +309,25 @@ class DovecotServer implements ImapServer {
       await new Promise((resolve) => setTimeout(resolve, nextSecond * 1000 - Date.now() + 5));
     }
     return { user, password };
+  }
+
+  async addMasterUser(login: string, password: string): Promise<ImapCredentials> {
+    if (!this.masterUsersPath) {
+      throw new Error(`addMasterUser: start ${this.name} with { masterUsers: true } first.`);
+    }
+    validateUser(login);
+    if (/[\r\n:]/.test(password)) throw new Error("Test IMAP passwords can not contain ':' or line breaks.");
+    const known = this.masters.has(login);
+    this.masters.set(login, hashPassword(password));
+    const text = [...this.masters].map(([name, hash]) => `${name}:${hash}\n`).join("");
+    const next = `${this.masterUsersPath}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    await writeFile(next, text, { mode: 0o644 });
+    await rename(next, this.masterUsersPath);
+    // Dovecot notices a changed passwd-file by its mtime, in whole seconds (see addUser).
+    const nextSecond = Math.floor(Date.now() / 1000) + 1;
+    await utimes(this.masterUsersPath, nextSecond, nextSecond);
+    if (known) await new Promise((resolve) => setTimeout(resolve, nextSecond * 1000 - Date.now() + 5));
+    return { user: login, password };
   }
 
   imapflowOptions(credentials: ImapCredentials, options: { tls?: boolean } = {}): ImapFlowOptions {
@@ -368,6 +401,7 @@ async function launch(
   owner: MailOwner,
   binaries: { dovecot: string; doveadm: string },
   cert: { certPath: string; keyPath: string },
+  withMasterUsers: boolean,
 ): Promise<DovecotServer> {
   const instance = `${name}-${randomBytes(4).toString("hex")}`;
   const baseDir = path.join(rootDir, "run", instance);
@@ -378,6 +412,12 @@ async function launch(
   await mkdir(baseDir, { recursive: true });
   await mkdir(stateDir, { recursive: true });
   await mkdir(usersDir, { recursive: true, mode: 0o755 });
+  // Beside the users dir, never in it: a user may not be named like the master file.
+  const masterUsersPath = withMasterUsers ? path.join(rootDir, "masters", "passwd") : undefined;
+  if (masterUsersPath) {
+    await mkdir(path.dirname(masterUsersPath), { recursive: true, mode: 0o755 });
+    await writeFile(masterUsersPath, "", { mode: 0o644 });
+  }
   const port = await freePort();
   let tlsPort = await freePort();
   while (tlsPort === port) tlsPort = await freePort();
@@ -397,6 +437,7 @@ async function launch(
       internalGroup: owner.internalGroup,
       loginUser: owner.loginUser,
       chrootLogin: owner.chrootLogin,
+      ...(masterUsersPath ? { masterUsersPath } : {}),
     }),
   );
 
@@ -447,6 +488,7 @@ async function launch(
     owner,
     binaries.doveadm,
     running,
+    masterUsersPath,
   );
 }
 
@@ -474,7 +516,7 @@ export async function startImapServer(options: StartImapServerOptions = {}): Pro
       await mkdir(path.join(rootDir, "home"), { mode: 0o755 });
       await chown(path.join(rootDir, "home"), owner.uid, owner.gid);
       const cert = await makeCertificate(rootDir);
-      return await launch(name, rootDir, owner, binaries, cert);
+      return await launch(name, rootDir, owner, binaries, cert, options.masterUsers ?? false);
     } catch (error: unknown) {
       lastError = error;
       await rm(rootDir, { recursive: true, force: true });
@@ -487,10 +529,11 @@ export async function startImapServer(options: StartImapServerOptions = {}): Pro
 }
 
 /** Two independent Dovecot servers: where a migration reads from, and where it writes to. */
-export async function startImapPair(): Promise<ImapPair> {
+export async function startImapPair(options: { masterUsers?: boolean } = {}): Promise<ImapPair> {
+  const masterUsers = options.masterUsers ?? false;
   const [source, destination] = await Promise.allSettled([
-    startImapServer({ name: "source" }),
-    startImapServer({ name: "destination" }),
+    startImapServer({ name: "source", masterUsers }),
+    startImapServer({ name: "destination", masterUsers }),
   ]);
   if (source.status === "rejected" || destination.status === "rejected") {
     if (source.status === "fulfilled") await source.value.stop();

@@ -1,4 +1,4 @@
-import { createJobInputSchema, editJobInputSchema } from "@imapferry/core/schemas";
+import { createJobInputSchema, editJobInputSchema, passwordRequiredSentence } from "@imapferry/core/schemas";
 import type { JSX } from "solid-js";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { api } from "../../api/client.ts";
@@ -70,6 +70,23 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
     );
   };
 
+  /** The chosen server of a side, when the list has it. */
+  const serverOf = (id: string) => (servers() ?? []).find((s) => String(s.id) === id);
+
+  /** A new job's sides without a password whose server has no admin credentials to log in with. */
+  function missingPasswords(): FieldErrors {
+    const errors: FieldErrors = {};
+    const sides = [
+      { side: "source", field: "sourcePassword", serverId: sourceServerId(), password: sourcePassword() },
+      { side: "destination", field: "destPassword", serverId: destServerId(), password: destPassword() },
+    ] as const;
+    for (const s of sides) {
+      const server = serverOf(s.serverId);
+      if (!s.password && server && !server.admin) errors[s.field] = passwordRequiredSentence(s.side);
+    }
+    return errors;
+  }
+
   function idOrNaN(value: string): number {
     return value === "" ? Number.NaN : Number(value);
   }
@@ -107,11 +124,16 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
         props.onSaved?.(saved);
         props.onClose();
       } else {
-        const input = { ...common, sourcePassword: sourcePassword(), destPassword: destPassword() };
+        const input = {
+          ...common,
+          ...(sourcePassword() ? { sourcePassword: sourcePassword() } : {}),
+          ...(destPassword() ? { destPassword: destPassword() } : {}),
+        };
         const checked = validate(createJobInputSchema, input, JOB_SENTENCES);
         const optionErrors = validateEngineOptions(options());
-        if (!checked.ok || Object.keys(optionErrors).length > 0) {
-          setErrors({ ...(checked.ok ? {} : checked.errors), ...optionErrors });
+        const passwordErrors = missingPasswords();
+        if (!checked.ok || Object.keys(optionErrors).length > 0 || Object.keys(passwordErrors).length > 0) {
+          setErrors({ ...passwordErrors, ...(checked.ok ? {} : checked.errors), ...optionErrors });
           return;
         }
         setErrors({});
@@ -207,15 +229,24 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
         <legend>{account.legend}</legend>
         <div class="stack">
           {serverSelect("Server", account.serverId[0], account.serverId[1], `${account.side}ServerId`)}
-          {textInput("Email / login", `${account.side}Email`, account.email[0], account.email[1], {
+          {textInput("Login", `${account.side}Email`, account.email[0], account.email[1], {
             placeholder: account.emailPlaceholder,
+            hint: "An email address, a user name or DOMAIN\\user: whatever the server logs in with.",
           })}
           {textInput("Password", `${account.side}Password`, account.password[0], account.password[1], {
             type: "password",
-            placeholder: passwordPlaceholder,
+            placeholder: serverOf(account.serverId[0]())?.admin
+              ? editing
+                ? "(unchanged)"
+                : "(admin credentials)"
+              : passwordPlaceholder,
             autocomplete: "new-password",
-            // The stored password is only ever sent to the server and login it was entered for.
-            ...(editing ? { hint: "Needed again when you change this side's server or login." } : {}),
+            ...(serverOf(account.serverId[0]())?.admin
+              ? { hint: "Optional: this server's admin credentials log in for the mailbox." }
+              : // The stored password is only ever sent to the server and login it was entered for.
+                editing
+                ? { hint: "Needed again when you change this side's server or login." }
+                : {}),
           })}
         </div>
       </fieldset>
@@ -269,7 +300,7 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
           </div>
         </Show>
         {textInput("Job name (optional)", "name", name, setName, {
-          placeholder: "Defaults to the source address",
+          placeholder: "Defaults to the source login",
         })}
         <ToggleField
           label="Dry run"

@@ -77,7 +77,7 @@ export function JobsToolbar(props: {
       <input
         class="input search"
         type="search"
-        placeholder="Search name or email…"
+        placeholder="Search name or login…"
         aria-label="Search jobs"
         value={props.search}
         onInput={(e) => handleSearch(e.currentTarget.value)}

@@ -13,6 +13,7 @@ import { toast } from "../../ui/toasts.tsx";
 import { ToggleField } from "../../ui/toggle-field.tsx";
 
 type Security = "tls" | "starttls" | "none";
+type AdminChoice = "none" | "sasl-authzid" | "login-separator";
 const DEFAULT_PORTS: Record<Security, number> = { tls: 993, starttls: 143, none: 143 };
 
 /** What the form says about a field the schema has no sentence for. */
@@ -23,6 +24,8 @@ const SERVER_SENTENCES: FieldSentences = {
   security: "Choose how the connection is secured.",
   sourceHostLimit:
     "Enter how many migrations may read from this server at once, a whole number from 1 to 1000, or leave it empty for the default.",
+  "admin.login": "Enter the admin login (at most 320 characters, not starting with -).",
+  "admin.password": "Enter the admin password.",
 };
 
 export function ServerFormModal(props: {
@@ -39,6 +42,18 @@ export function ServerFormModal(props: {
   );
   const [acceptSelfSigned, setAcceptSelfSigned] = createSignal(initial?.acceptSelfSigned ?? false);
   const [limit, setLimit] = createSignal(initial?.sourceHostLimit ? String(initial.sourceHostLimit) : "");
+  const [adminMode, setAdminMode] = createSignal<AdminChoice>(initial?.admin?.mode ?? "none");
+  const [adminLogin, setAdminLogin] = createSignal(initial?.admin?.login ?? "");
+  const [adminPassword, setAdminPassword] = createSignal("");
+  const [adminSeparator, setAdminSeparator] = createSignal(initial?.admin?.separator ?? "*");
+  /** Editing: the stored admin credentials are resent only when the operator changed that section. */
+  const [adminTouched, setAdminTouched] = createSignal(!initial);
+  const touch =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => {
+      setAdminTouched(true);
+      set(value);
+    };
   const [errors, setErrors] = createSignal<FieldErrors>({});
   const [formError, setFormError] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
@@ -57,6 +72,19 @@ export function ServerFormModal(props: {
       security: security(),
       acceptSelfSigned: acceptSelfSigned(),
       sourceHostLimit: limit().trim() === "" ? null : Number(limit()),
+      ...(adminTouched()
+        ? {
+            admin:
+              adminMode() === "none"
+                ? null
+                : {
+                    mode: adminMode(),
+                    login: adminLogin(),
+                    password: adminPassword(),
+                    ...(adminMode() === "login-separator" ? { separator: adminSeparator() } : {}),
+                  },
+          }
+        : {}),
     };
   }
 
@@ -71,7 +99,10 @@ export function ServerFormModal(props: {
     setFormError(null);
     setBusy(true);
     try {
-      if (initial) await api.servers.update.mutate({ id: initial.id, ...checked.data });
+      // An untouched admin section is left out of an edit: the stored credentials stay as they are.
+      const { admin, ...rest } = checked.data;
+      if (initial)
+        await api.servers.update.mutate({ id: initial.id, ...rest, ...(adminTouched() ? { admin } : {}) });
       else await api.servers.create.mutate(checked.data);
       toast("success", initial ? "Server saved" : "Server added", checked.data.name);
       props.onSaved();
@@ -162,6 +193,67 @@ export function ServerFormModal(props: {
           disabled={security() === "none"}
           onToggle={setAcceptSelfSigned}
         />
+        <fieldset class="group span-2" data-admin-credentials>
+          <legend>Admin credentials</legend>
+          <div class="stack">
+            <Field
+              label="Mode"
+              hint="A master user logs in for every mailbox on this server: jobs then need only the mailbox login, no password. A job's own password still wins."
+            >
+              {(id, describedBy) => (
+                <select
+                  id={id}
+                  class="select"
+                  name="adminMode"
+                  aria-describedby={describedBy()}
+                  value={adminMode()}
+                  onChange={(e) => touch(setAdminMode)(e.currentTarget.value as AdminChoice)}
+                >
+                  <option value="none">None — every job carries its mailbox password</option>
+                  <option value="sasl-authzid">
+                    Master user, SASL PLAIN with authorization identity (Dovecot, Cyrus)
+                  </option>
+                  <option value="login-separator">Master user, as mailbox*admin (Dovecot separator)</option>
+                </select>
+              )}
+            </Field>
+            <Show when={adminMode() !== "none"}>
+              <div class="grid-2">
+                <TextField
+                  label="Admin user"
+                  error={errors()["admin.login"]}
+                  name="adminLogin"
+                  value={adminLogin()}
+                  autocomplete="off"
+                  autocapitalize="off"
+                  spellcheck={false}
+                  onValue={touch(setAdminLogin)}
+                />
+                <TextField
+                  label="Admin password"
+                  error={errors()["admin.password"]}
+                  hint={initial?.admin ? "Enter it again to change anything here." : undefined}
+                  name="adminPassword"
+                  type="password"
+                  autocomplete="new-password"
+                  placeholder={initial?.admin ? "(unchanged)" : ""}
+                  value={adminPassword()}
+                  onValue={touch(setAdminPassword)}
+                />
+              </div>
+              <Show when={adminMode() === "login-separator"}>
+                <TextField
+                  label="Separator"
+                  error={errors()["admin.separator"]}
+                  hint="Between mailbox and admin login: Dovecot's auth_master_user_separator."
+                  name="adminSeparator"
+                  value={adminSeparator()}
+                  onValue={touch(setAdminSeparator)}
+                />
+              </Show>
+            </Show>
+          </div>
+        </fieldset>
         <Show when={initial}>
           <div class="callout span-2 small">
             While jobs hold passwords for this server, its host, port, security and certificate setting cannot

@@ -19,7 +19,9 @@ export function ServerTestModal(props: { server: ServerItem; onClose: () => void
   const [failure, setFailure] = createSignal<string | null>(null);
 
   // Which half of an account was missing when the test ran (the result says the login was not tried).
-  const [untestedLogin, setUntestedLogin] = createSignal("no email or password");
+  const [untestedLogin, setUntestedLogin] = createSignal("no login or password");
+  /** With admin credentials on the server, a login alone is tested as the admin logging in for it. */
+  const byAdmin = () => props.server.admin !== null && email().trim() !== "" && !password();
 
   async function runTest(event?: SubmitEvent): Promise<void> {
     event?.preventDefault();
@@ -27,10 +29,15 @@ export function ServerTestModal(props: { server: ServerItem; onClose: () => void
     setResult(null);
     setFailure(null);
     setUntestedLogin(
-      !email().trim() && !password() ? "no email or password" : !password() ? "no password" : "no email",
+      !email().trim() && !password() ? "no login or password" : !password() ? "no password" : "no login",
     );
     try {
-      const login = email().trim() && password() ? { email: email().trim(), password: password() } : {};
+      const login =
+        email().trim() && password()
+          ? { email: email().trim(), password: password() }
+          : byAdmin()
+            ? { email: email().trim() }
+            : {};
       setResult(await api.servers.test.mutate({ id: props.server.id, ...login }));
     } catch (e: unknown) {
       setFailure(errorText(e));
@@ -71,10 +78,19 @@ export function ServerTestModal(props: { server: ServerItem; onClose: () => void
         </span>{" "}
         over {props.server.security.toUpperCase()}. Add an account to check the login as well (optional;
         nothing is stored).
+        <Show when={props.server.admin}>
+          {(admin) => (
+            <>
+              {" "}
+              A login without a password is tried as the admin <span class="mono">{admin().login}</span>{" "}
+              logging in for it.
+            </>
+          )}
+        </Show>
       </p>
       <form id="server-test-form" class="form-grid" onSubmit={(e) => void runTest(e)} noValidate>
         <TextField
-          label="Email (optional)"
+          label="Login (optional)"
           name="email"
           autocomplete="off"
           value={email()}
@@ -122,7 +138,7 @@ const CATEGORY_LABELS: Record<string, string> = {
 
 function TestOutcome(props: {
   result: ServerTestResult;
-  /** Why no login was tried, when none was: "no password", "no email". */
+  /** Why no login was tried, when none was: "no password", "no login". */
   untestedLogin: string;
   busy: boolean;
   /** Accept the certificate shown with a TLS failure, and test again. */

@@ -196,7 +196,15 @@ export class AppendConnection {
         await connection.upgrade(tlsOptions);
         await connection.refreshCapabilities();
       }
-      if (connection.capabilities.has("AUTH=PLAIN") && connection.capabilities.has("SASL-IR")) {
+      if (side.authUser !== undefined) {
+        // As the admin on behalf of the mailbox: SASL PLAIN's authorization identity, or nothing.
+        if (!connection.capabilities.has("AUTH=PLAIN") || !connection.capabilities.has("SASL-IR")) {
+          connection.close();
+          return undefined;
+        }
+        const token = Buffer.from(`${side.user}\0${side.authUser}\0${password}`, "utf8").toString("base64");
+        await connection.expectOk([`AUTHENTICATE PLAIN ${token}`]);
+      } else if (connection.capabilities.has("AUTH=PLAIN") && connection.capabilities.has("SASL-IR")) {
         const token = Buffer.from(`\0${side.user}\0${password}`, "utf8").toString("base64");
         await connection.expectOk([`AUTHENTICATE PLAIN ${token}`]);
       } else {

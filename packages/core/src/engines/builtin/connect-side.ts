@@ -79,6 +79,19 @@ function authMechanism(client: ImapFlow): string {
 }
 
 /**
+ * imapflow's login for one side. With `--authuserN` it is SASL PLAIN as the admin with the mailbox
+ * login as authorization identity; the mechanism is pinned, since imapflow would otherwise fall back
+ * to LOGIN (which has no authorization identity) for a login with a backslash in it.
+ */
+export function imapflowAuth(
+  args: Pick<SideArgs, "user" | "authUser">,
+  password: string,
+): { user: string; pass: string; authzid?: string; loginMethod?: string } {
+  if (args.authUser === undefined) return { user: args.user, pass: password };
+  return { user: args.authUser, pass: password, authzid: args.user, loginMethod: "AUTH=PLAIN" };
+}
+
+/**
  * Builds the imapflow client for one side. Transport mapping follows imapsync: `--sslN` is
  * implicit TLS, `--tlsN` demands STARTTLS, `--notlsN` stays in plain text, and the default
  * upgrades with STARTTLS when the server offers it. Certificates are verified unless
@@ -92,7 +105,7 @@ export function createSideClient(args: SideArgs, password: string): ImapFlow {
     secure: args.security === "tls",
     doSTARTTLS: args.security === "starttls" ? true : args.security === "none" ? false : undefined,
     tls: { rejectUnauthorized: args.verifyCertificate },
-    auth: { user: args.user, pass: password },
+    auth: imapflowAuth(args, password),
     logger: false,
     disableAutoIdle: true,
     disableCompression: true,

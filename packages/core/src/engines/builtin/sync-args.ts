@@ -7,7 +7,13 @@ export type TransportSecurity = "tls" | "starttls" | "none" | "auto";
 export interface SideArgs {
   host: string;
   port: number;
+  /** `--userN`: the mailbox login (the authorization identity when `authUser` is set). */
   user: string;
+  /**
+   * `--authuserN`: authenticate as this admin on behalf of `user` with SASL PLAIN (the password is
+   * then the admin's), as imapsync does.
+   */
+  authUser?: string;
   security: TransportSecurity;
   /** Verify the server certificate. @defaultValue true; `--sslargsN SSL_verify_mode=0` turns it off. */
   verifyCertificate: boolean;
@@ -179,6 +185,8 @@ function buildOptionsConfig(): NonNullable<ParseArgsConfig["options"]> {
     port2: { type: "string" },
     user1: { type: "string" },
     user2: { type: "string" },
+    authuser1: { type: "string" },
+    authuser2: { type: "string" },
     sslargs1: { type: "string", multiple: true },
     sslargs2: { type: "string", multiple: true },
     timeout1: { type: "string" },
@@ -307,6 +315,10 @@ function parseSide(values: ParsedValues, side: 1 | 2): SideArgs {
   const presetValues = preset ? PRESETS[preset] : undefined;
   const host = stringValue(values, `host${side}`) ?? presetValues?.host;
   const user = stringValue(values, `user${side}`);
+  const authUser = stringValue(values, `authuser${side}`);
+  if (authUser === "") {
+    throw new SyncUsageError(`--authuser${side} wants the admin login.`);
+  }
   if (!host) {
     throw new SyncUsageError(`--host${side} is required.`);
   }
@@ -330,6 +342,7 @@ function parseSide(values: ParsedValues, side: 1 | 2): SideArgs {
     host,
     port,
     user,
+    ...(authUser !== undefined ? { authUser } : {}),
     security,
     verifyCertificate: verifyFromSslArgs(stringList(values, `sslargs${side}`)),
     timeoutSeconds: timeout,

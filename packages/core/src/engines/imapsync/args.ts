@@ -1,4 +1,5 @@
 import { ImapferryError } from "../../errors.ts";
+import { wireLogin } from "../admin-login.ts";
 import type { EngineOptions } from "../options.ts";
 import { parseEngineOptions, SAFE_TEXT } from "../options.ts";
 import type { EndpointSpec, EngineKind, MigrationSpec } from "../types.ts";
@@ -48,6 +49,21 @@ function checkEndpoint(endpoint: EndpointSpec, side: "source" | "destination"): 
       `The ${side} login must be 1-320 characters, not start with '-', and have no control characters.`,
     );
   }
+  const admin = endpoint.admin;
+  if (admin) {
+    if (admin.login.length === 0 || admin.login.length > 320 || !SAFE_TEXT.test(admin.login)) {
+      invalid(
+        `${side}.admin.login`,
+        `The ${side} server's admin login must be 1-320 characters, not start with '-', and have no control characters.`,
+      );
+    }
+    if (admin.mode === "login-separator" && !/^[\x21-\x7e]{1,8}$/.test(admin.separator)) {
+      invalid(
+        `${side}.admin.separator`,
+        `The ${side} server's admin separator must be 1-8 printable characters.`,
+      );
+    }
+  }
 }
 
 /** Modified UTF-7 (RFC 3501 §5.1.3), the form imapsync expects folder names in on its command line. */
@@ -82,14 +98,11 @@ function perlLiteral(text: string): string {
 }
 
 function endpointArgs(endpoint: EndpointSpec, n: 1 | 2): string[] {
-  const args = [
-    `--host${n}`,
-    endpoint.host,
-    `--port${n}`,
-    String(endpoint.port),
-    `--user${n}`,
-    endpoint.user,
-  ];
+  const login = wireLogin(endpoint);
+  const args = [`--host${n}`, endpoint.host, `--port${n}`, String(endpoint.port), `--user${n}`, login.user];
+  // imapsync then authenticates with SASL PLAIN as the admin, authorized as --userN (its default
+  // --authmechN with --authuserN); the admin's password travels like any password, in the environment.
+  if (login.authUser !== undefined) args.push(`--authuser${n}`, login.authUser);
   switch (endpoint.security) {
     case "tls":
       args.push(`--ssl${n}`);
@@ -171,7 +184,7 @@ export function buildImapsyncArgs(spec: MigrationSpec, engine: EngineKind = "ima
   return args;
 }
 
-/** The passwords, for the child's environment only. */
+/** The passwords (a side's admin password where it logs in as the admin), for the child's environment only. */
 export function engineEnv(spec: MigrationSpec): { IMAPSYNC_PASSWORD1: string; IMAPSYNC_PASSWORD2: string } {
   return { IMAPSYNC_PASSWORD1: spec.source.password, IMAPSYNC_PASSWORD2: spec.destination.password };
 }

@@ -76,9 +76,19 @@ export const IMAPSYNC_EXIT_CODES: ReadonlyMap<number, ImapsyncExitCode> = new Ma
 ]);
 
 export interface MailboxRef {
-  /** The login, usually an address. */
+  /** The mailbox login: an address, a user name, `DOMAIN\\user` … */
   user: string;
   host: string;
+  /** The admin login the engine authenticated as on behalf of `user`, if it did. */
+  admin?: string | undefined;
+}
+
+/** "The source server rejected the password for alice." or, logging in as an admin, names the admin. */
+function rejectedSentence(side: "source" | "destination", mailbox: MailboxRef): string {
+  if (mailbox.admin !== undefined) {
+    return `The ${side} server ${mailbox.host} rejected the admin login "${mailbox.admin}" for ${mailbox.user}: check the server's admin credentials.`;
+  }
+  return `The ${side} server rejected the password for ${mailbox.user}.`;
 }
 
 export interface DescribeExitInput {
@@ -232,12 +242,12 @@ export function describeExit(input: DescribeExitInput): ExitDescription {
           : `The TLS handshake failed while migrating ${pair}. Check the servers' security settings (TLS or STARTTLS), and allow a self-signed certificate where one is used.`;
       case 16:
         return side
-          ? `The ${sideName(side)} server rejected the password for ${sideUser}.`
+          ? rejectedSentence(side, side === "destination" ? input.destination : input.source)
           : `A server rejected the login while migrating ${pair}; check both passwords.`;
       case 161:
-        return `The source server rejected the password for ${src}.`;
+        return rejectedSentence("source", input.source);
       case 162:
-        return `The destination server rejected the password for ${dst}.`;
+        return rejectedSentence("destination", input.destination);
       case 21:
         return `The folder chosen as the source subfolder does not exist in the source mailbox ${src}.`;
       case 64:

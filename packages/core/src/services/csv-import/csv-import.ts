@@ -6,9 +6,10 @@ import { CHANNELS } from "../../events/channels.ts";
 import { enqueueJobs } from "../../queue/queue-entries.ts";
 import { type BatchView, defaultBatchTag, getBatch, mapDuplicateTag } from "../batches/batches.ts";
 import { routePool } from "../jobs/jobs.ts";
+import { passwordRequiredSentence } from "../jobs/schemas.ts";
 import { lockServersForShare } from "../servers/credential-binding.ts";
 import { getSettings } from "../settings/settings.ts";
-import { EMAIL_PATTERN, hasControlCharacter, parseInput } from "../validation.ts";
+import { hasControlCharacter, loginProblem, parseInput } from "../validation.ts";
 import { CSV_COLUMNS, CSV_REQUIRED_COLUMNS, type CsvColumn } from "./columns.ts";
 import { importCsvInputSchema } from "./schemas.ts";
 
@@ -54,6 +55,7 @@ export interface ImportResult {
 }
 
 interface ValidRow extends CsvRowSummary {
+  /** Empty when the row's source server logs in with its admin credentials. */
   sourcePassword: string;
   destPassword: string;
 }
@@ -66,13 +68,19 @@ export function csvTemplate(): string {
   );
 }
 
-const EMAIL_RE = EMAIL_PATTERN;
+/** Header names accepted for the login columns besides their API names (sourceEmail, destEmail). */
+const COLUMN_ALIASES: Record<string, CsvColumn> = {
+  sourcelogin: "sourceEmail",
+  destlogin: "destEmail",
+};
 const TRUE_WORDS = new Set(["true", "yes", "y", "1"]);
 const FALSE_WORDS = new Set(["false", "no", "n", "0"]);
 
 interface ServerRef {
   id: number;
   name: string;
+  /** The server holds admin credentials: a row may leave its password empty. */
+  hasAdmin: boolean;
 }
 
 /**
@@ -117,7 +125,10 @@ async function validateCsv(
     };
   }
   const header = first.record.map((h) => h.trim());
-  const known = new Map<string, CsvColumn>(CSV_COLUMNS.map((c) => [c.toLowerCase(), c]));
+  const known = new Map<string, CsvColumn>([
+    ...CSV_COLUMNS.map((c) => [c.toLowerCase(), c] as const),
+    ...Object.entries(COLUMN_ALIASES),
+  ]);
   const index = new Map<CsvColumn, number>();
   header.forEach((h, i) => {
     const column = known.get(h.toLowerCase());
@@ -158,7 +169,8 @@ async function validateCsv(
     };
   }
 
-  const servers = await ctx.db.selectFrom("servers").select(["id", "name"]).execute();
+  const serverRows = await ctx.db.selectFrom("servers").select(["id", "name", "admin_mode"]).execute();
+  const servers = serverRows.map((s) => ({ id: s.id, name: s.name, hasAdmin: s.admin_mode !== null }));
   const byId = new Map<number, ServerRef>(servers.map((s) => [s.id, s]));
   const byName = new Map<string, ServerRef>(servers.map((s) => [s.name.toLowerCase(), s]));
   function resolveServer(raw: string): ServerRef | undefined {
@@ -201,31 +213,29 @@ async function validateCsv(
     }
     const sourceEmail = get("sourceEmail").trim();
     const destEmail = get("destEmail").trim();
-    for (const [column, email] of [
+    for (const [column, login] of [
       ["sourceEmail", sourceEmail],
       ["destEmail", destEmail],
     ] as const) {
-      if (email === "") errors.push({ line, column, reason: "The email address is missing." });
-      else if (hasControlCharacter(email))
-        errors.push({
-          line,
-          column,
-          reason: "The email address contains a control character (such as NUL).",
-        });
-      else if (email.startsWith("-"))
-        errors.push({ line, column, reason: `"${email}" starts with "-", which no login may.` });
-      else if (email.length > 320 || !EMAIL_RE.test(email))
-        errors.push({ line, column, reason: `"${email}" is not a valid email address.` });
+      if (login === "") errors.push({ line, column, reason: "The login is missing." });
+      else if (hasControlCharacter(login))
+        errors.push({ line, column, reason: "The login contains a control character (such as NUL)." });
+      else if (login.startsWith("-"))
+        errors.push({ line, column, reason: `"${login}" starts with "-", which no login may.` });
+      else if (loginProblem(login) !== null)
+        errors.push({ line, column, reason: `"${login.slice(0, 80)}…" is longer than 320 characters.` });
     }
     const sourcePassword = get("sourcePassword");
     const destPassword = get("destPassword");
-    for (const [column, password] of [
-      ["sourcePassword", sourcePassword],
-      ["destPassword", destPassword],
+    for (const [column, password, side, server] of [
+      ["sourcePassword", sourcePassword, "source", source],
+      ["destPassword", destPassword, "destination", dest],
     ] as const) {
-      // Never echo the value: a reason names the problem only.
-      if (password === "") errors.push({ line, column, reason: "The password is empty." });
-      else if (password.length > 1024)
+      // Never echo the value: a reason names the problem only. Empty is allowed where the server's
+      // admin credentials log in for the mailbox.
+      if (password === "") {
+        if (server && !server.hasAdmin) errors.push({ line, column, reason: passwordRequiredSentence(side) });
+      } else if (password.length > 1024)
         errors.push({ line, column, reason: "The password is longer than 1024 characters." });
       else if (/[\0\r\n]/.test(password))
         errors.push({ line, column, reason: "The password contains a line break or NUL character." });
@@ -315,9 +325,9 @@ export async function importBatch(ctx: ServiceContext, input: unknown): Promise<
   const tenant = v.tenant ?? null;
   const pool = routePool(v.pool, null, tenant, settings.tenantPools);
   // Encrypt before the transaction opens: it holds locks and a connection for as short a time as possible.
-  const secrets = rows.map(
-    (r) => [ctx.vault.encrypt(r.sourcePassword), ctx.vault.encrypt(r.destPassword)] as const,
-  );
+  // An empty password stays null: the server's admin credentials log in for that mailbox.
+  const encrypt = (password: string) => (password === "" ? null : ctx.vault.encrypt(password));
+  const secrets = rows.map((r) => [encrypt(r.sourcePassword), encrypt(r.destPassword)] as const);
   const batchId = await ctx.db
     .transaction()
     .execute(async (trx) => {

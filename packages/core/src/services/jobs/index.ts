@@ -22,5 +22,6 @@ export {
   jobIdInputSchema,
   jobOptionsSchema,
   listJobsInputSchema,
+  passwordRequiredSentence,
   rerunJobInputSchema,
 } from "./schemas.ts";

@@ -18,6 +18,7 @@ import {
   jobIdInputSchema,
   jobOptionsSchema,
   listJobsInputSchema,
+  passwordRequiredSentence,
   rerunJobInputSchema,
 } from "./schemas.ts";
 
@@ -49,9 +50,17 @@ async function loadViews(db: Db, ids: readonly number[]): Promise<JobView[]> {
   return rows.map((r) => toJobView(r as JobViewRow));
 }
 
-async function assertServersExist(db: Db, ids: number[]): Promise<void> {
+/** The servers asked for, with whether each holds admin credentials; BAD_INPUT for one that does not exist. */
+async function assertServersExist(
+  db: Db,
+  ids: number[],
+): Promise<Map<number, { id: number; name: string; hasAdmin: boolean }>> {
   const unique = [...new Set(ids)];
-  const found = await db.selectFrom("servers").select("id").where("id", "in", unique).execute();
+  const found = await db
+    .selectFrom("servers")
+    .select(["id", "name", "admin_mode"])
+    .where("id", "in", unique)
+    .execute();
   const missing = unique.filter((id) => !found.some((f) => f.id === id));
   if (missing.length > 0) {
     throw new ImapferryError(
@@ -63,6 +72,27 @@ async function assertServersExist(db: Db, ids: number[]): Promise<void> {
       })),
     );
   }
+  return new Map(found.map((f) => [f.id, { id: f.id, name: f.name, hasAdmin: f.admin_mode !== null }]));
+}
+
+const SIDE_PASSWORD_FIELD = { source: "sourcePassword", destination: "destPassword" } as const;
+
+/**
+ * Refuses (BAD_INPUT) a job whose side has no password while its server has no admin credentials to
+ * log in with instead.
+ */
+function assertPasswordsOrAdmin(
+  servers: Map<number, { hasAdmin: boolean }>,
+  sides: { side: "source" | "destination"; serverId: number; password: string | undefined }[],
+): void {
+  const missing = sides.filter((s) => !s.password && !servers.get(s.serverId)?.hasAdmin);
+  const first = missing[0];
+  if (!first) return;
+  throw new ImapferryError(
+    "BAD_INPUT",
+    passwordRequiredSentence(first.side),
+    missing.map((s) => ({ path: [SIDE_PASSWORD_FIELD[s.side]], message: passwordRequiredSentence(s.side) })),
+  );
 }
 
 /** Routing: an explicit pool, else the batch's, else the tenant's rule, else the default pool (null). */
@@ -78,10 +108,15 @@ export function routePool(
 /** Creates one job and its queue entry in one transaction. Passwords are encrypted before anything is written. */
 export async function createJob(ctx: ServiceContext, input: unknown): Promise<JobView> {
   const v = parseInput(createJobInputSchema, input, "job");
-  await assertServersExist(ctx.db, [v.sourceServerId, v.destServerId]);
+  const servers = await assertServersExist(ctx.db, [v.sourceServerId, v.destServerId]);
+  assertPasswordsOrAdmin(servers, [
+    { side: "source", serverId: v.sourceServerId, password: v.sourcePassword },
+    { side: "destination", serverId: v.destServerId, password: v.destPassword },
+  ]);
   const settings = await getSettings(ctx);
-  const sourceSecret = ctx.vault.encrypt(v.sourcePassword);
-  const destSecret = ctx.vault.encrypt(v.destPassword);
+  // No password: the job logs in with its server's admin credentials (null secret).
+  const sourceSecret = v.sourcePassword ? ctx.vault.encrypt(v.sourcePassword) : null;
+  const destSecret = v.destPassword ? ctx.vault.encrypt(v.destPassword) : null;
   const id = await ctx.db.transaction().execute(async (trx) => {
     await lockServersForShare(trx, [v.sourceServerId, v.destServerId]);
     let batchPool: string | null = null;
@@ -186,7 +221,6 @@ export async function listJobs(ctx: Pick<ServiceContext, "db">, input: unknown =
 export async function editJob(ctx: ServiceContext, input: unknown): Promise<JobView> {
   const v = parseInput(editJobInputSchema, input, "job change");
   const ids = [v.sourceServerId, v.destServerId].filter((x): x is number => x !== undefined);
-  if (ids.length > 0) await assertServersExist(ctx.db, ids);
   const sourceSecret = v.sourcePassword ? ctx.vault.encrypt(v.sourcePassword) : undefined;
   const destSecret = v.destPassword ? ctx.vault.encrypt(v.destPassword) : undefined;
   await ctx.db.transaction().execute(async (trx) => {
@@ -204,10 +238,15 @@ export async function editJob(ctx: ServiceContext, input: unknown): Promise<JobV
         `Job ${v.id} is running and cannot be edited. Wait for it to end or cancel it first.`,
       );
     }
-    assertPasswordsFollowEndpoint(job, v);
     // A server whose endpoint is being changed waits for this job to be written: the check in
     // updateServer then counts it.
+    const servers = await assertServersExist(trx, [
+      ...ids,
+      ...(v.sourceServerId === undefined ? [job.source_server_id] : []),
+      ...(v.destServerId === undefined ? [job.dest_server_id] : []),
+    ]);
     await lockServersForShare(trx, ids);
+    const dropped = assertPasswordsFollowEndpoint(job, v, servers);
     await trx
       .updateTable("jobs")
       .set({
@@ -215,9 +254,11 @@ export async function editJob(ctx: ServiceContext, input: unknown): Promise<JobV
         ...(v.sourceServerId !== undefined ? { source_server_id: v.sourceServerId } : {}),
         ...(v.sourceEmail !== undefined ? { source_email: v.sourceEmail } : {}),
         ...(sourceSecret !== undefined ? { source_secret: sourceSecret } : {}),
+        ...(dropped.source ? { source_secret: null } : {}),
         ...(v.destServerId !== undefined ? { dest_server_id: v.destServerId } : {}),
         ...(v.destEmail !== undefined ? { dest_email: v.destEmail } : {}),
         ...(destSecret !== undefined ? { dest_secret: destSecret } : {}),
+        ...(dropped.destination ? { dest_secret: null } : {}),
         ...(v.dryRun !== undefined ? { dry_run: v.dryRun } : {}),
         ...(v.options !== undefined ? { options: JSON.stringify(v.options) } : {}),
         ...(v.priority !== undefined ? { priority: v.priority } : {}),
@@ -236,40 +277,51 @@ export async function editJob(ctx: ServiceContext, input: unknown): Promise<JobV
 
 /**
  * A stored password is only ever sent to the endpoint (server and login) it was entered for: moving a
- * job to another server or login needs that side's password again. Otherwise one edit and a rerun
- * would hand the stored password to any server the editor names.
+ * job to another server or login needs that side's password again, unless the new server has admin
+ * credentials: the stored password is then dropped and the admin logs in for the new login. Otherwise
+ * one edit and a rerun would hand the stored password to any server the editor names. Returns the
+ * sides whose stored password is dropped.
  */
 function assertPasswordsFollowEndpoint(
   job: { source_server_id: number; source_email: string; dest_server_id: number; dest_email: string },
   change: z.output<typeof editJobInputSchema>,
-): void {
+  servers: Map<number, { hasAdmin: boolean }>,
+): { source: boolean; destination: boolean } {
   const sides = [
     {
-      side: "source",
+      side: "source" as const,
       moved:
         (change.sourceServerId !== undefined && change.sourceServerId !== job.source_server_id) ||
         (change.sourceEmail !== undefined && change.sourceEmail !== job.source_email),
       password: change.sourcePassword,
+      adminOnTarget: servers.get(change.sourceServerId ?? job.source_server_id)?.hasAdmin === true,
     },
     {
-      side: "destination",
+      side: "destination" as const,
       moved:
         (change.destServerId !== undefined && change.destServerId !== job.dest_server_id) ||
         (change.destEmail !== undefined && change.destEmail !== job.dest_email),
       password: change.destPassword,
+      adminOnTarget: servers.get(change.destServerId ?? job.dest_server_id)?.hasAdmin === true,
     },
   ];
-  const missing = sides.filter((s) => s.moved && !s.password);
+  const unanswered = sides.filter((s) => s.moved && !s.password);
+  const missing = unanswered.filter((s) => !s.adminOnTarget);
   const first = missing[0];
-  if (!first) return;
-  throw new ImapferryError(
-    "BAD_INPUT",
-    `Changing a job's ${first.side} server or login needs the ${first.side} password again: the stored one was entered for another server or login.`,
-    missing.map((s) => ({
-      path: [s.side === "source" ? "sourcePassword" : "destPassword"],
-      message: `Enter the ${s.side} password for the new server or login.`,
-    })),
-  );
+  if (first) {
+    throw new ImapferryError(
+      "BAD_INPUT",
+      `Changing a job's ${first.side} server or login needs the ${first.side} password again: the stored one was entered for another server or login.`,
+      missing.map((s) => ({
+        path: [SIDE_PASSWORD_FIELD[s.side]],
+        message: `Enter the ${s.side} password for the new server or login.`,
+      })),
+    );
+  }
+  return {
+    source: unanswered.some((s) => s.side === "source"),
+    destination: unanswered.some((s) => s.side === "destination"),
+  };
 }
 
 function throwIfFailed(outcome: BulkOutcome | undefined, id: number): BulkOutcome {

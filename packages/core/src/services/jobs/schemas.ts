@@ -3,9 +3,9 @@ import { z } from "zod";
 import { engineOptionsSchema } from "../../engines/options.ts";
 import {
   cursorSchema,
-  emailSchema,
   idSchema,
   jobNameSchema,
+  loginSchema,
   passwordSchema,
   plainText,
   poolSchema,
@@ -16,14 +16,29 @@ import {
 /** The engines' allow-list: nothing else can reach an engine's argv. */
 export const jobOptionsSchema = engineOptionsSchema;
 
+/** The sentence for a side that needs a password: its server has no admin credentials to log in with. */
+export function passwordRequiredSentence(side: "source" | "destination"): string {
+  return `The ${side} server has no admin credentials, so the ${side} password is required.`;
+}
+
+/** A mailbox password that may be left out (or empty) where the server's admin credentials log in. */
+const optionalPasswordSchema = z.union([z.literal(""), passwordSchema]).optional();
+
 export const createJobInputSchema = z.object({
   name: jobNameSchema.optional(),
   sourceServerId: idSchema,
-  sourceEmail: emailSchema,
-  sourcePassword: passwordSchema,
+  /** The source mailbox's login: an address, a user name, `DOMAIN\\user` … (the name is kept for compatibility). */
+  sourceEmail: loginSchema,
+  /**
+   * Required unless the source server has admin credentials; given, it wins over them. Empty counts as
+   * absent.
+   */
+  sourcePassword: optionalPasswordSchema,
   destServerId: idSchema,
-  destEmail: emailSchema,
-  destPassword: passwordSchema,
+  /** The destination mailbox's login. */
+  destEmail: loginSchema,
+  /** Required unless the destination server has admin credentials; given, it wins over them. */
+  destPassword: optionalPasswordSchema,
   /** A dry run connects and counts but copies nothing. @defaultValue true */
   dryRun: z.boolean().default(true),
   options: jobOptionsSchema.default(() => jobOptionsSchema.parse({})),
@@ -39,7 +54,7 @@ export const listJobsInputSchema = z.object({
   status: z.union([z.enum(JOB_STATUSES), z.array(z.enum(JOB_STATUSES)).max(JOB_STATUSES.length)]).optional(),
   batchId: idSchema.optional(),
   tenant: plainText(z.string().max(200)).optional(),
-  /** Free text matched against the name and both email addresses. */
+  /** Free text matched against the name and both logins. */
   q: plainText(z.string().trim().max(200)).optional(),
   /** From the previous page's `nextCursor`. */
   cursor: cursorSchema.optional(),
@@ -52,12 +67,12 @@ export const editJobInputSchema = z.object({
   id: idSchema,
   name: jobNameSchema.optional(),
   sourceServerId: idSchema.optional(),
-  sourceEmail: emailSchema.optional(),
+  sourceEmail: loginSchema.optional(),
   /** Empty or absent keeps the stored password. */
-  sourcePassword: z.union([z.literal(""), passwordSchema]).optional(),
+  sourcePassword: optionalPasswordSchema,
   destServerId: idSchema.optional(),
-  destEmail: emailSchema.optional(),
-  destPassword: z.union([z.literal(""), passwordSchema]).optional(),
+  destEmail: loginSchema.optional(),
+  destPassword: optionalPasswordSchema,
   dryRun: z.boolean().optional(),
   options: jobOptionsSchema.optional(),
   priority: prioritySchema.optional(),

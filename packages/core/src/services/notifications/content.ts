@@ -24,16 +24,36 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
  */
 function jobPasswords(
   ctx: Pick<ServiceContext, "vault">,
-  jobs: { source_secret: string; dest_secret: string }[],
+  jobs: { source_secret: string | null; dest_secret: string | null }[],
 ): string[] {
   const out: string[] = [];
   for (const job of jobs) {
     for (const stored of [job.source_secret, job.dest_secret]) {
+      // No password of its own: the job logged in with admin credentials, redacted with the servers'.
+      if (stored === null) continue;
       try {
         out.push(ctx.vault.decrypt(stored));
       } catch {
         // Not decryptable here: nothing to redact.
       }
+    }
+  }
+  return out;
+}
+
+/** Every server's admin password, to redact like the jobs' own (a job without one logged in with these). */
+async function adminPasswords(ctx: Pick<ServiceContext, "db" | "vault">): Promise<string[]> {
+  const rows = await ctx.db
+    .selectFrom("servers")
+    .select("admin_secret")
+    .where("admin_secret", "is not", null)
+    .execute();
+  const out: string[] = [];
+  for (const row of rows) {
+    try {
+      if (row.admin_secret !== null) out.push(ctx.vault.decrypt(row.admin_secret));
+    } catch {
+      // Not decryptable here: nothing to redact.
     }
   }
   return out;
@@ -86,7 +106,11 @@ export async function buildJobEmail(env: EmailContext, jobId: number): Promise<R
     errorMessage: job.error_message,
     url: `${env.publicUrl}/jobs/${job.id}`,
   });
-  return finish(email, [...env.extraSecrets, ...jobPasswords(env.ctx, [job])]);
+  return finish(email, [
+    ...env.extraSecrets,
+    ...jobPasswords(env.ctx, [job]),
+    ...(await adminPasswords(env.ctx)),
+  ]);
 }
 
 /** The summary email of a batch, or null when the batch is gone. */
@@ -128,5 +152,9 @@ export async function buildBatchEmail(env: EmailContext, batchId: number): Promi
     // The panel has no batch page: its jobs list filtered to the batch (jobs.tsx reads `batch`) is it.
     url: `${env.publicUrl}/jobs?batch=${batch.id}`,
   });
-  return finish(email, [...env.extraSecrets, ...jobPasswords(env.ctx, failed)]);
+  return finish(email, [
+    ...env.extraSecrets,
+    ...jobPasswords(env.ctx, failed),
+    ...(await adminPasswords(env.ctx)),
+  ]);
 }

@@ -1,11 +1,19 @@
-export type { ServerInput, UpdateServerInput } from "./schemas.ts";
+export type { ServerAdminCredentials } from "./admin-credentials.ts";
+export {
+  adminCredentialsOf,
+  endpointCredentials,
+  hasAdminCredentials,
+  MissingCredentialsError,
+} from "./admin-credentials.ts";
+export type { ServerAdminInput, ServerInput, UpdateServerInput } from "./schemas.ts";
 export {
   createServerInputSchema,
+  serverAdminInputSchema,
   serverIdInputSchema,
   serverInputSchema,
   updateServerInputSchema,
 } from "./schemas.ts";
-export type { ServerView } from "./servers.ts";
+export type { ServerAdminView, ServerView } from "./servers.ts";
 export {
   createServer,
   deleteServer,

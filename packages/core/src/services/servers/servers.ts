@@ -1,13 +1,26 @@
-import type { ServerRow, ServerSecurity } from "@imapferry/db";
+import type { AdminMode, ServerRow, ServerSecurity } from "@imapferry/db";
 import { sql } from "kysely";
-import type { ServiceContext } from "../../context.ts";
+import type { z } from "zod";
+import type { ServiceContext, Vault } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
 import { assertHostFieldAllowed } from "../../net/deny-hosts.ts";
 import { parseInput } from "../validation.ts";
+import { adminCredentialsOf, type ServerAdminCredentials } from "./admin-credentials.ts";
 import { assertEndpointMayMove, endpointMoves } from "./credential-binding.ts";
-import { serverInputSchema, updateServerInputSchema } from "./schemas.ts";
+import { type serverAdminInputSchema, serverInputSchema, updateServerInputSchema } from "./schemas.ts";
 
-/** An IMAP server definition: connection details only; credentials belong to each job. */
+/** Which admin credentials a server holds, without the password (that is never shown). */
+export interface ServerAdminView {
+  mode: AdminMode;
+  login: string;
+  /** Between the mailbox login and the admin login in `login-separator` mode. */
+  separator: string;
+}
+
+/**
+ * An IMAP server definition: connection details and, optionally, admin credentials (whose password is
+ * write-only). Mailbox passwords belong to each job.
+ */
 export interface ServerView {
   id: number;
   name: string;
@@ -17,6 +30,8 @@ export interface ServerView {
   acceptSelfSigned: boolean;
   /** Migrations that may read from this server at once across all workers; null = the global default. */
   sourceHostLimit: number | null;
+  /** The admin credentials' mode and login, or null when the server has none. */
+  admin: ServerAdminView | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -30,6 +45,10 @@ export function toServerView(row: ServerRow): ServerView {
     security: row.security,
     acceptSelfSigned: row.accept_self_signed,
     sourceHostLimit: row.source_host_limit,
+    admin:
+      row.admin_mode && row.admin_login
+        ? { mode: row.admin_mode, login: row.admin_login, separator: row.admin_separator ?? "*" }
+        : null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -46,12 +65,25 @@ export async function getServer(ctx: Pick<ServiceContext, "db">, id: number): Pr
   return toServerView(row);
 }
 
+/** The columns that store admin credentials (the password encrypted by the vault at once), or clear them. */
+function adminColumns(vault: Vault, admin: z.output<typeof serverAdminInputSchema> | null) {
+  return admin
+    ? {
+        admin_mode: admin.mode,
+        admin_login: admin.login,
+        admin_secret: vault.encrypt(admin.password),
+        admin_separator: admin.separator,
+      }
+    : { admin_mode: null, admin_login: null, admin_secret: null, admin_separator: null };
+}
+
 export async function createServer(
-  ctx: Pick<ServiceContext, "db" | "denyHosts">,
+  ctx: Pick<ServiceContext, "db" | "denyHosts" | "vault">,
   input: unknown,
 ): Promise<ServerView> {
   const v = parseInput(serverInputSchema, input, "server definition");
   assertHostFieldAllowed(ctx.denyHosts, v.host);
+  const admin = adminColumns(ctx.vault, v.admin);
   try {
     const row = await ctx.db
       .insertInto("servers")
@@ -62,6 +94,7 @@ export async function createServer(
         security: v.security,
         accept_self_signed: v.acceptSelfSigned,
         source_host_limit: v.sourceHostLimit,
+        ...admin,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -76,7 +109,7 @@ export async function createServer(
  * cannot move while jobs hold passwords for the server (CONFLICT): see credential-binding.ts.
  */
 export async function updateServer(
-  ctx: Pick<ServiceContext, "db" | "denyHosts">,
+  ctx: Pick<ServiceContext, "db" | "denyHosts" | "vault">,
   input: unknown,
 ): Promise<ServerView> {
   const { id, ...v } = parseInput(updateServerInputSchema, input, "server definition");
@@ -84,6 +117,7 @@ export async function updateServer(
   // partial() would fill defaults for absent keys; only what the caller sent is changed.
   const has = (key: string) => Object.hasOwn(raw, key);
   if (has("host")) assertHostFieldAllowed(ctx.denyHosts, v.host);
+  const admin = has("admin") ? adminColumns(ctx.vault, v.admin ?? null) : undefined;
   try {
     const row = await ctx.db.transaction().execute(async function updateServerRow(trx) {
       const current = await trx
@@ -101,13 +135,24 @@ export async function updateServer(
           ? { accept_self_signed: v.acceptSelfSigned }
           : {}),
       };
-      if (endpointMoves(current, next)) await assertEndpointMayMove(trx, current);
+      if (endpointMoves(current, next)) {
+        await assertEndpointMayMove(trx, current);
+        // The admin password, like a mailbox password, only goes where it was entered for.
+        if (current.admin_mode !== null && !(admin && admin.admin_mode !== null)) {
+          throw new ImapferryError(
+            "BAD_INPUT",
+            `The server "${current.name}" holds admin credentials entered for ${current.host}:${current.port} (${current.security}). Enter the admin password again (or remove the admin credentials) to change its host, port, security or certificate trust.`,
+            [{ path: ["admin", "password"], message: "Enter the admin password again for the new address." }],
+          );
+        }
+      }
       return trx
         .updateTable("servers")
         .set({
           ...(has("name") && v.name !== undefined ? { name: v.name } : {}),
           ...next,
           ...(has("sourceHostLimit") ? { source_host_limit: v.sourceHostLimit ?? null } : {}),
+          ...(admin ?? {}),
           updated_at: sql<Date>`now()`,
         })
         .where("id", "=", id)
@@ -155,5 +200,15 @@ function mapUniqueName(e: unknown, name: string): unknown {
   return e;
 }
 
-/** The connection details the connection test needs (no secret is involved: servers hold none). */
-export const getServerForTest = getServer;
+/**
+ * The connection details the connection test needs and, when the server has admin credentials, those
+ * (decrypted) too: a test for a mailbox login without a password logs in as the admin would.
+ */
+export async function getServerForTest(
+  ctx: Pick<ServiceContext, "db" | "vault">,
+  id: number,
+): Promise<ServerView & { adminCredentials: ServerAdminCredentials | null }> {
+  const row = await ctx.db.selectFrom("servers").selectAll().where("id", "=", id).executeTakeFirst();
+  if (!row) throw new ImapferryError("NOT_FOUND", `There is no server ${id}.`);
+  return { ...toServerView(row), adminCredentials: adminCredentialsOf(ctx.vault, row) };
+}

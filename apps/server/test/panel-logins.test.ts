@@ -1,0 +1,117 @@
+import { readMailbox, seedMailbox, standardMailboxSpec } from "@imapferry/testkit";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, onTestFailed, test } from "vitest";
+import type { Page, PanelStack } from "./panel-harness.ts";
+import { expectNoConsoleErrors, screenshot, startPanelStack } from "./panel-harness.ts";
+
+/**
+ * Plain logins and a server's admin credentials in the panel, in Debian's Chromium against the whole
+ * product: the New job dialog takes the login `bob` (no "@") and, on a server whose admin logs in for
+ * its mailboxes, no password.
+ */
+
+const ADMIN = { login: "master", password: "Panel-master-pw-5" };
+
+let stack: PanelStack;
+let page: Page;
+
+beforeAll(async () => {
+  stack = await startPanelStack({ masterUsers: true });
+  await stack.imap.destination.addMasterUser(ADMIN.login, ADMIN.password);
+  await stack.imap.source.addUser("bob", "src-bob-pw");
+  await stack.imap.destination.addUser("bob", "dst-bob-pw");
+  await seedMailbox(stack.imap.source, "bob", "src-bob-pw", standardMailboxSpec());
+  page = await stack.browser.newPage({ width: 1280, height: 900 });
+  page.setDefaultTimeout(120_000);
+  await page.emulateMedia({ reducedMotion: "reduce" });
+});
+
+beforeEach((context) => {
+  onTestFailed(async () => {
+    await screenshot(page, `failed-${context.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, "-")}`).catch(
+      () => undefined,
+    );
+  });
+});
+
+afterEach(() => {
+  expectNoConsoleErrors(stack);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe("the panel with plain logins and admin credentials", { timeout: 0 }, () => {
+  test("adds a server with admin credentials, whose password is never shown again", async () => {
+    await page.goto(`${stack.url}/login`);
+    await page.getByLabel("Username").fill("admin");
+    await page.getByLabel("Password").fill(stack.adminPassword);
+    await page.getByLabel("Password").press("Enter");
+    await page.waitForURL(/\/jobs$/);
+
+    await page.goto(`${stack.url}/servers`);
+    for (const server of [
+      { name: "Old provider", port: stack.imap.source.tlsPort, admin: false },
+      { name: "New provider", port: stack.imap.destination.tlsPort, admin: true },
+    ]) {
+      await page.getByRole("button", { name: "Add server" }).first().click();
+      const dialog = page.getByRole("dialog", { name: "Add server" });
+      await dialog.getByLabel("Name").fill(server.name);
+      await dialog.getByLabel("Host").fill("127.0.0.1");
+      await dialog.getByLabel("Port").fill(String(server.port));
+      await dialog.getByLabel("Accept a self-signed certificate").check();
+      if (server.admin) {
+        const admin = dialog.getByRole("group", { name: "Admin credentials" });
+        await admin.getByLabel("Mode").selectOption("sasl-authzid");
+        // Without the password the form says so, and adds nothing.
+        await admin.getByLabel("Admin user").fill(ADMIN.login);
+        await dialog.getByRole("button", { name: "Add server" }).click();
+        await admin.getByText("Enter the password.").waitFor();
+        await admin.getByLabel("Admin password").fill(ADMIN.password);
+        await screenshot(page, "server-admin-credentials");
+      }
+      await dialog.getByRole("button", { name: "Add server" }).click();
+      await dialog.waitFor({ state: "detached" });
+      await page.locator(`tr[data-server="${server.name}"]`).waitFor();
+    }
+
+    await page.locator('tr[data-server="New provider"]').getByRole("button", { name: "Edit" }).click();
+    const edit = page.getByRole("dialog", { name: "Edit New provider" });
+    const admin = edit.getByRole("group", { name: "Admin credentials" });
+    expect(await admin.getByLabel("Mode").inputValue()).toBe("sasl-authzid");
+    expect(await admin.getByLabel("Admin user").inputValue()).toBe(ADMIN.login);
+    expect(await admin.getByLabel("Admin password").inputValue()).toBe("");
+    expect(await page.content()).not.toContain(ADMIN.password);
+    await edit.getByRole("button", { name: "Cancel" }).click();
+  });
+
+  test("creates a job for the login bob, with no destination password, and sees it done", async () => {
+    await page.goto(`${stack.url}/jobs`);
+    await page.getByRole("button", { name: "New job" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "New migration job" });
+    const source = dialog.getByRole("group", { name: "Source" });
+    const destination = dialog.getByRole("group", { name: "Destination" });
+    await source.getByLabel("Server").selectOption({ label: "Old provider (127.0.0.1)" });
+    await source.getByLabel("Login", { exact: true }).fill("bob");
+    await destination.getByLabel("Server").selectOption({ label: "New provider (127.0.0.1)" });
+    await destination.getByLabel("Login", { exact: true }).fill("bob");
+    await dialog.getByLabel("Dry run").uncheck();
+    // The source server has no admin credentials: its password is asked for before anything is sent.
+    await dialog.getByRole("button", { name: "Queue migration" }).click();
+    await source
+      .getByText("The source server has no admin credentials, so the source password is required.")
+      .waitFor();
+    await source.getByLabel("Password").fill("src-bob-pw");
+    expect(await destination.getByLabel("Password").getAttribute("placeholder")).toBe("(admin credentials)");
+    await screenshot(page, "job-form-plain-login");
+    await dialog.getByRole("button", { name: "Queue migration" }).click();
+    await page.waitForURL(/\/jobs\/\d+$/);
+
+    const status = () => page.locator(".page-head .badge").first().getAttribute("data-status");
+    await expect.poll(status, { timeout: 120_000 }).toMatch(/^(done|failed|incomplete)$/);
+    expect(await status()).toBe("done");
+    expect(await readMailbox(stack.imap.destination, "bob", "dst-bob-pw")).toEqual(
+      await readMailbox(stack.imap.source, "bob", "src-bob-pw"),
+    );
+  });
+});
