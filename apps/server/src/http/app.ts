@@ -94,14 +94,16 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         engine: { kind: runtime.engine.kind, version: runtime.engine.version ?? null },
         notifications: { smtp: runtime.config.smtp, from: runtime.config.notifyFrom },
       });
-  const health = options.health ?? healthProvider!.report;
+  // GET /healthz may reuse a probe under a second old; an authenticated caller's report is fresh.
+  const health = options.health ?? (() => healthProvider!.report());
+  const freshHealth = options.health ?? (() => healthProvider!.report({ fresh: true }));
   const deps: RouterDeps = {
     ctx,
     hub,
     logReader: createCoalescingLogReader(ctx),
     watches: createWatchRecorder(ctx),
     loginLimiter: new LoginRateLimiter(options.loginRateLimits),
-    health,
+    health: freshHealth,
   };
   const credentialWatch = createCredentialWatch(ctx, hub);
   /** The panel's origin as configured; the Host a browser addressed is accepted too (request-origin.ts). */

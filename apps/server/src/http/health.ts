@@ -58,8 +58,11 @@ export interface HealthSources {
 }
 
 export interface HealthProvider {
-  /** The whole report; settles within about PROBE_DEADLINE_MS whatever the database does. */
-  report(): Promise<HealthReport>;
+  /**
+   * The whole report; settles within about PROBE_DEADLINE_MS whatever the database does. `fresh`
+   * skips the reuse of a recent probe (an operator who just changed the settings reads them back).
+   */
+  report(options?: { fresh?: boolean }): Promise<HealthReport>;
   close(): Promise<void>;
 }
 
@@ -119,8 +122,8 @@ export function createHealthProvider(sources: HealthSources): HealthProvider {
     }
   }
 
-  function probe(): Promise<Probe> {
-    if (last && Date.now() - last.at < PROBE_REUSE_MS) return Promise.resolve(last);
+  function probe(fresh: boolean): Promise<Probe> {
+    if (!fresh && last && Date.now() - last.at < PROBE_REUSE_MS) return Promise.resolve(last);
     if (!inFlight) {
       inFlight = runProbe().then((result) => {
         last = result;
@@ -132,8 +135,8 @@ export function createHealthProvider(sources: HealthSources): HealthProvider {
   }
 
   return {
-    async report() {
-      const result = await probe();
+    async report(options = {}) {
+      const result = await probe(options.fresh === true);
       const database: DatabaseState = result.problem
         ? "unreachable"
         : (result.latencyMs ?? 0) > SLOW_PROBE_MS
