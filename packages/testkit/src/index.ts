@@ -35,7 +35,7 @@ export {
   startImapServer,
   unidentifiableMailboxSpec,
 } from "./imap/index.ts";
-export type { TcpProxy } from "./net/index.ts";
-export { startTcpProxy } from "./net/index.ts";
+export type { ImapFaultProxy, TcpProxy } from "./net/index.ts";
+export { startImapFaultProxy, startTcpProxy } from "./net/index.ts";
 export type { ReceivedMail, SmtpTestServer, StartSmtpServerOptions } from "./smtp/index.ts";
 export { startSmtpServer } from "./smtp/index.ts";

@@ -20,11 +20,23 @@ const THROTTLE =
 export function throttleIn(line: string): Throttle | null {
   const match = THROTTLE.exec(line);
   if (!match) return null;
+  const wait = /Suggested Backoff Time: (\d+) milliseconds/i.exec(line);
   const host = /\bhost([12])\b/i.exec(line)?.[1];
-  const at = Math.max(0, match.index - 40);
+  // Without a host named, what failed says the side: messages are fetched from the source and
+  // appended to the destination.
+  const side =
+    host === "1" || (!host && /\bfetch/i.test(line))
+      ? "source"
+      : host === "2" || (!host && /\bappend/i.test(line))
+        ? "destination"
+        : null;
+  // The server's own words: from its NO or BYE when the line has one, else from the match.
+  const answer = line.search(/\b(?:NO|BAD|BYE) \[/);
+  const from = answer >= 0 && answer <= match.index ? answer : match.index;
+  const detail = line.slice(from).trim();
   return {
-    side: host === "1" ? "source" : host === "2" ? "destination" : null,
-    waitMs: match[1] === undefined ? null : Number(match[1]),
-    detail: line.slice(at, match.index + match[0].length + 40).trim(),
+    side,
+    waitMs: wait ? Number(wait[1]) : null,
+    detail: detail.length > 160 ? `${detail.slice(0, 160)}…` : detail,
   };
 }

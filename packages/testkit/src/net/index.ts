@@ -1,2 +1,4 @@
+export type { ImapFaultProxy } from "./imap-fault-proxy.ts";
+export { startImapFaultProxy } from "./imap-fault-proxy.ts";
 export type { TcpProxy } from "./tcp-proxy.ts";
 export { startTcpProxy } from "./tcp-proxy.ts";

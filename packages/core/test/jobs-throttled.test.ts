@@ -1,0 +1,147 @@
+import { type ImapFaultProxy, readMailbox, startImapFaultProxy } from "@imapferry/testkit";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ResolvedEngine } from "../src/engines/select-engine.ts";
+import { resolveEngine } from "../src/engines/select-engine.ts";
+import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
+import { getJob } from "../src/services/jobs/index.ts";
+import { createServer } from "../src/services/servers/servers.ts";
+import { updateSettings } from "../src/services/settings/settings.ts";
+import {
+  createFixtureJob,
+  type ImapFixture,
+  largeUsers,
+  type MailboxUsers,
+  startImapFixture,
+} from "./support/imap-fixture.ts";
+import { createJobTestContext, type JobTestContext, waitFor } from "./support/job-context.ts";
+
+// A source that throttles (Office 365's "Suggested Backoff Time", Gmail's [THROTTLED]): the job
+// waits at least as long as the server asked, resumes by itself and ends with every message once.
+
+const IMAPSYNC_BIN = process.env.IMAPSYNC_BIN;
+const SUGGESTED_WAIT_MS = 4000;
+
+const engines: { name: string; enabled: boolean; resolve: () => Promise<ResolvedEngine> }[] = [
+  { name: "built-in engine", enabled: true, resolve: () => resolveEngine({ engine: "builtin" }) },
+  {
+    name: "imapsync",
+    enabled: Boolean(IMAPSYNC_BIN),
+    resolve: () =>
+      resolveEngine({ engine: "imapsync", ...(IMAPSYNC_BIN ? { imapsyncBin: IMAPSYNC_BIN } : {}) }),
+  },
+];
+
+let t: JobTestContext;
+let imap: ImapFixture;
+const proxies: ImapFaultProxy[] = [];
+
+beforeAll(async () => {
+  t = await createJobTestContext();
+  imap = await startImapFixture(t.ctx);
+  await updateSettings(t.ctx, { retryBaseSeconds: 1, retryMaxAttempts: 5 });
+});
+afterEach(async () => {
+  for (const proxy of proxies.splice(0)) await proxy.close();
+});
+afterAll(async () => {
+  await imap?.stop();
+  await t?.close();
+});
+
+async function messagesOn(side: "source" | "destination", users: MailboxUsers): Promise<string[]> {
+  const server = side === "source" ? imap.pair.source : imap.pair.destination;
+  const login = side === "source" ? users.source : users.dest;
+  const mailbox = await readMailbox(server, login.user, login.password);
+  return mailbox.folders.flatMap((f) => f.messages.map((m) => `${f.path}:${m.sha256}`)).sort();
+}
+
+/** A source server entry that reaches the real source through a fault proxy throttling `count` downloads. */
+async function throttlingSource(
+  label: string,
+  count: number,
+): Promise<{ serverId: number; proxy: ImapFaultProxy }> {
+  const proxy = await startImapFaultProxy({ host: imap.pair.source.host, port: imap.pair.source.port });
+  proxies.push(proxy);
+  proxy.throttleDownloads(count, SUGGESTED_WAIT_MS);
+  const source = await createServer(t.ctx, {
+    name: `throttling source for ${label}`,
+    host: "127.0.0.1",
+    port: proxy.port,
+    security: "none",
+  });
+  return { serverId: source.id, proxy };
+}
+
+function waitForJob(jobId: number, statuses: string[]) {
+  return waitFor(
+    `job ${jobId} to be ${statuses.join(" or ")}`,
+    async () => {
+      const v = await getJob(t.ctx, jobId);
+      return statuses.includes(v.status) ? v : undefined;
+    },
+    120_000,
+  );
+}
+
+describe("a job whose source throttles", () => {
+  let worker: WorkerHandle | undefined;
+  afterEach(async () => {
+    await worker?.stop({ handBack: true });
+    worker = undefined;
+  });
+
+  it.skipIf(!IMAPSYNC_BIN)(
+    "run by imapsync: waits the server's suggested time, resumes by itself, and completes every message once",
+    async () => {
+      worker = await startWorker({
+        ctx: t.ctx,
+        engine: await engines[1]!.resolve(),
+        concurrency: 1,
+        heartbeatMs: 500,
+      });
+      const users = await largeUsers(imap.pair, "throttled-imapsync", 30, 31);
+      const { serverId, proxy } = await throttlingSource("imapsync", 3);
+      const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: serverId });
+
+      const waiting = await waitForJob(job.id, ["waiting", "done", "failed", "incomplete"]);
+      expect(waiting.status, waiting.errorMessage ?? "").toBe("waiting");
+      expect(waiting.errorCategory).toBe("throttled");
+      expect(waiting.errorMessage).toMatch(
+        /^The source server 127\.0\.0\.1 throttled the migration .* and asked to wait 4 s \("NO \[THROTTLED\]/,
+      );
+      expect(waiting.errorMessage).toMatch(/\(automatic retry 1 of 5\)\.$/);
+      // The server's wait, not the 1 s backoff of the settings.
+      expect(waiting.resumeAt!.getTime() - waiting.finishedAt!.getTime()).toBeGreaterThanOrEqual(
+        SUGGESTED_WAIT_MS - 100,
+      );
+      expect(proxy.throttled).toBe(3);
+
+      const done = await waitForJob(job.id, ["done", "failed", "incomplete"]);
+      expect(done.status, done.errorMessage ?? "").toBe("done");
+      expect(done.startedAt!.getTime()).toBeGreaterThanOrEqual(waiting.resumeAt!.getTime());
+      expect(await messagesOn("destination", users)).toEqual(await messagesOn("source", users));
+    },
+    240_000,
+  );
+
+  it("run by the built-in engine: honours each suggested wait within the run and ends done in one attempt", async () => {
+    worker = await startWorker({
+      ctx: t.ctx,
+      engine: await engines[0]!.resolve(),
+      concurrency: 1,
+      heartbeatMs: 500,
+    });
+    const users = await largeUsers(imap.pair, "throttled-builtin", 30, 32);
+    const { serverId, proxy } = await throttlingSource("the built-in engine", 3);
+    const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: serverId });
+
+    const done = await waitForJob(job.id, ["waiting", "done", "failed", "incomplete"]);
+    expect(done.status, done.errorMessage ?? "").toBe("done");
+    expect(done).toMatchObject({ attempt: 1, autoRetries: 0 });
+    expect(proxy.throttled).toBe(3);
+    // It waited as asked before each retry (imapflow's throttle handling), rather than hammering on.
+    const ranMs = done.finishedAt!.getTime() - done.startedAt!.getTime();
+    expect(ranMs).toBeGreaterThanOrEqual(3 * SUGGESTED_WAIT_MS - 500);
+    expect(await messagesOn("destination", users)).toEqual(await messagesOn("source", users));
+  }, 240_000);
+});

@@ -1,0 +1,96 @@
+import { connect as connectTcp, createServer, type Server, type Socket } from "node:net";
+
+/**
+ * A plain-IMAP proxy in front of a real server that answers some commands itself, the way throttling
+ * providers do, and forwards everything else untouched. For tests of what the engines and the job
+ * system do with a server that pushes back.
+ */
+export interface ImapFaultProxy {
+  port: number;
+  /**
+   * The next `count` message downloads (FETCH of a whole body: BODY.PEEK[], BODY[], RFC822) are
+   * answered `NO [THROTTLED] … Suggested Backoff Time: <waitMs> milliseconds` (Office 365's words)
+   * instead of reaching the server.
+   */
+  throttleDownloads(count: number, waitMs: number): void;
+  /** How many commands were answered with a throttle so far. */
+  readonly throttled: number;
+  close(): Promise<void>;
+}
+
+/** A FETCH that downloads whole messages (not the header-only ones a scan sends). */
+const BODY_FETCH = /^\S+ (?:UID )?FETCH .*(?:BODY(?:\.PEEK)?\[\]|\bRFC822\b(?![.\w]))/i;
+/** A line that ends with a literal announcement: its bytes follow and are not a command. */
+const LITERAL = /\{(\d+)\+?\}\r?\n$/;
+
+export async function startImapFaultProxy(target: { host: string; port: number }): Promise<ImapFaultProxy> {
+  let pendingThrottles = 0;
+  let throttleWaitMs = 0;
+  let throttled = 0;
+  const sockets = new Set<Socket>();
+
+  function relay(client: Socket): void {
+    const server = connectTcp(target);
+    for (const socket of [client, server]) {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.on("close", () => {
+        sockets.delete(socket);
+        client.destroy();
+        server.destroy();
+      });
+    }
+    server.on("data", (chunk: Buffer) => client.write(chunk));
+    // Client → server is read line by line (commands), passing literal bytes through as they are.
+    let buffered = Buffer.alloc(0);
+    let literalLeft = 0;
+    client.on("data", (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      for (;;) {
+        if (literalLeft > 0) {
+          const take = Math.min(literalLeft, buffered.length);
+          if (take === 0) return;
+          server.write(buffered.subarray(0, take));
+          buffered = buffered.subarray(take);
+          literalLeft -= take;
+          continue;
+        }
+        const end = buffered.indexOf(0x0a);
+        if (end < 0) return;
+        const line = buffered.subarray(0, end + 1);
+        buffered = buffered.subarray(end + 1);
+        const text = line.toString("latin1");
+        const literal = LITERAL.exec(text);
+        if (literal) literalLeft = Number(literal[1]);
+        if (!literal && pendingThrottles > 0 && BODY_FETCH.test(text)) {
+          pendingThrottles--;
+          throttled++;
+          const tag = text.split(" ", 1)[0];
+          client.write(
+            `${tag} NO [THROTTLED] Request is throttled. Suggested Backoff Time: ${throttleWaitMs} milliseconds\r\n`,
+          );
+          continue;
+        }
+        server.write(line);
+      }
+    });
+  }
+
+  const listener: Server = createServer(relay);
+  await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+  const address = listener.address();
+  return {
+    port: typeof address === "object" && address ? address.port : 0,
+    throttleDownloads(count, waitMs) {
+      pendingThrottles = count;
+      throttleWaitMs = waitMs;
+    },
+    get throttled() {
+      return throttled;
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    },
+  };
+}
