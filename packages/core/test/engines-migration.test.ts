@@ -351,7 +351,8 @@ describe.each(engines)("the runner driving the $name", ({ name, enabled, resolve
       const result = await runMigrationEngine({
         engine,
         spec: spec(LARGE_USER),
-        cancelGraceMs: 5000,
+        // Long enough that a loaded machine never reaches the SIGKILL: the engine must stop by itself.
+        cancelGraceMs: 60_000,
         onSpawn(spawned) {
           pid = spawned;
         },
@@ -363,12 +364,11 @@ describe.each(engines)("the runner driving the $name", ({ name, enabled, resolve
         },
         signal: controller.signal,
       });
-      const stoppedAfterMs = performance.now() - cancelledAt;
       expect(cancelledAt).toBeGreaterThan(0);
       expect(result).toMatchObject({ cancelled: true, category: "cancelled" });
       expect(result.sentence).toContain("was cancelled");
-      // SIGTERM is answered at once; SIGKILL would come at 5 s.
-      expect(stoppedAfterMs).toBeLessThan(5000);
+      // It answered SIGTERM itself (statistics, exit line): no SIGKILL was needed.
+      expect(result.signal).not.toBe("SIGKILL");
       expect(isProcessAlive(pid)).toBe(false);
       const copied = messageCount(await readDestination(LARGE_USER));
       expect(copied).toBeLessThan(large.messageCount);
