@@ -197,24 +197,28 @@ describe("the batch report of a 3-mailbox batch", () => {
        from generate_series(1, 10000) n`,
       [source?.id, secret, destination?.id, batch.id, JSON.stringify(copies)],
     );
-    // m1's pair was run a second time: the report shows that latest run, counting two attempts.
-    await server.ctx.pool.query(
-      `insert into jobs (${columns}, error_message)
-       values ('m1 again', $1, 'M1@example.com', $2, $3, 'm1@example.com', $2, false, $4, now(), now(),
-         'failed', 'The destination refused the login.')`,
-      [source?.id, secret, destination?.id, batch.id],
-    );
+    // m1's pair was run a second time (a rerun, which supersedes the first run; m1 has no mailbox on the
+    // test servers, so it fails): the report shows that latest run, counting two attempts.
+    const m1 = await db
+      .selectFrom("jobs")
+      .select("id")
+      .where("batch_id", "=", batch.id)
+      .where("name", "=", "m1")
+      .executeTakeFirstOrThrow();
+    const rerun = await client.jobs.rerun.mutate({ id: m1.id });
+    const deadline = Date.now() + 60_000;
+    while ((await client.jobs.get.query({ id: rerun.id })).status !== "failed") {
+      if (Date.now() > deadline) throw new Error("the rerun of m1 did not fail within a minute");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
 
     const text = await (await client.downloadBatchReport(batch.id)).text();
     const rows = parse(text, { columns: true }) as Record<string, string>[];
     expect(rows).toHaveLength(10_000);
     expect(new Set(rows.map((row) => row.destination)).size).toBe(10_000);
     const again = rows.find((row) => row.destination === "m1@example.com");
-    expect(again).toMatchObject({
-      status: "failed",
-      attempts: "2",
-      error: "The destination refused the login.",
-    });
+    expect(again).toMatchObject({ status: "failed", attempts: "2" });
+    expect(again?.error).toContain("m1@example.com");
     expect(rows.filter((row) => row.status === "done" && row.copied === "12")).toHaveLength(9_999);
   });
 });

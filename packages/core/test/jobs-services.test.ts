@@ -244,10 +244,11 @@ describe("jobs", () => {
 
   it("runs bulk actions by ids and by batch, with one outcome per job", async () => {
     const batch = await createBatch(t.ctx, { tag: "bulk" });
+    // Three mailboxes: in a batch, jobs of one mailbox pair are runs of one line.
     const jobs = [
-      await newJob({ batchId: batch.id }),
-      await newJob({ batchId: batch.id }),
-      await newJob({ batchId: batch.id }),
+      await newJob({ batchId: batch.id, sourceEmail: "a@old.example" }),
+      await newJob({ batchId: batch.id, sourceEmail: "b@old.example" }),
+      await newJob({ batchId: batch.id, sourceEmail: "c@old.example" }),
     ];
     const cancelled = await bulkJobs(t.ctx, { action: "cancel", batchId: batch.id });
     expect(cancelled).toMatchObject({ succeeded: 3, failed: 0 });
@@ -258,7 +259,11 @@ describe("jobs", () => {
     });
     expect(rerun.succeeded).toBe(3);
     expect(rerun.results.find((r) => r.id === 999_999)?.error?.code).toBe("NOT_FOUND");
-    expect((await getBatch(t.ctx, batch.id)).counts).toMatchObject({ cancelled: 3, queued: 3 });
+    // Each rerun replaced the run it reran: three mailboxes, three queued real runs.
+    expect((await getBatch(t.ctx, batch.id)).counts).toMatchObject({ cancelled: 0, queued: 3 });
+    expect((await getBatch(t.ctx, batch.id)).total).toBe(3);
+    const history = await listJobs(t.ctx, { batchId: batch.id, includeSuperseded: true });
+    expect(history.items).toHaveLength(6);
     const removed = await bulkJobs(t.ctx, { action: "delete", batchId: batch.id, hard: true });
     expect(removed.succeeded).toBe(6);
     expect((await getBatch(t.ctx, batch.id)).total).toBe(0);

@@ -149,6 +149,11 @@ export interface JobsTable {
   /** Automatic resumptions after a passing fault so far, against the retry policy's maximum. */
   auto_retries: Generated<number>;
   rerun_of: number | null;
+  /**
+   * In a batch: the latest job of the same mailbox pair, which replaced this one in the batch's counts,
+   * report and default lists; null for the latest (see core's refreshSuperseded).
+   */
+  superseded_by: Generated<number | null>;
   log_bytes: Generated<string>;
   cancel_requested_at: NullableTimestamp;
   created_at: Timestamp;

@@ -39,6 +39,14 @@ describe("upgrading a database filled by the previous schema", () => {
       select 'alice', s1.id, 'alice@old.test', 'v1:key:sealed-source', s2.id, 'alice@new.test', 'v1:key:sealed-dest',
         false, 'incomplete', 2, '{"messagesTransferred": 40}'::jsonb, '{"missing": 2}'::jsonb, '2 are missing'
       from servers s1, servers s2 where s1.name = 'old' and s2.name = 'new'`);
+    // A batch where alice was run twice (the second time with her login in capitals) and bob once.
+    await run(sql`insert into batches (tag, dry_run, defaults) values ('wave-1', false, '{}'::jsonb)`);
+    await run(sql`insert into jobs (name, batch_id, source_server_id, source_email, source_secret, dest_server_id,
+        dest_email, dest_secret, dry_run, status)
+      select x.name, b.id, s1.id, x.login, 'v1:key:s', s2.id, 'alice@new.test', 'v1:key:d', false, x.status
+      from (values ('wave alice 1', 'alice@old.test', 'failed'), ('wave alice 2', 'ALICE@old.test', 'done'),
+                   ('wave bob', 'bob@old.test', 'failed')) as x(name, login, status),
+           batches b, servers s1, servers s2 where s1.name = 'old' and s2.name = 'new'`);
     await run(sql`insert into workers (id, hostname, pid, capacity, heartbeat_at)
       values ('old-worker', 'host-a', 4242, 2, now() - interval '1 minute')`);
     await run(sql`insert into job_logs (job_id, byte_offset, chunk) select id, 0, 'first line\n' from jobs`);
@@ -50,7 +58,11 @@ describe("upgrading a database filled by the previous schema", () => {
     expect(upgraded.applied[0]).not.toBe(PREVIOUS);
     expect(upgraded.applied.length).toBeGreaterThan(0);
 
-    const job = await database.db.selectFrom("jobs").selectAll().executeTakeFirstOrThrow();
+    const job = await database.db
+      .selectFrom("jobs")
+      .selectAll()
+      .where("name", "=", "alice")
+      .executeTakeFirstOrThrow();
     expect(job).toMatchObject({
       name: "alice",
       source_email: "alice@old.test",
@@ -102,6 +114,20 @@ describe("upgrading a database filled by the previous schema", () => {
         process_start: null,
         exited_at: null,
       },
+    ]);
+    // New in 0010: a job outside a batch supersedes nothing; in the batch, alice's first run is
+    // superseded by her second (logins compare case-insensitively), and bob's only run is his latest.
+    const runs = await database.db
+      .selectFrom("jobs")
+      .select(["id", "name", "superseded_by"])
+      .orderBy("id")
+      .execute();
+    const idOf = (name: string) => runs.find((r) => r.name === name)?.id;
+    expect(runs.map((r) => [r.name, r.superseded_by])).toEqual([
+      ["alice", null],
+      ["wave alice 1", idOf("wave alice 2")],
+      ["wave alice 2", null],
+      ["wave bob", null],
     ]);
     // The new status is accepted now.
     await database.db.updateTable("jobs").set({ status: "waiting" }).where("id", "=", job.id).execute();

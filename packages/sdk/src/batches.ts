@@ -21,6 +21,19 @@ export interface MailboxRow {
   dryRun?: boolean;
 }
 
+/** A row `importBatch` left out with `skipInvalid`: the row you gave, where it was, and why. */
+export interface RejectedMailboxRow {
+  /** Position in the rows given, from 0. */
+  index: number;
+  /** Its line in the CSV sent (the header is line 1). */
+  line: number;
+  row: MailboxRow;
+  errors: ImportResult["rejected"][number]["errors"];
+}
+
+/** `importBatch(rows, …)`'s result: the rejected rows come back as the rows you gave. */
+export type RowsImportResult = Omit<ImportResult, "rejected"> & { rejected: RejectedMailboxRow[] };
+
 export interface WaitForBatchOptions {
   /** Called with the batch (counts per status) every time it changes. */
   onProgress?: (batch: Batch) => void;
@@ -29,13 +42,16 @@ export interface WaitForBatchOptions {
 
 export interface BatchHelpers {
   /**
-   * Imports mailboxes as one batch of migrations, all or nothing. Give a CSV file's text or rows;
+   * Imports mailboxes as one batch of migrations, all or nothing; with `skipInvalid: true` the valid
+   * rows are imported and the others come back in `rejected` with their reasons (given rows, each
+   * rejected entry carries its row, to fix and import again). Give a CSV file's text or rows;
    * with `preview: true` only checks them (every problem by line and column) and imports nothing.
    */
   importBatch(
-    csvOrRows: string | readonly MailboxRow[],
+    rows: readonly MailboxRow[],
     options?: ImportOptions & { preview?: false },
-  ): Promise<ImportResult>;
+  ): Promise<RowsImportResult>;
+  importBatch(csv: string, options?: ImportOptions & { preview?: false }): Promise<ImportResult>;
   importBatch(
     csvOrRows: string | readonly MailboxRow[],
     options: ImportOptions & { preview: true },
@@ -74,12 +90,18 @@ export function createBatchHelpers(core: ClientCore): BatchHelpers {
   async function importBatch(
     csvOrRows: string | readonly MailboxRow[],
     options: ImportOptions & { preview?: boolean } = {},
-  ): Promise<ImportResult | ImportPreview> {
+  ): Promise<ImportResult | RowsImportResult | ImportPreview> {
     const { preview, ...rest } = options;
     const csv = typeof csvOrRows === "string" ? csvOrRows : rowsToCsv(csvOrRows);
-    return preview
-      ? core.api.batches.preview.mutate({ ...rest, csv })
-      : core.api.batches.import.mutate({ ...rest, csv });
+    if (preview) return core.api.batches.preview.mutate({ ...rest, csv });
+    const result = await core.api.batches.import.mutate({ ...rest, csv });
+    if (typeof csvOrRows === "string") return result;
+    const rows = csvOrRows;
+    // Passwords never come back from the server: the rejected rows are the caller's own, by index.
+    return {
+      ...result,
+      rejected: result.rejected.map((r) => ({ ...r, row: rows[r.index] as MailboxRow })),
+    } satisfies RowsImportResult;
   }
 
   async function waitForBatch(tagOrId: string | number, options: WaitForBatchOptions = {}): Promise<Batch> {

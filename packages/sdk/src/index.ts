@@ -1,6 +1,12 @@
 export type { AppRouter } from "@imapferry/server";
 export { TRPCClientError } from "@trpc/client";
-export type { BatchHelpers, MailboxRow, WaitForBatchOptions } from "./batches.ts";
+export type {
+  BatchHelpers,
+  MailboxRow,
+  RejectedMailboxRow,
+  RowsImportResult,
+  WaitForBatchOptions,
+} from "./batches.ts";
 export { rowsToCsv } from "./batches.ts";
 export type { ClientOptions, ImapferryClient } from "./client.ts";
 export { createClient } from "./client.ts";

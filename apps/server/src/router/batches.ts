@@ -1,5 +1,6 @@
 import type { ServiceContext } from "@imapferry/core";
 import {
+  batchIdInputSchema,
   getBatch,
   getBatchReport,
   ImapferryError,
@@ -11,6 +12,8 @@ import {
   plainText,
   previewImport,
   reportInputSchema,
+  rerunFailedInBatch,
+  runBatchReal,
 } from "@imapferry/core";
 import { z } from "zod";
 import { protectedProcedure, router } from "../trpc/init.ts";
@@ -45,6 +48,22 @@ export const batchesRouter = router({
     input,
   }) {
     return jsonPlain(await getBatchReport(ctx.deps.ctx, input));
+  }),
+
+  /** Reruns every mailbox whose latest run failed, was incomplete or interrupted; one outcome per job. */
+  rerunFailed: protectedProcedure.input(batchIdInputSchema).mutation(async function rerunFailedProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await rerunFailedInBatch(ctx.deps.ctx, input));
+  }),
+
+  /** Queues every mailbox whose latest run was an ended dry run as a real run, and makes the batch real. */
+  runReal: protectedProcedure.input(batchIdInputSchema).mutation(async function runBatchRealProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await runBatchReal(ctx.deps.ctx, input));
   }),
 
   /** Checks a CSV file (every problem, by line and column) and shows the first rows; writes nothing. */

@@ -14,6 +14,7 @@ import {
   jobIdInputSchema,
   listJobs,
   listJobsInputSchema,
+  listPreviousRuns,
   reportInputSchema,
   rerunJob,
   rerunJobInputSchema,
@@ -26,7 +27,10 @@ import { protectedProcedure, protectedRawInputProcedure, router } from "../trpc/
 import { jsonPlain } from "../trpc/json-plain.ts";
 
 export const jobsRouter = router({
-  /** Newest first, paged by `cursor`; filters by status, batch, tenant and free text. */
+  /**
+   * Newest first, paged by `cursor`; filters by status, batch, tenant and free text. In a batch, only each
+   * mailbox pair's latest run unless `includeSuperseded`.
+   */
   list: protectedProcedure.input(listJobsInputSchema.optional()).query(async function listJobsProcedure({
     ctx,
     input,
@@ -45,6 +49,14 @@ export const jobsRouter = router({
     const job = await getJob(ctx.deps.ctx, input.id);
     ctx.deps.watches.mark({ jobIds: [job.id] });
     return jsonPlain(job);
+  }),
+
+  /** The runs this job replaced (earlier runs of its mailbox pair in the batch, the jobs it reran), newest first. */
+  previousRuns: protectedProcedure.input(jobIdInputSchema).query(async function previousRunsProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await listPreviousRuns(ctx.deps.ctx, input));
   }),
 
   /** What the last run did and what the check after it found, per folder. */

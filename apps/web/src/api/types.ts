@@ -9,6 +9,7 @@ export type JobItem = Output<Api["jobs"]["get"]["query"]>;
 export type JobListInput = Parameters<Api["jobs"]["list"]["query"]>[0];
 export type BatchItem = Output<Api["batches"]["list"]["query"]>["items"][number];
 export type ImportPreview = Output<Api["batches"]["preview"]["mutate"]>;
+export type ImportResult = Output<Api["batches"]["import"]["mutate"]>;
 export type WorkerItem = Output<Api["workers"]["list"]["query"]>[number];
 export type SettingsView = Output<Api["settings"]["get"]["query"]>;
 export type ServerTestResult = Output<Api["servers"]["test"]["mutate"]>;

@@ -6,6 +6,7 @@ import * as m0006 from "./0006-incomplete-outcome.ts";
 import * as m0007 from "./0007-worker-process-identity.ts";
 import * as m0008 from "./0008-waiting-retries.ts";
 import * as m0009 from "./0009-server-admin-credentials.ts";
+import * as m0010 from "./0010-superseded-runs.ts";
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the same code runs from
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   "0007-worker-process-identity": m0007,
   "0008-waiting-retries": m0008,
   "0009-server-admin-credentials": m0009,
+  "0010-superseded-runs": m0010,
 };

@@ -1,7 +1,7 @@
 import type { JSX } from "solid-js";
 import { createSignal, Show } from "solid-js";
 import { api } from "../../api/client.ts";
-import type { ImportPreview } from "../../api/types.ts";
+import type { ImportPreview, ImportResult } from "../../api/types.ts";
 import { formatBytes, pluralize } from "../../format.ts";
 import { navigate } from "../../router.tsx";
 import { DataTable } from "../../ui/data-table.tsx";
@@ -10,6 +10,33 @@ import { Icon } from "../../ui/icons.tsx";
 import { Modal } from "../../ui/modal.tsx";
 import { errorText, Spinner } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
+import { rejectedRowsCsv } from "./rejected-rows-csv.ts";
+
+/** "2 real migrations (they copy mail) and 1 dry run (it only connects and counts)". */
+export function describeRuns(counts: { realCount: number; dryRunCount: number }): string {
+  const parts: string[] = [];
+  if (counts.realCount > 0)
+    parts.push(
+      `${pluralize(counts.realCount, "real migration")} (${counts.realCount === 1 ? "it copies" : "they copy"} mail)`,
+    );
+  if (counts.dryRunCount > 0)
+    parts.push(
+      `${pluralize(counts.dryRunCount, "dry run")} (${counts.dryRunCount === 1 ? "it only connects" : "they only connect"} and ${counts.dryRunCount === 1 ? "counts" : "count"})`,
+    );
+  return parts.join(" and ");
+}
+
+/** Saves text as a file the browser downloads. */
+function saveText(name: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
 
 /**
  * Bulk import: pick a CSV, see what the server makes of it (row count, every bad row with its line,
@@ -23,6 +50,8 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
   const [previewing, setPreviewing] = createSignal(false);
   const [importing, setImporting] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
+  /** After importing the valid rows of a file with bad ones: what was imported and what was left out. */
+  const [partial, setPartial] = createSignal<ImportResult | null>(null);
 
   function importInput(csv: string) {
     return { csv, dryRun: dryRun(), ...(tag().trim() ? { tag: tag().trim() } : {}) };
@@ -32,6 +61,7 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
     if (!selected) return;
     setError(null);
     setPreview(null);
+    setPartial(null);
     const text = await selected.text();
     setFile({ name: selected.name, size: selected.size, text });
     await runPreview();
@@ -54,15 +84,21 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
   async function confirmImport(): Promise<void> {
     const current = file();
     if (!current) return;
+    const skipInvalid = !preview()?.ok;
     setImporting(true);
     setError(null);
     try {
-      const result = await api.batches.import.mutate(importInput(current.text));
+      const result = await api.batches.import.mutate({ ...importInput(current.text), skipInvalid });
       toast(
         "success",
         `${pluralize(result.jobCount, "job")} imported`,
-        `Batch “${result.batch.tag}”${dryRun() ? " · dry runs" : ""}`,
+        `Batch “${result.batch.tag}”: ${describeRuns(result)}.`,
       );
+      if (result.rejected.length > 0) {
+        // Stay open: the rows left out are to be downloaded, fixed and imported again.
+        setPartial(result);
+        return;
+      }
       props.onClose();
       navigate(`/jobs?batch=${result.batch.id}`);
     } catch (e: unknown) {
@@ -72,7 +108,21 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
     }
   }
 
-  const canImport = () => Boolean(preview()?.ok) && !previewing() && !importing();
+  function downloadRejected(): void {
+    const current = file();
+    const result = partial();
+    if (!current || !result) return;
+    const base = current.name.replace(/\.csv$/i, "");
+    saveText(`${base}-rejected.csv`, rejectedRowsCsv(current.text, result.rejected));
+  }
+
+  const canImport = () =>
+    (Boolean(preview()?.ok) || canImportValid()) && !previewing() && !importing() && partial() === null;
+  /** Some rows are bad but the file is usable: the valid rows may go in alone. */
+  const canImportValid = () => {
+    const p = preview();
+    return p !== null && !p.ok && p.partialPossible && p.validCount > 0;
+  };
 
   return (
     <Modal
@@ -102,7 +152,9 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
               ? "Importing…"
               : preview()?.ok
                 ? `Import ${pluralize(preview()?.rowCount ?? 0, "job")}`
-                : "Import"}
+                : canImportValid()
+                  ? `Import ${pluralize(preview()?.validCount ?? 0, "valid row")}`
+                  : "Import"}
           </button>
         </>
       }
@@ -176,7 +228,38 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
             {error()}
           </div>
         </Show>
-        <Show when={!previewing() && preview()}>
+        <Show when={partial()}>
+          {(r) => (
+            <div class="callout callout-ok stack" data-import-partial>
+              <div>
+                <strong>
+                  {pluralize(r().jobCount, "job")} imported into batch “{r().batch.tag}”
+                </strong>
+                : {describeRuns(r())}. {pluralize(r().rejected.length, "row was", "rows were")} left out.
+              </div>
+              <div class="row">
+                <button type="button" class="btn btn-sm" data-download-rejected onClick={downloadRejected}>
+                  <Icon name="download" /> Download the {pluralize(r().rejected.length, "rejected row")} (CSV)
+                </button>
+                <button
+                  type="button"
+                  class="btn btn-sm btn-ghost"
+                  onClick={() => {
+                    props.onClose();
+                    navigate(`/jobs?batch=${r().batch.id}`);
+                  }}
+                >
+                  Open the batch
+                </button>
+              </div>
+              <span class="muted small">
+                Fix the rows in the downloaded file (its error column says what is wrong), then choose it here
+                to import them.
+              </span>
+            </div>
+          )}
+        </Show>
+        <Show when={!previewing() && partial() === null && preview()}>
           {(p) => (
             <div class="stack">
               <Show
@@ -189,16 +272,22 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
                         ? ` (the first ${p().errors.length} are listed)`
                         : ""}
                     </strong>{" "}
-                    — nothing is imported until every row is valid.
+                    <Show
+                      when={p().partialPossible && p().validCount > 0}
+                      fallback="— nothing is imported until every row is valid."
+                    >
+                      — fix them and choose the file again, or import the{" "}
+                      {pluralize(p().validCount, "valid row")} now: {describeRuns(p())}. The{" "}
+                      {pluralize(p().rejectedCount, "row")} with problems can then be downloaded to fix.
+                    </Show>
                   </div>
                 }
               >
                 <div class="callout callout-ok" data-import-preview="ok">
-                  <strong>{pluralize(p().rowCount, "row")} ready to import</strong>
-                  {dryRun() ? " as dry runs" : " as real migrations"}.
+                  <strong>{pluralize(p().rowCount, "row")} ready to import</strong>: {describeRuns(p())}.
                 </div>
               </Show>
-              <Show when={p().ok && p().sample.length > 0}>
+              <Show when={p().sample.length > 0}>
                 <DataTable
                   label="First rows"
                   wrapClass="card problems"
@@ -209,6 +298,7 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
                       <th class="num">Line</th>
                       <th>Source</th>
                       <th>Destination</th>
+                      <th>Run</th>
                     </>
                   }
                 >
@@ -221,6 +311,7 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
                       <td>
                         {row.destEmail} <span class="muted small">on {row.destServerName}</span>
                       </td>
+                      <td data-run={row.dryRun ? "dry" : "real"}>{row.dryRun ? "Dry run" : "Real"}</td>
                     </tr>
                   )}
                 </DataTable>

@@ -15,6 +15,7 @@ import { JobLogCard } from "./job-log-card.tsx";
 import { JobProgressCard } from "./job-progress-card.tsx";
 import { JobStatsCard } from "./job-stats-card.tsx";
 import { JobVerificationCard } from "./job-verification-card.tsx";
+import { PreviousRunsCard } from "./previous-runs-card.tsx";
 
 export function JobDetailPage(props: { params: Record<string, string> }): JSX.Element {
   return (
@@ -79,6 +80,7 @@ function JobDetail(props: { id: number }): JSX.Element {
                 <div class="stack">
                   <JobStatsCard job={j()} />
                   <JobFactsCard job={j()} logBytes={log.bytes()} />
+                  <PreviousRunsCard job={j()} />
                 </div>
               </div>
             </>

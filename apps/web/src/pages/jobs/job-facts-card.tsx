@@ -57,6 +57,16 @@ export function JobFactsCard(props: {
           <dd class="mono">{j().workerId ?? "—"}</dd>
           <dt>Attempt</dt>
           <dd>{j().attempt}</dd>
+          <Show when={j().supersededBy}>
+            {(by) => (
+              <>
+                <dt>Replaced</dt>
+                <dd data-superseded-by>
+                  superseded by <Link href={`/jobs/${by()}`}>#{by()}</Link>
+                </dd>
+              </>
+            )}
+          </Show>
           <Show when={j().rerunOf}>
             <dt>Rerun of</dt>
             <dd>

@@ -96,7 +96,16 @@ export function JobsPage(): JSX.Element {
       </div>
 
       <Show when={batchId() !== null && batch()}>
-        {(b) => <BatchSummary batch={b()} onClear={() => setQuery({ batch: null, cursor: null })} />}
+        {(b) => (
+          <BatchSummary
+            batch={b()}
+            onClear={() => setQuery({ batch: null, cursor: null })}
+            onChanged={() => {
+              void refetchBatch();
+              void jobs.refetch();
+            }}
+          />
+        )}
       </Show>
 
       <Show

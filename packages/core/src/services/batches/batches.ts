@@ -15,9 +15,31 @@ export interface BatchView {
   dryRun: boolean;
   defaults: Record<string, unknown>;
   createdAt: Date;
-  /** Jobs of the batch per status (deleted jobs not counted). */
+  /**
+   * Mailbox pairs of the batch per status of their latest run (a rerun replaces the run it reran;
+   * deleted jobs not counted).
+   */
   counts: Record<JobStatus, number>;
+  /** Mailbox pairs in the batch. */
   total: number;
+  /** Latest runs that were dry runs and have ended: what "Run real" (batches.runReal) queues again. */
+  endedDryRuns: number;
+}
+
+/** What "Rerun failed" takes: latest runs that failed, left mail behind, or lost their worker. */
+export const RERUN_FAILED_STATUSES = ["failed", "incomplete", "interrupted"] as const satisfies JobStatus[];
+/** Runs that have ended, which a rerun may replace. */
+export const ENDED_STATUSES = [
+  "done",
+  "incomplete",
+  "failed",
+  "cancelled",
+  "interrupted",
+] as const satisfies JobStatus[];
+
+interface BatchCounts {
+  counts: Record<JobStatus, number>;
+  endedDryRuns: number;
 }
 
 export function emptyCounts(): Record<JobStatus, number> {
@@ -64,20 +86,29 @@ export function mapDuplicateTag(e: unknown, tag: string): unknown {
 async function countsFor(
   ctx: Pick<ServiceContext, "db">,
   batchIds: number[],
-): Promise<Map<number, Record<JobStatus, number>>> {
-  const result = new Map<number, Record<JobStatus, number>>();
-  for (const id of batchIds) result.set(id, emptyCounts());
+): Promise<Map<number, BatchCounts>> {
+  const result = new Map<number, BatchCounts>();
+  for (const id of batchIds) result.set(id, { counts: emptyCounts(), endedDryRuns: 0 });
   if (batchIds.length === 0) return result;
   const rows = await ctx.db
     .selectFrom("jobs")
-    .select(["batch_id", "status", sql<string>`count(*)`.as("n")])
+    .select([
+      "batch_id",
+      "status",
+      sql<string>`count(*)`.as("n"),
+      sql<string>`count(*) filter (where dry_run)`.as("dry_runs"),
+    ])
     .where("batch_id", "in", batchIds)
     .where("deleted_at", "is", null)
+    .where("superseded_by", "is", null)
     .groupBy(["batch_id", "status"])
     .execute();
+  const ended = new Set<JobStatus>(ENDED_STATUSES);
   for (const row of rows) {
-    const counts = row.batch_id === null ? undefined : result.get(row.batch_id);
-    if (counts) counts[row.status] = Number(row.n);
+    const entry = row.batch_id === null ? undefined : result.get(row.batch_id);
+    if (!entry) continue;
+    entry.counts[row.status] = Number(row.n);
+    if (ended.has(row.status)) entry.endedDryRuns += Number(row.dry_runs);
   }
   return result;
 }
@@ -87,8 +118,8 @@ export async function getBatch(ctx: Pick<ServiceContext, "db">, id: number): Pro
   if (!parsedId.success) throw new ImapferryError("BAD_INPUT", "A batch id is a positive integer.");
   const row = await ctx.db.selectFrom("batches").selectAll().where("id", "=", id).executeTakeFirst();
   if (!row) throw new ImapferryError("NOT_FOUND", `There is no batch ${id}.`);
-  const counts = (await countsFor(ctx, [id])).get(id) ?? emptyCounts();
-  return toBatchView(row, counts);
+  const counts = (await countsFor(ctx, [id])).get(id);
+  return toBatchView(row, counts ?? { counts: emptyCounts(), endedDryRuns: 0 });
 }
 
 /** Newest first, with the number of jobs per status. */
@@ -111,7 +142,7 @@ export async function listBatches(
   );
   const last = page.at(-1);
   return {
-    items: page.map((r) => toBatchView(r, counts.get(r.id) ?? emptyCounts())),
+    items: page.map((r) => toBatchView(r, counts.get(r.id) ?? { counts: emptyCounts(), endedDryRuns: 0 })),
     nextCursor: rows.length > v.limit && last ? String(last.id) : null,
   };
 }
@@ -126,7 +157,7 @@ function toBatchView(
     defaults: Record<string, unknown>;
     created_at: Date;
   },
-  counts: Record<JobStatus, number>,
+  { counts, endedDryRuns }: BatchCounts,
 ): BatchView {
   return {
     id: row.id,
@@ -138,5 +169,6 @@ function toBatchView(
     createdAt: row.created_at,
     counts,
     total: Object.values(counts).reduce((a, b) => a + b, 0),
+    endedDryRuns,
   };
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cursorSchema, plainText, poolSchema, tenantSchema } from "../validation.ts";
+import { cursorSchema, idSchema, plainText, poolSchema, tenantSchema } from "../validation.ts";
 
 export const batchTagSchema = plainText(z.string().trim().min(1, "Give the batch a tag.").max(200)).regex(
   /^[^\s,]+(?: [^\s,]+)*$/,
@@ -22,3 +22,5 @@ export const listBatchesInputSchema = z.object({
   /** @defaultValue 50 */
   limit: z.number().int().min(1).max(500).default(50),
 });
+
+export const batchIdInputSchema = z.object({ id: idSchema });

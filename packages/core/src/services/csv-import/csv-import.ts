@@ -37,7 +37,26 @@ export interface CsvRowSummary {
   dryRun: boolean;
 }
 
-export interface ImportPreview {
+/** A data row that cannot be imported, with every reason; `index` counts data rows from 0. */
+export interface RejectedRow {
+  index: number;
+  line: number;
+  errors: CsvRowError[];
+}
+
+/** What an import does with the rows it can import: how many run for real, how many as dry runs. */
+export interface ImportPlan {
+  /** Rows that can be imported. */
+  validCount: number;
+  /** Of those, rows that copy mail (their dryRun column, else the import's default, is false). */
+  realCount: number;
+  /** Of those, rows that only connect and count. */
+  dryRunCount: number;
+  /** Data rows with at least one problem. */
+  rejectedCount: number;
+}
+
+export interface ImportPreview extends ImportPlan {
   /** Data rows in the file (the header and empty lines not counted). */
   rowCount: number;
   /** The first MAX_REPORTED_ERRORS problems, by line; the import is possible only when there is none. */
@@ -47,11 +66,24 @@ export interface ImportPreview {
   ok: boolean;
   /** The first rows as they would be imported (no passwords). */
   sample: CsvRowSummary[];
+  /**
+   * False when the file itself is unusable (not CSV, a bad header, too many rows): then not even the
+   * valid rows can be imported with `skipInvalid`.
+   */
+  partialPossible: boolean;
 }
 
 export interface ImportResult {
   batch: BatchView;
   jobCount: number;
+  /** Of the imported jobs, how many copy mail and how many are dry runs. */
+  realCount: number;
+  dryRunCount: number;
+  /**
+   * With `skipInvalid`: the rows left out, with their reasons (by index and line: the caller has the
+   * rows; passwords never come back). Empty otherwise.
+   */
+  rejected: RejectedRow[];
 }
 
 interface ValidRow extends CsvRowSummary {
@@ -91,7 +123,7 @@ async function validateCsv(
   ctx: Pick<ServiceContext, "db">,
   csv: string,
   defaultDryRun: boolean,
-): Promise<{ rowCount: number; errors: CsvRowError[]; rows: ValidRow[] }> {
+): Promise<{ rowCount: number; errors: CsvRowError[]; rows: ValidRow[]; rejected: RejectedRow[] }> {
   const errors: CsvRowError[] = [];
   let records: { record: string[]; info: { lines: number } }[];
   try {
@@ -108,6 +140,7 @@ async function validateCsv(
       rowCount: 0,
       errors: [{ line, column: null, reason: `The file is not valid CSV: ${message}` }],
       rows: [],
+      rejected: [],
     };
   }
   const first = records[0];
@@ -122,6 +155,7 @@ async function validateCsv(
         },
       ],
       rows: [],
+      rejected: [],
     };
   }
   const header = first.record.map((h) => h.trim());
@@ -147,12 +181,13 @@ async function validateCsv(
   }
   const dataRecords = records.slice(1);
   const rowCount = dataRecords.length;
-  if (errors.length > 0) return { rowCount, errors, rows: [] };
+  if (errors.length > 0) return { rowCount, errors, rows: [], rejected: [] };
   if (rowCount === 0) {
     return {
       rowCount,
       errors: [{ line: 2, column: null, reason: "The file has a header but no rows." }],
       rows: [],
+      rejected: [],
     };
   }
   if (rowCount > CSV_MAX_ROWS) {
@@ -166,6 +201,7 @@ async function validateCsv(
         },
       ],
       rows: [],
+      rejected: [],
     };
   }
 
@@ -181,18 +217,23 @@ async function validateCsv(
 
   const rows: ValidRow[] = [];
   const seen = new Map<string, number>();
-  for (const { record, info } of dataRecords) {
+  const rejected: RejectedRow[] = [];
+  for (const [rowIndex, { record, info }] of dataRecords.entries()) {
     // info.lines is where the record ends; quoted line breaks make a record span several lines (and
     // csv-parse counts the \r and the \n of a quoted CRLF as one line each, so we do the same).
     const newlines = record.reduce((n, field) => n + (field.match(/[\r\n]/g)?.length ?? 0), 0);
     const line = info.lines - newlines;
     const before = errors.length;
+    const rejectIfFaulty = () => {
+      if (errors.length > before) rejected.push({ index: rowIndex, line, errors: errors.slice(before) });
+    };
     if (record.length !== header.length) {
       errors.push({
         line,
         column: null,
         reason: `This row has ${record.length} field${record.length === 1 ? "" : "s"}; the header has ${header.length}. Quote values that contain commas.`,
       });
+      rejectIfFaulty();
       continue;
     }
     const get = (c: CsvColumn) => {
@@ -252,7 +293,10 @@ async function validateCsv(
       errors.push({ line, column: "name", reason: "The name is longer than 200 characters." });
     else if (hasControlCharacter(name))
       errors.push({ line, column: "name", reason: "The name contains a control character (such as NUL)." });
-    if (errors.length > before || !source || !dest) continue;
+    if (errors.length > before || !source || !dest) {
+      rejectIfFaulty();
+      continue;
+    }
     const key = `${source.id}\u0000${sourceEmail.toLowerCase()}\u0000${dest.id}\u0000${destEmail.toLowerCase()}`;
     const firstLine = seen.get(key);
     if (firstLine !== undefined) {
@@ -261,6 +305,7 @@ async function validateCsv(
         column: null,
         reason: `Duplicate of line ${firstLine}: the same source and destination mailboxes.`,
       });
+      rejectIfFaulty();
       continue;
     }
     seen.set(key, line);
@@ -278,7 +323,24 @@ async function validateCsv(
       destPassword,
     });
   }
-  return { rowCount, errors, rows };
+  return { rowCount, errors, rows, rejected };
+}
+
+function planOf(rows: readonly ValidRow[], rejected: readonly RejectedRow[]): ImportPlan {
+  const realCount = rows.filter((r) => !r.dryRun).length;
+  return {
+    validCount: rows.length,
+    realCount,
+    dryRunCount: rows.length - realCount,
+    rejectedCount: rejected.length,
+  };
+}
+
+/** "Line 4, column sourceEmail: …" — where the first problem is, for a message of its own. */
+function firstProblem(errors: readonly CsvRowError[]): string {
+  const first = errors[0];
+  if (!first) return "";
+  return `Line ${first.line}${first.column ? `, column ${first.column}` : ""}: ${first.reason}`;
 }
 
 function parseImportRequest(input: unknown) {
@@ -294,27 +356,37 @@ export const MAX_REPORTED_ERRORS = 200;
 
 export async function previewImport(ctx: Pick<ServiceContext, "db">, input: unknown): Promise<ImportPreview> {
   const v = parseImportRequest(input);
-  const { rowCount, errors, rows } = await validateCsv(ctx, v.csv, v.dryRun);
+  const { rowCount, errors, rows, rejected } = await validateCsv(ctx, v.csv, v.dryRun);
   return {
     rowCount,
     errors: errors.slice(0, MAX_REPORTED_ERRORS),
     errorCount: errors.length,
     ok: errors.length === 0,
     sample: rows.slice(0, 10).map(({ sourcePassword: _s, destPassword: _d, ...summary }) => summary),
+    ...planOf(rows, rejected),
+    partialPossible: rows.length > 0 && rejectedErrorCount(rejected) === errors.length,
   };
+}
+
+function rejectedErrorCount(rejected: readonly RejectedRow[]): number {
+  return rejected.reduce((n, r) => n + r.errors.length, 0);
 }
 
 /**
  * Imports every row of the file as a job of one new batch, with their queue entries, in one
- * transaction: all or nothing. A file with any problem imports nothing and the error lists them all.
+ * transaction. A file with any problem imports nothing and the error lists them all, unless
+ * `skipInvalid`: then the valid rows are imported and the others come back in `rejected` with their
+ * reasons. A file that is unusable as a whole (not CSV, a bad header) imports nothing either way.
  */
 export async function importBatch(ctx: ServiceContext, input: unknown): Promise<ImportResult> {
   const v = parseImportRequest(input);
-  const { errors, rows } = await validateCsv(ctx, v.csv, v.dryRun);
-  if (errors.length > 0) {
+  const { errors, rows, rejected } = await validateCsv(ctx, v.csv, v.dryRun);
+  const skippable = v.skipInvalid && rows.length > 0 && rejectedErrorCount(rejected) === errors.length;
+  if (errors.length > 0 && !skippable) {
+    const count = `${errors.length} problem${errors.length === 1 ? "" : "s"}`;
     throw new ImapferryError(
       "BAD_INPUT",
-      `The file has ${errors.length} problem${errors.length === 1 ? "" : "s"}; nothing was imported. Fix them and import again.`,
+      `${firstProblem(errors)} The file has ${count}; nothing was imported. Fix ${errors.length === 1 ? "it" : "them"} and import again${v.skipInvalid || rows.length === 0 ? "" : ", or import only the valid rows"}.`,
       errors
         .slice(0, MAX_REPORTED_ERRORS)
         .map((e) => ({ path: ["line", e.line, ...(e.column ? [e.column] : [])], message: e.reason })),
@@ -370,5 +442,12 @@ export async function importBatch(ctx: ServiceContext, input: unknown): Promise<
     .catch((e: unknown) => {
       throw mapDuplicateTag(e, tag);
     });
-  return { batch: await getBatch(ctx, batchId), jobCount: rows.length };
+  const plan = planOf(rows, rejected);
+  return {
+    batch: await getBatch(ctx, batchId),
+    jobCount: rows.length,
+    realCount: plan.realCount,
+    dryRunCount: plan.dryRunCount,
+    rejected: skippable ? rejected : [],
+  };
 }

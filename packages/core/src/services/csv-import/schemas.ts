@@ -20,5 +20,10 @@ export const importCsvInputSchema = z.object({
   dryRun: z.boolean().default(true),
   options: engineOptionsSchema.default(() => engineOptionsSchema.parse({})),
   priority: prioritySchema.default(0),
+  /**
+   * Import the valid rows and return the others with their reasons, instead of importing nothing when
+   * a row has a problem. @defaultValue false
+   */
+  skipInvalid: z.boolean().default(false),
 });
 export type ImportCsvInput = z.input<typeof importCsvInputSchema>;

@@ -8,6 +8,7 @@ import { parseInput } from "../validation.ts";
 import { idIn } from "./id-list.ts";
 import { notifyCancel, notifyJobsChanged, notifyJobsDeleted } from "./job-events.ts";
 import { type BULK_ACTIONS, bulkJobsInputSchema } from "./schemas.ts";
+import { pairMembersOf, refreshSuperseded } from "./superseded.ts";
 
 export interface BulkOutcome {
   id: number;
@@ -36,19 +37,33 @@ interface LockedJob {
   deleted_at: Date | null;
 }
 
-async function lockJobs(
-  trx: Db,
-  target: { ids: number[] } | { batchId: number },
-  includeDeleted = false,
-): Promise<LockedJob[]> {
+/** Which jobs of a batch a bulk action takes: its latest runs only, narrowed by status and dry-run flag. */
+export interface BatchRunFilter {
+  statuses?: readonly JobStatus[];
+  /** Only jobs that ran (or will run) as dry runs. */
+  dryRunsOnly?: boolean;
+  /** Only each mailbox pair's latest run (what a rerun by batch takes). */
+  latestOnly?: boolean;
+}
+
+type BulkTarget = { ids: number[] } | ({ batchId: number } & BatchRunFilter);
+
+async function lockJobs(trx: Db, target: BulkTarget, includeDeleted = false): Promise<LockedJob[]> {
   let q = trx.selectFrom("jobs").select(["id", "status", "batch_id", "deleted_at"]);
-  q = "ids" in target ? q.where(idIn("id", target.ids)) : q.where("batch_id", "=", target.batchId);
+  if ("ids" in target) q = q.where(idIn("id", target.ids));
+  else {
+    q = q.where("batch_id", "=", target.batchId);
+    if (target.statuses !== undefined) q = q.where("status", "in", [...target.statuses]);
+    if (target.dryRunsOnly) q = q.where("dry_run", "=", true);
+    // Rechecked on each row once it is locked: a rerun that committed meanwhile has superseded it.
+    if (target.latestOnly) q = q.where("superseded_by", "is", null);
+  }
   if (!includeDeleted) q = q.where("deleted_at", "is", null);
   // A consistent lock order: two bulk operations over overlapping jobs cannot deadlock.
   return q.orderBy("id").forUpdate().execute();
 }
 
-function missingOutcomes(target: { ids: number[] } | { batchId: number }, found: LockedJob[]): BulkOutcome[] {
+function missingOutcomes(target: BulkTarget, found: LockedJob[]): BulkOutcome[] {
   if (!("ids" in target)) return [];
   const seen = new Set(found.map((j) => j.id));
   return [...new Set(target.ids)]
@@ -114,8 +129,11 @@ async function deleteLocked(trx: Db, jobs: LockedJob[], hard: boolean): Promise<
   const queued = deletable.filter(isPending).map((j) => j.id);
   await removeQueueEntries(trx, queued);
   if (hard) {
+    // The pair's other runs lose their pointer with the row (on delete set null): point them again.
+    const pairs = await pairMembersOf(trx, ids);
     // job_logs go with the row (on delete cascade); reruns and notifications keep their rows, unlinked.
     await trx.deleteFrom("jobs").where(idIn("id", ids)).execute();
+    await refreshSuperseded(trx, pairs);
     await notifyJobsDeleted(
       trx,
       deletable.map((j) => ({ id: j.id, batchId: j.batch_id })),
@@ -139,6 +157,8 @@ async function deleteLocked(trx: Db, jobs: LockedJob[], hard: boolean): Promise<
       .where(idIn("id", ids))
       .where("deleted_at", "is", null)
       .execute();
+    // A deleted latest run hands the pair's line back to the run before it.
+    await refreshSuperseded(trx, ids);
     await notifyJobsChanged(trx, ids, { status: "deleted" });
   }
   await checkBatchesEnded(trx, deletable);
@@ -180,6 +200,8 @@ async function rerunLocked(trx: Db, jobs: LockedJob[], dryRun: boolean | undefin
     order by id
     returning id, rerun_of`.execute(trx);
   const newIds = created.rows.map((r) => r.id);
+  // In a batch, each new run supersedes the earlier runs of its mailbox pair.
+  await refreshSuperseded(trx, newIds);
   await enqueueJobs(trx, { jobIds: newIds });
   await notifyJobsChanged(trx, newIds);
   const byOriginal = new Map(created.rows.map((r) => [r.rerun_of, r.id]));
@@ -197,18 +219,42 @@ async function rerunLocked(trx: Db, jobs: LockedJob[], dryRun: boolean | undefin
 /** The same operations on many jobs at once, by ids or by batch, in one transaction; one outcome per job. */
 export async function bulkJobs(ctx: Pick<ServiceContext, "db">, input: unknown): Promise<BulkResult> {
   const v = parseInput(bulkJobsInputSchema, input, "bulk action");
-  const target = v.ids !== undefined ? { ids: v.ids } : { batchId: v.batchId! };
+  // By batch, a rerun takes each pair's latest run: rerunning earlier ones too would give a pair two new runs.
+  const target: BulkTarget =
+    v.ids !== undefined ? { ids: v.ids } : { batchId: v.batchId!, latestOnly: v.action === "rerun" };
+  return runBulk(ctx, v.action, target, { hard: v.hard, dryRun: v.dryRun });
+}
+
+/**
+ * Reruns the latest runs of a batch's mailbox pairs that match the filter (earlier runs are history:
+ * rerunning them would give a pair two new runs). `dryRun` overrides each job's flag.
+ */
+export async function rerunBatchRuns(
+  ctx: Pick<ServiceContext, "db">,
+  batchId: number,
+  filter: BatchRunFilter & { dryRun?: boolean },
+): Promise<BulkResult> {
+  const { dryRun, ...runs } = filter;
+  return runBulk(ctx, "rerun", { batchId, ...runs, latestOnly: true }, { hard: false, dryRun });
+}
+
+async function runBulk(
+  ctx: Pick<ServiceContext, "db">,
+  action: (typeof BULK_ACTIONS)[number],
+  target: BulkTarget,
+  options: { hard: boolean; dryRun: boolean | undefined },
+): Promise<BulkResult> {
   const results = await ctx.db.transaction().execute(async (trx) => {
-    const jobs = await lockJobs(trx, target, v.action === "delete" && v.hard);
+    const jobs = await lockJobs(trx, target, action === "delete" && options.hard);
     const missing = missingOutcomes(target, jobs);
     const done =
-      v.action === "cancel"
+      action === "cancel"
         ? await cancelLocked(trx, jobs)
-        : v.action === "delete"
-          ? await deleteLocked(trx, jobs, v.hard)
-          : await rerunLocked(trx, jobs, v.dryRun);
+        : action === "delete"
+          ? await deleteLocked(trx, jobs, options.hard)
+          : await rerunLocked(trx, jobs, options.dryRun);
     return [...done, ...missing].sort((a, b) => a.id - b.id);
   });
   const succeeded = results.filter((r) => r.ok).length;
-  return { action: v.action, succeeded, failed: results.length - succeeded, results };
+  return { action, succeeded, failed: results.length - succeeded, results };
 }

@@ -1,5 +1,5 @@
-export type { BulkOutcome, BulkResult } from "./bulk.ts";
-export { bulkJobs } from "./bulk.ts";
+export type { BatchRunFilter, BulkOutcome, BulkResult } from "./bulk.ts";
+export { bulkJobs, rerunBatchRuns } from "./bulk.ts";
 export type { JobView } from "./job-view.ts";
 export type { JobPage } from "./jobs.ts";
 export {
@@ -12,6 +12,8 @@ export {
   rerunJob,
   resumeJobNow,
 } from "./jobs.ts";
+export type { PreviousRun } from "./previous-runs.ts";
+export { listPreviousRuns } from "./previous-runs.ts";
 export type { BulkJobsInput, CreateJobInput, EditJobInput, ListJobsInput } from "./schemas.ts";
 export {
   BULK_ACTIONS,

@@ -41,6 +41,8 @@ export interface JobView {
   /** Automatic retries so far (see the retry settings). */
   autoRetries: number;
   rerunOf: number | null;
+  /** In a batch: the later run of the same mailbox pair that replaced this one; null for the latest. */
+  supersededBy: number | null;
   logBytes: number;
   cancelRequestedAt: Date | null;
   createdAt: Date;
@@ -73,6 +75,7 @@ export const JOB_VIEW_COLUMNS = [
   "jobs.worker_id",
   "jobs.attempt",
   "jobs.rerun_of",
+  "jobs.superseded_by",
   "jobs.log_bytes",
   "jobs.cancel_requested_at",
   "jobs.created_at",
@@ -118,6 +121,7 @@ export function toJobView(row: JobViewRow): JobView {
     resumeAt: row.resume_at ?? null,
     autoRetries: row.auto_retries ?? 0,
     rerunOf: row.rerun_of,
+    supersededBy: row.superseded_by ?? null,
     logBytes: Number(row.log_bytes),
     cancelRequestedAt: row.cancel_requested_at,
     createdAt: row.created_at,

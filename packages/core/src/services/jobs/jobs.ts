@@ -21,6 +21,7 @@ import {
   passwordRequiredSentence,
   rerunJobInputSchema,
 } from "./schemas.ts";
+import { pairMembersOf, refreshSuperseded } from "./superseded.ts";
 
 export interface JobPage {
   items: JobView[];
@@ -160,6 +161,8 @@ export async function createJob(ctx: ServiceContext, input: unknown): Promise<Jo
       })
       .returning("id")
       .executeTakeFirstOrThrow();
+    // A job created into a batch for a pair it already has is that pair's new run.
+    if (v.batchId !== undefined) await refreshSuperseded(trx, [row.id]);
     await enqueueJobs(trx, { jobIds: [row.id] });
     await notifyJobsChanged(trx, [row.id]);
     return row.id;
@@ -185,6 +188,7 @@ export async function listJobs(ctx: Pick<ServiceContext, "db">, input: unknown =
     if (statuses.length > 0) query = query.where("jobs.status", "in", statuses);
   }
   if (v.batchId !== undefined) query = query.where("jobs.batch_id", "=", v.batchId);
+  if (!v.includeSuperseded) query = query.where("jobs.superseded_by", "is", null);
   if (v.tenant !== undefined) query = query.where("jobs.tenant", "=", v.tenant);
   if (v.q) {
     const pattern = `%${v.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -238,6 +242,13 @@ export async function editJob(ctx: ServiceContext, input: unknown): Promise<JobV
         `Job ${v.id} is running and cannot be edited. Wait for it to end or cancel it first.`,
       );
     }
+    // A new server or login moves the job to another mailbox pair: both pairs get their latest run again.
+    const movesPair =
+      v.sourceServerId !== undefined ||
+      v.sourceEmail !== undefined ||
+      v.destServerId !== undefined ||
+      v.destEmail !== undefined;
+    const formerPair = movesPair ? await pairMembersOf(trx, [v.id]) : [];
     // A server whose endpoint is being changed waits for this job to be written: the check in
     // updateServer then counts it.
     const servers = await assertServersExist(trx, [
@@ -265,6 +276,7 @@ export async function editJob(ctx: ServiceContext, input: unknown): Promise<JobV
       })
       .where("id", "=", v.id)
       .execute();
+    if (movesPair) await refreshSuperseded(trx, [v.id, ...formerPair]);
     const requeue =
       job.status === "queued" &&
       ((v.sourceServerId !== undefined && v.sourceServerId !== job.source_server_id) ||

@@ -54,6 +54,11 @@ export const listJobsInputSchema = z.object({
   status: z.union([z.enum(JOB_STATUSES), z.array(z.enum(JOB_STATUSES)).max(JOB_STATUSES.length)]).optional(),
   batchId: idSchema.optional(),
   tenant: plainText(z.string().max(200)).optional(),
+  /**
+   * Also list runs a later run of the same mailbox pair in their batch replaced (history).
+   * @defaultValue false
+   */
+  includeSuperseded: z.boolean().default(false),
   /** Free text matched against the name and both logins. */
   q: plainText(z.string().trim().max(200)).optional(),
   /** From the previous page's `nextCursor`. */

@@ -126,6 +126,7 @@ export async function buildBatchEmail(env: EmailContext, batchId: number): Promi
     .select(["status", (eb) => eb.fn.countAll<string>().as("n")])
     .where("batch_id", "=", batchId)
     .where("deleted_at", "is", null)
+    .where("superseded_by", "is", null)
     .groupBy("status")
     .execute();
   const counts: Record<string, number> = {};
@@ -135,6 +136,7 @@ export async function buildBatchEmail(env: EmailContext, batchId: number): Promi
     .select(["id", "source_email", "dest_email", "error_message", "source_secret", "dest_secret"])
     .where("batch_id", "=", batchId)
     .where("deleted_at", "is", null)
+    .where("superseded_by", "is", null)
     .where("status", "=", "failed")
     .orderBy("id")
     .limit(MAX_LISTED_FAILURES)

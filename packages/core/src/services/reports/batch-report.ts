@@ -116,20 +116,17 @@ async function reportPage(
   afterId: number,
   limit: number,
 ): Promise<BatchReportRow[]> {
+  // The pair's latest run is the one no later run superseded (see refreshSuperseded); every earlier
+  // run points at it, which gives the number of runs.
   const rows = await sql<ReportRowSource>`
-    select * from (
-      select distinct on (j.source_server_id, lower(j.source_email), j.dest_server_id, lower(j.dest_email))
-        j.id, j.source_email, s1.name as source_server, j.dest_email, s2.name as dest_server, j.status,
-        j.dry_run, j.stats, j.verification, j.started_at, j.finished_at, j.attempt, j.error_message,
-        count(*) over (partition by j.source_server_id, lower(j.source_email), j.dest_server_id, lower(j.dest_email)) as runs
-      from jobs j
-      join servers s1 on s1.id = j.source_server_id
-      join servers s2 on s2.id = j.dest_server_id
-      where j.batch_id = ${batchId} and j.deleted_at is null
-      order by j.source_server_id, lower(j.source_email), j.dest_server_id, lower(j.dest_email), j.id desc
-    ) latest
-    where latest.id > ${afterId}
-    order by latest.id
+    select j.id, j.source_email, s1.name as source_server, j.dest_email, s2.name as dest_server, j.status,
+      j.dry_run, j.stats, j.verification, j.started_at, j.finished_at, j.attempt, j.error_message,
+      1 + (select count(*) from jobs p where p.superseded_by = j.id and p.deleted_at is null) as runs
+    from jobs j
+    join servers s1 on s1.id = j.source_server_id
+    join servers s2 on s2.id = j.dest_server_id
+    where j.batch_id = ${batchId} and j.deleted_at is null and j.superseded_by is null and j.id > ${afterId}
+    order by j.id
     limit ${limit}`.execute(db);
   return rows.rows.map(toRow);
 }

@@ -1,0 +1,187 @@
+import { readFile } from "node:fs/promises";
+import { createServer } from "@imapferry/core";
+import { afterAll, beforeAll, beforeEach, describe, expect, onTestFailed, test } from "vitest";
+import type { Page, PanelStack } from "./panel-harness.ts";
+import { expectNoConsoleErrors, screenshot, startPanelStack } from "./panel-harness.ts";
+
+// A batch as a migration project in the panel: a partial import, "Rerun failed", "Run real" and the
+// history of a mailbox's runs.
+
+const PASSWORD = "correct horse";
+
+let stack: PanelStack;
+let page: Page;
+let sourceId = 0;
+let destId = 0;
+
+async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 120_000;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (accept(last)) return last;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`Gave up waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
+
+const text = async (selector: string) => ((await page.locator(selector).first().textContent()) ?? "").trim();
+
+beforeAll(async () => {
+  stack = await startPanelStack();
+  for (const user of ["anna", "ben", "cleo"]) {
+    await stack.imap.source.addUser(`${user}@old.test`, PASSWORD);
+    await stack.imap.destination.addUser(`${user}@new.test`, PASSWORD);
+  }
+  const server = (name: string, port: number) =>
+    createServer(stack.ctx, { name, host: "127.0.0.1", port, security: "none" });
+  sourceId = (await server("Old provider", stack.imap.source.port)).id;
+  destId = (await server("New provider", stack.imap.destination.port)).id;
+  page = await stack.browser.newPage({ width: 1280, height: 900 });
+  page.setDefaultTimeout(120_000);
+  await page.emulateMedia({ reducedMotion: "reduce" });
+  await page.goto(`${stack.url}/login`);
+  await page.getByLabel("Username").fill("admin");
+  await page.getByLabel("Password").fill(stack.adminPassword);
+  await page.getByLabel("Password").press("Enter");
+  await page.waitForURL(/\/jobs$/);
+});
+
+beforeEach((context) => {
+  onTestFailed(async () => {
+    await screenshot(page, `failed-${context.task.name.slice(0, 40).replace(/\W+/g, "-")}`).catch(
+      () => undefined,
+    );
+  });
+});
+
+afterAll(async () => {
+  if (stack) expectNoConsoleErrors(stack);
+  await stack?.close();
+});
+
+describe("a batch in the panel", () => {
+  let firstBatchUrl = "";
+
+  test("a file with a bad row imports its valid rows; the rejected rows download, fixed they import", async () => {
+    const header = "sourceServerId,sourceEmail,sourcePassword,destServerId,destEmail,destPassword,dryRun";
+    const csv = [
+      header,
+      `${sourceId},anna@old.test,${PASSWORD},${destId},anna@new.test,${PASSWORD},false`,
+      `${sourceId},ben@old.test,${PASSWORD},${destId},ben@new.test,${PASSWORD},`,
+      // cleo's destination password is wrong too: she fails once imported (for "Rerun failed").
+      `${sourceId},-cleo@old.test,${PASSWORD},${destId},cleo@new.test,wrong password,false`,
+    ].join("\n");
+    await page.getByRole("button", { name: "Import CSV" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "Import jobs from CSV" });
+    await dialog.getByLabel("Batch tag (optional)").fill("project-a");
+    await dialog
+      .getByLabel("CSV file")
+      .setInputFiles({ name: "project-a.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    const errors = dialog.locator('[data-import-preview="errors"]');
+    await errors.waitFor();
+    expect(await errors.textContent()).toContain(
+      "import the 2 valid rows now: 1 real migration (it copies mail) and 1 dry run (it only connects and counts)",
+    );
+    expect(await dialog.locator("tr[data-problem-line]").getAttribute("data-problem-line")).toBe("4");
+    expect(await dialog.locator("td[data-run]").allTextContents()).toEqual(["Real", "Dry run"]);
+    await screenshot(page, "import-partial-preview");
+    await dialog.getByRole("button", { name: "Import 2 valid rows" }).click();
+    const partial = dialog.locator("[data-import-partial]");
+    await partial.waitFor();
+    expect(await partial.textContent()).toContain("2 jobs imported into batch “project-a”: 1 real migration");
+    expect(await partial.textContent()).toContain("1 row was left out");
+
+    const download = page.waitForEvent("download");
+    await dialog.locator("[data-download-rejected]").click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe("project-a-rejected.csv");
+    const rejected = await readFile((await file.path()) ?? "", "utf8");
+    const lines = rejected.trim().split(/\r?\n/);
+    expect(lines).toEqual([
+      `${header},error`,
+      `${sourceId},-cleo@old.test,${PASSWORD},${destId},cleo@new.test,wrong password,false,"sourceEmail: ""-cleo@old.test"" starts with ""-"", which no login may."`,
+    ]);
+
+    // Fixed in the downloaded file (its error column stays), it imports as a batch of its own.
+    const fixed = rejected.replace(",-cleo@old.test,", ",cleo@old.test,");
+    await dialog.getByLabel("Batch tag (optional)").fill("project-a-fixes");
+    await dialog
+      .getByLabel("CSV file")
+      .setInputFiles({ name: "project-a-rejected.csv", mimeType: "text/csv", buffer: Buffer.from(fixed) });
+    const ok = dialog.locator('[data-import-preview="ok"]');
+    await ok.waitFor();
+    expect(await ok.textContent()).toBe("1 row ready to import: 1 real migration (it copies mail).");
+    await dialog.getByRole("button", { name: "Import 1 job" }).click();
+    await page.waitForURL(/\/jobs\?batch=\d+/);
+    const rows = await stack.ctx.db
+      .selectFrom("jobs")
+      .select(["source_email", "dry_run"])
+      .orderBy("id")
+      .execute();
+    expect(rows).toEqual([
+      { source_email: "anna@old.test", dry_run: false },
+      { source_email: "ben@old.test", dry_run: true },
+      { source_email: "cleo@old.test", dry_run: false },
+    ]);
+    const first = await stack.ctx.db
+      .selectFrom("batches")
+      .select("id")
+      .where("tag", "=", "project-a")
+      .executeTakeFirstOrThrow();
+    firstBatchUrl = `${stack.url}/jobs?batch=${first.id}`;
+  });
+
+  test('"Rerun failed" states its count, and the new run replaces the failure in the batch', async () => {
+    // On the fixes batch: cleo fails (wrong destination password).
+    await until(
+      () => text("[data-batch-summary]"),
+      (t) => t.includes("Rerun failed (1)"),
+      "cleo's failure",
+    );
+    const failedJob = Number(await page.locator("tr[data-job-id]").first().getAttribute("data-job-id"));
+    await page.locator("[data-batch-rerun-failed]").click();
+    const confirm = page.getByRole("dialog", { name: "Rerun 1 mailbox?" });
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toContain(
+      "The latest run of 1 mailbox failed, was incomplete or was interrupted",
+    );
+    await screenshot(page, "batch-rerun-failed-confirm");
+    await confirm.getByRole("button", { name: "Rerun 1 mailbox" }).click();
+    await until(
+      async () =>
+        page
+          .locator("tr[data-job-id]")
+          .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute("data-job-id")))),
+      (ids) => ids.length === 1 && ids[0] !== failedJob,
+      "the rerun to replace the failure in the batch's list",
+    );
+    const rerunId = Number(await page.locator("tr[data-job-id]").first().getAttribute("data-job-id"));
+    await page.goto(`${stack.url}/jobs/${rerunId}`);
+    const previous = page.locator("[data-previous-runs]");
+    await previous.waitFor();
+    expect(await previous.locator("[data-previous-run]").count()).toBe(1);
+    await previous.getByRole("link", { name: `#${failedJob}` }).click();
+    await page.waitForURL(new RegExp(`/jobs/${failedJob}$`));
+    expect(await text("[data-superseded-by]")).toBe(`superseded by #${rerunId}`);
+  });
+
+  test('"Run real" on a batch with dry runs states its count and reruns them for real', async () => {
+    await page.goto(firstBatchUrl);
+    await until(
+      () => text("[data-batch-summary]"),
+      (t) => t.includes("Run real (1)"),
+      "ben's dry run to end",
+    );
+    await page.locator("[data-batch-run-real]").click();
+    const confirm = page.getByRole("dialog", { name: "Run a real migration of 1 mailbox?" });
+    await confirm.waitFor();
+    await confirm.getByRole("button", { name: "Run 1 mailbox for real" }).click();
+    await until(
+      () => page.locator("tr[data-job-id] .tag-dry").count(),
+      (n) => n === 0,
+      "no dry run left in the batch's list",
+    );
+    expect(await page.locator("tr[data-job-id]").count()).toBe(2);
+  });
+});
