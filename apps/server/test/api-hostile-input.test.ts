@@ -206,7 +206,8 @@ describe("hostile text and numbers get a sentence naming the field, and change n
     const header = "sourceServerId,sourceEmail,sourcePassword,destServerId,destEmail,destPassword";
     const csv = [
       header,
-      ...Array.from({ length: 300 }, (_, i) => `imap,bad-${i},pw,imap,x@example.net,pw`),
+      // A login starting with "-" is refused (it would read as an engine option).
+      ...Array.from({ length: 300 }, (_, i) => `imap,-bad-${i},pw,imap,x@example.net,pw`),
     ].join("\n");
     const preview = (await call("batches.preview", { csv }, "POST")) as unknown as {
       body: { result: { data: { errors: unknown[]; errorCount: number } } };
