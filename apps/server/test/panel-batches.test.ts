@@ -1,8 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { createServer } from "@imapferry/core";
-import { afterAll, beforeAll, beforeEach, describe, expect, onTestFailed, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
-import { expectNoConsoleErrors, screenshot, startPanelStack } from "./panel-harness.ts";
+import {
+  expectNoConsoleErrors,
+  screenshot,
+  screenshotOnFailure,
+  startPanelStack,
+  until,
+} from "./panel-harness.ts";
 
 // A batch as a migration project in the panel: a partial import, "Rerun failed", "Run real" and the
 // history of a mailbox's runs.
@@ -13,17 +19,6 @@ let stack: PanelStack;
 let page: Page;
 let sourceId = 0;
 let destId = 0;
-
-async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 120_000;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (accept(last)) return last;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`Gave up waiting for ${what}; last value: ${JSON.stringify(last)}`);
-}
 
 const text = async (selector: string) => ((await page.locator(selector).first().textContent()) ?? "").trim();
 
@@ -47,13 +42,8 @@ beforeAll(async () => {
   await page.waitForURL(/\/jobs$/);
 });
 
-beforeEach((context) => {
-  onTestFailed(async () => {
-    await screenshot(page, `failed-${context.task.name.slice(0, 40).replace(/\W+/g, "-")}`).catch(
-      () => undefined,
-    );
-  });
-});
+// A failing step leaves a picture of what the browser showed.
+screenshotOnFailure(() => page);
 
 afterAll(async () => {
   if (stack) expectNoConsoleErrors(stack);

@@ -1,9 +1,15 @@
 import { readFile } from "node:fs/promises";
 import { getSettings } from "@imapferry/core";
 import { generateLargeMailbox } from "@imapferry/testkit";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, onTestFailed, test } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
-import { expectNoConsoleErrors, screenshot, startPanelStack } from "./panel-harness.ts";
+import {
+  expectNoConsoleErrors,
+  screenshot,
+  screenshotOnFailure,
+  startPanelStack,
+  until,
+} from "./panel-harness.ts";
 
 /**
  * The panel, driven in Debian's Chromium against the whole product in this process: real PostgreSQL,
@@ -19,22 +25,6 @@ let stack: PanelStack;
 let page: Page;
 /** A finished real migration, shown on the job detail screenshots. */
 let showcaseJobId = 0;
-
-/** Waits (polling the page) until `read` returns something `accept` likes; the deadline is generous. */
-async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 300_000;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (accept(last)) return last;
-    await page.waitForTimeout(100);
-  }
-  const shown =
-    typeof last === "string"
-      ? `${last.length} characters ending ${JSON.stringify(last.slice(-200))}`
-      : JSON.stringify(last);
-  throw new Error(`Gave up waiting for ${what}; last value: ${shown}`);
-}
 
 async function statusOnDetail(): Promise<string> {
   return ((await page.locator(".page-head .badge").first().getAttribute("data-status")) ?? "").trim();
@@ -159,14 +149,8 @@ beforeAll(async () => {
   await page.emulateMedia({ reducedMotion: "reduce" });
 });
 
-beforeEach((context) => {
-  // A failing step leaves a picture of what the browser showed.
-  onTestFailed(async () => {
-    await screenshot(page, `failed-${context.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, "-")}`).catch(
-      () => undefined,
-    );
-  });
-});
+// A failing step leaves a picture of what the browser showed.
+screenshotOnFailure(() => page);
 
 // No page may report an error while a person uses it, in any step.
 afterEach(() => {

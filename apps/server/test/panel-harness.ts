@@ -20,6 +20,7 @@ import type { TestDatabase } from "@imapferry/db/testing";
 import { createTestDatabase } from "@imapferry/db/testing";
 import type { ImapPair, TestBrowser } from "@imapferry/testkit";
 import { launchBrowser, startImapPair } from "@imapferry/testkit";
+import { beforeEach, onTestFailed } from "vitest";
 import { createHttpApp } from "../src/http/app.ts";
 
 /** A playwright page, typed through the launcher (the server package does not depend on playwright). */
@@ -163,4 +164,41 @@ export function expectNoConsoleErrors(stack: PanelStack): void {
     .takeConsoleErrors()
     .filter((text) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(text));
   if (errors.length > 0) throw new Error(`The browser console reported errors:\n${errors.join("\n")}`);
+}
+
+/**
+ * Polls `read` (every 100 ms) until `accept` likes what it returns, then returns that; the deadline is
+ * generous (a loaded machine is slow, not wrong). The error names what was awaited and the last value.
+ */
+export async function until<T>(
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  what: string,
+  timeoutMs = 300_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (accept(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const shown =
+    typeof last === "string"
+      ? `${last.length} characters ending ${JSON.stringify(last.slice(-200))}`
+      : JSON.stringify(last);
+  throw new Error(`Gave up waiting for ${what}; last value: ${shown}`);
+}
+
+/** Registers, for each test, a screenshot of the page (as it is then) if the test fails. */
+export function screenshotOnFailure(currentPage: () => Page | undefined): void {
+  beforeEach((context) => {
+    onTestFailed(async () => {
+      const page = currentPage();
+      if (!page) return;
+      await screenshot(page, `failed-${context.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, "-")}`).catch(
+        () => undefined,
+      );
+    });
+  });
 }

@@ -1,7 +1,7 @@
 import { readMailbox, seedMailbox, standardMailboxSpec } from "@imapferry/testkit";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, onTestFailed, test } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
-import { expectNoConsoleErrors, screenshot, startPanelStack } from "./panel-harness.ts";
+import { expectNoConsoleErrors, screenshot, screenshotOnFailure, startPanelStack } from "./panel-harness.ts";
 
 /**
  * Plain logins and a server's admin credentials in the panel, in Debian's Chromium against the whole
@@ -25,13 +25,8 @@ beforeAll(async () => {
   await page.emulateMedia({ reducedMotion: "reduce" });
 });
 
-beforeEach((context) => {
-  onTestFailed(async () => {
-    await screenshot(page, `failed-${context.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, "-")}`).catch(
-      () => undefined,
-    );
-  });
-});
+// A failing step leaves a picture of what the browser showed.
+screenshotOnFailure(() => page);
 
 afterEach(() => {
   expectNoConsoleErrors(stack);

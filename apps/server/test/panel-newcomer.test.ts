@@ -3,9 +3,15 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createJob, createServer, importBatch } from "@imapferry/core";
 import { generateLargeMailbox, seedMailbox } from "@imapferry/testkit";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, onTestFailed, test } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
-import { expectNoConsoleErrors, screenshot, startPanelStack } from "./panel-harness.ts";
+import {
+  expectNoConsoleErrors,
+  screenshot,
+  screenshotOnFailure,
+  startPanelStack,
+  until,
+} from "./panel-harness.ts";
 
 /**
  * What a newcomer reads in the panel, in Debian's Chromium against the whole product: times on their
@@ -19,18 +25,6 @@ let stack: PanelStack;
 let page: Page;
 let oldProvider = 0;
 let newProvider = 0;
-
-/** Waits (polling the page) until `read` returns something `accept` likes; the deadline is generous. */
-async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 120_000;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (accept(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`Gave up waiting for ${what}; last value: ${JSON.stringify(last)}`);
-}
 
 /** A fresh browser context (own cookies, language and clock), signed in as the admin. */
 async function signedInPage(options: { locale?: string; timezoneId?: string } = {}): Promise<Page> {
@@ -97,13 +91,8 @@ beforeAll(async () => {
   page = await signedInPage();
 });
 
-beforeEach((context) => {
-  onTestFailed(async () => {
-    await screenshot(page, `failed-${context.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, "-")}`).catch(
-      () => undefined,
-    );
-  });
-});
+// A failing step leaves a picture of what the browser showed.
+screenshotOnFailure(() => page);
 
 // No page may report an error while a person uses it.
 afterEach(() => {
