@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
-import { createApiToken, updateSettings } from "@imapferry/core";
+import { createApiToken } from "@imapferry/core";
 import type { ImapferryClient } from "@imapferry/sdk";
 import { createClient, TRPCClientError } from "@imapferry/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -72,11 +72,13 @@ describe("a stored credential is only ever sent to the endpoint it was entered f
   }
 
   beforeAll(async () => {
-    [server, attacker] = await Promise.all([startApiTestServer(), startRecordingImapListener()]);
+    // A closed port would otherwise make each run wait and retry by itself: here they must just end.
+    [server, attacker] = await Promise.all([
+      startApiTestServer({ settings: { retryMaxAttempts: 0 } }),
+      startRecordingImapListener(),
+    ]);
     const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
     const { token } = await createApiToken(server.ctx, admin.id, { name: "test" });
-    // A closed port would otherwise make each run wait and retry by itself: here they must just end.
-    await updateSettings(server.ctx, { retryMaxAttempts: 0 });
     client = createClient({ url: server.url, token });
     const serverEntry = async (name: string, port: number) =>
       (await client.servers.create.mutate({ name, host: "127.0.0.1", port, security: "none" })).id;

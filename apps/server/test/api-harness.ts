@@ -5,7 +5,13 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { serve } from "@hono/node-server";
-import type { LoginRateLimits, ResolvedEngine, ServiceContext, WorkerHandle } from "@imapferry/core";
+import type {
+  LoginRateLimits,
+  ResolvedEngine,
+  ServiceContext,
+  SettingsPatch,
+  WorkerHandle,
+} from "@imapferry/core";
 import {
   createVault,
   ensureInitialAdmin,
@@ -14,6 +20,7 @@ import {
   silentLogger,
   startWorker,
   systemClock,
+  updateSettings,
 } from "@imapferry/core";
 import type { DatabaseHandle } from "@imapferry/db";
 import { openDatabase } from "@imapferry/db";
@@ -103,6 +110,8 @@ export async function startApiTestServer(
      * `database` stays a direct connection for the test's own queries. @defaultValue the same URL
      */
     connectThrough?: (connectionString: string) => string | Promise<string>;
+    /** Settings stored before the worker starts (it reads them at start, then at each heartbeat). */
+    settings?: SettingsPatch;
   } = {},
 ): Promise<ApiTestServer> {
   const database = await createTestDatabase();
@@ -117,6 +126,7 @@ export async function startApiTestServer(
     clock: systemClock,
     denyHosts: parseDenyHosts(options.denyHosts ?? []),
   };
+  if (options.settings) await updateSettings(ctx, options.settings);
   const engine = await resolveEngine({ engine: "builtin" });
   const worker =
     options.worker === false ? null : await startWorker({ ctx, engine, concurrency: 4, heartbeatMs: 1000 });

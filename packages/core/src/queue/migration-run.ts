@@ -13,6 +13,7 @@ import { createLogWriter } from "../services/logs/log-writer.ts";
 import { queueBatchEndCheck, queueJobEndNotification } from "../services/notifications/queue.ts";
 import { endpointCredentials, MissingCredentialsError } from "../services/servers/admin-credentials.ts";
 import type { Settings } from "../services/settings/schemas.ts";
+import { getSettings } from "../services/settings/settings.ts";
 import { recoverInterruptedJobs } from "../services/workers/workers.ts";
 import {
   decideOutcome,
@@ -394,8 +395,11 @@ async function executeRun(
     });
     return;
   }
-  const retry = planRetry(outcome, job.auto_retries, input.settings());
-  if (retry) outcome = waitingOutcome(outcome, retry, input.settings().retryMaxAttempts);
+  // The retry policy as stored now (an operator's change applies to the next run that ends), or as
+  // the worker last read it when the database cannot answer.
+  const policy = outcome.passing ? await getSettings(ctx).catch(() => input.settings()) : input.settings();
+  const retry = planRetry(outcome, job.auto_retries, policy);
+  if (retry) outcome = waitingOutcome(outcome, retry, policy.retryMaxAttempts);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   writer.write(
     `[imapferry] ${new Date().toISOString()} ${outcome.status}${outcome.exitCode !== null ? ` (exit ${outcome.exitCode})` : ""} after ${seconds} s${outcome.sentence ? `: ${outcome.sentence}` : ""}\n`,
