@@ -1,12 +1,14 @@
 import {
   type NotificationWorker,
+  type PlanScheduler,
   startNotificationWorker,
+  startPlanScheduler,
   startWorker,
   type WorkerHandle,
 } from "@imapferry/core";
 import type { Runtime } from "./runtime.ts";
 
-/** The workers a process runs: migrations, and emails in a runner of their own. */
+/** The workers a process runs: migrations, and emails and batch plans' ticks in runners of their own. */
 export interface ProcessWorkers {
   migrations: WorkerHandle;
   /** Lets running migrations finish, taking nothing new; then stops the email runner. */
@@ -28,6 +30,7 @@ export async function startProcessWorkers(runtime: Runtime): Promise<ProcessWork
     ...(config.pool ? { pool: config.pool } : {}),
   });
   let notifications: NotificationWorker;
+  let plans: PlanScheduler;
   try {
     notifications = await startNotificationWorker({
       ctx,
@@ -39,13 +42,22 @@ export async function startProcessWorkers(runtime: Runtime): Promise<ProcessWork
     await migrations.stop({ handBack: true });
     throw e;
   }
+  try {
+    plans = await startPlanScheduler(ctx);
+  } catch (e: unknown) {
+    await migrations.stop({ handBack: true });
+    await notifications.stop();
+    throw e;
+  }
   return {
     migrations,
     async drain() {
+      await plans.stop();
       await migrations.drain();
       await notifications.stop();
     },
     async stop(options) {
+      await plans.stop();
       await migrations.stop(options);
       await notifications.stop();
     },

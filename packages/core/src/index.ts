@@ -15,6 +15,7 @@ export * from "./services/csv-import/index.ts";
 export * from "./services/jobs/index.ts";
 export * from "./services/logs/index.ts";
 export * from "./services/notifications/index.ts";
+export * from "./services/plans/index.ts";
 export * from "./services/reports/index.ts";
 export * from "./services/servers/index.ts";
 export * from "./services/settings/index.ts";

@@ -14,6 +14,7 @@ export { describeDatabaseUrl, openDatabase } from "./pool.ts";
 export type {
   AdminMode,
   ApiTokenRow,
+  BatchPlanRow,
   BatchRow,
   Database,
   FolderVerification,
@@ -26,6 +27,7 @@ export type {
   NewJob,
   NewServer,
   NotificationRow,
+  PlanPhase,
   ServerRow,
   ServerSecurity,
   ServerUpdate,

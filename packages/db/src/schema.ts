@@ -60,6 +60,31 @@ export interface BatchesTable {
   summary_queued_at: NullableTimestamp;
 }
 
+export type PlanPhase = "active" | "paused" | "cutting-over" | "ended";
+
+/** A batch's schedule of delta passes and its cutover (see services/plans). */
+export interface BatchPlansTable {
+  batch_id: number;
+  interval_seconds: number;
+  cutover_at: NullableTimestamp;
+  /** The final pass deletes destination messages that are not on the source. */
+  delete_on_destination_at_cutover: Generated<boolean>;
+  phase: Generated<PlanPhase>;
+  next_pass_at: NullableTimestamp;
+  passes: Generated<number>;
+  last_pass_at: NullableTimestamp;
+  /** Mailboxes the last pass queued, and those it left alone because their previous run had not ended. */
+  last_pass_queued: number | null;
+  last_pass_busy: number | null;
+  cutover_started_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+  /** At the end of a cutover: mailboxes whose final run ended done, and the others. */
+  complete_count: number | null;
+  attention_count: number | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface JobProgress {
   copied: number;
   skipped: number;
@@ -234,7 +259,8 @@ export interface NotificationsTable {
   id: Generated<number>;
   /** Unique per thing notified about ("job:42:done", "batch:7"): a retry never sends twice. */
   dedupe_key: string;
-  kind: "job" | "batch";
+  /** cutover: the summary of a batch plan's cutover. */
+  kind: "job" | "batch" | "cutover";
   job_id: number | null;
   batch_id: number | null;
   recipients: string[];
@@ -257,6 +283,7 @@ export interface WatchMarksTable {
 export interface Database {
   servers: ServersTable;
   batches: BatchesTable;
+  batch_plans: BatchPlansTable;
   jobs: JobsTable;
   job_logs: JobLogsTable;
   workers: WorkersTable;
@@ -272,6 +299,7 @@ export type ServerRow = Selectable<ServersTable>;
 export type NewServer = Insertable<ServersTable>;
 export type ServerUpdate = Updateable<ServersTable>;
 export type BatchRow = Selectable<BatchesTable>;
+export type BatchPlanRow = Selectable<BatchPlansTable>;
 export type JobRow = Selectable<JobsTable>;
 export type NewJob = Insertable<JobsTable>;
 export type JobUpdate = Updateable<JobsTable>;

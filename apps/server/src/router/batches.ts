@@ -1,25 +1,69 @@
 import type { ServiceContext } from "@imapferry/core";
 import {
   batchIdInputSchema,
+  cutOverPlan,
   getBatch,
   getBatchReport,
+  getPlan,
   ImapferryError,
   idSchema,
   importBatch,
   importCsvInputSchema,
   listBatches,
   listBatchesInputSchema,
+  pausePlan,
   plainText,
+  planBatchInputSchema,
   previewImport,
   reportInputSchema,
   rerunFailedInBatch,
+  resumePlan,
   runBatchReal,
+  setPlan,
+  setPlanInputSchema,
 } from "@imapferry/core";
 import { z } from "zod";
 import { protectedProcedure, router } from "../trpc/init.ts";
 import { jsonPlain } from "../trpc/json-plain.ts";
 
+/**
+ * A batch's plan: delta passes on a schedule while users still work on the old server, then a
+ * cutover (final pass, check, summary email).
+ */
+const planRouter = router({
+  /** The plan, or null when the batch has none. */
+  get: protectedProcedure.input(planBatchInputSchema).query(async function getPlanProcedure({ ctx, input }) {
+    return jsonPlain(await getPlan(ctx.deps.ctx, input));
+  }),
+  /** Sets or changes the plan: pass interval, optional cutover time, deletion at cutover. */
+  set: protectedProcedure.input(setPlanInputSchema).mutation(async function setPlanProcedure({ ctx, input }) {
+    return jsonPlain(await setPlan(ctx.deps.ctx, input));
+  }),
+  /** Stops further passes until resumed. */
+  pause: protectedProcedure.input(planBatchInputSchema).mutation(async function pausePlanProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await pausePlan(ctx.deps.ctx, input));
+  }),
+  resume: protectedProcedure.input(planBatchInputSchema).mutation(async function resumePlanProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await resumePlan(ctx.deps.ctx, input));
+  }),
+  /** Cuts over now: one final pass for every mailbox, then the plan ends with a summary. */
+  cutover: protectedProcedure.input(planBatchInputSchema).mutation(async function cutOverPlanProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await cutOverPlan(ctx.deps.ctx, input));
+  }),
+});
+
 export const batchesRouter = router({
+  plan: planRouter,
+
   /** Newest first, with the number of jobs per status. */
   list: protectedProcedure
     .input(listBatchesInputSchema.optional())

@@ -44,6 +44,8 @@ export interface BatchRunFilter {
   dryRunsOnly?: boolean;
   /** Only each mailbox pair's latest run (what a rerun by batch takes). */
   latestOnly?: boolean;
+  /** Only runs created before this moment (a cutover's final pass replaces runs older than it). */
+  createdBefore?: Date;
 }
 
 type BulkTarget = { ids: number[] } | ({ batchId: number } & BatchRunFilter);
@@ -55,6 +57,7 @@ async function lockJobs(trx: Db, target: BulkTarget, includeDeleted = false): Pr
     q = q.where("batch_id", "=", target.batchId);
     if (target.statuses !== undefined) q = q.where("status", "in", [...target.statuses]);
     if (target.dryRunsOnly) q = q.where("dry_run", "=", true);
+    if (target.createdBefore !== undefined) q = q.where("created_at", "<", target.createdBefore);
     // Rechecked on each row once it is locked: a rerun that committed meanwhile has superseded it.
     if (target.latestOnly) q = q.where("superseded_by", "is", null);
   }
@@ -171,7 +174,16 @@ async function checkBatchesEnded(trx: Db, jobs: LockedJob[]): Promise<void> {
   for (const batchId of batchIds) await queueBatchEndCheck(trx, batchId);
 }
 
-async function rerunLocked(trx: Db, jobs: LockedJob[], dryRun: boolean | undefined): Promise<BulkOutcome[]> {
+/** What a rerun changes in the runs it copies: the dry-run flag, and engine options set or removed. */
+export interface RerunOverrides {
+  dryRun?: boolean | undefined;
+  /** Engine options the new runs take instead of their originals' (a plan's final pass deletes, say). */
+  setOptions?: Record<string, unknown>;
+  /** Engine options the new runs drop. */
+  unsetOptions?: readonly string[];
+}
+
+async function rerunLocked(trx: Db, jobs: LockedJob[], overrides: RerunOverrides): Promise<BulkOutcome[]> {
   const outcomes: BulkOutcome[] = [];
   const sources: number[] = [];
   for (const j of jobs) {
@@ -195,7 +207,10 @@ async function rerunLocked(trx: Db, jobs: LockedJob[], dryRun: boolean | undefin
     insert into jobs (name, batch_id, tenant, pool, source_server_id, source_email, source_secret, dest_server_id,
                       dest_email, dest_secret, dry_run, options, priority, rerun_of)
     select name, batch_id, tenant, pool, source_server_id, source_email, source_secret, dest_server_id,
-           dest_email, dest_secret, coalesce(${dryRun ?? null}::boolean, dry_run), options, priority, id
+           dest_email, dest_secret, coalesce(${overrides.dryRun ?? null}::boolean, dry_run),
+           (options - ${sql.val([...(overrides.unsetOptions ?? [])])}::text[])
+             || ${JSON.stringify(overrides.setOptions ?? {})}::jsonb,
+           priority, id
     from jobs where id = any(${sql.val(sources)}::int[])
     order by id
     returning id, rerun_of`.execute(trx);
@@ -238,6 +253,20 @@ export async function rerunBatchRuns(
   return runBulk(ctx, "rerun", { batchId, ...runs, latestOnly: true }, { hard: false, dryRun });
 }
 
+/**
+ * rerunBatchRuns inside a transaction the caller holds (a plan's pass records itself in the same one,
+ * so a pass is either queued and counted, or neither).
+ */
+export async function rerunBatchRunsIn(
+  trx: Db,
+  batchId: number,
+  filter: BatchRunFilter,
+  overrides: RerunOverrides = {},
+): Promise<BulkOutcome[]> {
+  const jobs = await lockJobs(trx, { batchId, ...filter, latestOnly: true });
+  return rerunLocked(trx, jobs, overrides);
+}
+
 async function runBulk(
   ctx: Pick<ServiceContext, "db">,
   action: (typeof BULK_ACTIONS)[number],
@@ -252,7 +281,7 @@ async function runBulk(
         ? await cancelLocked(trx, jobs)
         : action === "delete"
           ? await deleteLocked(trx, jobs, options.hard)
-          : await rerunLocked(trx, jobs, options.dryRun);
+          : await rerunLocked(trx, jobs, { dryRun: options.dryRun });
     return [...done, ...missing].sort((a, b) => a.id - b.id);
   });
   const succeeded = results.filter((r) => r.ok).length;

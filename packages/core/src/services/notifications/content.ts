@@ -114,7 +114,12 @@ export async function buildJobEmail(env: EmailContext, jobId: number): Promise<R
 }
 
 /** The summary email of a batch, or null when the batch is gone. */
-export async function buildBatchEmail(env: EmailContext, batchId: number): Promise<RenderedEmail | null> {
+export async function buildBatchEmail(
+  env: EmailContext,
+  batchId: number,
+  /** The summary of a plan's cutover: lists every mailbox whose final run did not end done. */
+  options: { cutover?: boolean } = {},
+): Promise<RenderedEmail | null> {
   const batch = await env.ctx.db
     .selectFrom("batches")
     .select(["id", "tag"])
@@ -137,10 +142,17 @@ export async function buildBatchEmail(env: EmailContext, batchId: number): Promi
     .where("batch_id", "=", batchId)
     .where("deleted_at", "is", null)
     .where("superseded_by", "is", null)
-    .where("status", "=", "failed")
+    .where("status", options.cutover ? "<>" : "=", options.cutover ? "done" : "failed")
     .orderBy("id")
     .limit(MAX_LISTED_FAILURES)
     .execute();
+  const plan = options.cutover
+    ? await env.ctx.db
+        .selectFrom("batch_plans")
+        .select(["complete_count", "attention_count"])
+        .where("batch_id", "=", batchId)
+        .executeTakeFirst()
+    : undefined;
   const email = renderBatchEmail({
     batchId: batch.id,
     tag: batch.tag,
@@ -153,6 +165,9 @@ export async function buildBatchEmail(env: EmailContext, batchId: number): Promi
     })),
     // The panel has no batch page: its jobs list filtered to the batch (jobs.tsx reads `batch`) is it.
     url: `${env.publicUrl}/jobs?batch=${batch.id}`,
+    ...(plan
+      ? { cutover: { complete: plan.complete_count ?? 0, attention: plan.attention_count ?? 0 } }
+      : {}),
   });
   return finish(email, [
     ...env.extraSecrets,

@@ -1,7 +1,12 @@
 export type { NotificationConfig, NotificationStatus } from "./config.ts";
 export { notificationStatus } from "./config.ts";
 export type { JobEndOutcome } from "./job-end.ts";
-export { NOTIFICATION_TASKS, queueBatchEndCheck, queueJobEndNotification } from "./queue.ts";
+export {
+  NOTIFICATION_TASKS,
+  queueBatchEndCheck,
+  queueCutoverNotification,
+  queueJobEndNotification,
+} from "./queue.ts";
 export type { RecordWatchInput, SmtpConfig } from "./schemas.ts";
 export { recordWatchInputSchema, smtpConfigSchema } from "./schemas.ts";
 export type { NotificationSettings } from "./settings.ts";

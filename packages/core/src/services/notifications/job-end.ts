@@ -8,8 +8,10 @@ import { batchScope, WATCH_WINDOW_SECONDS } from "./watch.ts";
 
 /** What notify_job_end decided, per notification it considered (returned for logs and tests). */
 export type JobEndOutcome =
-  | { kind: "job" | "batch"; result: "queued" | "suppressed" | "duplicate"; notificationId: number | null }
-  | { kind: "job" | "batch"; result: "skipped"; reason: string };
+  | { kind: NotificationKind; result: "queued" | "suppressed" | "duplicate"; notificationId: number | null }
+  | { kind: NotificationKind; result: "skipped"; reason: string };
+
+type NotificationKind = "job" | "batch" | "cutover";
 
 export interface JobEndEnv extends EmailContext {
   ctx: ServiceContext;
@@ -57,7 +59,7 @@ async function watchedReason(
 
 interface NewNotification {
   dedupeKey: string;
-  kind: "job" | "batch";
+  kind: NotificationKind;
   jobId: number | null;
   batchId: number | null;
   recipients: string[];
@@ -235,4 +237,38 @@ export async function handleJobEnd(env: JobEndEnv, jobId: number): Promise<JobEn
 export async function handleBatchEndCheck(env: JobEndEnv, batchId: number): Promise<JobEndOutcome> {
   const settings = await readNotificationSettings(env.ctx);
   return notifyForBatch(env, batchId, settings.notificationRecipients, null);
+}
+
+/**
+ * The summary of a batch plan's cutover ("cut over: 3 mailboxes complete, 1 needs attention"), once
+ * per cutover. Not suppressed by someone watching: it is the record that the migration is over.
+ */
+export async function handlePlanCutover(env: JobEndEnv, batchId: number): Promise<JobEndOutcome> {
+  const settings = await readNotificationSettings(env.ctx);
+  const recipients = settings.notificationRecipients;
+  const email = await buildBatchEmail(env, batchId, { cutover: true });
+  if (!email) return { kind: "cutover", result: "skipped", reason: "the batch is gone" };
+  return env.ctx.db.transaction().execute(async function recordCutoverSummary(trx) {
+    const plan = await trx
+      .selectFrom("batch_plans")
+      .select(["cutover_started_at", "phase"])
+      .where("batch_id", "=", batchId)
+      .executeTakeFirst();
+    if (plan?.phase !== "ended" || !plan.cutover_started_at) {
+      return { kind: "cutover", result: "skipped", reason: "the batch has no ended cutover" };
+    }
+    return recordNotification(
+      trx,
+      {
+        dedupeKey: `cutover:${batchId}:${plan.cutover_started_at.getTime()}`,
+        kind: "cutover",
+        jobId: null,
+        batchId,
+        recipients,
+        subject: email.subject,
+        suppressedReason: noRecipientsReason(recipients),
+      },
+      env.maxSendAttempts,
+    );
+  });
 }

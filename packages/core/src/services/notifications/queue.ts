@@ -10,6 +10,8 @@ export const NOTIFICATION_TASKS = {
    * notify_job_end (a batch's last job cancelled or deleted), so the summary still goes out.
    */
   batchCheck: "notify_batch_check",
+  /** Payload { batchId }: a batch plan's cutover has ended; records its summary. */
+  cutover: "notify_plan_cutover",
   /** Payload { notificationId }: sends one recorded notification, retried with backoff. */
   send: "send_notification",
 } as const;
@@ -61,6 +63,15 @@ export async function queueSendNotification(
       ${NOTIFICATION_TASKS.send},
       json_build_object('notificationId', ${notificationId}::int),
       max_attempts => ${maxAttempts}::int,
+      priority => ${NOTIFICATION_PRIORITY}::int
+    )`.execute(db);
+}
+
+/** Queues the cutover summary of a batch's plan; called in the transaction that ends the plan. */
+export async function queueCutoverNotification(db: Kysely<Database>, batchId: number): Promise<void> {
+  await sql`select graphile_worker.add_job(
+      ${NOTIFICATION_TASKS.cutover},
+      json_build_object('batchId', ${batchId}::int),
       priority => ${NOTIFICATION_PRIORITY}::int
     )`.execute(db);
 }

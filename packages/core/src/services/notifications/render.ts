@@ -36,6 +36,8 @@ export interface BatchEmailInput {
   /** The first failed jobs (at most MAX_LISTED_FAILURES); `counts.failed` says how many there are. */
   failed: { jobId: number; sourceEmail: string; destEmail: string; errorMessage: string | null }[];
   url: string;
+  /** A plan's cutover summary rather than a batch's end: complete mailboxes and those needing attention. */
+  cutover?: { complete: number; attention: number };
 }
 
 /** At most this many failed mailboxes are listed in a batch summary; the rest are counted. */
@@ -153,22 +155,33 @@ export function renderJobEmail(input: JobEmailInput): RenderedEmail {
   return { subject, text: `${lines.join("\n")}\n` };
 }
 
+/** "3 mailboxes complete, 1 needs attention". */
+export function cutoverText(outcome: { complete: number; attention: number }): string {
+  const complete = `${outcome.complete} mailbox${outcome.complete === 1 ? "" : "es"} complete`;
+  return `${complete}, ${outcome.attention} need${outcome.attention === 1 ? "s" : ""} attention`;
+}
+
 export function renderBatchEmail(input: BatchEmailInput): RenderedEmail {
   const statusOrder = ["done", "incomplete", "failed", "cancelled", "interrupted", "running", "queued"];
   const shown = Object.entries(input.counts)
     .filter(([, n]) => n > 0)
     .sort(([a], [b]) => statusOrder.indexOf(a) - statusOrder.indexOf(b));
   const countsText = shown.map(([status, n]) => `${n} ${status}`).join(", ") || "no jobs";
-  const failedCount = input.counts.failed ?? 0;
-  const subject = `[imapferry] Batch ${input.tag} finished: ${countsText}`;
+  // A cutover lists every mailbox that needs attention (incomplete, cancelled …), not only failures.
+  const failedCount = input.cutover ? input.cutover.attention : (input.counts.failed ?? 0);
+  const subject = input.cutover
+    ? `[imapferry] Batch ${input.tag} cut over: ${cutoverText(input.cutover)}`
+    : `[imapferry] Batch ${input.tag} finished: ${countsText}`;
   const listed = input.failed.slice(0, MAX_LISTED_FAILURES);
   const unlisted = Math.max(0, failedCount - listed.length);
   const lines = [
-    `Every job of the batch ${input.tag} has ended: ${countsText}.`,
+    input.cutover
+      ? `The batch ${input.tag} has cut over: ${cutoverText(input.cutover)} (${countsText}).`
+      : `Every job of the batch ${input.tag} has ended: ${countsText}.`,
     "",
     ...(failedCount > 0
       ? [
-          "Failed mailboxes:",
+          input.cutover ? "Mailboxes that need attention:" : "Failed mailboxes:",
           ...listed.map(
             (f) =>
               `- ${mailbox(f.sourceEmail, f.destEmail)} (job #${f.jobId}): ${f.errorMessage ?? "no reason given"}`,

@@ -93,7 +93,7 @@ export async function sendNotification(
         ? await buildJobEmail(env, row.job_id)
         : null
       : row.batch_id !== null
-        ? await buildBatchEmail(env, row.batch_id)
+        ? await buildBatchEmail(env, row.batch_id, { cutover: row.kind === "cutover" })
         : null;
   if (!email || row.recipients.length === 0) {
     await env.ctx.db

@@ -3,7 +3,7 @@ import type { Transporter } from "nodemailer";
 import { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
 import { isSmtpConfigured } from "./config.ts";
-import { handleBatchEndCheck, handleJobEnd } from "./job-end.ts";
+import { handleBatchEndCheck, handleJobEnd, handlePlanCutover } from "./job-end.ts";
 import { DEFAULT_SEND_ATTEMPTS, NOTIFICATION_TASKS } from "./queue.ts";
 import { type SmtpConfig, smtpConfigSchema } from "./schemas.ts";
 import { createMailTransport, sendNotification, smtpSecrets } from "./send.ts";
@@ -71,6 +71,20 @@ export function notificationTasks(deps: NotificationTaskDeps): TaskList {
     deps.ctx.log.info("batch end check", { batchId: parsed.data.batchId, outcome });
   }
 
+  async function notifyPlanCutover(payload: unknown, helpers: JobHelpers): Promise<void> {
+    if (!enabled) return;
+    const parsed = batchCheckPayload.safeParse(payload);
+    if (!parsed.success) {
+      helpers.logger.error(`${NOTIFICATION_TASKS.cutover}: payload must be { batchId: number }`);
+      return;
+    }
+    const outcome = await handlePlanCutover(
+      { ctx: deps.ctx, publicUrl, extraSecrets, maxSendAttempts },
+      parsed.data.batchId,
+    );
+    deps.ctx.log.info("plan cutover notification", { batchId: parsed.data.batchId, outcome });
+  }
+
   async function sendNotificationTask(payload: unknown, helpers: JobHelpers): Promise<void> {
     const parsed = sendPayload.safeParse(payload);
     if (!parsed.success) {
@@ -96,6 +110,7 @@ export function notificationTasks(deps: NotificationTaskDeps): TaskList {
   return {
     [NOTIFICATION_TASKS.jobEnd]: notifyJobEnd,
     [NOTIFICATION_TASKS.batchCheck]: notifyBatchCheck,
+    [NOTIFICATION_TASKS.cutover]: notifyPlanCutover,
     [NOTIFICATION_TASKS.send]: sendNotificationTask,
   };
 }

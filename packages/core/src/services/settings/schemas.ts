@@ -38,6 +38,16 @@ export const settingsSchema = z.object({
     .min(1)
     .max(7 * 86_400)
     .default(3600),
+  /**
+   * The shortest interval a batch plan may repeat its delta passes at: each pass reads every mailbox
+   * of the batch on both servers, so a busy installation keeps this high. @defaultValue 3600
+   */
+  planMinIntervalSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(3600),
   /** Routing rules: jobs and batches of a tenant go to this worker pool unless they name one. @defaultValue {} */
   tenantPools: z.record(z.string().min(1).max(200), poolSchema).default({}),
 });

@@ -1,0 +1,41 @@
+import { Logger as GraphileLogger, run } from "graphile-worker";
+import type { ServiceContext } from "../../context.ts";
+import { planTasks } from "./tasks.ts";
+
+export interface PlanScheduler {
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs batch plans' ticks in a graphile-worker runner of their own. Not in the migration runner: with
+ * every slot on an hours-long migration, a pass would start hours late. A tick is one short
+ * transaction, so one slot is plenty; any number of processes may run this (the tick decides under
+ * the plan's row lock), and a tick queued while none runs waits in the table.
+ */
+export async function startPlanScheduler(
+  ctx: ServiceContext,
+  options: { pollIntervalMs?: number } = {},
+): Promise<PlanScheduler> {
+  const logger = new GraphileLogger(function planLogScope() {
+    return function planLog(level, message) {
+      if (level === "error") ctx.log.error(message, { source: "plans" });
+      else if (level === "warning") ctx.log.warn(message, { source: "plans" });
+    };
+  });
+  const runner = await run({
+    pgPool: ctx.pool,
+    taskList: planTasks(ctx),
+    concurrency: 1,
+    // Ticks are scheduled in the future (run_at), which graphile-worker finds by polling.
+    pollInterval: options.pollIntervalMs ?? 1000,
+    noHandleSignals: true,
+    logger,
+  });
+  let stopping: Promise<void> | null = null;
+  return {
+    stop() {
+      stopping ??= runner.stop();
+      return stopping;
+    },
+  };
+}
