@@ -18,6 +18,7 @@ import {
   parseDenyHosts,
   resolveEngine,
   silentLogger,
+  startPlanScheduler,
   startWorker,
   systemClock,
   updateSettings,
@@ -130,6 +131,8 @@ export async function startApiTestServer(
   const engine = await resolveEngine({ engine: "builtin" });
   const worker =
     options.worker === false ? null : await startWorker({ ctx, engine, concurrency: 4, heartbeatMs: 1000 });
+  // Batch plans' ticks run beside the worker, as in `imapferry start`.
+  const plans = options.worker === false ? null : await startPlanScheduler(ctx, { pollIntervalMs: 200 });
   const webRoot = await mkdtemp(path.join(tmpdir(), "imapferry-web-"));
   await writeFile(
     path.join(webRoot, "index.html"),
@@ -169,6 +172,7 @@ export async function startApiTestServer(
     async stop() {
       await closeServer(server);
       await http.close();
+      await plans?.stop();
       await worker?.stop();
       await own?.close();
       await database.drop();

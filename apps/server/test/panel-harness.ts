@@ -13,6 +13,7 @@ import {
   keyIdOf,
   resolveEngine,
   silentLogger,
+  startPlanScheduler,
   startWorker,
   systemClock,
 } from "@imapferry/core";
@@ -135,6 +136,8 @@ export async function startPanelStack(
     const engine = await resolveEngine({ engine: "builtin" });
     const worker = await startWorker({ ctx, engine, concurrency: 4, heartbeatMs: 1000 });
     cleanups.push(() => worker.stop({ handBack: false }));
+    const plans = await startPlanScheduler(ctx, { pollIntervalMs: 200 });
+    cleanups.push(() => plans.stop());
 
     const adminPassword = await ensureInitialAdmin(ctx);
     if (!adminPassword) throw new Error("A fresh database must get an initial admin.");

@@ -1,4 +1,4 @@
-import { readMailbox } from "@imapferry/testkit";
+import { readMailbox, type SmtpTestServer, startSmtpServer } from "@imapferry/testkit";
 import { ImapFlow } from "imapflow";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,6 +6,7 @@ import { resolveEngine } from "../src/engines/select-engine.ts";
 import { ImapferryError } from "../src/errors.ts";
 import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
 import { createBatch } from "../src/services/batches/index.ts";
+import { type NotificationWorker, startNotificationWorker } from "../src/services/notifications/index.ts";
 import {
   cutOverPlan,
   getPlan,
@@ -48,6 +49,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const scheduler of schedulers) await scheduler.stop();
+  await notifications?.stop();
+  await smtp?.close();
   await worker?.stop({ handBack: true });
   await imap?.stop();
   await t?.close();
@@ -268,6 +271,15 @@ describe("batch plans", () => {
       expect(run.options).toMatchObject({ deleteOnDestination: true });
       expect(run.status).toBe("done");
     }
+
+    // The summary email says it in one line.
+    const summary = await waitFor("the cutover email", () =>
+      smtp.messages.find((m) => m.subject.includes("plan-cutover cut over")),
+    );
+    expect(summary.subject).toBe(
+      "[imapferry] Batch plan-cutover cut over: 2 mailboxes complete, 0 need attention",
+    );
+    expect(summary.text).toContain(`http://panel.example/jobs?batch=${batchId}`);
 
     // An ended plan runs no more passes.
     const runs = await runsPerMailbox(batchId);

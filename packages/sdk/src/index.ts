@@ -16,6 +16,7 @@ export type {
   ApiClient,
   ApiToken,
   Batch,
+  BatchPlan,
   BatchReport,
   BatchReportRow,
   FetchLike,

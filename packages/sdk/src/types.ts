@@ -10,6 +10,11 @@ export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export type Job = RouterOutputs["jobs"]["get"];
 export type JobPage = RouterOutputs["jobs"]["list"];
 export type Batch = RouterOutputs["batches"]["get"];
+/**
+ * `batches.plan.get({ batchId })` (null without a plan): delta passes every `intervalSeconds` until the
+ * cutover; `phase` is active, paused, cutting-over or ended, `outcome` the cutover's counts.
+ */
+export type BatchPlan = NonNullable<RouterOutputs["batches"]["plan"]["get"]>;
 /** `jobs.report({ id })`: the last run's statistics and the check after it, per folder. */
 export type JobReport = RouterOutputs["jobs"]["report"];
 /** `batches.report({ id })`: one row per mailbox (its latest run); also as CSV at GET /api/batches/:id/report.csv. */

@@ -8,6 +8,7 @@ export type JobList = Output<Api["jobs"]["list"]["query"]>;
 export type JobItem = Output<Api["jobs"]["get"]["query"]>;
 export type JobListInput = Parameters<Api["jobs"]["list"]["query"]>[0];
 export type BatchItem = Output<Api["batches"]["list"]["query"]>["items"][number];
+export type BatchPlan = NonNullable<Output<Api["batches"]["plan"]["get"]["query"]>>;
 export type ImportPreview = Output<Api["batches"]["preview"]["mutate"]>;
 export type ImportResult = Output<Api["batches"]["import"]["mutate"]>;
 export type WorkerItem = Output<Api["workers"]["list"]["query"]>[number];

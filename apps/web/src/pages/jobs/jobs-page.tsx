@@ -7,6 +7,7 @@ import { pluralize } from "../../format.ts";
 import { setQuery, useLocation } from "../../router.tsx";
 import { EmptyState, LoadStates, Spinner } from "../../ui/states.tsx";
 import { NotFound } from "../not-found.tsx";
+import { BatchPlanCard } from "./batch-plan.tsx";
 import { BatchSummary } from "./batch-summary.tsx";
 import { BulkBar } from "./bulk-bar.tsx";
 import { CreateJobButtons } from "./create-job-buttons.tsx";
@@ -97,14 +98,23 @@ export function JobsPage(): JSX.Element {
 
       <Show when={batchId() !== null && batch()}>
         {(b) => (
-          <BatchSummary
-            batch={b()}
-            onClear={() => setQuery({ batch: null, cursor: null })}
-            onChanged={() => {
-              void refetchBatch();
-              void jobs.refetch();
-            }}
-          />
+          <>
+            <BatchSummary
+              batch={b()}
+              onClear={() => setQuery({ batch: null, cursor: null })}
+              onChanged={() => {
+                void refetchBatch();
+                void jobs.refetch();
+              }}
+            />
+            <BatchPlanCard
+              batch={b()}
+              onChanged={() => {
+                void refetchBatch();
+                void jobs.refetch();
+              }}
+            />
+          </>
         )}
       </Show>
 

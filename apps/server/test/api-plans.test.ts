@@ -1,0 +1,150 @@
+import { createApiToken } from "@imapferry/core";
+import type { BatchPlan, ImapferryClient } from "@imapferry/sdk";
+import { createClient } from "@imapferry/sdk";
+import type { ImapPair } from "@imapferry/testkit";
+import { readMailbox, seedMailbox, startImapPair } from "@imapferry/testkit";
+import { TRPCClientError } from "@trpc/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ApiTestServer } from "./api-harness.ts";
+import { startApiTestServer } from "./api-harness.ts";
+
+// A hosting panel drives a batch plan through the SDK: delta passes, a cutover, the sentences it
+// shows its own users when a plan is refused.
+
+const PASSWORD = "Plans-Api-pw1";
+const USERS = ["fay@example.com", "gus@example.com"];
+
+describe("batch plans over the API", () => {
+  let server: ApiTestServer;
+  let imap: ImapPair;
+  let client: ImapferryClient;
+  let batchId: number;
+
+  beforeAll(async () => {
+    [server, imap] = await Promise.all([
+      startApiTestServer({ settings: { planMinIntervalSeconds: 2 } }),
+      startImapPair(),
+    ]);
+    for (const user of USERS) {
+      await imap.source.addUser(user, PASSWORD);
+      await imap.destination.addUser(user, PASSWORD);
+      await seedMailbox(imap.source, user, PASSWORD, {
+        folders: [
+          {
+            path: "INBOX",
+            messages: [1, 2, 3].map((n) => ({
+              source: `From: a@example.org\r\nSubject: ${user} ${n}\r\nMessage-ID: <${n}.${user}>\r\n\r\nhello\r\n`,
+            })),
+          },
+        ],
+      });
+    }
+    const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
+    const { token } = await createApiToken(server.ctx, admin.id, { name: "plans" });
+    client = createClient({ url: server.url, token });
+    const server1 = await client.servers.create.mutate({
+      name: "old",
+      host: "127.0.0.1",
+      port: imap.source.port,
+      security: "none",
+    });
+    const server2 = await client.servers.create.mutate({
+      name: "new",
+      host: "127.0.0.1",
+      port: imap.destination.port,
+      security: "none",
+    });
+    const imported = await client.importBatch(
+      USERS.map((user) => ({
+        sourceServerId: server1.id,
+        sourceEmail: user,
+        sourcePassword: PASSWORD,
+        destServerId: server2.id,
+        destEmail: user,
+        destPassword: PASSWORD,
+      })),
+      { tag: "api-plan", dryRun: false },
+    );
+    batchId = imported.batch.id;
+    await client.waitForBatch(batchId);
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await imap?.stop();
+  });
+
+  async function refusal(call: Promise<unknown>): Promise<TRPCClientError<never>> {
+    const error = await call.then(
+      () => new Error("expected a refusal"),
+      (e: unknown) => e,
+    );
+    if (error instanceof TRPCClientError) return error as TRPCClientError<never>;
+    throw error;
+  }
+
+  it("refuses a plan that is too frequent or cuts over in the past, with a sentence naming the field", async () => {
+    const tooOften = await refusal(client.batches.plan.set.mutate({ batchId, intervalSeconds: 1 }));
+    expect(tooOften.data?.code).toBe("BAD_REQUEST");
+    expect(tooOften.message).toBe(
+      "Delta passes can run at most every 2 seconds (the planMinIntervalSeconds setting); every second is too often.",
+    );
+    const past = await refusal(
+      client.batches.plan.set.mutate({ batchId, intervalSeconds: 3600, cutoverAt: "2001-02-03T04:05:06Z" }),
+    );
+    expect(past.message).toBe(
+      "The cutover time 2001-02-03T04:05:06.000Z has already passed. Give a time in the future, or cut over now.",
+    );
+    const notIso = await refusal(
+      client.batches.plan.set.mutate({ batchId, intervalSeconds: 3600, cutoverAt: "next friday" }),
+    );
+    expect(notIso.message).toContain("Give the cutover time as ISO 8601 with an offset");
+    expect(await client.batches.plan.get.query({ batchId })).toBeNull();
+    const noPlan = await refusal(client.batches.plan.cutover.mutate({ batchId }));
+    expect(noPlan.data?.code).toBe("NOT_FOUND");
+    expect(noPlan.message).toBe(`Batch ${batchId} has no plan. Set one first.`);
+  });
+
+  it("runs delta passes that bring new mail across, then cuts over and reports the outcome", async () => {
+    const plan: BatchPlan = await client.batches.plan.set.mutate({ batchId, intervalSeconds: 2 });
+    expect(plan).toMatchObject({ phase: "active", intervalSeconds: 2, passes: 0, cutoverAt: null });
+    expect(Date.parse(plan.nextPassAt ?? "")).toBeGreaterThan(Date.now() - 5_000);
+
+    await seedMailbox(imap.source, USERS[0]!, PASSWORD, {
+      folders: [
+        {
+          path: "INBOX",
+          messages: [
+            { source: "From: a@example.org\r\nSubject: late\r\nMessage-ID: <late@x>\r\n\r\nlate\r\n" },
+          ],
+        },
+      ],
+    });
+    const start = (await client.batches.plan.get.query({ batchId }))!.passes;
+    let after = start;
+    for (let i = 0; i < 600 && after < start + 1; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      after = (await client.batches.plan.get.query({ batchId }))!.passes;
+    }
+    expect(after).toBeGreaterThan(start);
+    await client.waitForBatch(batchId);
+
+    const cutting = await client.batches.plan.cutover.mutate({ batchId });
+    expect(cutting.phase).toBe("cutting-over");
+    let ended = cutting;
+    for (let i = 0; i < 900 && ended.phase !== "ended"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      ended = (await client.batches.plan.get.query({ batchId }))!;
+    }
+    expect(ended.phase).toBe("ended");
+    expect(ended.outcome).toEqual({ complete: 2, attention: 0 });
+    const destination = await readMailbox(imap.destination, USERS[0]!, PASSWORD);
+    expect(destination.folders.find((f) => f.path === "INBOX")?.messages).toHaveLength(4);
+
+    const again = await refusal(client.batches.plan.pause.mutate({ batchId }));
+    expect(again.data?.code).toBe("CONFLICT");
+    expect(again.message).toBe(
+      `The plan of batch ${batchId} has ended with its cutover. Only an active plan can be paused.`,
+    );
+  }, 300_000);
+});
