@@ -34,11 +34,21 @@ let t: JobTestContext;
 let imap: ImapFixture;
 let worker: WorkerHandle;
 const schedulers: PlanScheduler[] = [];
+let smtp: SmtpTestServer;
+let notifications: NotificationWorker;
 
 beforeAll(async () => {
   t = await createJobTestContext();
-  await updateSettings(t.ctx, { planMinIntervalSeconds: 1 });
+  await updateSettings(t.ctx, { planMinIntervalSeconds: 1, notificationRecipients: ["ops@example.com"] });
   imap = await startImapFixture(t.ctx);
+  smtp = await startSmtpServer();
+  notifications = await startNotificationWorker({
+    ctx: t.ctx,
+    smtp: { host: smtp.host, port: smtp.port },
+    from: "imapferry <ferry@example.com>",
+    publicUrl: "http://panel.example",
+    pollInterval: 200,
+  });
   worker = await startWorker({
     ctx: t.ctx,
     engine: await resolveEngine({ engine: "builtin" }),

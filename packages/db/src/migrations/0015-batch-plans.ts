@@ -26,5 +26,10 @@ export async function up(db: Kysely<any>): Promise<void> {
       created_at timestamptz not null default now(),
       updated_at timestamptz not null default now()
     );
+
+    -- The cutover's summary email is a notification of its own kind.
+    alter table notifications drop constraint notifications_kind_check;
+    alter table notifications add constraint notifications_kind_check
+      check (kind in ('job', 'batch', 'cutover'));
   `.execute(db);
 }
