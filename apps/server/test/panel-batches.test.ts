@@ -174,4 +174,64 @@ describe("a batch in the panel", () => {
     );
     expect(await page.locator("tr[data-job-id]").count()).toBe(2);
   });
+
+  test("a plan of delta passes: a too-frequent interval is refused with a sentence; pause, resume and a confirmed cutover end with the outcome", async () => {
+    await page.goto(firstBatchUrl);
+    const card = page.locator("[data-batch-plan]");
+    await card.locator("[data-plan-create]").click();
+    const form = page.getByRole("dialog", { name: "Plan delta passes for project-a" });
+    await form.getByLabel("Run a pass every").fill("30");
+    await form.getByLabel("Unit").selectOption("minutes");
+    await form.getByRole("button", { name: "Start delta passes" }).click();
+    const refused = form.locator(".form-error");
+    await refused.waitFor();
+    expect(await refused.textContent()).toBe(
+      "Delta passes can run at most every hour (the planMinIntervalSeconds setting); every 30 minutes is too often.",
+    );
+    expect(await stack.ctx.db.selectFrom("batch_plans").selectAll().execute()).toEqual([]);
+
+    await form.getByLabel("Unit").selectOption("hours");
+    await form.getByLabel("Run a pass every").fill("6");
+    await form.getByRole("button", { name: "Start delta passes" }).click();
+    await until(
+      () => text("[data-batch-plan]"),
+      (t) =>
+        t.includes("Delta passes on") && t.includes("every 6 hours") && t.includes("Next pass in 6 hours"),
+      "the active plan",
+    );
+    await screenshot(page, "batch-plan-active");
+
+    await card.locator("[data-plan-pause]").click();
+    await until(
+      () => text("[data-plan-phase]"),
+      (t) => t === "Paused",
+      "the paused plan",
+    );
+    await card.locator("[data-plan-resume]").click();
+    await until(
+      () => text("[data-plan-phase]"),
+      (t) => t === "Delta passes on",
+      "the resumed plan",
+    );
+
+    await card.locator("[data-plan-cutover]").click();
+    const confirm = page.getByRole("dialog", { name: "Cut over project-a?" });
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toContain("Switch the MX records first");
+    await confirm.getByRole("button", { name: "Cut over now" }).click();
+    await until(
+      () => text("[data-batch-plan]"),
+      (t) => t.includes("2 mailboxes complete, 0 need attention"),
+      "the cutover's outcome",
+    );
+    expect(await text("[data-plan-phase]")).toBe("Cut over");
+    const plan = await stack.ctx.db.selectFrom("batch_plans").selectAll().executeTakeFirstOrThrow();
+    expect(plan).toMatchObject({
+      phase: "ended",
+      interval_seconds: 21_600,
+      complete_count: 2,
+      attention_count: 0,
+    });
+    await screenshot(page, "batch-plan-cut-over");
+  });
 });

@@ -184,6 +184,19 @@ export function BatchPlanCard(props: { batch: BatchItem; onChanged?: () => void 
     ),
   );
 
+  // A cutover ends on the server's own check after the last final run, which no job event announces:
+  // look every few seconds while it runs.
+  createEffect(
+    on(
+      () => plan()?.phase,
+      (phase) => {
+        if (phase !== "cutting-over") return;
+        const timer = setInterval(() => void refetch(), 3000);
+        onCleanup(() => clearInterval(timer));
+      },
+    ),
+  );
+
   async function act(what: "pause" | "resume" | "cutover"): Promise<void> {
     setBusy(true);
     try {
