@@ -1,4 +1,4 @@
-import { readMailbox, type SmtpTestServer, startSmtpServer } from "@imapferry/testkit";
+import { readMailbox, type SmtpTestServer, seedMailbox, startSmtpServer } from "@imapferry/testkit";
 import { ImapFlow } from "imapflow";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,7 +25,12 @@ import {
   type MailboxUsers,
   startImapFixture,
 } from "./support/imap-fixture.ts";
-import { createJobTestContext, type JobTestContext, waitFor } from "./support/job-context.ts";
+import {
+  createJobTestContext,
+  type JobTestContext,
+  waitFor,
+  waitForJobStatus,
+} from "./support/job-context.ts";
 
 // A batch plan: delta passes on a schedule while users still work on the old server, then a cutover.
 // Real Dovecot on both sides, the real built-in engine, graphile-worker's durable schedule.
@@ -297,6 +302,53 @@ describe("batch plans", () => {
     expect(await runsPerMailbox(batchId)).toEqual(runs);
     await stopSchedulers();
   }, 400_000);
+
+  it("pre-stages: the first copy takes only old mail, the delta passes take the rest", async () => {
+    const batch = await createBatch(t.ctx, { tag: "plan-prestage", dryRun: false });
+    // The plan comes first, as for a migration planned days ahead; no pass may run yet.
+    const plan = await setPlan(t.ctx, { batchId: batch.id, intervalSeconds: 2, prestageMinAgeDays: 30 });
+    expect(plan.prestageMinAgeDays).toBe(30);
+    const source = await imap.pair.source.addUser("plan-fred@old.example", "src-fred-pw");
+    const dest = await imap.pair.destination.addUser("plan-fred@new.example", "dst-fred-pw");
+    const users: MailboxUsers = { source, dest };
+    const message = (n: number, internalDate: string) => ({
+      source: `From: a@old.example\r\nSubject: ${n}\r\nMessage-ID: <prestage-${n}@old.example>\r\n\r\nbody ${n}\r\n`,
+      internalDate,
+    });
+    await seedMailbox(imap.pair.source, source.user, source.password, {
+      folders: [
+        {
+          path: "INBOX",
+          messages: [
+            message(1, "2019-05-01T10:00:00Z"),
+            message(2, "2021-07-01T10:00:00Z"),
+            message(3, new Date().toISOString()),
+          ],
+        },
+      ],
+    });
+    const first = await createFixtureJob(t.ctx, imap, users, { batchId: batch.id });
+    expect(first.options).toMatchObject({ minAgeDays: 30 });
+    const ended = await waitForJobStatus(t.ctx, first.id, ["done", "incomplete", "failed"]);
+    expect(ended.status).toBe("done");
+    const staged = await readMailbox(imap.pair.destination, dest.user, dest.password);
+    expect(staged.folders.find((f) => f.path === "INBOX")?.messages).toHaveLength(2);
+
+    await startSchedulers(1);
+    await waitFor("a pass to bring the recent mail", async () => {
+      const [d, s] = [await mailOn("destination", users), await mailOn("source", users)];
+      return d.length === s.length && d.every((line, i) => line === s[i]);
+    });
+    const latest = await t.ctx.db
+      .selectFrom("jobs")
+      .select("options")
+      .where("batch_id", "=", batch.id)
+      .where("superseded_by", "is", null)
+      .executeTakeFirstOrThrow();
+    expect(latest.options).not.toHaveProperty("minAgeDays");
+    await pausePlan(t.ctx, { batchId: batch.id });
+    await stopSchedulers();
+  }, 300_000);
 
   it("refuses bad plans with a sentence and changes nothing", async () => {
     const { batchId } = await batchWithMailboxes("plan-refusals", ["plan-eve"]);

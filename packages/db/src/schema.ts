@@ -69,6 +69,8 @@ export interface BatchPlansTable {
   cutover_at: NullableTimestamp;
   /** The final pass deletes destination messages that are not on the source. */
   delete_on_destination_at_cutover: Generated<boolean>;
+  /** Pre-stage: the batch's first copy took only mail older than this; delta passes take everything. */
+  prestage_min_age_days: number | null;
   phase: Generated<PlanPhase>;
   next_pass_at: NullableTimestamp;
   passes: Generated<number>;

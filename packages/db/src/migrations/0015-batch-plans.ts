@@ -12,6 +12,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       interval_seconds integer not null check (interval_seconds > 0),
       cutover_at timestamptz,
       delete_on_destination_at_cutover boolean not null default false,
+      prestage_min_age_days integer check (prestage_min_age_days > 0),
       phase text not null default 'active'
         check (phase in ('active', 'paused', 'cutting-over', 'ended')),
       next_pass_at timestamptz,

@@ -1,6 +1,6 @@
 import type { Database, JobStatus } from "@imapferry/db";
 import { type Kysely, sql } from "kysely";
-import { rerunBatchRunsIn } from "../jobs/bulk.ts";
+import { type RerunOverrides, rerunBatchRunsIn } from "../jobs/bulk.ts";
 import { queueCutoverNotification } from "../notifications/queue.ts";
 import { type PlanRow, readPlan } from "./plan-view.ts";
 import { CUTOVER_CHECK_SECONDS, schedulePlanTick } from "./schedule.ts";
@@ -15,6 +15,11 @@ const PASS_STATUSES = ["done", "incomplete", "failed", "interrupted"] as const s
 
 /** Latest runs still going: a pass leaves their mailboxes alone rather than giving them a second run. */
 const BUSY_STATUSES = ["queued", "running", "waiting"] as const satisfies JobStatus[];
+
+/** What a pass changes in the runs it copies: after a pre-stage, the age filter goes. */
+function passOptions(plan: PlanRow): RerunOverrides {
+  return plan.prestage_min_age_days === null ? {} : { unsetOptions: ["minAgeDays"] };
+}
 
 /** When the plan should next be looked at: its next pass, or its cutover if that comes first. */
 function nextTickAt(plan: Pick<PlanRow, "next_pass_at" | "cutover_at">): Date | null {
@@ -46,7 +51,7 @@ async function countBusy(db: Db, batchId: number): Promise<number> {
  */
 async function runDeltaPass(trx: Db, plan: PlanRow): Promise<PlanRow> {
   const busy = await countBusy(trx, plan.batch_id);
-  const reruns = await rerunBatchRunsIn(trx, plan.batch_id, { statuses: PASS_STATUSES });
+  const reruns = await rerunBatchRunsIn(trx, plan.batch_id, { statuses: PASS_STATUSES }, passOptions(plan));
   const queued = reruns.filter((r) => r.ok).length;
   return trx
     .updateTable("batch_plans")
@@ -93,7 +98,10 @@ async function checkCutover(trx: Db, plan: PlanRow): Promise<PlanRow> {
     trx,
     plan.batch_id,
     { statuses: PASS_STATUSES, createdBefore: plan.cutover_started_at ?? new Date() },
-    plan.delete_on_destination_at_cutover ? { setOptions: { deleteOnDestination: true } } : {},
+    {
+      ...passOptions(plan),
+      ...(plan.delete_on_destination_at_cutover ? { setOptions: { deleteOnDestination: true } } : {}),
+    },
   );
   const tally = await sql<{ pending: string; complete: string; attention: string }>`
     select count(*) filter (where status in ('queued', 'running', 'waiting')) as pending,

@@ -11,6 +11,8 @@ export interface PlanView {
   intervalSeconds: number;
   cutoverAt: Date | null;
   deleteOnDestinationAtCutover: boolean;
+  /** The first copy took only mail older than this many days; passes take everything. */
+  prestageMinAgeDays: number | null;
   /** When the next delta pass starts; null unless the plan is active. */
   nextPassAt: Date | null;
   /** Delta passes run so far (the final pass not counted). */
@@ -29,6 +31,7 @@ export function toPlanView(row: PlanRow): PlanView {
     intervalSeconds: row.interval_seconds,
     cutoverAt: row.cutover_at,
     deleteOnDestinationAtCutover: row.delete_on_destination_at_cutover,
+    prestageMinAgeDays: row.prestage_min_age_days,
     nextPassAt: row.phase === "active" ? row.next_pass_at : null,
     passes: row.passes,
     lastPass:

@@ -1,4 +1,5 @@
-import { sql } from "kysely";
+import type { Database } from "@imapferry/db";
+import { type Kysely, sql } from "kysely";
 import type { ServiceContext } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
 import { getSettings } from "../settings/settings.ts";
@@ -43,6 +44,27 @@ async function requirePlan(ctx: Ctx, batchId: number, lock = false): Promise<Pla
   const plan = await readPlan(ctx.db, batchId, lock);
   if (!plan) throw new ImapferryError("NOT_FOUND", `Batch ${batchId} has no plan. Set one first.`);
   return plan;
+}
+
+/**
+ * The pre-stage: the batch's runs that have not started, and jobs added to it later, copy only mail
+ * older than `days` (the bulk of each mailbox, days ahead of the cutover). Every pass drops the filter.
+ */
+async function prestage(trx: Kysely<Database>, batchId: number, days: number): Promise<void> {
+  const filter = JSON.stringify({ minAgeDays: days });
+  await trx
+    .updateTable("batches")
+    .set({ defaults: sql`defaults || ${filter}::jsonb` })
+    .where("id", "=", batchId)
+    .execute();
+  await trx
+    .updateTable("jobs")
+    .set({ options: sql`options || ${filter}::jsonb` })
+    .where("batch_id", "=", batchId)
+    .where("status", "=", "queued")
+    .where("started_at", "is", null)
+    .where("deleted_at", "is", null)
+    .execute();
 }
 
 /**
@@ -103,9 +125,21 @@ export async function setPlan(ctx: Ctx, input: unknown): Promise<PlanView> {
       next_pass_at: nextPassAt,
       updated_at: now,
     };
+    if (
+      keepsRhythm &&
+      v.prestageMinAgeDays != null &&
+      v.prestageMinAgeDays !== existing.prestage_min_age_days
+    ) {
+      throw new ImapferryError(
+        "BAD_INPUT",
+        `The pre-stage is part of a plan's first copy, which batch ${v.batchId} has had: it cannot change now.`,
+        [{ path: ["prestageMinAgeDays"], message: "the plan has started" }],
+      );
+    }
     const restart = keepsRhythm
       ? {}
       : {
+          prestage_min_age_days: v.prestageMinAgeDays ?? null,
           passes: 0,
           last_pass_at: null,
           last_pass_queued: null,
@@ -122,6 +156,7 @@ export async function setPlan(ctx: Ctx, input: unknown): Promise<PlanView> {
       .onConflict((oc) => oc.column("batch_id").doUpdateSet({ ...fresh, ...restart }))
       .returningAll()
       .executeTakeFirstOrThrow();
+    if (!keepsRhythm && v.prestageMinAgeDays != null) await prestage(trx, v.batchId, v.prestageMinAgeDays);
     if (row.phase === "active") await scheduleNextTick(trx, row);
     return toPlanView(row);
   });

@@ -19,6 +19,16 @@ export const setPlanInputSchema = z.object({
       message: "Give the cutover time as ISO 8601 with an offset, e.g. 2027-01-15T22:00:00Z.",
     })
     .nullish(),
+  /**
+   * Pre-stage: the batch's runs that have not started yet copy only mail older than this many days
+   * (the bulk of a mailbox, days ahead); every delta pass then copies everything.
+   */
+  prestageMinAgeDays: z
+    .number()
+    .int("prestageMinAgeDays is a whole number of days.")
+    .min(1, "prestageMinAgeDays is at least 1.")
+    .max(100_000, "prestageMinAgeDays is at most 100000.")
+    .nullish(),
   /** The final pass deletes destination messages that are not on the source. @defaultValue false */
   deleteOnDestinationAtCutover: z.boolean().default(false),
 });
