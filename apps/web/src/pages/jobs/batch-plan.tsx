@@ -57,6 +57,9 @@ function PlanForm(props: {
   const [deleteAtCutover, setDeleteAtCutover] = createSignal(
     props.plan?.deleteOnDestinationAtCutover ?? false,
   );
+  const [prestageDays, setPrestageDays] = createSignal("");
+  // The pre-stage shapes a plan's first copy: it is chosen when a plan starts, not changed later.
+  const startsPlan = !props.plan || props.plan.phase === "ended";
   const [error, setError] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
 
@@ -76,6 +79,7 @@ function PlanForm(props: {
         // The browser reads datetime-local in the person's time zone; the API gets an absolute time.
         cutoverAt: cutoverAt() ? new Date(cutoverAt()).toISOString() : null,
         deleteOnDestinationAtCutover: deleteAtCutover(),
+        ...(startsPlan && prestageDays().trim() !== "" ? { prestageMinAgeDays: Number(prestageDays()) } : {}),
       });
       toast("success", props.plan ? "Plan changed" : "Delta passes planned");
       props.onSaved();
@@ -137,6 +141,18 @@ function PlanForm(props: {
           value={cutoverAt()}
           onValue={setCutoverAt}
         />
+        <Show when={startsPlan}>
+          <TextField
+            label="Pre-stage: first copy only mail older than (days, optional)"
+            name="prestageMinAgeDays"
+            type="number"
+            min="1"
+            fieldClass="span-2"
+            hint="Runs of this batch that have not started, and mailboxes added later, copy the old bulk first; every delta pass then copies everything."
+            value={prestageDays()}
+            onValue={setPrestageDays}
+          />
+        </Show>
         <ToggleField
           class="span-2"
           name="deleteOnDestinationAtCutover"
@@ -262,6 +278,13 @@ export function BatchPlanCard(props: { batch: BatchItem; onChanged?: () => void 
                     )}
                   </Show>
                 </span>
+                <Show when={p().prestageMinAgeDays}>
+                  {(days) => (
+                    <span class="small muted" data-plan-prestage>
+                      Pre-staged: the first copy took mail older than {pluralize(days(), "day")}
+                    </span>
+                  )}
+                </Show>
                 <Show when={p().nextPassAt}>
                   <span class="small" data-plan-next>
                     Next pass <DateTime value={p().nextPassAt} relative /> (
