@@ -167,6 +167,71 @@ describe("jobs", () => {
     expect((await listBatches(t.ctx)).items[0]?.tag).toBe("wave-1");
   });
 
+  it("sorts by name, status and finish time, paging each order without skipping or repeating, and finds jobs by server name", async () => {
+    const batch = await createBatch(t.ctx, { tag: "sorting" });
+    const names = ["delta", "Alpha", "charlie", "bravo", "echo"];
+    const jobs = [];
+    for (const name of names)
+      jobs.push(await newJob({ name, sourceEmail: `${name}@old.example`, batchId: batch.id }));
+    // Two ended (one failed, one done at different times), the rest still queued.
+    const [delta, alpha, charlie] = jobs as [(typeof jobs)[0], (typeof jobs)[0], (typeof jobs)[0]];
+    await sql`update jobs set status = 'failed', finished_at = now() - interval '1 hour' where id = ${charlie.id}`.execute(
+      t.ctx.db,
+    );
+    await sql`update jobs set status = 'done', finished_at = now() where id = ${delta.id}`.execute(t.ctx.db);
+    await sql`update jobs set status = 'incomplete', finished_at = now() - interval '2 hours' where id = ${alpha.id}`.execute(
+      t.ctx.db,
+    );
+
+    async function everyPage(input: Record<string, unknown>): Promise<string[]> {
+      const out: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await listJobs(t.ctx, {
+          batchId: batch.id,
+          limit: 2,
+          ...input,
+          ...(cursor ? { cursor } : {}),
+        });
+        out.push(...page.items.map((j) => j.name));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return out;
+    }
+    expect(await everyPage({ sort: "name", direction: "asc" })).toEqual([
+      "Alpha",
+      "bravo",
+      "charlie",
+      "delta",
+      "echo",
+    ]);
+    expect(await everyPage({ sort: "name", direction: "desc" })).toEqual([
+      "echo",
+      "delta",
+      "charlie",
+      "bravo",
+      "Alpha",
+    ]);
+    // Most urgent first: failed, then incomplete, … done last; queued jobs by id within their status.
+    expect(await everyPage({ sort: "status" })).toEqual(["charlie", "Alpha", "echo", "bravo", "delta"]);
+    // Latest finished first; unfinished ones after them.
+    expect((await everyPage({ sort: "finished" })).slice(0, 3)).toEqual(["delta", "charlie", "Alpha"]);
+    expect((await everyPage({ sort: "finished", direction: "asc" })).slice(-3)).toEqual([
+      "Alpha",
+      "charlie",
+      "delta",
+    ]);
+
+    // Search matches either server's name too.
+    await sql`update servers set name = 'Fastmail EU' where id = ${destId}`.execute(t.ctx.db);
+    try {
+      expect((await listJobs(t.ctx, { batchId: batch.id, q: "fastmail" })).items).toHaveLength(5);
+    } finally {
+      await sql`update servers set name = 'new' where id = ${destId}`.execute(t.ctx.db);
+    }
+    await expectError(listJobs(t.ctx, { sort: "password" }), "BAD_INPUT");
+  });
+
   it("edits a job that is not running, keeping a password left empty, and refuses a running one", async () => {
     const job = await newJob();
     await editJob(t.ctx, {

@@ -17,6 +17,13 @@ export interface JobListFilters {
   batchId: number | null;
   search: string;
   cursor: string;
+  sort: JobSort;
+}
+
+/** The column the list is ordered by and which way; newest first by default. */
+export interface JobSort {
+  key: "created" | "finished" | "status" | "name";
+  direction: "asc" | "desc";
 }
 
 export interface LiveJobList {
@@ -43,7 +50,12 @@ export function createLiveJobList(
 ): LiveJobList {
   const current = createMemo(filters, undefined, {
     equals: (a, b) =>
-      a.status === b.status && a.batchId === b.batchId && a.search === b.search && a.cursor === b.cursor,
+      a.status === b.status &&
+      a.batchId === b.batchId &&
+      a.search === b.search &&
+      a.cursor === b.cursor &&
+      a.sort.key === b.sort.key &&
+      a.sort.direction === b.sort.direction,
   });
 
   const [rows, setRows] = createStore<{ items: JobItem[]; nextCursor: string | null }>({
@@ -57,6 +69,8 @@ export function createLiveJobList(
         batchId: f.batchId ?? undefined,
         q: f.search || undefined,
         cursor: f.cursor || undefined,
+        sort: f.sort.key,
+        direction: f.sort.direction,
         limit: PAGE_SIZE,
       });
       setRows(reconcile({ items: result.items, nextCursor: result.nextCursor }, { key: "id" }));

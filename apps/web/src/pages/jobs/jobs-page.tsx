@@ -12,12 +12,22 @@ import { BatchSummary } from "./batch-summary.tsx";
 import { BulkBar } from "./bulk-bar.tsx";
 import { CreateJobButtons } from "./create-job-buttons.tsx";
 import type { JobListFilters } from "./create-live-job-list.ts";
-import { createLiveJobList } from "./create-live-job-list.ts";
+import { createLiveJobList, type JobSort } from "./create-live-job-list.ts";
 import { ImportModal } from "./import-modal.tsx";
 import { JobFormModal } from "./job-form.tsx";
 import type { JobStatus } from "./job-statuses.ts";
 import { JobsTable } from "./jobs-table.tsx";
 import { JobsToolbar } from "./jobs-toolbar.tsx";
+
+const SORT_KEYS: JobSort["key"][] = ["created", "finished", "status", "name"];
+
+/** `?sort=name` (ascending) or `?sort=-finished` (descending); newest first without one. */
+function sortFromQuery(value: string | null): JobSort {
+  const descending = value?.startsWith("-") ?? true;
+  const key = (value ?? "").replace(/^-/, "") as JobSort["key"];
+  if (!SORT_KEYS.includes(key)) return { key: "created", direction: "desc" };
+  return { key, direction: descending ? "desc" : "asc" };
+}
 
 export function JobsPage(): JSX.Element {
   const location = useLocation();
@@ -29,6 +39,7 @@ export function JobsPage(): JSX.Element {
       batchId: batch ? Number(batch) : null,
       search: query.get("q") ?? "",
       cursor: query.get("cursor") ?? "",
+      sort: sortFromQuery(query.get("sort")),
     };
   };
   const batchId = () => filters().batchId;
@@ -190,6 +201,7 @@ export function JobsPage(): JSX.Element {
                   onToggle={toggle}
                   onToggleAll={toggleAll}
                   batchTag={batchTag}
+                  sort={filters().sort}
                 />
                 <div class="pager">
                   <span>

@@ -5,7 +5,33 @@ import { Link, setQuery } from "../../router.tsx";
 import { DataTable } from "../../ui/data-table.tsx";
 import { DateTime } from "../../ui/date-time.tsx";
 import { StatusBadge } from "../../ui/status-badge.tsx";
+import type { JobSort } from "./create-live-job-list.ts";
 import { ProgressCell } from "./progress-cell.tsx";
+
+/** Statuses whose sentence says what went wrong: the list shows it under the job, on one line. */
+const EXPLAINED = new Set(["failed", "incomplete", "interrupted", "waiting"]);
+
+/** A column header that orders the list by its column; a second click turns the order around. */
+function SortHeader(props: { label: string; column: JobSort["key"]; sort: JobSort }): JSX.Element {
+  const active = () => props.sort.key === props.column;
+  // Names read A to Z first; dates and statuses newest / most urgent first.
+  const firstDirection = props.column === "name" ? "asc" : "desc";
+  function toggle(): void {
+    const direction = active() ? (props.sort.direction === "asc" ? "desc" : "asc") : firstDirection;
+    const isDefault = props.column === "created" && direction === "desc";
+    setQuery({ sort: isDefault ? null : `${direction === "desc" ? "-" : ""}${props.column}`, cursor: null });
+  }
+  return (
+    <th aria-sort={active() ? (props.sort.direction === "asc" ? "ascending" : "descending") : "none"}>
+      <button type="button" class="th-sort" data-sort={props.column} onClick={toggle}>
+        {props.label}
+        <span class="th-sort-mark" aria-hidden="true">
+          {active() ? (props.sort.direction === "asc" ? "▲" : "▼") : ""}
+        </span>
+      </button>
+    </th>
+  );
+}
 
 /** One page of jobs, each row with its selection box; a row's batch tag filters the list to it. */
 export function JobsTable(props: {
@@ -15,6 +41,7 @@ export function JobsTable(props: {
   onToggle: (id: number, on: boolean) => void;
   onToggleAll: (on: boolean) => void;
   batchTag: (id: number) => string;
+  sort: JobSort;
 }): JSX.Element {
   const allSelected = () => props.rows.length > 0 && props.rows.every((j) => props.selected.has(j.id));
   return (
@@ -32,12 +59,12 @@ export function JobsTable(props: {
               onChange={(e) => props.onToggleAll(e.currentTarget.checked)}
             />
           </th>
-          <th>Job</th>
-          <th>Status</th>
+          <SortHeader label="Job" column="name" sort={props.sort} />
+          <SortHeader label="Status" column="status" sort={props.sort} />
           <th>Progress</th>
           <th>Batch</th>
-          <th>Created</th>
-          <th>Finished</th>
+          <SortHeader label="Created" column="created" sort={props.sort} />
+          <SortHeader label="Finished" column="finished" sort={props.sort} />
         </>
       }
     >
@@ -53,13 +80,21 @@ export function JobsTable(props: {
           </td>
           <td class="cell-main">
             <Link href={`/jobs/${job.id}`}>{job.name || `${job.sourceEmail}`}</Link>
-            <div class="cell-sub">
-              {job.sourceEmail} → {job.destEmail}
+            <div class="cell-sub" data-job-route>
+              {job.sourceEmail}{" "}
+              <span class="muted">({job.sourceServerName ?? `server ${job.sourceServerId}`})</span> →{" "}
+              {job.destEmail}{" "}
+              <span class="muted">({job.destServerName ?? `server ${job.destServerId}`})</span>
               <Show when={job.dryRun}>
                 {" "}
                 <span class="tag tag-dry">dry run</span>
               </Show>
             </div>
+            <Show when={EXPLAINED.has(job.status) && job.errorMessage}>
+              <div class="cell-error" data-job-error title={job.errorMessage ?? ""}>
+                {job.errorMessage}
+              </div>
+            </Show>
           </td>
           <td data-label="Status">
             <StatusBadge status={job.status} />

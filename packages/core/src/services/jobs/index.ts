@@ -21,6 +21,8 @@ export {
   createJobInputSchema,
   deleteJobInputSchema,
   editJobInputSchema,
+  JOB_SORT_KEYS,
+  type JobSortKey,
   jobIdInputSchema,
   jobOptionsSchema,
   listJobsInputSchema,

@@ -1,5 +1,5 @@
 import type { Database } from "@imapferry/db";
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
@@ -15,6 +15,7 @@ import {
   createJobInputSchema,
   deleteJobInputSchema,
   editJobInputSchema,
+  type JobSortKey,
   jobIdInputSchema,
   jobOptionsSchema,
   listJobsInputSchema,
@@ -179,7 +180,20 @@ export async function getJob(ctx: Pick<ServiceContext, "db">, id: number): Promi
   return toJobView(row as JobViewRow);
 }
 
-/** Newest first, hiding deleted jobs; `cursor` pages towards older jobs. */
+/**
+ * What each sort key orders by, for a table alias: never null (a keyset comparison with a null is
+ * null), so jobs that have not finished sort after every finished one (newest first), and statuses
+ * sort descending as an operator scans them: what needs a look (failed, incomplete…) first.
+ */
+const SORT_EXPRESSIONS: Record<JobSortKey, (table: string) => RawBuilder<unknown>> = {
+  created: (t) => sql`${sql.ref(`${t}.created_at`)}`,
+  finished: (t) => sql`coalesce(${sql.ref(`${t}.finished_at`)}, '-infinity'::timestamptz)`,
+  status: (t) =>
+    sql`array_position(array['done', 'cancelled', 'queued', 'running', 'waiting', 'interrupted', 'incomplete', 'failed']::text[], ${sql.ref(`${t}.status`)}::text)`,
+  name: (t) => sql`lower(${sql.ref(`${t}.name`)})`,
+};
+
+/** Newest first (or by `sort`), hiding deleted jobs; `cursor` pages on in the same order. */
 export async function listJobs(ctx: Pick<ServiceContext, "db">, input: unknown = {}): Promise<JobPage> {
   const v = parseInput(listJobsInputSchema, input ?? {}, "job filter");
   let query = selectJobViews(ctx.db).where("jobs.deleted_at", "is", null);
@@ -197,20 +211,25 @@ export async function listJobs(ctx: Pick<ServiceContext, "db">, input: unknown =
         eb("jobs.name", "ilike", pattern),
         eb("jobs.source_email", "ilike", pattern),
         eb("jobs.dest_email", "ilike", pattern),
+        eb("ss.name", "ilike", pattern),
+        eb("ds.name", "ilike", pattern),
       ]),
     );
   }
+  const key = SORT_EXPRESSIONS[v.sort];
   if (v.cursor !== undefined) {
-    // Compare with the cursor row's own created_at (microseconds) rather than a value that went through
-    // a JS Date (milliseconds), which would skip or repeat rows created in the same millisecond.
+    // Keyset paging on (sort key, id), compared with the cursor row's own values in SQL: a value
+    // that went through a JS Date (milliseconds) would skip or repeat rows created in the same
+    // millisecond.
     const cursorId = Number(v.cursor);
+    const after = v.direction === "desc" ? sql`<` : sql`>`;
     query = query.where(
-      sql<boolean>`(jobs.created_at, jobs.id) < (select c.created_at, c.id from jobs c where c.id = ${cursorId})`,
+      sql<boolean>`(${key("jobs")}, jobs.id) ${after} (select ${key("c")}, c.id from jobs c where c.id = ${cursorId})`,
     );
   }
   const rows = await query
-    .orderBy("jobs.created_at", "desc")
-    .orderBy("jobs.id", "desc")
+    .orderBy(key("jobs"), v.direction)
+    .orderBy("jobs.id", v.direction)
     .limit(v.limit + 1)
     .execute();
   const page = rows.slice(0, v.limit).map((r) => toJobView(r as JobViewRow));

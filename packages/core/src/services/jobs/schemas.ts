@@ -50,6 +50,10 @@ export const createJobInputSchema = z.object({
 });
 export type CreateJobInput = z.input<typeof createJobInputSchema>;
 
+/** Columns the jobs list sorts by. */
+export const JOB_SORT_KEYS = ["created", "finished", "status", "name"] as const;
+export type JobSortKey = (typeof JOB_SORT_KEYS)[number];
+
 export const listJobsInputSchema = z.object({
   status: z.union([z.enum(JOB_STATUSES), z.array(z.enum(JOB_STATUSES)).max(JOB_STATUSES.length)]).optional(),
   batchId: idSchema.optional(),
@@ -59,8 +63,12 @@ export const listJobsInputSchema = z.object({
    * @defaultValue false
    */
   includeSuperseded: z.boolean().default(false),
-  /** Free text matched against the name and both logins. */
+  /** Free text matched against the name, both logins and both servers' names. */
   q: plainText(z.string().trim().max(200)).optional(),
+  /** What the list is ordered by. @defaultValue "created" */
+  sort: z.enum(JOB_SORT_KEYS).default("created"),
+  /** @defaultValue "desc" (newest, latest finished, last name first) */
+  direction: z.enum(["asc", "desc"]).default("desc"),
   /** From the previous page's `nextCursor`. */
   cursor: cursorSchema.optional(),
   /** @defaultValue 50 */
