@@ -175,6 +175,47 @@ describe("a batch in the panel", () => {
     expect(await page.locator("tr[data-job-id]").count()).toBe(2);
   });
 
+  test("the jobs list says why a job failed and where it goes, sorts by a column header, and finds jobs by server name", async () => {
+    await page.goto(`${stack.url}/jobs`);
+    const cleo = page.locator("tr[data-job-id]", { hasText: "cleo@old.test" });
+    await until(
+      () => cleo.locator("[data-job-error]").count(),
+      (n) => n === 1,
+      "cleo's failure sentence in the list",
+    );
+    expect(await cleo.locator("[data-job-error]").textContent()).toMatch(
+      /^The destination server rejected the password/,
+    );
+    expect(await cleo.locator("[data-job-route]").textContent()).toContain(
+      "cleo@old.test (Old provider) → cleo@new.test (New provider)",
+    );
+
+    await page.locator('button[data-sort="status"]').click();
+    await page.waitForURL(/sort=-status/);
+    await until(
+      () => page.locator("tr[data-job-id]").first().getAttribute("data-status"),
+      (status) => status === "failed",
+      "the failed job first",
+    );
+    await page.locator('button[data-sort="name"]').click();
+    await page.waitForURL(/sort=name/);
+    await until(
+      async () => (await page.locator("tr[data-job-id] .cell-main a").allTextContents()).join(" | "),
+      (names) => names.startsWith("anna@old.test"),
+      "names from A",
+    );
+    expect(await page.locator('th[aria-sort="ascending"]').textContent()).toContain("Job");
+
+    await page.getByPlaceholder("Search name or login…").fill("new provider");
+    await until(
+      () => page.locator("tr[data-job-id]").count(),
+      (n) => n === 3,
+      "every job through the New provider",
+    );
+    await screenshot(page, "jobs-list-sorted-searched");
+    await page.goto(`${stack.url}/jobs`);
+  });
+
   test("a plan of delta passes: a too-frequent interval is refused with a sentence; pause, resume and a confirmed cutover end with the outcome", async () => {
     await page.goto(firstBatchUrl);
     const card = page.locator("[data-batch-plan]");
