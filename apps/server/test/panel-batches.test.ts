@@ -275,4 +275,28 @@ describe("a batch in the panel", () => {
     });
     await screenshot(page, "batch-plan-cut-over");
   });
+  test("an import that checks every login first marks the row whose password is wrong, before anything is written", async () => {
+    await page.goto(`${stack.url}/jobs`);
+    const jobsBefore = await stack.ctx.db.selectFrom("jobs").select("id").execute();
+    const header = "sourceServerId,sourceEmail,sourcePassword,destServerId,destEmail,destPassword,dryRun";
+    const csv = [
+      header,
+      `${sourceId},anna@old.test,${PASSWORD},${destId},anna@new.test,${PASSWORD},false`,
+      `${sourceId},ben@old.test,not bens password,${destId},ben@new.test,${PASSWORD},false`,
+    ].join("\n");
+    await page.getByRole("button", { name: "Import CSV" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "Import jobs from CSV" });
+    await dialog.getByText("Check every login first").click();
+    await dialog
+      .getByLabel("CSV file")
+      .setInputFiles({ name: "verify.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    const problem = dialog.locator('tr[data-problem-line="3"]');
+    await problem.waitFor();
+    expect(await problem.textContent()).toContain("sourcePassword");
+    expect(await problem.textContent()).toContain("rejected the login for ben@old.test");
+    expect(await dialog.textContent()).not.toContain("not bens password");
+    await screenshot(page, "import-verify-logins");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    expect(await stack.ctx.db.selectFrom("jobs").select("id").execute()).toEqual(jobsBefore);
+  });
 });

@@ -46,6 +46,7 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
   const [file, setFile] = createSignal<{ name: string; size: number; text: string } | null>(null);
   const [tag, setTag] = createSignal("");
   const [dryRun, setDryRun] = createSignal(true);
+  const [verifyLogins, setVerifyLogins] = createSignal(false);
   const [preview, setPreview] = createSignal<ImportPreview | null>(null);
   const [previewing, setPreviewing] = createSignal(false);
   const [importing, setImporting] = createSignal(false);
@@ -54,7 +55,12 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
   const [partial, setPartial] = createSignal<ImportResult | null>(null);
 
   function importInput(csv: string) {
-    return { csv, dryRun: dryRun(), ...(tag().trim() ? { tag: tag().trim() } : {}) };
+    return {
+      csv,
+      dryRun: dryRun(),
+      verifyLogins: verifyLogins(),
+      ...(tag().trim() ? { tag: tag().trim() } : {}),
+    };
   }
 
   async function choose(selected: File | undefined): Promise<void> {
@@ -185,6 +191,24 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
             <strong>Dry run</strong> <span class="muted small">(rows without a dryRun column)</span>
           </span>
         </label>
+        <label class="switch span-2">
+          <input
+            type="checkbox"
+            name="verifyLogins"
+            checked={verifyLogins()}
+            onChange={(e) => {
+              setVerifyLogins(e.currentTarget.checked);
+              void runPreview();
+            }}
+          />
+          <span>
+            <strong>Check every login first</strong>{" "}
+            <span class="muted small">
+              (logs in to both servers of each row, as the server test does: a wrong password shows here
+              instead of failing the job later)
+            </span>
+          </span>
+        </label>
       </div>
 
       <label
@@ -220,7 +244,8 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
       <div aria-live="polite">
         <Show when={previewing()}>
           <div class="row muted">
-            <Spinner label="Checking" /> Checking the file…
+            <Spinner label="Checking" />{" "}
+            {verifyLogins() ? "Checking the file and every login…" : "Checking the file…"}
           </div>
         </Show>
         <Show when={error()}>

@@ -12,6 +12,7 @@ import { getSettings } from "../settings/settings.ts";
 import { hasControlCharacter, loginProblem, parseInput } from "../validation.ts";
 import { CSV_COLUMNS, CSV_REQUIRED_COLUMNS, type CsvColumn } from "./columns.ts";
 import { importCsvInputSchema } from "./schemas.ts";
+import { type RowLoginCheck, verifyLogins } from "./verify-logins.ts";
 
 /** Large enough for any real migration wave; bigger files are split by the operator. */
 export const CSV_MAX_ROWS = 50_000;
@@ -71,6 +72,8 @@ export interface ImportPreview extends ImportPlan {
    * valid rows can be imported with `skipInvalid`.
    */
   partialPossible: boolean;
+  /** With `verifyLogins`: each valid row's login on both sides (the failed ones are also in `errors`). */
+  logins?: RowLoginCheck[];
 }
 
 export interface ImportResult {
@@ -87,6 +90,8 @@ export interface ImportResult {
 }
 
 interface ValidRow extends CsvRowSummary {
+  /** Position among the data rows, from 0. */
+  index: number;
   /** Empty when the row's source server logs in with its admin credentials. */
   sourcePassword: string;
   destPassword: string;
@@ -310,6 +315,7 @@ async function validateCsv(
     }
     seen.set(key, line);
     rows.push({
+      index: rowIndex,
       line,
       name: name || `${sourceEmail} → ${destEmail}`,
       sourceServerId: source.id,
@@ -347,6 +353,49 @@ function parseImportRequest(input: unknown) {
   return parseInput(importCsvInputSchema, input, "import request");
 }
 
+/**
+ * Every row checked as validateCsv does, and with `verifyLogins` also by logging in to both sides:
+ * a row whose login fails becomes a rejected row like any other problem (its password column for a
+ * refused login, its server column when the server cannot be reached), with the server test's sentence.
+ */
+async function checkRows(
+  ctx: Pick<ServiceContext, "db" | "vault" | "denyHosts">,
+  v: ReturnType<typeof parseImportRequest>,
+): Promise<Awaited<ReturnType<typeof validateCsv>> & { logins?: RowLoginCheck[] }> {
+  const checked = await validateCsv(ctx, v.csv, v.dryRun);
+  if (!v.verifyLogins || checked.rows.length === 0) return checked;
+  const logins = await verifyLogins(ctx, checked.rows);
+  const failedLines = new Set<number>();
+  const rejected = [...checked.rejected];
+  const errors = [...checked.errors];
+  for (const [i, row] of checked.rows.entries()) {
+    const result = logins[i];
+    if (!result) continue;
+    const rowErrors: CsvRowError[] = [];
+    for (const [side, check] of [
+      ["source", result.source],
+      ["dest", result.destination],
+    ] as const) {
+      if (check.ok) continue;
+      const column = check.category === "auth" ? `${side}Password` : `${side}ServerId`;
+      rowErrors.push({ line: row.line, column, reason: check.sentence });
+    }
+    if (rowErrors.length === 0) continue;
+    failedLines.add(row.line);
+    errors.push(...rowErrors);
+    rejected.push({ index: row.index, line: row.line, errors: rowErrors });
+  }
+  errors.sort((a, b) => a.line - b.line);
+  rejected.sort((a, b) => a.index - b.index);
+  return {
+    ...checked,
+    errors,
+    rejected,
+    rows: checked.rows.filter((r) => !failedLines.has(r.line)),
+    logins,
+  };
+}
+
 /** Checks a CSV file and reports the row count and every problem, writing nothing. */
 /**
  * Problems listed in a preview or a refused import. A file of bad rows reported every one (1.6 MB of
@@ -354,15 +403,21 @@ function parseImportRequest(input: unknown) {
  */
 export const MAX_REPORTED_ERRORS = 200;
 
-export async function previewImport(ctx: Pick<ServiceContext, "db">, input: unknown): Promise<ImportPreview> {
+export async function previewImport(
+  ctx: Pick<ServiceContext, "db" | "vault" | "denyHosts">,
+  input: unknown,
+): Promise<ImportPreview> {
   const v = parseImportRequest(input);
-  const { rowCount, errors, rows, rejected } = await validateCsv(ctx, v.csv, v.dryRun);
+  const { rowCount, errors, rows, rejected, logins } = await checkRows(ctx, v);
   return {
+    ...(logins ? { logins } : {}),
     rowCount,
     errors: errors.slice(0, MAX_REPORTED_ERRORS),
     errorCount: errors.length,
     ok: errors.length === 0,
-    sample: rows.slice(0, 10).map(({ sourcePassword: _s, destPassword: _d, ...summary }) => summary),
+    sample: rows
+      .slice(0, 10)
+      .map(({ sourcePassword: _s, destPassword: _d, index: _i, ...summary }) => summary),
     ...planOf(rows, rejected),
     partialPossible: rows.length > 0 && rejectedErrorCount(rejected) === errors.length,
   };
@@ -380,7 +435,7 @@ function rejectedErrorCount(rejected: readonly RejectedRow[]): number {
  */
 export async function importBatch(ctx: ServiceContext, input: unknown): Promise<ImportResult> {
   const v = parseImportRequest(input);
-  const { errors, rows, rejected } = await validateCsv(ctx, v.csv, v.dryRun);
+  const { errors, rows, rejected } = await checkRows(ctx, v);
   const skippable = v.skipInvalid && rows.length > 0 && rejectedErrorCount(rejected) === errors.length;
   if (errors.length > 0 && !skippable) {
     const count = `${errors.length} problem${errors.length === 1 ? "" : "s"}`;

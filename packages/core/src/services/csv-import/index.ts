@@ -11,3 +11,4 @@ export type {
 export { CSV_MAX_ROWS, csvTemplate, importBatch, previewImport } from "./csv-import.ts";
 export type { ImportCsvInput } from "./schemas.ts";
 export { CSV_MAX_BYTES, importCsvInputSchema } from "./schemas.ts";
+export type { LoginCheck, RowLoginCheck } from "./verify-logins.ts";

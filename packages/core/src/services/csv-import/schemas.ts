@@ -25,5 +25,10 @@ export const importCsvInputSchema = z.object({
    * a row has a problem. @defaultValue false
    */
   skipInvalid: z.boolean().default(false),
+  /**
+   * Log in to both sides of every row before anything is written (as the server test does, a few at
+   * a time per host); a row whose login fails is a problem of that row. @defaultValue false
+   */
+  verifyLogins: z.boolean().default(false),
 });
 export type ImportCsvInput = z.input<typeof importCsvInputSchema>;
