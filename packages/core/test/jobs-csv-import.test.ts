@@ -1,9 +1,11 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildImapsyncArgs } from "../src/engines/imapsync/args.ts";
 import { isImapferryError } from "../src/errors.ts";
 import { csvTemplate, importBatch, previewImport } from "../src/services/csv-import/csv-import.ts";
 import { bulkJobs, listJobs } from "../src/services/jobs/index.ts";
 import { createServer } from "../src/services/servers/servers.ts";
+import { updateSettings } from "../src/services/settings/settings.ts";
 import { createJobTestContext, type JobTestContext } from "./support/job-context.ts";
 
 let t: JobTestContext;
@@ -113,6 +115,100 @@ describe("CSV import", () => {
       expect(isImapferryError(e) && e.problems).toHaveLength(5);
       expect((e as Error).message).toMatch(/5 problems; nothing was imported/);
     }
+    expect(await counts()).toEqual(before);
+  });
+
+  it("takes engine options from option columns, the batch and the settings, in that order, into each job's options and argv", async () => {
+    await updateSettings(t.ctx, { defaultEngineOptions: { maxAgeDays: 3650, automap: true, errorsMax: 7 } });
+    try {
+      const csv = [
+        `${HEADER},addHeader,maxAgeDays,folders,folderMap,errorsMax`,
+        `${sourceId},opt1@old.example,p,new,opt1@new.example,p,false,30,INBOX;Sent Items,Sent Items=Sent;Deleted=Trash,`,
+        `${sourceId},opt2@old.example,p,new,opt2@new.example,p,,,,,`,
+      ].join("\n");
+      const result = await importBatch(t.ctx, {
+        csv,
+        tag: "options",
+        options: { errorsMax: 9, subscribedOnly: true },
+      });
+      const jobs = await t.ctx.db
+        .selectFrom("jobs")
+        .select(["source_email", "options"])
+        .where("batch_id", "=", result.batch.id)
+        .orderBy("id")
+        .execute();
+      // Row 1: its own cells win; errorsMax from the batch; automap from the settings.
+      expect(jobs[0]?.options).toMatchObject({
+        addHeader: false,
+        maxAgeDays: 30,
+        folders: ["INBOX", "Sent Items"],
+        folderMap: [
+          { from: "Sent Items", to: "Sent" },
+          { from: "Deleted", to: "Trash" },
+        ],
+        errorsMax: 9,
+        subscribedOnly: true,
+        automap: true,
+      });
+      // Row 2: nothing of its own; the batch over the settings, the built-in default for the rest.
+      expect(jobs[1]?.options).toMatchObject({
+        addHeader: true,
+        maxAgeDays: 3650,
+        errorsMax: 9,
+        automap: true,
+      });
+      const endpoint = {
+        host: "h",
+        port: 993,
+        security: "tls" as const,
+        acceptSelfSigned: false,
+        user: "u",
+        password: "p",
+      };
+      const argv = buildImapsyncArgs({
+        source: endpoint,
+        destination: endpoint,
+        dryRun: false,
+        options: jobs[0]!.options,
+      });
+      expect(argv).toEqual(
+        expect.arrayContaining(["--maxage", "30", "--errorsmax", "9", "--automap", "--subscribed"]),
+      );
+      expect(argv).not.toContain("--addheader");
+    } finally {
+      await updateSettings(t.ctx, { defaultEngineOptions: {} });
+    }
+  });
+
+  it("refuses an unknown column by name, and a bad option cell by line and column, writing nothing", async () => {
+    const before = await counts();
+    const misspelt = await previewImport(t.ctx, {
+      csv: `${HEADER},addHeaders\n${sourceId},x@old.example,p,new,x@new.example,p,true`,
+    });
+    expect(misspelt.errors).toHaveLength(1);
+    expect(misspelt.errors[0]).toMatchObject({ line: 1, column: "addHeaders" });
+    expect(misspelt.errors[0]?.reason).toMatch(
+      /^The column "addHeaders" is not known\. Columns are sourceServerId, /,
+    );
+    const bad = await previewImport(t.ctx, {
+      csv: [
+        `${HEADER},addHeader,maxAgeDays,minAgeDays,folderMap`,
+        `${sourceId},y@old.example,p,new,y@new.example,p,maybe,,,`,
+        `${sourceId},z@old.example,p,new,z@new.example,p,,10,20,`,
+        `${sourceId},w@old.example,p,new,w@new.example,p,,,,Sent`,
+      ].join("\n"),
+    });
+    expect(bad.errors).toEqual([
+      { line: 2, column: "addHeader", reason: '"maybe" is not true or false.' },
+      { line: 3, column: "minAgeDays", reason: "minAgeDays must be smaller than maxAgeDays." },
+      { line: 4, column: "folderMap", reason: '"Sent" is not a from=to pair of folder names.' },
+    ]);
+    await expect(
+      importBatch(t.ctx, {
+        csv: `${HEADER}\n${sourceId},v@old.example,p,new,v@new.example,p`,
+        options: { pipemess: "x" },
+      }),
+    ).rejects.toMatchObject({ code: "BAD_INPUT" });
     expect(await counts()).toEqual(before);
   });
 

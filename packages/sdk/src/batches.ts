@@ -1,7 +1,14 @@
-import { CSV_COLUMNS } from "@imapferry/core/csv-columns";
+import { CSV_COLUMNS, CSV_OPTION_COLUMNS } from "@imapferry/core/csv-columns";
 import { download } from "./download.ts";
 import { backoffMs, isRetryable, pause } from "./retry.ts";
-import type { Batch, ClientCore, ImportOptions, ImportPreview, ImportResult } from "./types.ts";
+import type {
+  Batch,
+  ClientCore,
+  EngineOptionsInput,
+  ImportOptions,
+  ImportPreview,
+  ImportResult,
+} from "./types.ts";
 
 /** One mailbox to migrate: a row of the batch CSV. */
 export interface MailboxRow {
@@ -19,6 +26,8 @@ export interface MailboxRow {
   name?: string;
   /** Overrides the batch's dry-run setting for this row. */
   dryRun?: boolean;
+  /** This mailbox's engine options, over the batch's `options` and the settings' defaults. */
+  options?: EngineOptionsInput;
 }
 
 /** A row `importBatch` left out with `skipInvalid`: the row you gave, where it was, and why. */
@@ -74,10 +83,30 @@ function csvField(value: string | number | boolean | undefined): string {
   return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** The batch CSV for rows, in the server's template format. */
+/** An option as a CSV cell: lists `;`-separated, folder mappings as `from=to` pairs. */
+function optionCell(value: unknown): string | number | boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value)) {
+    return value
+      .map((item) => (typeof item === "object" && item !== null ? `${item.from}=${item.to}` : String(item)))
+      .join(";");
+  }
+  return value as string | number | boolean;
+}
+
+/** The batch CSV for rows, in the server's template format, with a column per option any row sets. */
 export function rowsToCsv(rows: readonly MailboxRow[]): string {
-  const lines = [CSV_COLUMNS.join(",")];
-  for (const row of rows) lines.push(CSV_COLUMNS.map((column) => csvField(row[column])).join(","));
+  const optionColumns = CSV_OPTION_COLUMNS.filter((column) =>
+    rows.some((r) => r.options?.[column] !== undefined),
+  );
+  const lines = [[...CSV_COLUMNS, ...optionColumns].join(",")];
+  for (const row of rows) {
+    const cells = [
+      ...CSV_COLUMNS.map((column) => csvField(row[column])),
+      ...optionColumns.map((column) => csvField(optionCell(row.options?.[column]))),
+    ];
+    lines.push(cells.join(","));
+  }
   return `${lines.join("\r\n")}\r\n`;
 }
 

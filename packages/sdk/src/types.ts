@@ -34,6 +34,8 @@ export type JobEvent = Exclude<
   { type: "heartbeat" }
 >;
 export type ImportOptions = Omit<RouterInputs["batches"]["import"], "csv">;
+/** Engine options as a job, a batch or a CSV row sets them (see the README's option list). */
+export type EngineOptionsInput = NonNullable<RouterInputs["jobs"]["create"]["options"]>;
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 

@@ -158,6 +158,33 @@ export const engineOptionsSchema = z
     }
   });
 
+/**
+ * Options as an operator set them at one level (the settings' defaults, a batch's, a row's): checked
+ * against the allow-list like engineOptionsSchema, but kept as given, without defaults filled in, so
+ * that a lower level's unset option does not hide a higher level's choice.
+ */
+export const explicitEngineOptionsSchema = z
+  .custom<EngineOptionsInput>(
+    (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+    {
+      message: "Engine options are an object of option names and values.",
+    },
+  )
+  .superRefine(function checkAsEngineOptions(value, ctx) {
+    const parsed = engineOptionsSchema.safeParse(value);
+    if (parsed.success) return;
+    for (const issue of parsed.error.issues) {
+      ctx.addIssue({
+        code: "custom",
+        path: issue.path.map((p) => (typeof p === "symbol" ? String(p) : p)),
+        message:
+          issue.code === "unrecognized_keys"
+            ? `${issue.keys.map((k) => `"${k}"`).join(", ")} ${issue.keys.length === 1 ? "is not an allowed engine option" : "are not allowed engine options"}.`
+            : issue.message,
+      });
+    }
+  });
+
 /** Engine options after validation, with defaults applied. */
 export type EngineOptions = z.output<typeof engineOptionsSchema>;
 /** What an operator (or a batch default) may write. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { explicitEngineOptionsSchema } from "../../engines/options.ts";
 import { cursorSchema, idSchema, plainText, poolSchema, tenantSchema } from "../validation.ts";
 
 export const batchTagSchema = plainText(z.string().trim().min(1, "Give the batch a tag.").max(200)).regex(
@@ -12,7 +13,8 @@ export const createBatchInputSchema = z.object({
   pool: poolSchema.optional(),
   /** @defaultValue true */
   dryRun: z.boolean().default(true),
-  defaults: z.record(z.string(), z.unknown()).default({}),
+  /** Engine options every job of the batch starts with (over the settings'; a job's own win). */
+  defaults: explicitEngineOptionsSchema.default({}),
 });
 export type CreateBatchInput = z.input<typeof createBatchInputSchema>;
 

@@ -10,7 +10,14 @@ import { passwordRequiredSentence } from "../jobs/schemas.ts";
 import { lockServersForShare } from "../servers/credential-binding.ts";
 import { getSettings } from "../settings/settings.ts";
 import { hasControlCharacter, loginProblem, parseInput } from "../validation.ts";
-import { CSV_COLUMNS, CSV_REQUIRED_COLUMNS, type CsvColumn } from "./columns.ts";
+import {
+  CSV_COLUMNS,
+  CSV_OPTION_COLUMNS,
+  CSV_REQUIRED_COLUMNS,
+  type CsvColumn,
+  type CsvOptionColumn,
+} from "./columns.ts";
+import { OPTION_COLUMN_BY_NAME, rowOptions } from "./option-columns.ts";
 import { importCsvInputSchema } from "./schemas.ts";
 import { type RowLoginCheck, verifyLogins } from "./verify-logins.ts";
 
@@ -92,6 +99,8 @@ export interface ImportResult {
 interface ValidRow extends CsvRowSummary {
   /** Position among the data rows, from 0. */
   index: number;
+  /** The job's engine options: the row's option columns over the batch's over the settings'. */
+  options: Record<string, unknown>;
   /** Empty when the row's source server logs in with its admin credentials. */
   sourcePassword: string;
   destPassword: string;
@@ -128,6 +137,8 @@ async function validateCsv(
   ctx: Pick<ServiceContext, "db">,
   csv: string,
   defaultDryRun: boolean,
+  /** What every row's options start from: the batch's over the settings' defaults. */
+  inheritedOptions: Record<string, unknown>,
 ): Promise<{ rowCount: number; errors: CsvRowError[]; rows: ValidRow[]; rejected: RejectedRow[] }> {
   const errors: CsvRowError[] = [];
   let records: { record: string[]; info: { lines: number } }[];
@@ -169,12 +180,21 @@ async function validateCsv(
     ...Object.entries(COLUMN_ALIASES),
   ]);
   const index = new Map<CsvColumn, number>();
+  const optionIndex = new Map<CsvOptionColumn, number>();
   header.forEach((h, i) => {
     const column = known.get(h.toLowerCase());
-    if (!column) return;
-    if (index.has(column))
-      errors.push({ line: 1, column: h, reason: `The column "${h}" appears twice in the header.` });
-    else index.set(column, i);
+    const option = OPTION_COLUMN_BY_NAME.get(h.toLowerCase());
+    const seenBefore = (column && index.has(column)) || (option && optionIndex.has(option));
+    if (seenBefore) errors.push({ line: 1, column: h, reason: `The column "${h}" appears twice in the header.` });
+    else if (column) index.set(column, i);
+    else if (option) optionIndex.set(option, i);
+    else if (h !== "")
+      // Never ignored: a misspelt option column would otherwise silently run every job without it.
+      errors.push({
+        line: 1,
+        column: h,
+        reason: `The column "${h}" is not known. Columns are ${CSV_COLUMNS.join(", ")} and the engine options (${CSV_OPTION_COLUMNS.join(", ")}).`,
+      });
   });
   for (const column of CSV_REQUIRED_COLUMNS) {
     if (!index.has(column))
@@ -293,6 +313,10 @@ async function validateCsv(
       else if (FALSE_WORDS.has(dryRunRaw)) dryRun = false;
       else errors.push({ line, column: "dryRun", reason: `"${get("dryRun")}" is not true or false.` });
     }
+    const cells = new Map<CsvOptionColumn, string>();
+    for (const [option, i] of optionIndex) cells.set(option, record[i] ?? "");
+    const options = rowOptions(cells, inheritedOptions);
+    for (const problem of options.problems) errors.push({ line, column: problem.column, reason: problem.reason });
     const name = get("name").trim();
     if (name.length > 200)
       errors.push({ line, column: "name", reason: "The name is longer than 200 characters." });
@@ -316,6 +340,7 @@ async function validateCsv(
     seen.set(key, line);
     rows.push({
       index: rowIndex,
+      options: options.options,
       line,
       name: name || `${sourceEmail} → ${destEmail}`,
       sourceServerId: source.id,
@@ -362,7 +387,8 @@ async function checkRows(
   ctx: Pick<ServiceContext, "db" | "vault" | "denyHosts">,
   v: ReturnType<typeof parseImportRequest>,
 ): Promise<Awaited<ReturnType<typeof validateCsv>> & { logins?: RowLoginCheck[] }> {
-  const checked = await validateCsv(ctx, v.csv, v.dryRun);
+  const settings = await getSettings(ctx);
+  const checked = await validateCsv(ctx, v.csv, v.dryRun, { ...settings.defaultEngineOptions, ...v.options });
   if (!v.verifyLogins || checked.rows.length === 0) return checked;
   const logins = await verifyLogins(ctx, checked.rows);
   const failedLines = new Set<number>();
@@ -417,7 +443,7 @@ export async function previewImport(
     ok: errors.length === 0,
     sample: rows
       .slice(0, 10)
-      .map(({ sourcePassword: _s, destPassword: _d, index: _i, ...summary }) => summary),
+      .map(({ sourcePassword: _s, destPassword: _d, index: _i, options: _o, ...summary }) => summary),
     ...planOf(rows, rejected),
     partialPossible: rows.length > 0 && rejectedErrorCount(rejected) === errors.length,
   };
@@ -467,14 +493,14 @@ export async function importBatch(ctx: ServiceContext, input: unknown): Promise<
         .values({ tag, tenant, pool, dry_run: v.dryRun, defaults: v.options })
         .returning("id")
         .executeTakeFirstOrThrow();
-      // One INSERT over unnested arrays: 14 parameters however many rows, and no per-value query
+      // One INSERT over unnested arrays: 15 parameters however many rows, and no per-value query
       // building (a 10,000-row VALUES list spends most of its time being compiled and bound).
       const column = <T>(pick: (r: ValidRow, i: number) => T) => sql.val(rows.map(pick));
       await sql`
         insert into jobs (name, batch_id, tenant, pool, source_server_id, source_email, source_secret,
                           dest_server_id, dest_email, dest_secret, dry_run, options, priority)
         select r.name, ${batch.id}::int, ${tenant}::text, ${pool}::text, r.source_server_id, r.source_email, r.source_secret,
-               r.dest_server_id, r.dest_email, r.dest_secret, r.dry_run, ${JSON.stringify(v.options)}::jsonb, ${v.priority}::int
+               r.dest_server_id, r.dest_email, r.dest_secret, r.dry_run, r.options::jsonb, ${v.priority}::int
         from unnest(
           ${column((r) => r.name)}::text[],
           ${column((r) => r.sourceServerId)}::int[],
@@ -483,8 +509,9 @@ export async function importBatch(ctx: ServiceContext, input: unknown): Promise<
           ${column((r) => r.destServerId)}::int[],
           ${column((r) => r.destEmail)}::text[],
           ${column((_r, i) => secrets[i]![1])}::text[],
-          ${column((r) => r.dryRun)}::boolean[]
-        ) with ordinality as r(name, source_server_id, source_email, source_secret, dest_server_id, dest_email, dest_secret, dry_run, n)
+          ${column((r) => r.dryRun)}::boolean[],
+          ${column((r) => JSON.stringify(r.options))}::text[]
+        ) with ordinality as r(name, source_server_id, source_email, source_secret, dest_server_id, dest_email, dest_secret, dry_run, options, n)
         order by r.n`.execute(trx);
       await enqueueJobs(trx, { batchId: batch.id });
       // One event per new job, as for any job (10,000 NOTIFYs cost PostgreSQL a few tens of ms);

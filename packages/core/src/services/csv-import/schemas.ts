@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { engineOptionsSchema } from "../../engines/options.ts";
+import { explicitEngineOptionsSchema } from "../../engines/options.ts";
 import { batchTagSchema } from "../batches/schemas.ts";
 import { poolSchema, prioritySchema, tenantSchema } from "../validation.ts";
 
@@ -18,7 +18,8 @@ export const importCsvInputSchema = z.object({
   pool: poolSchema.optional(),
   /** Rows without a dryRun value use this. @defaultValue true */
   dryRun: z.boolean().default(true),
-  options: engineOptionsSchema.default(() => engineOptionsSchema.parse({})),
+  /** The batch's engine options: every row starts with them (over the settings'); a row's option columns win. */
+  options: explicitEngineOptionsSchema.default({}),
   priority: prioritySchema.default(0),
   /**
    * Import the valid rows and return the others with their reasons, instead of importing nothing when

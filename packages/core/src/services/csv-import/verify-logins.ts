@@ -43,7 +43,10 @@ async function forEachLimited<T>(
   let active = 0;
   await new Promise<void>((resolve) => {
     function next(): void {
-      if (queue.length === 0 && active === 0) return resolve();
+      if (queue.length === 0 && active === 0) {
+        resolve();
+        return;
+      }
       for (let i = 0; i < queue.length && active < TOTAL_CONCURRENCY; ) {
         const item = queue[i] as T;
         const host = hostOf(item);

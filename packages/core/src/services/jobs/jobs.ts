@@ -124,7 +124,7 @@ export async function createJob(ctx: ServiceContext, input: unknown): Promise<Jo
     let batchPool: string | null = null;
     let tenant = v.tenant ?? null;
     let dryRun = v.dryRun;
-    let options = v.options;
+    let batchOptions: Record<string, unknown> = {};
     if (v.batchId !== undefined) {
       const batch = await trx
         .selectFrom("batches")
@@ -137,12 +137,17 @@ export async function createJob(ctx: ServiceContext, input: unknown): Promise<Jo
         ]);
       batchPool = batch.pool;
       tenant ??= batch.tenant;
-      // What the caller left out comes from the batch: its dry-run flag and its engine options.
-      const raw = input as Record<string, unknown>;
-      if (raw.dryRun === undefined) dryRun = batch.dry_run;
-      if (raw.options === undefined)
-        options = parseInput(jobOptionsSchema, batch.defaults ?? {}, "batch's engine options");
+      // What the caller left out comes from the batch: its dry-run flag, and engine options under the job's own.
+      if ((input as Record<string, unknown>).dryRun === undefined) dryRun = batch.dry_run;
+      batchOptions = batch.defaults ?? {};
     }
+    // The job's own options over the batch's over the settings' defaults (then the built-in ones).
+    const ownOptions = ((input as Record<string, unknown>).options ?? {}) as Record<string, unknown>;
+    const options = parseInput(
+      jobOptionsSchema,
+      { ...settings.defaultEngineOptions, ...batchOptions, ...ownOptions },
+      "engine options",
+    );
     const row = await trx
       .insertInto("jobs")
       .values({

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { explicitEngineOptionsSchema } from "../../engines/options.ts";
 import { poolSchema } from "../validation.ts";
 
 /**
@@ -48,6 +49,11 @@ export const settingsSchema = z.object({
     .min(1)
     .max(30 * 86_400)
     .default(3600),
+  /**
+   * Engine options every new job starts with, under its batch's and its own (row > batch > settings >
+   * built-in default). Only the options set here; the rest keep their built-in defaults. @defaultValue {}
+   */
+  defaultEngineOptions: explicitEngineOptionsSchema.default({}),
   /** Routing rules: jobs and batches of a tenant go to this worker pool unless they name one. @defaultValue {} */
   tenantPools: z.record(z.string().min(1).max(200), poolSchema).default({}),
 });
