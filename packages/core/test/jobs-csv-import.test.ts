@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImapsyncArgs } from "../src/engines/imapsync/args.ts";
 import { isImapferryError } from "../src/errors.ts";
+import { updateBatch } from "../src/services/batches/index.ts";
 import { csvTemplate, importBatch, previewImport } from "../src/services/csv-import/csv-import.ts";
 import { bulkJobs, listJobs } from "../src/services/jobs/index.ts";
 import { createServer } from "../src/services/servers/servers.ts";
@@ -157,6 +158,43 @@ describe("CSV import", () => {
         errorsMax: 9,
         automap: true,
       });
+      const views = (await listJobs(t.ctx, { batchId: result.batch.id, sort: "name", direction: "asc" }))
+        .items;
+      expect(views[0]?.optionOrigins).toEqual({
+        addHeader: "row",
+        maxAgeDays: "row",
+        folders: "row",
+        folderMap: "row",
+        errorsMax: "batch",
+        subscribedOnly: "batch",
+        automap: "settings",
+      });
+
+      // The batch's options change: the job not started yet takes them under its own; a rerun too.
+      await bulkJobs(t.ctx, { action: "cancel", ids: [views[1]!.id] });
+      const changed = await updateBatch(t.ctx, { id: result.batch.id, options: { errorsMax: 11 } });
+      expect(changed.defaults).toEqual({ errorsMax: 11 });
+      const [first] = (await listJobs(t.ctx, { batchId: result.batch.id, sort: "name", direction: "asc" }))
+        .items;
+      expect(first?.options).toMatchObject({
+        addHeader: false,
+        maxAgeDays: 30,
+        errorsMax: 11,
+        automap: true,
+      });
+      expect(first?.options).not.toHaveProperty("subscribedOnly", true);
+      const rerun = await bulkJobs(t.ctx, { action: "rerun", ids: [views[1]!.id] });
+      const again = (await listJobs(t.ctx, { batchId: result.batch.id })).items.find(
+        (j) => j.id === rerun.results[0]?.newJobId,
+      );
+      expect(again?.options).toMatchObject({ errorsMax: 11, maxAgeDays: 3650 });
+      expect(again?.optionOrigins).toMatchObject({ errorsMax: "batch", maxAgeDays: "settings" });
+      await expect(
+        updateBatch(t.ctx, { id: result.batch.id, options: { minAgeDays: -1 } }),
+      ).rejects.toMatchObject({
+        code: "BAD_INPUT",
+      });
+
       const endpoint = {
         host: "h",
         port: 993,

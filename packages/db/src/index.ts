@@ -27,6 +27,7 @@ export type {
   NewJob,
   NewServer,
   NotificationRow,
+  OptionOrigin,
   PlanPhase,
   ServerRow,
   ServerSecurity,

@@ -60,6 +60,9 @@ export interface BatchesTable {
   summary_queued_at: NullableTimestamp;
 }
 
+/** Where a job's engine option was set: the job itself, its CSV row, its batch, the settings, a plan's pass. */
+export type OptionOrigin = "job" | "row" | "batch" | "settings" | "plan";
+
 export type PlanPhase = "active" | "paused" | "cutting-over" | "ended";
 
 /** A batch's schedule of delta passes and its cutover (see services/plans). */
@@ -158,6 +161,8 @@ export interface JobsTable {
   dest_secret: string | null;
   dry_run: boolean;
   options: JSONColumnType<Record<string, unknown>, Record<string, unknown> | undefined>;
+  /** Where each option set at some level came from ("job", "row", "batch", "settings", "plan"). */
+  option_origins: JSONColumnType<Record<string, OptionOrigin>, Record<string, OptionOrigin> | undefined>;
   status: Generated<JobStatus>;
   priority: Generated<number>;
   progress: JSONColumnType<JobProgress | null, JobProgress | null | undefined>;

@@ -35,9 +35,10 @@ describe("upgrading a database filled by the previous schema", () => {
     await run(sql`insert into settings (key, value) values ('leaseSeconds', '45'::jsonb),
       ('notificationRecipients', '["ops@example.com"]'::jsonb)`);
     await run(sql`insert into jobs (name, source_server_id, source_email, source_secret, dest_server_id, dest_email,
-        dest_secret, dry_run, status, attempt, stats, verification, error_message)
+        dest_secret, dry_run, status, attempt, stats, verification, error_message, options)
       select 'alice', s1.id, 'alice@old.test', 'v1:key:sealed-source', s2.id, 'alice@new.test', 'v1:key:sealed-dest',
-        false, 'incomplete', 2, '{"messagesTransferred": 40}'::jsonb, '{"missing": 2}'::jsonb, '2 are missing'
+        false, 'incomplete', 2, '{"messagesTransferred": 40}'::jsonb, '{"missing": 2}'::jsonb, '2 are missing',
+        '{"addHeader": false, "maxAgeDays": 30}'::jsonb
       from servers s1, servers s2 where s1.name = 'old' and s2.name = 'new'`);
     // A batch where alice was run twice (the second time with her login in capitals) and bob once.
     await run(sql`insert into batches (tag, dry_run, defaults) values ('wave-1', false, '{}'::jsonb)`);
@@ -76,6 +77,9 @@ describe("upgrading a database filled by the previous schema", () => {
       // New in 0008: a job that never waited.
       resume_at: null,
       auto_retries: 0,
+      // New in 0016: the options it had are its own, so a rerun keeps them.
+      options: { addHeader: false, maxAgeDays: 30 },
+      option_origins: { addHeader: "job", maxAgeDays: "job" },
     });
     const logs = await database.db
       .selectFrom("job_logs")

@@ -21,6 +21,8 @@ import {
   runBatchReal,
   setPlan,
   setPlanInputSchema,
+  updateBatch,
+  updateBatchInputSchema,
 } from "@imapferry/core";
 import { z } from "zod";
 import { protectedProcedure, router } from "../trpc/init.ts";
@@ -92,6 +94,14 @@ export const batchesRouter = router({
     input,
   }) {
     return jsonPlain(await getBatchReport(ctx.deps.ctx, input));
+  }),
+
+  /** Replaces the batch's engine options: jobs not started yet and every later rerun take them. */
+  update: protectedProcedure.input(updateBatchInputSchema).mutation(async function updateBatchProcedure({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await updateBatch(ctx.deps.ctx, input));
   }),
 
   /** Reruns every mailbox whose latest run failed, was incomplete or interrupted; one outcome per job. */

@@ -8,6 +8,7 @@ import * as m0008 from "./0008-waiting-retries.ts";
 import * as m0009 from "./0009-server-admin-credentials.ts";
 import * as m0010 from "./0010-superseded-runs.ts";
 import * as m0015 from "./0015-batch-plans.ts";
+import * as m0016 from "./0016-option-origins.ts";
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the same code runs from
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   "0009-server-admin-credentials": m0009,
   "0010-superseded-runs": m0010,
   "0015-batch-plans": m0015,
+  "0016-option-origins": m0016,
 };

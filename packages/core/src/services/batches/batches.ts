@@ -3,9 +3,10 @@ import { JOB_STATUSES } from "@imapferry/db";
 import { sql } from "kysely";
 import type { ServiceContext } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
+import { relayerOptions } from "../jobs/relayer-options.ts";
 import { getSettings } from "../settings/settings.ts";
 import { idSchema, parseInput } from "../validation.ts";
-import { createBatchInputSchema, listBatchesInputSchema } from "./schemas.ts";
+import { createBatchInputSchema, listBatchesInputSchema, updateBatchInputSchema } from "./schemas.ts";
 
 export interface BatchView {
   id: number;
@@ -171,4 +172,36 @@ function toBatchView(
     total: Object.values(counts).reduce((a, b) => a + b, 0),
     endedDryRuns,
   };
+}
+
+/**
+ * Changes a batch's engine options. Its jobs that have not started yet take them (under their own
+ * options from the job or its CSV row), and so does every later rerun; runs that started keep what
+ * they ran with.
+ */
+export async function updateBatch(ctx: Pick<ServiceContext, "db">, input: unknown): Promise<BatchView> {
+  const v = parseInput(updateBatchInputSchema, input, "batch change");
+  await ctx.db.transaction().execute(async function storeBatchOptions(trx) {
+    const batch = await trx
+      .updateTable("batches")
+      .set({ defaults: JSON.stringify(v.options) })
+      .where("id", "=", v.id)
+      .returning("id")
+      .executeTakeFirst();
+    if (!batch) throw new ImapferryError("NOT_FOUND", `There is no batch ${v.id}.`);
+    const waiting = await trx
+      .selectFrom("jobs")
+      .select("id")
+      .where("batch_id", "=", v.id)
+      .where("status", "=", "queued")
+      .where("started_at", "is", null)
+      .where("deleted_at", "is", null)
+      .forUpdate()
+      .execute();
+    await relayerOptions(
+      trx,
+      waiting.map((j) => j.id),
+    );
+  });
+  return getBatch(ctx, v.id);
 }

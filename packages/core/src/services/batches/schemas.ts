@@ -26,3 +26,9 @@ export const listBatchesInputSchema = z.object({
 });
 
 export const batchIdInputSchema = z.object({ id: idSchema });
+
+export const updateBatchInputSchema = z.object({
+  id: idSchema,
+  /** The batch's engine options, replacing the ones it had; jobs not started yet and reruns take them. */
+  options: explicitEngineOptionsSchema,
+});

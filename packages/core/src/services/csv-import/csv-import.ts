@@ -1,6 +1,8 @@
+import type { OptionOrigin } from "@imapferry/db";
 import { parse as parseCsv } from "csv-parse/sync";
 import { sql } from "kysely";
 import type { ServiceContext } from "../../context.ts";
+import type { OptionLayers } from "../../engines/option-layers.ts";
 import { ImapferryError } from "../../errors.ts";
 import { CHANNELS } from "../../events/channels.ts";
 import { enqueueJobs } from "../../queue/queue-entries.ts";
@@ -101,6 +103,7 @@ interface ValidRow extends CsvRowSummary {
   index: number;
   /** The job's engine options: the row's option columns over the batch's over the settings'. */
   options: Record<string, unknown>;
+  optionOrigins: Record<string, OptionOrigin>;
   /** Empty when the row's source server logs in with its admin credentials. */
   sourcePassword: string;
   destPassword: string;
@@ -138,7 +141,7 @@ async function validateCsv(
   csv: string,
   defaultDryRun: boolean,
   /** What every row's options start from: the batch's over the settings' defaults. */
-  inheritedOptions: Record<string, unknown>,
+  inheritedOptions: Pick<OptionLayers, "settings" | "batch">,
 ): Promise<{ rowCount: number; errors: CsvRowError[]; rows: ValidRow[]; rejected: RejectedRow[] }> {
   const errors: CsvRowError[] = [];
   let records: { record: string[]; info: { lines: number } }[];
@@ -185,7 +188,8 @@ async function validateCsv(
     const column = known.get(h.toLowerCase());
     const option = OPTION_COLUMN_BY_NAME.get(h.toLowerCase());
     const seenBefore = (column && index.has(column)) || (option && optionIndex.has(option));
-    if (seenBefore) errors.push({ line: 1, column: h, reason: `The column "${h}" appears twice in the header.` });
+    if (seenBefore)
+      errors.push({ line: 1, column: h, reason: `The column "${h}" appears twice in the header.` });
     else if (column) index.set(column, i);
     else if (option) optionIndex.set(option, i);
     else if (h !== "")
@@ -316,7 +320,8 @@ async function validateCsv(
     const cells = new Map<CsvOptionColumn, string>();
     for (const [option, i] of optionIndex) cells.set(option, record[i] ?? "");
     const options = rowOptions(cells, inheritedOptions);
-    for (const problem of options.problems) errors.push({ line, column: problem.column, reason: problem.reason });
+    for (const problem of options.problems)
+      errors.push({ line, column: problem.column, reason: problem.reason });
     const name = get("name").trim();
     if (name.length > 200)
       errors.push({ line, column: "name", reason: "The name is longer than 200 characters." });
@@ -341,6 +346,7 @@ async function validateCsv(
     rows.push({
       index: rowIndex,
       options: options.options,
+      optionOrigins: options.origins,
       line,
       name: name || `${sourceEmail} → ${destEmail}`,
       sourceServerId: source.id,
@@ -388,7 +394,10 @@ async function checkRows(
   v: ReturnType<typeof parseImportRequest>,
 ): Promise<Awaited<ReturnType<typeof validateCsv>> & { logins?: RowLoginCheck[] }> {
   const settings = await getSettings(ctx);
-  const checked = await validateCsv(ctx, v.csv, v.dryRun, { ...settings.defaultEngineOptions, ...v.options });
+  const checked = await validateCsv(ctx, v.csv, v.dryRun, {
+    settings: settings.defaultEngineOptions,
+    batch: v.options,
+  });
   if (!v.verifyLogins || checked.rows.length === 0) return checked;
   const logins = await verifyLogins(ctx, checked.rows);
   const failedLines = new Set<number>();
@@ -443,7 +452,10 @@ export async function previewImport(
     ok: errors.length === 0,
     sample: rows
       .slice(0, 10)
-      .map(({ sourcePassword: _s, destPassword: _d, index: _i, options: _o, ...summary }) => summary),
+      .map(
+        ({ sourcePassword: _s, destPassword: _d, index: _i, options: _o, optionOrigins: _oo, ...summary }) =>
+          summary,
+      ),
     ...planOf(rows, rejected),
     partialPossible: rows.length > 0 && rejectedErrorCount(rejected) === errors.length,
   };
@@ -493,14 +505,14 @@ export async function importBatch(ctx: ServiceContext, input: unknown): Promise<
         .values({ tag, tenant, pool, dry_run: v.dryRun, defaults: v.options })
         .returning("id")
         .executeTakeFirstOrThrow();
-      // One INSERT over unnested arrays: 15 parameters however many rows, and no per-value query
+      // One INSERT over unnested arrays: 16 parameters however many rows, and no per-value query
       // building (a 10,000-row VALUES list spends most of its time being compiled and bound).
       const column = <T>(pick: (r: ValidRow, i: number) => T) => sql.val(rows.map(pick));
       await sql`
         insert into jobs (name, batch_id, tenant, pool, source_server_id, source_email, source_secret,
-                          dest_server_id, dest_email, dest_secret, dry_run, options, priority)
+                          dest_server_id, dest_email, dest_secret, dry_run, options, option_origins, priority)
         select r.name, ${batch.id}::int, ${tenant}::text, ${pool}::text, r.source_server_id, r.source_email, r.source_secret,
-               r.dest_server_id, r.dest_email, r.dest_secret, r.dry_run, r.options::jsonb, ${v.priority}::int
+               r.dest_server_id, r.dest_email, r.dest_secret, r.dry_run, r.options::jsonb, r.origins::jsonb, ${v.priority}::int
         from unnest(
           ${column((r) => r.name)}::text[],
           ${column((r) => r.sourceServerId)}::int[],
@@ -510,8 +522,9 @@ export async function importBatch(ctx: ServiceContext, input: unknown): Promise<
           ${column((r) => r.destEmail)}::text[],
           ${column((_r, i) => secrets[i]![1])}::text[],
           ${column((r) => r.dryRun)}::boolean[],
-          ${column((r) => JSON.stringify(r.options))}::text[]
-        ) with ordinality as r(name, source_server_id, source_email, source_secret, dest_server_id, dest_email, dest_secret, dry_run, options, n)
+          ${column((r) => JSON.stringify(r.options))}::text[],
+          ${column((r) => JSON.stringify(r.optionOrigins))}::text[]
+        ) with ordinality as r(name, source_server_id, source_email, source_secret, dest_server_id, dest_email, dest_secret, dry_run, options, origins, n)
         order by r.n`.execute(trx);
       await enqueueJobs(trx, { batchId: batch.id });
       // One event per new job, as for any job (10,000 NOTIFYs cost PostgreSQL a few tens of ms);

@@ -1,3 +1,5 @@
+import type { OptionOrigin } from "@imapferry/db";
+import { layerOptions, type OptionLayers } from "../../engines/option-layers.ts";
 import type { EngineOptionsInput } from "../../engines/options.ts";
 import { engineOptionsSchema } from "../../engines/options.ts";
 import { CSV_OPTION_COLUMNS, type CsvOptionColumn } from "./columns.ts";
@@ -96,8 +98,12 @@ export const OPTION_COLUMN_BY_NAME = new Map<string, CsvOptionColumn>(
  */
 export function rowOptions(
   cells: ReadonlyMap<CsvOptionColumn, string>,
-  inherited: Record<string, unknown>,
-): { options: Record<string, unknown>; problems: OptionCellProblem[] } {
+  inherited: Pick<OptionLayers, "settings" | "batch">,
+): {
+  options: Record<string, unknown>;
+  origins: Record<string, OptionOrigin>;
+  problems: OptionCellProblem[];
+} {
   const own: Record<string, unknown> = {};
   const problems: OptionCellProblem[] = [];
   for (const [column, raw] of cells) {
@@ -105,9 +111,10 @@ export function rowOptions(
     if (cell.problem) problems.push({ column, reason: cell.problem });
     else if (cell.value !== undefined) own[column] = cell.value;
   }
-  if (problems.length > 0) return { options: {}, problems };
-  const parsed = engineOptionsSchema.safeParse({ ...inherited, ...own });
-  if (parsed.success) return { options: parsed.data, problems: [] };
+  if (problems.length > 0) return { options: {}, origins: {}, problems };
+  const layered = layerOptions({ ...inherited, own, ownOrigin: "row" });
+  const parsed = engineOptionsSchema.safeParse(layered.merged);
+  if (parsed.success) return { options: parsed.data, origins: layered.origins, problems: [] };
   for (const issue of parsed.error.issues) {
     const key = String(issue.path[0] ?? "");
     const column = OPTION_COLUMN_BY_NAME.get(key.toLowerCase());
@@ -117,5 +124,5 @@ export function rowOptions(
       reason: column && key in own ? issue.message : `${issue.message} (from the batch's options)`,
     });
   }
-  return { options: {}, problems };
+  return { options: {}, origins: {}, problems };
 }

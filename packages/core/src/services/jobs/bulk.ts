@@ -7,6 +7,7 @@ import { queueBatchEndCheck } from "../notifications/queue.ts";
 import { parseInput } from "../validation.ts";
 import { idIn } from "./id-list.ts";
 import { notifyCancel, notifyJobsChanged, notifyJobsDeleted } from "./job-events.ts";
+import { relayerOptions } from "./relayer-options.ts";
 import { type BULK_ACTIONS, bulkJobsInputSchema } from "./schemas.ts";
 import { pairMembersOf, refreshSuperseded } from "./superseded.ts";
 
@@ -205,16 +206,18 @@ async function rerunLocked(trx: Db, jobs: LockedJob[], overrides: RerunOverrides
   // One statement copies every original (encrypted credentials included: nothing is decrypted here).
   const created = await sql<{ id: number; rerun_of: number }>`
     insert into jobs (name, batch_id, tenant, pool, source_server_id, source_email, source_secret, dest_server_id,
-                      dest_email, dest_secret, dry_run, options, priority, rerun_of)
+                      dest_email, dest_secret, dry_run, options, option_origins, priority, rerun_of)
     select name, batch_id, tenant, pool, source_server_id, source_email, source_secret, dest_server_id,
            dest_email, dest_secret, coalesce(${overrides.dryRun ?? null}::boolean, dry_run),
            (options - ${sql.val([...(overrides.unsetOptions ?? [])])}::text[])
              || ${JSON.stringify(overrides.setOptions ?? {})}::jsonb,
-           priority, id
+           option_origins, priority, id
     from jobs where id = any(${sql.val(sources)}::int[])
     order by id
     returning id, rerun_of`.execute(trx);
   const newIds = created.rows.map((r) => r.id);
+  // A rerun in a batch runs with the batch's options (and the settings') as they are now, under its own.
+  await relayerOptions(trx, newIds, overrides);
   // In a batch, each new run supersedes the earlier runs of its mailbox pair.
   await refreshSuperseded(trx, newIds);
   await enqueueJobs(trx, { jobIds: newIds });

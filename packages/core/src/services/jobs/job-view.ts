@@ -1,4 +1,4 @@
-import type { JobProgress, JobRow, JobStatus } from "@imapferry/db";
+import type { JobProgress, JobRow, JobStatus, OptionOrigin } from "@imapferry/db";
 
 /**
  * A job as the API and the panel see it. Built field by field from the row, so a credential column
@@ -19,6 +19,11 @@ export interface JobView {
   destEmail: string;
   dryRun: boolean;
   options: Record<string, unknown>;
+  /**
+   * Where each option that some level set came from: "job" (set on the job), "row" (its CSV row),
+   * "batch", "settings", "plan" (a plan's pass); options not listed have their built-in default.
+   */
+  optionOrigins: Record<string, OptionOrigin>;
   status: JobStatus;
   /** Higher runs first among queued jobs. */
   priority: number;
@@ -63,6 +68,7 @@ export const JOB_VIEW_COLUMNS = [
   "jobs.dest_email",
   "jobs.dry_run",
   "jobs.options",
+  "jobs.option_origins",
   "jobs.status",
   "jobs.resume_at",
   "jobs.auto_retries",
@@ -109,6 +115,7 @@ export function toJobView(row: JobViewRow): JobView {
     destEmail: row.dest_email,
     dryRun: row.dry_run,
     options: row.options ?? {},
+    optionOrigins: row.option_origins ?? {},
     status: row.status,
     priority: row.priority,
     progress: row.progress,

@@ -2,6 +2,7 @@ import type { Database } from "@imapferry/db";
 import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
+import { layerOptions } from "../../engines/option-layers.ts";
 import { ImapferryError } from "../../errors.ts";
 import { enqueueJobs, nudgeWorkers } from "../../queue/queue-entries.ts";
 import { lockServersForShare } from "../servers/credential-binding.ts";
@@ -142,12 +143,13 @@ export async function createJob(ctx: ServiceContext, input: unknown): Promise<Jo
       batchOptions = batch.defaults ?? {};
     }
     // The job's own options over the batch's over the settings' defaults (then the built-in ones).
-    const ownOptions = ((input as Record<string, unknown>).options ?? {}) as Record<string, unknown>;
-    const options = parseInput(
-      jobOptionsSchema,
-      { ...settings.defaultEngineOptions, ...batchOptions, ...ownOptions },
-      "engine options",
-    );
+    const layered = layerOptions({
+      settings: settings.defaultEngineOptions,
+      batch: batchOptions,
+      own: ((input as Record<string, unknown>).options ?? {}) as Record<string, unknown>,
+      ownOrigin: "job",
+    });
+    const options = parseInput(jobOptionsSchema, layered.merged, "engine options");
     const row = await trx
       .insertInto("jobs")
       .values({
@@ -163,6 +165,7 @@ export async function createJob(ctx: ServiceContext, input: unknown): Promise<Jo
         dest_secret: destSecret,
         dry_run: dryRun,
         options,
+        option_origins: layered.origins,
         priority: v.priority,
       })
       .returning("id")

@@ -2,6 +2,7 @@ import type { Database } from "@imapferry/db";
 import { type Kysely, sql } from "kysely";
 import type { ServiceContext } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
+import { relayerOptions } from "../jobs/relayer-options.ts";
 import { getSettings } from "../settings/settings.ts";
 import { parseInput } from "../validation.ts";
 import { beginCutover, scheduleNextTick } from "./passes.ts";
@@ -57,14 +58,18 @@ async function prestage(trx: Kysely<Database>, batchId: number, days: number): P
     .set({ defaults: sql`defaults || ${filter}::jsonb` })
     .where("id", "=", batchId)
     .execute();
-  await trx
-    .updateTable("jobs")
-    .set({ options: sql`options || ${filter}::jsonb` })
+  const waiting = await trx
+    .selectFrom("jobs")
+    .select("id")
     .where("batch_id", "=", batchId)
     .where("status", "=", "queued")
     .where("started_at", "is", null)
     .where("deleted_at", "is", null)
     .execute();
+  await relayerOptions(
+    trx,
+    waiting.map((j) => j.id),
+  );
 }
 
 /**
