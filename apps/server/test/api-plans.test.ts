@@ -74,12 +74,13 @@ describe("batch plans over the API", () => {
     await imap?.stop();
   });
 
-  async function refusal(call: Promise<unknown>): Promise<TRPCClientError<never>> {
+  /** The API's refusal as a client sees it: the sentence, and the tRPC code in `data`. */
+  async function refusal(call: Promise<unknown>): Promise<{ message: string; data?: { code?: string } }> {
     const error = await call.then(
       () => new Error("expected a refusal"),
       (e: unknown) => e,
     );
-    if (error instanceof TRPCClientError) return error as TRPCClientError<never>;
+    if (error instanceof TRPCClientError) return error as { message: string; data?: { code?: string } };
     throw error;
   }
 

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { createServer } from "@imapferry/core";
+import { createJob, createServer, updateSettings } from "@imapferry/core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
 import {
@@ -277,7 +277,7 @@ describe("a batch in the panel", () => {
   });
   test("an import that checks every login first marks the row whose password is wrong, before anything is written", async () => {
     await page.goto(`${stack.url}/jobs`);
-    const jobsBefore = await stack.ctx.db.selectFrom("jobs").select("id").execute();
+    const jobsBefore = await stack.ctx.db.selectFrom("jobs").select("id").orderBy("id").execute();
     const header = "sourceServerId,sourceEmail,sourcePassword,destServerId,destEmail,destPassword,dryRun";
     const csv = [
       header,
@@ -297,6 +297,47 @@ describe("a batch in the panel", () => {
     expect(await dialog.textContent()).not.toContain("not bens password");
     await screenshot(page, "import-verify-logins");
     await dialog.getByRole("button", { name: "Cancel" }).click();
-    expect(await stack.ctx.db.selectFrom("jobs").select("id").execute()).toEqual(jobsBefore);
+    expect(await stack.ctx.db.selectFrom("jobs").select("id").orderBy("id").execute()).toEqual(jobsBefore);
+  });
+  test("default engine options set in the settings reach a new job, whose page says where each option came from", async () => {
+    await page.goto(`${stack.url}/settings`);
+    const card = page.locator("[data-default-engine-options]");
+    await card.locator('input[name="options.maxAgeDays"]').fill("365");
+    await card.locator('input[name="options.maxAgeDays"]').blur();
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await until(
+      async () =>
+        (
+          await stack.ctx.db
+            .selectFrom("settings")
+            .select("value")
+            .where("key", "=", "defaultEngineOptions")
+            .executeTakeFirst()
+        )?.value,
+      (value) => JSON.stringify(value) === JSON.stringify({ maxAgeDays: 365 }),
+      "the stored default options",
+    );
+    try {
+      const job = await createJob(stack.ctx, {
+        sourceServerId: sourceId,
+        sourceEmail: "anna@old.test",
+        sourcePassword: PASSWORD,
+        destServerId: destId,
+        destEmail: "anna@new.test",
+        destPassword: PASSWORD,
+        options: { errorsMax: 5 },
+      });
+      await page.goto(`${stack.url}/jobs/${job.id}`);
+      const fromSettings = page.locator('[data-option="maxAgeDays"]');
+      await fromSettings.waitFor();
+      expect(await fromSettings.getAttribute("data-origin")).toBe("settings");
+      expect((await fromSettings.textContent())?.replace(/\s+/g, " ").trim()).toBe(
+        "maxAgeDays: 365 · settings",
+      );
+      expect(await page.locator('[data-option="errorsMax"]').getAttribute("data-origin")).toBe("job");
+      expect(await page.locator('[data-option="addHeader"]').getAttribute("data-origin")).toBe("default");
+    } finally {
+      await updateSettings(stack.ctx, { defaultEngineOptions: {} });
+    }
   });
 });

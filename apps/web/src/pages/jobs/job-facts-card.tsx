@@ -6,8 +6,17 @@ import { formatByteSize } from "../../forms/byte-size.ts";
 import { Link } from "../../router.tsx";
 import { DateTime } from "../../ui/date-time.tsx";
 
-/** The engine options that differ from their defaults, as "name: value" labels. */
-function setOptions(options: Record<string, unknown> | null | undefined): string[] {
+/** Where an option came from, as the job page says it. */
+const ORIGIN_LABELS: Record<string, string> = {
+  job: "this job",
+  row: "CSV row",
+  batch: "batch",
+  settings: "settings",
+  plan: "plan",
+};
+
+/** The engine options that differ from their defaults, as "name: value" labels with their key. */
+function setOptions(options: Record<string, unknown> | null | undefined): { key: string; label: string }[] {
   return Object.entries(options ?? {})
     .filter(
       ([, value]) =>
@@ -16,15 +25,17 @@ function setOptions(options: Record<string, unknown> | null | undefined): string
         value !== undefined &&
         !(Array.isArray(value) && value.length === 0),
     )
-    .map(([key, value]) => {
-      if (value === true) return key;
-      if (Array.isArray(value))
-        return `${key}: ${value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(", ")}`;
-      // Byte counts read as sizes, as the option editor writes them.
-      if (typeof value === "number" && /Bytes(PerSecond)?$/.test(key))
-        return `${key}: ${formatByteSize(value, key.endsWith("PerSecond"))}`;
-      return `${key}: ${String(value)}`;
-    });
+    .map(([key, value]) => ({ key, label: optionLabel(key, value) }));
+}
+
+function optionLabel(key: string, value: unknown): string {
+  if (value === true) return key;
+  if (Array.isArray(value))
+    return `${key}: ${value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(", ")}`;
+  // Byte counts read as sizes, as the option editor writes them.
+  if (typeof value === "number" && /Bytes(PerSecond)?$/.test(key))
+    return `${key}: ${formatByteSize(value, key.endsWith("PerSecond"))}`;
+  return `${key}: ${String(value)}`;
 }
 
 /** When the job ran, where, which attempt, and with which options. */
@@ -78,7 +89,17 @@ export function JobFactsCard(props: {
           <Show when={setOptions(j().options).length > 0}>
             <dt>Options</dt>
             <dd class="option-list">
-              <For each={setOptions(j().options)}>{(option) => <span class="tag">{option}</span>}</For>
+              <For each={setOptions(j().options)}>
+                {(option) => {
+                  const origin = () => j().optionOrigins?.[option.key];
+                  return (
+                    <span class="tag" data-option={option.key} data-origin={origin() ?? "default"}>
+                      {option.label}
+                      <span class="muted"> · {origin() ? ORIGIN_LABELS[origin() ?? ""] : "default"}</span>
+                    </span>
+                  );
+                }}
+              </For>
             </dd>
           </Show>
         </dl>

@@ -12,6 +12,7 @@ import { Icon } from "../../ui/icons.tsx";
 import { errorText, LoadStates } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
 import { ToggleField } from "../../ui/toggle-field.tsx";
+import { EngineOptionsFields } from "../jobs/engine-options.tsx";
 import { TokensCard } from "./tokens-card.tsx";
 
 /** What the form says about a field the schema has no sentence for. */
@@ -54,6 +55,7 @@ export function SettingsPage(): JSX.Element {
   const [retries, setRetries] = createSignal("");
   const [retryBase, setRetryBase] = createSignal("");
   const [retryCap, setRetryCap] = createSignal("");
+  const [engineDefaults, setEngineDefaults] = createSignal<Record<string, unknown>>({});
   const [errors, setErrors] = createSignal<FieldErrors>({});
   const [busy, setBusy] = createSignal(false);
 
@@ -69,7 +71,17 @@ export function SettingsPage(): JSX.Element {
     setRetries(String(s.retryMaxAttempts));
     setRetryBase(String(s.retryBaseSeconds));
     setRetryCap(String(s.retryCapSeconds));
+    setEngineDefaults({ ...(s.defaultEngineOptions ?? {}) });
   });
+
+  /** The option editor names its fields "options.<key>"; the settings' errors say "defaultEngineOptions.<key>". */
+  function engineDefaultErrors(): FieldErrors {
+    return Object.fromEntries(
+      Object.entries(errors())
+        .filter(([key]) => key.startsWith("defaultEngineOptions."))
+        .map(([key, sentence]) => [`options.${key.slice("defaultEngineOptions.".length)}`, sentence]),
+    );
+  }
 
   function num(value: string): number {
     return value.trim() === "" ? Number.NaN : Number(value);
@@ -90,6 +102,7 @@ export function SettingsPage(): JSX.Element {
       retryMaxAttempts: num(retries()),
       retryBaseSeconds: num(retryBase()),
       retryCapSeconds: num(retryCap()),
+      defaultEngineOptions: engineDefaults(),
     };
     const checked = validate(settingsPatchSchema, patch, SETTINGS_SENTENCES);
     if (!checked.ok) {
@@ -265,6 +278,22 @@ export function SettingsPage(): JSX.Element {
                     value={retryCap()}
                     disabled={retries() === "0"}
                     onValue={setRetryCap}
+                  />
+                </div>
+              </div>
+              <div class="card" data-default-engine-options>
+                <div class="card-head">
+                  <h2>Default engine options</h2>
+                </div>
+                <div class="card-body stack">
+                  <p class="muted small">
+                    Every new job starts with these, under its batch's options and its own (a CSV row's option
+                    columns, a job's advanced options). Jobs already created keep theirs.
+                  </p>
+                  <EngineOptionsFields
+                    value={engineDefaults()}
+                    onChange={setEngineDefaults}
+                    errors={engineDefaultErrors()}
                   />
                 </div>
               </div>

@@ -122,6 +122,8 @@ const COLUMN_ALIASES: Record<string, CsvColumn> = {
   sourcelogin: "sourceEmail",
   destlogin: "destEmail",
 };
+/** The rejected-rows download adds an `error` column; the fixed file comes back with it. */
+const IGNORED_COLUMNS = new Set(["error"]);
 const TRUE_WORDS = new Set(["true", "yes", "y", "1"]);
 const FALSE_WORDS = new Set(["false", "no", "n", "0"]);
 
@@ -192,7 +194,7 @@ async function validateCsv(
       errors.push({ line: 1, column: h, reason: `The column "${h}" appears twice in the header.` });
     else if (column) index.set(column, i);
     else if (option) optionIndex.set(option, i);
-    else if (h !== "")
+    else if (h !== "" && !IGNORED_COLUMNS.has(h.toLowerCase()))
       // Never ignored: a misspelt option column would otherwise silently run every job without it.
       errors.push({
         line: 1,
