@@ -13,6 +13,7 @@ export type { DatabaseHandle, OpenDatabaseOptions } from "./pool.ts";
 export { describeDatabaseUrl, openDatabase } from "./pool.ts";
 export type {
   AdminMode,
+  ApiTokenRole,
   ApiTokenRow,
   BatchPlanRow,
   BatchRow,
@@ -36,4 +37,4 @@ export type {
   Verification,
   WorkerRow,
 } from "./schema.ts";
-export { ADMIN_MODES, JOB_STATUSES, SERVER_SECURITIES } from "./schema.ts";
+export { ADMIN_MODES, API_TOKEN_ROLES, JOB_STATUSES, SERVER_SECURITIES } from "./schema.ts";

@@ -254,7 +254,15 @@ export interface ApiTokensTable {
   revoked_at: NullableTimestamp;
   /** After this the token no longer works; null: until revoked. */
   expires_at: NullableTimestamp;
+  /** What the token may do; tokens made before roles existed are `admin`. */
+  role: Generated<ApiTokenRole>;
+  /** The only tenant whose jobs and batches the token sees; null: every tenant. */
+  tenant: string | null;
 }
+
+/** `read`: look only; `operate`: also create, cancel and rerun jobs and batches; `admin`: everything. */
+export const API_TOKEN_ROLES = ["read", "operate", "admin"] as const;
+export type ApiTokenRole = (typeof API_TOKEN_ROLES)[number];
 
 export interface SettingsTable {
   key: string;

@@ -14,7 +14,7 @@ import { appRouter } from "../router/index.ts";
 import { createRequestContext } from "../trpc/context.ts";
 import type { RouterDeps } from "../trpc/router-deps.ts";
 import { version } from "../version.ts";
-import type { Authentication } from "./authenticate.ts";
+import type { Authentication, AuthenticatedEnv } from "./authenticate.ts";
 import { authenticate } from "./authenticate.ts";
 import { createBatchReportDownloadHandler } from "./batch-report-download.ts";
 import { createClientAddressResolver } from "./client-address.ts";
@@ -68,7 +68,7 @@ export interface HttpAppOptions {
   trustedProxies?: readonly string[];
 }
 
-type HttpEnv = { Bindings: Partial<HttpBindings>; Variables: { auth: Authentication } };
+type HttpEnv = { Bindings: Partial<HttpBindings> } & AuthenticatedEnv;
 
 export interface HttpApp {
   app: Hono<HttpEnv>;
@@ -244,7 +244,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         401,
       );
     }
-    c.set("auth", auth);
+    c.set("auth", { ...auth, principal: auth.principal });
     await next();
   });
   app.get("/api/jobs/:id/log", createLogDownloadHandler(ctx));

@@ -1,4 +1,5 @@
 import type { FieldProblem } from "@imapferry/core";
+import { assertAllowed } from "@imapferry/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
@@ -53,14 +54,24 @@ const baseProcedure = t.procedure.use(async function provideDepsAndMapErrors({ c
 /** Open to anyone: only auth.login. */
 export const publicProcedure = baseProcedure;
 
-/** Every other procedure: a valid session cookie or API token is required. */
-export const protectedProcedure = baseProcedure.use(function requireAuthentication({ ctx, next }) {
+/**
+ * Every other procedure: a valid session cookie or API token is required, and a read-only token is
+ * refused every mutation here, once, so no procedure can forget it. (Logging out changes nothing a
+ * token holds.)
+ */
+export const protectedProcedure = baseProcedure.use(function requireAuthentication({
+  ctx,
+  type,
+  path,
+  next,
+}) {
   if (!ctx.principal) {
     throw new TRPCError({
       code: "UNAUTHORIZED",
       message: "Log in, or send a valid API token as `Authorization: Bearer <token>`.",
     });
   }
+  if (type === "mutation" && path !== "auth.logout") assertAllowed(ctx.principal, "make-changes");
   return next({ ctx: { principal: ctx.principal } });
 });
 

@@ -1,3 +1,4 @@
+import type { ApiTokenRole } from "@imapferry/db";
 import type { ServiceContext } from "../../context.ts";
 import { notifyCredentialsEnded } from "./credentials-ended.ts";
 import { hashSecret, randomSecret } from "./secrets.ts";
@@ -13,6 +14,12 @@ export interface Principal {
   method: "session" | "token";
   /** The API token used, for `method: "token"`. */
   tokenId: number | null;
+  /** What the caller may do (permissions.ts); a person (session) is `admin`. */
+  role: ApiTokenRole;
+  /** The one tenant the caller sees (tenant-scope.ts); null: every tenant. */
+  tenant: string | null;
+  /** When the caller's token stops working; null for a session or a token without expiry. */
+  expiresAt: Date | null;
 }
 
 export interface NewSession {
@@ -50,7 +57,15 @@ export async function resolveSession(ctx: ServiceContext, sessionId: string): Pr
   });
   const row = result.rows[0];
   if (!row || row.expires_at.getTime() <= ctx.clock.now().getTime()) return null;
-  return { userId: row.userId, username: row.username, method: "session", tokenId: null };
+  return {
+    userId: row.userId,
+    username: row.username,
+    method: "session",
+    tokenId: null,
+    role: "admin",
+    tenant: null,
+    expiresAt: null,
+  };
 }
 
 export async function endSession(ctx: ServiceContext, sessionId: string): Promise<void> {

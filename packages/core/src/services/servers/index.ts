@@ -20,5 +20,6 @@ export {
   getServer,
   getServerForTest,
   listServers,
+  withoutAdminLogin,
   updateServer,
 } from "./servers.ts";
