@@ -15,6 +15,7 @@ export { isRetryable } from "./retry.ts";
 export type {
   ApiClient,
   ApiToken,
+  ApiTokenRole,
   Batch,
   BatchPlan,
   BatchReport,
@@ -29,6 +30,8 @@ export type {
   JobPage,
   JobReport,
   JobStatus,
+  Me,
+  NewApiToken,
   RouterInputs,
   RouterOutputs,
   Server,

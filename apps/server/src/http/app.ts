@@ -14,7 +14,7 @@ import { appRouter } from "../router/index.ts";
 import { createRequestContext } from "../trpc/context.ts";
 import type { RouterDeps } from "../trpc/router-deps.ts";
 import { version } from "../version.ts";
-import type { Authentication, AuthenticatedEnv } from "./authenticate.ts";
+import type { AuthenticatedEnv, Authentication } from "./authenticate.ts";
 import { authenticate } from "./authenticate.ts";
 import { createBatchReportDownloadHandler } from "./batch-report-download.ts";
 import { createClientAddressResolver } from "./client-address.ts";

@@ -78,7 +78,9 @@ export const batchesRouter = router({
     .input(listBatchesInputSchema.optional())
     .query(async function listBatchesProcedure({ ctx, input }) {
       const tenant = scopedTenant(ctx.principal, input?.tenant);
-      return jsonPlain(await listBatches(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) }));
+      return jsonPlain(
+        await listBatches(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) }),
+      );
     }),
 
   /** By id, or by the tag given at import (what a control panel remembers). */
@@ -138,7 +140,9 @@ export const batchesRouter = router({
     input,
   }) {
     const tenant = scopedTenant(ctx.principal, input.tenant);
-    return jsonPlain(await previewImport(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) }));
+    return jsonPlain(
+      await previewImport(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) }),
+    );
   }),
 
   /** Imports every row as a job of one new batch, all or nothing; a tenant's token imports into its tenant. */
@@ -147,7 +151,9 @@ export const batchesRouter = router({
     input,
   }) {
     const tenant = scopedTenant(ctx.principal, input.tenant);
-    return jsonPlain(await importBatch(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) }));
+    return jsonPlain(
+      await importBatch(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) }),
+    );
   }),
 });
 

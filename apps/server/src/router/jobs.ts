@@ -85,7 +85,9 @@ export const jobsRouter = router({
   }) {
     const tenant = scopedTenant(ctx.principal, input.tenant);
     if (input.batchId !== undefined) await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.batchId);
-    return jsonPlain(await createJob(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) }));
+    return jsonPlain(
+      await createJob(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) }),
+    );
   }),
 
   /**

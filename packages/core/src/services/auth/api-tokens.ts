@@ -41,7 +41,15 @@ export type TokenCaller = Principal | number;
 
 function callerOf(who: TokenCaller): Principal {
   if (typeof who !== "number") return who;
-  return { userId: who, username: "", method: "session", tokenId: null, role: "admin", tenant: null, expiresAt: null };
+  return {
+    userId: who,
+    username: "",
+    method: "session",
+    tokenId: null,
+    role: "admin",
+    tenant: null,
+    expiresAt: null,
+  };
 }
 
 export interface ApiToken {

@@ -1,5 +1,5 @@
-import { z } from "zod";
 import { API_TOKEN_ROLES } from "@imapferry/db";
+import { z } from "zod";
 import { plainText, tenantSchema } from "../validation.ts";
 
 export const usernameSchema = z

@@ -20,6 +20,6 @@ export {
   getServer,
   getServerForTest,
   listServers,
-  withoutAdminLogin,
   updateServer,
+  withoutAdminLogin,
 } from "./servers.ts";
