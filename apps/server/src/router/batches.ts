@@ -70,6 +70,14 @@ const planRouter = router({
   }),
 });
 
+/** batches.get: by id, or by the tag given at import. */
+export const batchLookupInputSchema = z
+  .object({ id: idSchema.optional(), tag: plainText(z.string().trim().min(1).max(200)).optional() })
+  .refine((v) => (v.id === undefined) !== (v.tag === undefined), {
+    message: "Give either the batch's id or its tag.",
+    path: ["id"],
+  });
+
 export const batchesRouter = router({
   plan: planRouter,
 
@@ -84,20 +92,14 @@ export const batchesRouter = router({
     }),
 
   /** By id, or by the tag given at import (what a control panel remembers). */
-  get: protectedProcedure
-    .input(
-      z
-        .object({ id: idSchema.optional(), tag: plainText(z.string().trim().min(1).max(200)).optional() })
-        .refine((v) => (v.id === undefined) !== (v.tag === undefined), {
-          message: "Give either the batch's id or its tag.",
-          path: ["id"],
-        }),
-    )
-    .query(async function getBatchProcedure({ ctx, input }) {
-      const id = input.id ?? (await batchIdForTag(ctx.deps.ctx, input.tag ?? "", ctx.principal.tenant));
-      await assertBatchInScope(ctx.deps.ctx, ctx.principal, id);
-      return jsonPlain(await getBatch(ctx.deps.ctx, id));
-    }),
+  get: protectedProcedure.input(batchLookupInputSchema).query(async function getBatchProcedure({
+    ctx,
+    input,
+  }) {
+    const id = input.id ?? (await batchIdForTag(ctx.deps.ctx, input.tag ?? "", ctx.principal.tenant));
+    await assertBatchInScope(ctx.deps.ctx, ctx.principal, id);
+    return jsonPlain(await getBatch(ctx.deps.ctx, id));
+  }),
 
   /** One row per mailbox (its latest run): counts on each side, copied, missing and why, errors. */
   report: protectedProcedure.input(reportInputSchema).query(async function batchReportProcedure({
