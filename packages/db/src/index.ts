@@ -15,6 +15,7 @@ export type {
   AdminMode,
   ApiTokenRole,
   ApiTokenRow,
+  AuditEventRow,
   BatchPlanRow,
   BatchRow,
   Database,

@@ -16,6 +16,7 @@ export type {
   ApiClient,
   ApiToken,
   ApiTokenRole,
+  AuditEvent,
   Batch,
   BatchPlan,
   BatchReport,

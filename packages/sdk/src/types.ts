@@ -37,6 +37,8 @@ export type NewApiToken = RouterInputs["tokens"]["create"];
 /** `auth.me`: who the client is, its role and the tenant it is bound to (null: every tenant). */
 export type Me = RouterOutputs["auth"]["me"];
 export type Health = RouterOutputs["health"];
+/** `audit.list`: one change (or refused attempt) with who, what, when, from where and its outcome. */
+export type AuditEvent = RouterOutputs["audit"]["list"]["items"][number];
 /** What `watchJobs` yields: `{ type: "job", jobId, batchId, status, progress }` or `{ type: "resync" }`. */
 export type JobEvent = Exclude<
   RouterOutputs["jobs"]["events"] extends AsyncIterable<infer E> ? E : never,

@@ -3,6 +3,7 @@ import {
   createJobInputSchema,
   idSchema,
   importCsvInputSchema,
+  listAuditEventsInputSchema,
   listBatchesInputSchema,
   listJobsInputSchema,
   rerunJobInputSchema,
@@ -23,7 +24,7 @@ export interface RestRoute {
   procedure: string;
   operationId: string;
   summary: string;
-  tag: "servers" | "jobs" | "batches" | "tokens" | "auth";
+  tag: "servers" | "jobs" | "batches" | "tokens" | "auth" | "audit";
   /** Path parameters (ids, decimal in the URL). */
   params?: z.ZodObject;
   /** GET only: the query string. */
@@ -177,5 +178,14 @@ export const REST_ROUTES: readonly RestRoute[] = [
     summary: "Revokes a token: its requests fail from now on and its open streams end.",
     tag: "tokens",
     params: byId,
+  },
+  {
+    method: "get",
+    path: "/audit",
+    procedure: "audit.list",
+    operationId: "listAuditEvents",
+    summary: "Every change, newest first: who, what, when, from where, and how it ended (admins only).",
+    tag: "audit",
+    query: listAuditEventsInputSchema,
   },
 ];

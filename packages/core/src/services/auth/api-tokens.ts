@@ -46,6 +46,7 @@ function callerOf(who: TokenCaller): Principal {
     username: "",
     method: "session",
     tokenId: null,
+    tokenPrefix: null,
     role: "admin",
     tenant: null,
     expiresAt: null,
@@ -149,6 +150,7 @@ export async function resolveApiToken(ctx: ServiceContext, token: string): Promi
   // builder's per-call work.
   const result = await ctx.pool.query<{
     tokenId: number;
+    prefix: string;
     last_used_at: Date | null;
     userId: number;
     username: string;
@@ -157,7 +159,7 @@ export async function resolveApiToken(ctx: ServiceContext, token: string): Promi
     expires_at: Date | null;
   }>({
     name: "imapferry_resolve_api_token",
-    text: `select t.id as "tokenId", t.last_used_at, t.role, t.tenant, t.expires_at,
+    text: `select t.id as "tokenId", t.prefix, t.last_used_at, t.role, t.tenant, t.expires_at,
                   u.id as "userId", u.username
            from api_tokens t join users u on u.id = t.user_id
            where t.token_hash = $1 and t.revoked_at is null
@@ -179,6 +181,7 @@ export async function resolveApiToken(ctx: ServiceContext, token: string): Promi
     username: row.username,
     method: "token",
     tokenId: row.tokenId,
+    tokenPrefix: row.prefix,
     role: row.role,
     tenant: row.tenant,
     expiresAt: row.expires_at,

@@ -18,7 +18,9 @@ export type Permission =
   /** See the settings and the workers: the whole installation, every tenant's routing included. */
   | "see-installation"
   /** Change the settings. */
-  | "change-installation";
+  | "change-installation"
+  /** Read the audit log: every user's and tenant's changes. */
+  | "read-audit";
 
 const RANK: Record<ApiTokenRole, number> = { read: 0, operate: 1, admin: 2 };
 
@@ -35,6 +37,7 @@ export function isAllowed(principal: Principal, permission: Permission): boolean
       return principal.tenant === null;
     case "change-servers":
     case "change-installation":
+    case "read-audit":
       // A tenant's token shares servers with other tenants: changing them would change their migrations.
       return principal.role === "admin" && principal.tenant === null;
   }
@@ -49,6 +52,7 @@ const REFUSALS: Record<Permission, string> = {
     "Only an admin token that is not bound to a tenant can change servers or see their admin credentials.",
   "see-installation": "A token bound to a tenant cannot see the settings or the workers.",
   "change-installation": "Only an admin token that is not bound to a tenant can change settings.",
+  "read-audit": "Only an admin (a person, or an admin token not bound to a tenant) can read the audit log.",
 };
 
 /** Throws FORBIDDEN, saying what to do instead, unless `principal` holds `permission`. */

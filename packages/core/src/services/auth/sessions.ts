@@ -12,8 +12,9 @@ export interface Principal {
   username: string;
   /** How the caller proved who it is. */
   method: "session" | "token";
-  /** The API token used, for `method: "token"`. */
+  /** The API token used, for `method: "token"`, and its first characters (to tell it apart in logs). */
   tokenId: number | null;
+  tokenPrefix: string | null;
   /** What the caller may do (permissions.ts); a person (session) is `admin`. */
   role: ApiTokenRole;
   /** The one tenant the caller sees (tenant-scope.ts); null: every tenant. */
@@ -62,6 +63,7 @@ export async function resolveSession(ctx: ServiceContext, sessionId: string): Pr
     username: row.username,
     method: "session",
     tokenId: null,
+    tokenPrefix: null,
     role: "admin",
     tenant: null,
     expiresAt: null,
