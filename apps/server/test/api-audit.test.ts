@@ -98,8 +98,8 @@ describe("the audit log", () => {
     expect(
       log.map((e) => [e.action, e.method, e.username, e.outcome, e.targetType, e.targetId, e.tenant]),
     ).toEqual([
-      ["auth.login", "anonymous", "admin", "UNAUTHORIZED", "session", null, null],
-      ["auth.login", "anonymous", "admin", "ok", "session", adminId, null],
+      ["auth.login", "anonymous", "admin", "UNAUTHORIZED", "user", null, null],
+      ["auth.login", "anonymous", "admin", "ok", "user", adminId, null],
       ["tokens.create", "session", "admin", "ok", "token", created.apiToken.id, "acme"],
       ["jobs.create", "token", "admin", "ok", "job", job.id, "acme"],
       ["jobs.cancel", "token", "admin", "ok", "job", job.id, "acme"],
@@ -107,6 +107,7 @@ describe("the audit log", () => {
       ["servers.delete", "token", "admin", "FORBIDDEN", "server", serverId, "acme"],
       ["servers.update", "session", "admin", "ok", "server", serverId, null],
     ]);
+    expect(log.slice(0, 2).map((e) => e.userId)).toEqual([null, adminId]);
     const byToken = log.filter((e) => e.method === "token");
     expect(
       byToken.every((e) => e.tokenId === created.apiToken.id && e.tokenPrefix === created.apiToken.prefix),

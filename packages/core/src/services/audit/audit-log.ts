@@ -47,7 +47,7 @@ const TARGET_TYPES: Record<string, string> = {
   servers: "server",
   tokens: "token",
   settings: "settings",
-  auth: "session",
+  auth: "user",
 };
 
 /** Appends one event. Never updates or deletes: the table refuses both (migration 0014). */
@@ -63,7 +63,8 @@ export async function recordAuditEvent(
   await ctx.db
     .insertInto("audit_events")
     .values({
-      user_id: caller?.userId ?? null,
+      // A login has no caller yet; once it succeeded, who logged in is the user it returned.
+      user_id: caller?.userId ?? (event.action === "auth.login" ? targetIdOf({}, event.result) : null),
       username: caller?.username ?? (typeof details.username === "string" ? details.username : null),
       method: caller?.method ?? "anonymous",
       token_id: caller?.tokenId ?? null,
