@@ -1,8 +1,9 @@
 import { createApiToken, createServer } from "@imapferry/core";
-import { createClient, rowsToCsv, TRPCClientError } from "@imapferry/sdk";
+import { createClient, rowsToCsv } from "@imapferry/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { startApiTestServer } from "./api-harness.ts";
+import { errorOf } from "./support/client-error.ts";
 
 // Every change is on record: who (a person or a token), what, when, from where and how it ended,
 // append-only, readable by admins only, and never holding a secret.
@@ -20,16 +21,6 @@ describe("the audit log", () => {
   let adminId: number;
   let serverId: number;
   let cookie: string;
-
-  async function errorOf(promise: Promise<unknown>): Promise<TRPCClientError<never> | null> {
-    try {
-      await promise;
-      return null;
-    } catch (e: unknown) {
-      if (e instanceof TRPCClientError) return e as TRPCClientError<never>;
-      throw e;
-    }
-  }
 
   const allRows = async () => server.ctx.db.selectFrom("audit_events").selectAll().orderBy("id").execute();
 

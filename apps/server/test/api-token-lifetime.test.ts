@@ -1,18 +1,9 @@
 import { createApiToken, createUser, resetPassword, revokeApiToken } from "@imapferry/core";
-import { createClient, TRPCClientError } from "@imapferry/sdk";
+import { createClient } from "@imapferry/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { startApiTestServer } from "./api-harness.ts";
-
-async function errorOf(promise: Promise<unknown>): Promise<TRPCClientError<never> | null> {
-  try {
-    await promise;
-    return null;
-  } catch (e: unknown) {
-    if (e instanceof TRPCClientError) return e as TRPCClientError<never>;
-    throw e;
-  }
-}
+import { errorOf } from "./support/client-error.ts";
 
 /** An open jobs.events stream, read as raw SSE; `ended` settles when the server closes it. */
 async function openStream(url: string, headers: Record<string, string>) {

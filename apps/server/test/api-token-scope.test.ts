@@ -8,23 +8,14 @@ import {
 } from "@imapferry/core";
 import type { ApiTokenRole } from "@imapferry/db";
 import type { ImapferryClient } from "@imapferry/sdk";
-import { createClient, rowsToCsv, TRPCClientError } from "@imapferry/sdk";
+import { createClient, rowsToCsv } from "@imapferry/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { startApiTestServer } from "./api-harness.ts";
+import { errorOf } from "./support/client-error.ts";
 
 // Hosting panels hold tokens bound to one customer (a tenant): such a token must see and change that
 // tenant's jobs, batches, reports, logs and events only, and no role may do more than it was given.
-
-async function errorOf(promise: Promise<unknown>): Promise<TRPCClientError<never> | null> {
-  try {
-    await promise;
-    return null;
-  } catch (e: unknown) {
-    if (e instanceof TRPCClientError) return e as TRPCClientError<never>;
-    throw e;
-  }
-}
 
 /** A raw SSE response, read as text: `until` waits for what the test expects (or the end). */
 function sseText(response: Response) {
@@ -122,82 +113,50 @@ describe("tokens bound to a tenant, with a role", () => {
   describe("a tenant's token does not see or change another tenant's jobs and batches", () => {
     type Call = (client: ImapferryClient) => Promise<unknown>;
     const globex = () => tenants.globex;
-    const cases: { name: string; call: Call; code: string; message: RegExp }[] = [
-      {
-        name: "jobs.get",
-        call: (c) => c.jobs.get.query({ id: globex().jobId }),
-        code: "NOT_FOUND",
-        message: /^There is no job \d+\.$/,
-      },
-      {
-        name: "jobs.get (no tenant)",
-        call: (c) => c.jobs.get.query({ id: untenantedJobId }),
-        code: "NOT_FOUND",
-        message: /^There is no job/,
-      },
-      {
-        name: "jobs.previousRuns",
-        call: (c) => c.jobs.previousRuns.query({ id: globex().jobId }),
-        code: "NOT_FOUND",
-        message: /^There is no job/,
-      },
-      {
-        name: "jobs.report",
-        call: (c) => c.jobs.report.query({ id: globex().jobId }),
-        code: "NOT_FOUND",
-        message: /^There is no job/,
-      },
-      {
-        name: "jobs.update",
-        call: (c) => c.jobs.update.mutate({ id: globex().jobId, name: "mine now" }),
-        code: "NOT_FOUND",
-        message: /^There is no job/,
-      },
-      {
-        name: "jobs.cancel",
-        call: (c) => c.jobs.cancel.mutate({ id: globex().jobId }),
-        code: "NOT_FOUND",
-        message: /^There is no job/,
-      },
-      {
-        name: "jobs.resume",
-        call: (c) => c.jobs.resume.mutate({ id: globex().jobId }),
-        code: "NOT_FOUND",
-        message: /^There is no job/,
-      },
-      {
-        name: "jobs.delete",
-        call: (c) => c.jobs.delete.mutate({ id: globex().jobId, hard: true }),
-        code: "NOT_FOUND",
-        message: /^There is no job/,
-      },
-      {
-        name: "jobs.rerun",
-        call: (c) => c.jobs.rerun.mutate({ id: globex().jobId }),
-        code: "NOT_FOUND",
-        message: /^There is no job/,
-      },
-      {
-        name: "jobs.bulk by ids",
-        call: (c) => c.jobs.bulk.mutate({ action: "cancel", ids: [tenants.acme.jobId, globex().jobId] }),
-        code: "NOT_FOUND",
-        message: /^There is no job/,
-      },
-      {
-        name: "jobs.bulk by batch",
-        call: (c) => c.jobs.bulk.mutate({ action: "delete", batchId: globex().batchId }),
-        code: "NOT_FOUND",
-        message: /^There is no batch/,
-      },
-      {
-        name: "jobs.list of another tenant",
-        call: (c) => c.jobs.list.query({ tenant: "globex" }),
-        code: "FORBIDDEN",
-        message: /bound to tenant "acme"/,
-      },
-      {
-        name: "jobs.create in another tenant",
-        call: (c) =>
+    type Case = { name: string; call: Call; code: string; message: RegExp };
+    /** Another tenant's job or batch answers as one that does not exist, with the service's sentence. */
+    const noJob = (name: string, call: Call): Case => ({
+      name,
+      call,
+      code: "NOT_FOUND",
+      message: /^There is no job \d+\.$/,
+    });
+    const noBatch = (name: string, call: Call): Case => ({
+      name,
+      call,
+      code: "NOT_FOUND",
+      message: /^There is no batch \d+\.$/,
+    });
+    const refused = (name: string, call: Call, message: RegExp): Case => ({
+      name,
+      call,
+      code: "FORBIDDEN",
+      message,
+    });
+    const cases: Case[] = [
+      noJob("jobs.get", (c) => c.jobs.get.query({ id: globex().jobId })),
+      noJob("jobs.get (no tenant)", (c) => c.jobs.get.query({ id: untenantedJobId })),
+      noJob("jobs.previousRuns", (c) => c.jobs.previousRuns.query({ id: globex().jobId })),
+      noJob("jobs.report", (c) => c.jobs.report.query({ id: globex().jobId })),
+      noJob("jobs.update", (c) => c.jobs.update.mutate({ id: globex().jobId, name: "mine now" })),
+      noJob("jobs.cancel", (c) => c.jobs.cancel.mutate({ id: globex().jobId })),
+      noJob("jobs.resume", (c) => c.jobs.resume.mutate({ id: globex().jobId })),
+      noJob("jobs.delete", (c) => c.jobs.delete.mutate({ id: globex().jobId, hard: true })),
+      noJob("jobs.rerun", (c) => c.jobs.rerun.mutate({ id: globex().jobId })),
+      noJob("jobs.bulk by ids", (c) =>
+        c.jobs.bulk.mutate({ action: "cancel", ids: [tenants.acme.jobId, globex().jobId] }),
+      ),
+      noBatch("jobs.bulk by batch", (c) =>
+        c.jobs.bulk.mutate({ action: "delete", batchId: globex().batchId }),
+      ),
+      refused(
+        "jobs.list of another tenant",
+        (c) => c.jobs.list.query({ tenant: "globex" }),
+        /bound to tenant "acme"/,
+      ),
+      refused(
+        "jobs.create in another tenant",
+        (c) =>
           c.jobs.create.mutate({
             sourceServerId: serverId,
             sourceEmail: "x@old.example",
@@ -205,106 +164,64 @@ describe("tokens bound to a tenant, with a role", () => {
             destEmail: "x@new.example",
             tenant: "globex",
           }),
-        code: "FORBIDDEN",
-        message: /bound to tenant "acme"/,
-      },
-      {
-        name: "jobs.create in another tenant's batch",
-        call: (c) =>
-          c.jobs.create.mutate({
-            sourceServerId: serverId,
-            sourceEmail: "x@old.example",
-            destServerId: serverId,
-            destEmail: "x@new.example",
-            batchId: globex().batchId,
-          }),
-        code: "NOT_FOUND",
-        message: /^There is no batch/,
-      },
-      {
-        name: "batches.get by id",
-        call: (c) => c.batches.get.query({ id: globex().batchId }),
-        code: "NOT_FOUND",
-        message: /^There is no batch/,
-      },
+        /bound to tenant "acme"/,
+      ),
+      noBatch("jobs.create in another tenant's batch", (c) =>
+        c.jobs.create.mutate({
+          sourceServerId: serverId,
+          sourceEmail: "x@old.example",
+          destServerId: serverId,
+          destEmail: "x@new.example",
+          batchId: globex().batchId,
+        }),
+      ),
+      noBatch("batches.get by id", (c) => c.batches.get.query({ id: globex().batchId })),
       {
         name: "batches.get by tag",
         call: (c) => c.batches.get.query({ tag: "globex-wave" }),
         code: "NOT_FOUND",
         message: /^There is no batch tagged "globex-wave"\.$/,
       },
-      {
-        name: "batches.list of another tenant",
-        call: (c) => c.batches.list.query({ tenant: "globex" }),
-        code: "FORBIDDEN",
-        message: /bound to tenant "acme"/,
-      },
-      {
-        name: "batches.report",
-        call: (c) => c.batches.report.query({ id: globex().batchId }),
-        code: "NOT_FOUND",
-        message: /^There is no batch/,
-      },
-      {
-        name: "batches.rerunFailed",
-        call: (c) => c.batches.rerunFailed.mutate({ id: globex().batchId }),
-        code: "NOT_FOUND",
-        message: /^There is no batch/,
-      },
-      {
-        name: "batches.runReal",
-        call: (c) => c.batches.runReal.mutate({ id: globex().batchId }),
-        code: "NOT_FOUND",
-        message: /^There is no batch/,
-      },
-      {
-        name: "batches.import into another tenant",
-        call: (c) => c.batches.import.mutate({ csv: csvOfOneRow(), tenant: "globex" }),
-        code: "FORBIDDEN",
-        message: /bound to tenant "acme"/,
-      },
-      {
-        name: "batches.preview for another tenant",
-        call: (c) => c.batches.preview.mutate({ csv: csvOfOneRow(), tenant: "globex" }),
-        code: "FORBIDDEN",
-        message: /bound to tenant "acme"/,
-      },
-      {
-        name: "servers.create",
-        call: (c) => c.servers.create.mutate({ name: "mine", host: "imap.mine.example" }),
-        code: "FORBIDDEN",
-        message: /not bound to a tenant can change servers/,
-      },
-      {
-        name: "servers.update",
-        call: (c) => c.servers.update.mutate({ id: serverId, name: "renamed" }),
-        code: "FORBIDDEN",
-        message: /not bound to a tenant can change servers/,
-      },
-      {
-        name: "servers.delete",
-        call: (c) => c.servers.delete.mutate({ id: serverId }),
-        code: "FORBIDDEN",
-        message: /not bound to a tenant can change servers/,
-      },
-      {
-        name: "settings.get",
-        call: (c) => c.settings.get.query(),
-        code: "FORBIDDEN",
-        message: /cannot see the settings/,
-      },
-      {
-        name: "settings.update",
-        call: (c) => c.settings.update.mutate({ tenantPools: { acme: "fast" } }),
-        code: "FORBIDDEN",
-        message: /can change settings/,
-      },
-      {
-        name: "workers.list",
-        call: (c) => c.workers.list.query(),
-        code: "FORBIDDEN",
-        message: /cannot see the settings or the workers/,
-      },
+      refused(
+        "batches.list of another tenant",
+        (c) => c.batches.list.query({ tenant: "globex" }),
+        /bound to tenant "acme"/,
+      ),
+      noBatch("batches.report", (c) => c.batches.report.query({ id: globex().batchId })),
+      noBatch("batches.rerunFailed", (c) => c.batches.rerunFailed.mutate({ id: globex().batchId })),
+      noBatch("batches.runReal", (c) => c.batches.runReal.mutate({ id: globex().batchId })),
+      refused(
+        "batches.import into another tenant",
+        (c) => c.batches.import.mutate({ csv: csvOfOneRow(), tenant: "globex" }),
+        /bound to tenant "acme"/,
+      ),
+      refused(
+        "batches.preview for another tenant",
+        (c) => c.batches.preview.mutate({ csv: csvOfOneRow(), tenant: "globex" }),
+        /bound to tenant "acme"/,
+      ),
+      refused(
+        "servers.create",
+        (c) => c.servers.create.mutate({ name: "mine", host: "imap.mine.example" }),
+        /not bound to a tenant can change servers/,
+      ),
+      refused(
+        "servers.update",
+        (c) => c.servers.update.mutate({ id: serverId, name: "renamed" }),
+        /not bound to a tenant can change servers/,
+      ),
+      refused(
+        "servers.delete",
+        (c) => c.servers.delete.mutate({ id: serverId }),
+        /not bound to a tenant can change servers/,
+      ),
+      refused("settings.get", (c) => c.settings.get.query(), /cannot see the settings/),
+      refused(
+        "settings.update",
+        (c) => c.settings.update.mutate({ tenantPools: { acme: "fast" } }),
+        /can change settings/,
+      ),
+      refused("workers.list", (c) => c.workers.list.query(), /cannot see the settings or the workers/),
     ];
 
     function csvOfOneRow(): string {

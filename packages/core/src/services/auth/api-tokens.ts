@@ -6,7 +6,7 @@ import { notifyCredentialsEnded } from "./credentials-ended.ts";
 import { assertAllowed, assertNotWider } from "./permissions.ts";
 import { type CreateApiTokenInput, createApiTokenInputSchema } from "./schemas.ts";
 import { hashSecret, randomSecret } from "./secrets.ts";
-import type { Principal } from "./sessions.ts";
+import { type Principal, personPrincipal } from "./sessions.ts";
 
 /** Every token starts with this, so a leaked one is easy to recognise in a secret scanner. */
 export const API_TOKEN_PREFIX = "imf_";
@@ -40,17 +40,7 @@ const TOKEN_COLUMNS = [
 export type TokenCaller = Principal | number;
 
 function callerOf(who: TokenCaller): Principal {
-  if (typeof who !== "number") return who;
-  return {
-    userId: who,
-    username: "",
-    method: "session",
-    tokenId: null,
-    tokenPrefix: null,
-    role: "admin",
-    tenant: null,
-    expiresAt: null,
-  };
+  return typeof who === "number" ? personPrincipal(who, "") : who;
 }
 
 export interface ApiToken {

@@ -23,6 +23,20 @@ export interface Principal {
   expiresAt: Date | null;
 }
 
+/** A person, logged in: every role's power, every tenant. */
+export function personPrincipal(userId: number, username: string): Principal {
+  return {
+    userId,
+    username,
+    method: "session",
+    tokenId: null,
+    tokenPrefix: null,
+    role: "admin",
+    tenant: null,
+    expiresAt: null,
+  };
+}
+
 export interface NewSession {
   /** The cookie value. Only its hash is stored: this is the one moment it exists in clear. */
   sessionId: string;
@@ -58,16 +72,7 @@ export async function resolveSession(ctx: ServiceContext, sessionId: string): Pr
   });
   const row = result.rows[0];
   if (!row || row.expires_at.getTime() <= ctx.clock.now().getTime()) return null;
-  return {
-    userId: row.userId,
-    username: row.username,
-    method: "session",
-    tokenId: null,
-    tokenPrefix: null,
-    role: "admin",
-    tenant: null,
-    expiresAt: null,
-  };
+  return personPrincipal(row.userId, row.username);
 }
 
 export async function endSession(ctx: ServiceContext, sessionId: string): Promise<void> {
