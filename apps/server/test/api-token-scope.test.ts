@@ -305,6 +305,22 @@ describe("tokens bound to a tenant, with a role", () => {
     expect((await acme.client.jobs.cancel.mutate({ id: job.id })).status).toBe("cancelled");
   });
 
+  it("keeps a batch's jobs in the batch's tenant, whoever creates them", async () => {
+    const admin = await tokenFor("admin without tenant", { role: "admin" });
+    const error = await errorOf(
+      admin.client.jobs.create.mutate({
+        sourceServerId: serverId,
+        sourceEmail: "mallory@old.example",
+        destServerId: serverId,
+        destEmail: "mallory@new.example",
+        batchId: tenants.acme.batchId,
+        tenant: "globex",
+      }),
+    );
+    expect(error?.data).toMatchObject({ code: "BAD_REQUEST", problems: [{ path: ["tenant"] }] });
+    expect(error?.message).toBe(`Batch ${tenants.acme.batchId} belongs to tenant "acme".`);
+  });
+
   it("uses servers without seeing their admin login; a token without a tenant sees it", async () => {
     const acme = await tokenFor("acme reader", { role: "read", tenant: "acme" });
     const [seenByTenant] = await acme.client.servers.list.query();
