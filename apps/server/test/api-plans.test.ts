@@ -1,5 +1,5 @@
 import { createApiToken } from "@imapferry/core";
-import type { BatchPlan, ImapferryClient } from "@imapferry/sdk";
+import type { AppRouter, BatchPlan, ImapferryClient } from "@imapferry/sdk";
 import { createClient } from "@imapferry/sdk";
 import type { ImapPair } from "@imapferry/testkit";
 import { readMailbox, seedMailbox, startImapPair } from "@imapferry/testkit";
@@ -74,12 +74,12 @@ describe("batch plans over the API", () => {
     await imap?.stop();
   });
 
-  async function refusal(call: Promise<unknown>): Promise<TRPCClientError<never>> {
+  async function refusal(call: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
     const error = await call.then(
       () => new Error("expected a refusal"),
       (e: unknown) => e,
     );
-    if (error instanceof TRPCClientError) return error as TRPCClientError<never>;
+    if (error instanceof TRPCClientError) return error as TRPCClientError<AppRouter>;
     throw error;
   }
 

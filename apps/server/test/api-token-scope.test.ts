@@ -188,6 +188,13 @@ describe("tokens bound to a tenant, with a role", () => {
         /bound to tenant "acme"/,
       ),
       noBatch("batches.report", (c) => c.batches.report.query({ id: globex().batchId })),
+      noBatch("batches.plan.get", (c) => c.batches.plan.get.query({ batchId: globex().batchId })),
+      noBatch("batches.plan.set", (c) =>
+        c.batches.plan.set.mutate({ batchId: globex().batchId, intervalSeconds: 3600 }),
+      ),
+      noBatch("batches.plan.pause", (c) => c.batches.plan.pause.mutate({ batchId: globex().batchId })),
+      noBatch("batches.plan.resume", (c) => c.batches.plan.resume.mutate({ batchId: globex().batchId })),
+      noBatch("batches.plan.cutover", (c) => c.batches.plan.cutover.mutate({ batchId: globex().batchId })),
       noBatch("batches.rerunFailed", (c) => c.batches.rerunFailed.mutate({ id: globex().batchId })),
       noBatch("batches.runReal", (c) => c.batches.runReal.mutate({ id: globex().batchId })),
       refused(
