@@ -69,6 +69,21 @@ describe("the REST API under /api/v1", () => {
         post: { requestBody: { content: Record<string, { schema: { required: string[] } }> } };
       }
     ).post;
+    // A batch's engine options (checked by a refinement) are described by the engine options schema.
+    const importBatch = (
+      document.paths["/batches"] as {
+        post: {
+          requestBody: {
+            content: Record<string, { schema: { properties: { options: { properties: object } } } }>;
+          };
+        };
+      }
+    ).post;
+    expect(
+      Object.keys(
+        importBatch.requestBody.content["application/json"]?.schema.properties.options.properties ?? {},
+      ),
+    ).toContain("excludeFolders");
     expect(createJob.requestBody.content["application/json"]?.schema.required).toEqual(
       expect.arrayContaining(["sourceServerId", "sourceEmail", "destServerId", "destEmail"]),
     );

@@ -1,4 +1,4 @@
-import { idSchema } from "@imapferry/core";
+import { engineOptionsSchema, idSchema } from "@imapferry/core";
 import { z } from "zod";
 import type { ZodOpenApiOperationObject, ZodOpenApiPathsObject } from "zod-openapi";
 import { createDocument } from "zod-openapi";
@@ -103,6 +103,23 @@ function downloads(): ZodOpenApiPathsObject {
 }
 
 /**
+ * Engine options given at a batch's or a row's level are checked by a refinement against
+ * engineOptionsSchema (kept as given, so a lower level's unset option does not hide a higher one's),
+ * which JSON Schema cannot express: the document describes them by engineOptionsSchema itself.
+ */
+const { $schema: _draft, ...engineOptionsJson } = z.toJSONSchema(engineOptionsSchema, { io: "input" });
+
+function describeRefinedEngineOptions(ctx: {
+  zodSchema: { _zod: { def: { type: string } } };
+  jsonSchema: Record<string, unknown>;
+  path: (string | number)[];
+}): void {
+  if (ctx.zodSchema._zod.def.type === "custom" && ctx.path.at(-1) === "options") {
+    Object.assign(ctx.jsonSchema, engineOptionsJson);
+  }
+}
+
+/**
  * The OpenAPI 3.1 document of /api/v1, made from the same zod schemas the procedures validate with.
  * Built once per process: the routes do not change while it runs.
  */
@@ -111,18 +128,25 @@ export function createOpenApiDocument(): ReturnType<typeof createDocument> {
   for (const route of REST_ROUTES) {
     paths[route.path] = { ...paths[route.path], [route.method]: operationOf(route) };
   }
-  return createDocument({
-    openapi: "3.1.0",
-    info: {
-      title: "imapferry API",
-      version,
-      description:
-        "IMAP mailbox migrations over plain JSON. Authenticate with `Authorization: Bearer <token>` " +
-        "(an API token from the panel, Settings → API tokens). Mutations send `Content-Type: application/json`.",
+  return createDocument(
+    {
+      openapi: "3.1.0",
+      info: {
+        title: "imapferry API",
+        version,
+        description:
+          "IMAP mailbox migrations over plain JSON. Authenticate with `Authorization: Bearer <token>` " +
+          "(an API token from the panel, Settings → API tokens). Mutations send `Content-Type: application/json`.",
+      },
+      servers: [{ url: "/api/v1" }],
+      security: [{ bearer: [] }],
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      paths,
     },
-    servers: [{ url: "/api/v1" }],
-    security: [{ bearer: [] }],
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
-    paths,
-  });
+    {
+      // Any other z.custom is an object the document cannot describe further ("any JSON").
+      allowEmptySchema: { custom: true },
+      override: describeRefinedEngineOptions,
+    },
+  );
 }
