@@ -188,6 +188,7 @@ describe("tokens bound to a tenant, with a role", () => {
         /bound to tenant "acme"/,
       ),
       noBatch("batches.report", (c) => c.batches.report.query({ id: globex().batchId })),
+      noBatch("batches.update", (c) => c.batches.update.mutate({ id: globex().batchId, options: {} })),
       noBatch("batches.plan.get", (c) => c.batches.plan.get.query({ batchId: globex().batchId })),
       noBatch("batches.plan.set", (c) =>
         c.batches.plan.set.mutate({ batchId: globex().batchId, intervalSeconds: 3600 }),

@@ -115,6 +115,7 @@ export const batchesRouter = router({
     ctx,
     input,
   }) {
+    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.id);
     return jsonPlain(await updateBatch(ctx.deps.ctx, input));
   }),
 
