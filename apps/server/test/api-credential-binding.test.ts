@@ -3,10 +3,11 @@ import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { createApiToken } from "@imapferry/core";
 import type { ImapferryClient } from "@imapferry/sdk";
-import { createClient, TRPCClientError } from "@imapferry/sdk";
+import { createClient } from "@imapferry/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { startApiTestServer } from "./api-harness.ts";
+import { errorOf } from "./support/client-error.ts";
 import type { RecordingImapListener } from "./support/recording-imap-listener.ts";
 import { startRecordingImapListener } from "./support/recording-imap-listener.ts";
 
@@ -22,16 +23,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<TRPCClientError<never> | null> {
-  try {
-    await promise;
-    return null;
-  } catch (e: unknown) {
-    if (e instanceof TRPCClientError) return e as TRPCClientError<never>;
-    throw e;
-  }
 }
 
 describe("a stored credential is only ever sent to the endpoint it was entered for", () => {

@@ -70,7 +70,13 @@ describe("the API through the SDK, against a running server", () => {
     };
     const panel = createClient({ url: server.url, fetch: cookieFetch });
     const me = await panel.auth.login.mutate({ username: "admin", password: server.adminPassword });
-    expect(me).toEqual({ id: expect.any(Number), username: "admin", method: "session" });
+    expect(me).toEqual({
+      id: expect.any(Number),
+      username: "admin",
+      method: "session",
+      role: "admin",
+      tenant: null,
+    });
     expect(cookie).toMatch(/^imapferry_session=/);
     const created = await panel.tokens.create.mutate({ name: "control panel" });
     token = created.token;

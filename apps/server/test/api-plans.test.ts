@@ -1,5 +1,5 @@
 import { createApiToken } from "@imapferry/core";
-import type { BatchPlan, ImapferryClient } from "@imapferry/sdk";
+import type { AppRouter, BatchPlan, ImapferryClient } from "@imapferry/sdk";
 import { createClient } from "@imapferry/sdk";
 import type { ImapPair } from "@imapferry/testkit";
 import { readMailbox, seedMailbox, startImapPair } from "@imapferry/testkit";
@@ -74,13 +74,12 @@ describe("batch plans over the API", () => {
     await imap?.stop();
   });
 
-  /** The API's refusal as a client sees it: the sentence, and the tRPC code in `data`. */
-  async function refusal(call: Promise<unknown>): Promise<{ message: string; data?: { code?: string } }> {
+  async function refusal(call: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
     const error = await call.then(
       () => new Error("expected a refusal"),
       (e: unknown) => e,
     );
-    if (error instanceof TRPCClientError) return error as { message: string; data?: { code?: string } };
+    if (error instanceof TRPCClientError) return error as TRPCClientError<AppRouter>;
     throw error;
   }
 

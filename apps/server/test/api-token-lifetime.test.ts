@@ -1,18 +1,9 @@
 import { createApiToken, createUser, resetPassword, revokeApiToken } from "@imapferry/core";
-import { createClient, TRPCClientError } from "@imapferry/sdk";
+import { createClient } from "@imapferry/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { startApiTestServer } from "./api-harness.ts";
-
-async function errorOf(promise: Promise<unknown>): Promise<TRPCClientError<never> | null> {
-  try {
-    await promise;
-    return null;
-  } catch (e: unknown) {
-    if (e instanceof TRPCClientError) return e as TRPCClientError<never>;
-    throw e;
-  }
-}
+import { errorOf } from "./support/client-error.ts";
 
 /** An open jobs.events stream, read as raw SSE; `ended` settles when the server closes it. */
 async function openStream(url: string, headers: Record<string, string>) {
@@ -80,13 +71,13 @@ describe("tokens and sessions end when they should, and their streams with them"
     await server?.stop();
   });
 
-  it("a token cannot create tokens; a person can, with an expiry", async () => {
-    const { token } = await createApiToken(server.ctx, opsId, { name: "script" });
+  it("only an admin token creates tokens; a person can, with an expiry", async () => {
+    const { token } = await createApiToken(server.ctx, opsId, { name: "script", role: "operate" });
     const byToken = createClient({ url: server.url, token });
     const refused = await errorOf(byToken.tokens.create.mutate({ name: "minted by a token" }));
     expect(refused?.data).toMatchObject({ code: "FORBIDDEN", httpStatus: 403 });
     expect(refused?.message).toBe(
-      "An API token cannot create API tokens. Create them in the panel (Tokens), logged in as a person.",
+      "Only an admin token can create API tokens. Create them in the panel (Tokens), logged in as a person, or with an admin token.",
     );
     expect(
       (await server.ctx.db.selectFrom("api_tokens").select("name").execute()).map((t) => t.name),

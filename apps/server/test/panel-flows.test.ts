@@ -882,6 +882,8 @@ describe("the panel", { timeout: 0 }, () => {
 
   test("an API token is shown once, works as a bearer token, and stops working when revoked", async () => {
     await page.getByLabel("Token name").fill("hosting panel");
+    await page.getByLabel("Role").selectOption("read");
+    await page.getByLabel("Tenant").fill("acme");
     await page.getByRole("button", { name: "Create token" }).click();
     const token = (await page.locator("[data-new-token]").textContent()) ?? "";
     expect(token).toMatch(/^imf_/);
@@ -889,7 +891,11 @@ describe("the panel", { timeout: 0 }, () => {
       page.request.get(`${stack.url}/trpc/auth.me`, {
         headers: { Authorization: `Bearer ${token}`, Cookie: "" },
       });
-    expect((await asBearer()).status()).toBe(200);
+    const me = await asBearer();
+    expect(me.status()).toBe(200);
+    expect(await me.json()).toMatchObject({ result: { data: { role: "read", tenant: "acme" } } });
+    const row = page.getByRole("table", { name: "API tokens" }).getByRole("row", { name: /hosting panel/ });
+    expect(await row.getByRole("cell").allTextContents()).toEqual(expect.arrayContaining(["read", "acme"]));
     await page.getByRole("button", { name: "Done" }).click();
     expect(await page.locator("[data-new-token]").count()).toBe(0);
     await screenshot(page, "settings-tokens");

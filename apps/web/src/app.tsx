@@ -1,6 +1,7 @@
 import type { JSX } from "solid-js";
 import { createEffect, createSignal, Match, onCleanup, onMount, Show, Switch } from "solid-js";
 import { Dynamic } from "solid-js/web";
+import { AuditPage } from "./pages/audit.tsx";
 import { JobDetailPage } from "./pages/jobs/job-detail-page.tsx";
 import { JobsPage } from "./pages/jobs/jobs-page.tsx";
 import { LoginPage } from "./pages/login.tsx";
@@ -21,6 +22,7 @@ const NAV: { href: string; label: string; icon: IconName }[] = [
   { href: "/servers", label: "Servers", icon: "servers" },
   { href: "/workers", label: "Workers", icon: "workers" },
   { href: "/settings", label: "Settings", icon: "settings" },
+  { href: "/audit", label: "Audit log", icon: "file" },
 ];
 
 const TITLES: Record<string, string> = {
@@ -28,6 +30,7 @@ const TITLES: Record<string, string> = {
   "/servers": "Servers",
   "/workers": "Workers",
   "/settings": "Settings",
+  "/audit": "Audit log",
 };
 
 export function App(): JSX.Element {
@@ -113,6 +116,7 @@ function Shell(): JSX.Element {
     if (matchPath("/servers", path)) return { component: ServersPage, params: {} };
     if (matchPath("/workers", path)) return { component: WorkersPage, params: {} };
     if (matchPath("/settings", path)) return { component: SettingsPage, params: {} };
+    if (matchPath("/audit", path)) return { component: AuditPage, params: {} };
     return { component: NotFoundPage, params: {} };
   }
 

@@ -9,6 +9,7 @@ export { ERROR_CODES, errorMessage, ImapferryError, isImapferryError } from "./e
 export * from "./events/index.ts";
 export * from "./net/index.ts";
 export * from "./queue/index.ts";
+export * from "./services/audit/index.ts";
 export * from "./services/auth/index.ts";
 export * from "./services/batches/index.ts";
 export * from "./services/csv-import/index.ts";

@@ -13,7 +13,9 @@ export type { DatabaseHandle, OpenDatabaseOptions } from "./pool.ts";
 export { describeDatabaseUrl, openDatabase } from "./pool.ts";
 export type {
   AdminMode,
+  ApiTokenRole,
   ApiTokenRow,
+  AuditEventRow,
   BatchPlanRow,
   BatchRow,
   Database,
@@ -36,4 +38,4 @@ export type {
   Verification,
   WorkerRow,
 } from "./schema.ts";
-export { ADMIN_MODES, JOB_STATUSES, SERVER_SECURITIES } from "./schema.ts";
+export { ADMIN_MODES, API_TOKEN_ROLES, JOB_STATUSES, SERVER_SECURITIES } from "./schema.ts";

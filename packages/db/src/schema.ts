@@ -254,7 +254,40 @@ export interface ApiTokensTable {
   revoked_at: NullableTimestamp;
   /** After this the token no longer works; null: until revoked. */
   expires_at: NullableTimestamp;
+  /** What the token may do; tokens made before roles existed are `admin`. */
+  role: Generated<ApiTokenRole>;
+  /** The only tenant whose jobs and batches the token sees; null: every tenant. */
+  tenant: string | null;
 }
+
+/** One change (or refused attempt at one), append-only: see migration 0014-audit-log. */
+export interface AuditEventsTable {
+  id: Generated<string>;
+  at: Timestamp;
+  user_id: number | null;
+  username: string | null;
+  method: "session" | "token" | "anonymous";
+  token_id: number | null;
+  token_prefix: string | null;
+  /** The tenant the caller's token is bound to; null: every tenant (or a person). */
+  caller_tenant: string | null;
+  ip: string | null;
+  /** The procedure, e.g. "jobs.cancel". */
+  action: string;
+  /** "job", "batch", "server", "token" … and its id, where the change names one. */
+  target_type: string | null;
+  target_id: number | null;
+  /** The tenant of what was changed, where known. */
+  tenant: string | null;
+  /** "ok", or the error code it was refused with (FORBIDDEN, BAD_REQUEST …). */
+  outcome: string;
+  /** The input without secrets (passwords, tokens and CSV contents are never stored). */
+  details: ColumnType<Record<string, unknown>, string, never>;
+}
+
+/** `read`: look only; `operate`: also create, cancel and rerun jobs and batches; `admin`: everything. */
+export const API_TOKEN_ROLES = ["read", "operate", "admin"] as const;
+export type ApiTokenRole = (typeof API_TOKEN_ROLES)[number];
 
 export interface SettingsTable {
   key: string;
@@ -297,6 +330,7 @@ export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
+  audit_events: AuditEventsTable;
   settings: SettingsTable;
   notifications: NotificationsTable;
   watch_marks: WatchMarksTable;
@@ -314,4 +348,5 @@ export type JobLogRow = Selectable<JobLogsTable>;
 export type WorkerRow = Selectable<WorkersTable>;
 export type UserRow = Selectable<UsersTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
 export type NotificationRow = Selectable<NotificationsTable>;

@@ -97,9 +97,11 @@ describe("upgrading a database filled by the previous schema", () => {
       { key: "leaseSeconds", value: 45 },
       { key: "notificationRecipients", value: ["ops@example.com"] },
     ]);
-    expect(await database.db.selectFrom("api_tokens").select(["name", "prefix"]).execute()).toEqual([
-      { name: "panel", prefix: "imf_abcd" },
-    ]);
+    // New in 0013: a token made before roles could do everything but create tokens, in every tenant.
+    expect(
+      await database.db.selectFrom("api_tokens").select(["name", "prefix", "role", "tenant"]).execute(),
+    ).toEqual([{ name: "panel", prefix: "imf_abcd", role: "admin", tenant: null }]);
+    await expect(run(sql`update api_tokens set role = 'owner'`)).rejects.toThrow(/api_tokens_role_known/);
     expect(await database.db.selectFrom("users").select("username").execute()).toEqual([
       { username: "admin" },
     ]);

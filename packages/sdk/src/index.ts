@@ -15,6 +15,8 @@ export { isRetryable } from "./retry.ts";
 export type {
   ApiClient,
   ApiToken,
+  ApiTokenRole,
+  AuditEvent,
   Batch,
   BatchPlan,
   BatchReport,
@@ -29,6 +31,8 @@ export type {
   JobPage,
   JobReport,
   JobStatus,
+  Me,
+  NewApiToken,
   RouterInputs,
   RouterOutputs,
   Server,

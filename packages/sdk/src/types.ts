@@ -27,7 +27,18 @@ export type ImportPreview = RouterOutputs["batches"]["preview"];
 export type Server = RouterOutputs["servers"]["create"];
 export type Settings = RouterOutputs["settings"]["get"];
 export type ApiToken = RouterOutputs["tokens"]["list"][number];
+/**
+ * `read` looks only; `operate` also creates, cancels and reruns jobs and batches; `admin` also changes
+ * servers, settings and tokens.
+ */
+export type ApiTokenRole = ApiToken["role"];
+/** `tokens.create`: a name, a role, optionally a tenant the token is bound to and days until it expires. */
+export type NewApiToken = RouterInputs["tokens"]["create"];
+/** `auth.me`: who the client is, its role and the tenant it is bound to (null: every tenant). */
+export type Me = RouterOutputs["auth"]["me"];
 export type Health = RouterOutputs["health"];
+/** `audit.list`: one change (or refused attempt) with who, what, when, from where and its outcome. */
+export type AuditEvent = RouterOutputs["audit"]["list"]["items"][number];
 /** What `watchJobs` yields: `{ type: "job", jobId, batchId, status, progress }` or `{ type: "resync" }`. */
 export type JobEvent = Exclude<
   RouterOutputs["jobs"]["events"] extends AsyncIterable<infer E> ? E : never,

@@ -14,7 +14,7 @@ import { appRouter } from "../router/index.ts";
 import { createRequestContext } from "../trpc/context.ts";
 import type { RouterDeps } from "../trpc/router-deps.ts";
 import { version } from "../version.ts";
-import type { Authentication } from "./authenticate.ts";
+import type { AuthenticatedEnv, Authentication } from "./authenticate.ts";
 import { authenticate } from "./authenticate.ts";
 import { createBatchReportDownloadHandler } from "./batch-report-download.ts";
 import { createClientAddressResolver } from "./client-address.ts";
@@ -25,6 +25,8 @@ import { createLogDownloadHandler } from "./log-download.ts";
 import type { BodyProblem } from "./request-body.ts";
 import { jsonNestedDeeperThan, MAX_JSON_DEPTH, readBoundedBody, tooDeep } from "./request-body.ts";
 import { checkMutationOrigin } from "./request-origin.ts";
+import { createOpenApiDocument } from "./rest/openapi.ts";
+import { mountRestApi } from "./rest/rest-api.ts";
 import { securityHeaders, securityHeaderValues } from "./security-headers.ts";
 import { isSubscriptionPath, serveSseSubscription } from "./sse-subscriptions.ts";
 import { createPanelHandler } from "./static-panel.ts";
@@ -68,7 +70,7 @@ export interface HttpAppOptions {
   trustedProxies?: readonly string[];
 }
 
-type HttpEnv = { Bindings: Partial<HttpBindings>; Variables: { auth: Authentication } };
+type HttpEnv = { Bindings: Partial<HttpBindings> } & AuthenticatedEnv;
 
 export interface HttpApp {
   app: Hono<HttpEnv>;
@@ -162,6 +164,17 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     }
   }
 
+  /** What a procedure knows of this request, over /trpc and /api/v1 alike. */
+  function requestContextFor(c: Context, auth: Authentication, resHeaders: Headers) {
+    return createRequestContext(deps, {
+      ip: clients.address(peerAddress(c), c.req.raw.headers),
+      principal: auth.principal,
+      sessionId: auth.sessionId,
+      secure: isSecure(c),
+      resHeaders,
+    });
+  }
+
   app.all("/trpc/*", async function handleTrpc(c) {
     const auth = await authenticate(ctx, c.req.raw.headers);
     const path = c.req.path.slice("/trpc/".length);
@@ -192,14 +205,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       if (status === 413) c.header("Connection", "close");
       return apiError(c, status, status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", message);
     }
-    const requestContext = (resHeaders: Headers) =>
-      createRequestContext(deps, {
-        ip: clients.address(peerAddress(c), c.req.raw.headers),
-        principal: auth.principal,
-        sessionId: auth.sessionId,
-        secure: isSecure(c),
-        resHeaders,
-      });
+    const requestContext = (resHeaders: Headers) => requestContextFor(c, auth, resHeaders);
     const res = c.env?.outgoing;
     // Subscriptions bypass tRPC's Web Streams (see sse-subscriptions.ts); without a Node response
     // (app.request() in tests) they take tRPC's own path, which speaks the same protocol.
@@ -231,6 +237,16 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     });
   });
 
+  // The API's description is public, as the API's shape is (the SDK is published): client generators
+  // fetch it without a token.
+  let openApiDocument: string | null = null;
+  app.get("/api/v1/openapi.json", function openApi(c) {
+    openApiDocument ??= JSON.stringify(createOpenApiDocument());
+    c.header("Content-Type", "application/json; charset=utf-8");
+    c.header("Cache-Control", "no-cache");
+    return c.body(openApiDocument);
+  });
+
   app.use("/api/*", async function requireAuthentication(c, next) {
     const auth = await authenticate(ctx, c.req.raw.headers);
     if (!auth.principal) {
@@ -244,11 +260,38 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         401,
       );
     }
-    c.set("auth", auth);
+    c.set("auth", { ...auth, principal: auth.principal });
     await next();
   });
-  app.get("/api/jobs/:id/log", createLogDownloadHandler(ctx));
-  app.get("/api/batches/:id/report.csv", createBatchReportDownloadHandler(ctx));
+  const downloadLog = createLogDownloadHandler(ctx);
+  const downloadReport = createBatchReportDownloadHandler(ctx);
+  app.get("/api/jobs/:id/log", downloadLog);
+  app.get("/api/batches/:id/report.csv", downloadReport);
+  // The REST API (plain JSON over HTTP, for panels in any language): the same procedures as /trpc.
+  app.get("/api/v1/jobs/:id/log", downloadLog);
+  app.get("/api/v1/batches/:id/report.csv", downloadReport);
+  mountRestApi(app, {
+    router: appRouter,
+    context: (c) => requestContextFor(c, c.get("auth"), c.res.headers),
+    bodyBytes: AUTHENTICATED_BODY_BYTES,
+    largeBodyBytes: CSV_BODY_BYTES,
+    checkOrigin(c) {
+      // A bodiless POST (`/jobs/7/cancel`) with a bearer token carries no ambient credential to forge:
+      // only bodies and cookies need the JSON and origin checks.
+      const headers = c.req.raw.headers;
+      const bodiless = !headers.has("transfer-encoding") && Number(headers.get("content-length") ?? 0) === 0;
+      if (bodiless && headers.has("authorization")) return null;
+      const forged = checkMutationOrigin(c.req.raw, allowedOrigins);
+      if (!forged) return null;
+      return apiError(
+        c,
+        forged.status,
+        forged.status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : "FORBIDDEN",
+        forged.message,
+      );
+    },
+    onError: logInternalError,
+  });
   app.get("/api/batches/template.csv", function batchTemplate(c) {
     c.header("Content-Type", "text/csv; charset=utf-8");
     c.header("Content-Disposition", 'attachment; filename="imapferry-batch-template.csv"');

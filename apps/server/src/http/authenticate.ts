@@ -7,6 +7,9 @@ export interface Authentication {
   sessionId: string | null;
 }
 
+/** Hono's variables on /api/* routes, after the authentication middleware let the request through. */
+export type AuthenticatedEnv = { Variables: { auth: Authentication & { principal: Principal } } };
+
 /**
  * Who sent this request: a bearer API token when there is an Authorization header (and then only
  * that: a bad token is not rescued by a cookie), else the session cookie.

@@ -1,5 +1,6 @@
 import type { ServiceContext } from "@imapferry/core";
 import {
+  assertBatchInScope,
   batchReportCsvHeader,
   batchReportCsvLine,
   ImapferryError,
@@ -7,13 +8,14 @@ import {
   streamBatchReport,
 } from "@imapferry/core";
 import type { Context } from "hono";
+import type { AuthenticatedEnv } from "./authenticate.ts";
 
 /**
  * GET /api/batches/:id/report.csv — one row per mailbox, streamed page by page as the client reads,
  * so a batch of 10,000 mailboxes never sits in memory.
  */
 export function createBatchReportDownloadHandler(ctx: Pick<ServiceContext, "db">) {
-  return async function downloadBatchReport(c: Context): Promise<Response> {
+  return async function downloadBatchReport(c: Context<AuthenticatedEnv>): Promise<Response> {
     const id = Number(c.req.param("id"));
     if (!Number.isSafeInteger(id) || id <= 0) {
       return c.json(
@@ -23,6 +25,8 @@ export function createBatchReportDownloadHandler(ctx: Pick<ServiceContext, "db">
     }
     let tag: string;
     try {
+      // A tenant's token gets its tenant's reports only; another's batch answers as if it did not exist.
+      await assertBatchInScope(ctx, c.get("auth").principal, id);
       tag = await requireBatchForReport(ctx, id);
     } catch (e: unknown) {
       if (e instanceof ImapferryError && e.code === "NOT_FOUND") {

@@ -1,6 +1,7 @@
 import type { ServiceContext } from "@imapferry/core";
 import { streamLog } from "@imapferry/core";
 import type { Context } from "hono";
+import type { AuthenticatedEnv } from "./authenticate.ts";
 
 /** Bytes fetched per query: one page is all the memory a download holds, however long the log. */
 const PAGE_BYTES = 512 * 1024;
@@ -20,7 +21,7 @@ export function logFileName(jobId: number, jobName: string): string {
  * as the client reads (backpressure), so a 200 MB log never sits in memory.
  */
 export function createLogDownloadHandler(ctx: Pick<ServiceContext, "db">) {
-  return async function downloadJobLog(c: Context): Promise<Response> {
+  return async function downloadJobLog(c: Context<AuthenticatedEnv>): Promise<Response> {
     const id = Number(c.req.param("id"));
     if (!Number.isSafeInteger(id) || id <= 0) {
       return c.json(
@@ -28,12 +29,15 @@ export function createLogDownloadHandler(ctx: Pick<ServiceContext, "db">) {
         400,
       );
     }
-    const job = await ctx.db
+    const { tenant } = c.get("auth").principal;
+    let query = ctx.db
       .selectFrom("jobs")
       .select(["id", "name", "source_email"])
       .where("id", "=", id)
-      .where("deleted_at", "is", null)
-      .executeTakeFirst();
+      .where("deleted_at", "is", null);
+    // A tenant's token downloads its tenant's logs only; another's job answers as if it did not exist.
+    if (tenant !== null) query = query.where("tenant", "=", tenant);
+    const job = await query.executeTakeFirst();
     if (!job) return c.json({ error: { code: "NOT_FOUND", message: `There is no job ${id}.` } }, 404);
 
     const encoder = new TextEncoder();

@@ -5,6 +5,7 @@ import {
   loginInputSchema,
   verifyCredentials,
 } from "@imapferry/core";
+import type { ApiTokenRole } from "@imapferry/db";
 import { TRPCError } from "@trpc/server";
 import { expiredSessionCookie, sessionCookie } from "../http/session-cookie.ts";
 import { protectedProcedure, publicProcedure, router } from "../trpc/init.ts";
@@ -14,6 +15,10 @@ export interface Me {
   username: string;
   /** How this caller is authenticated. */
   method: "session" | "token";
+  /** What the caller may do: a person is `admin`; a token has the role it was created with. */
+  role: ApiTokenRole;
+  /** The one tenant the caller sees; null: every tenant. */
+  tenant: string | null;
 }
 
 export const authRouter = router({
@@ -41,7 +46,7 @@ export const authRouter = router({
       sessionCookie(session.sessionId, { maxAgeSeconds: DEFAULT_SESSION_TTL_MS / 1000, secure: ctx.secure }),
     );
     deps.ctx.log.info("user logged in", { username: user.username });
-    return { id: user.id, username: user.username, method: "session" };
+    return { id: user.id, username: user.username, method: "session", role: "admin", tenant: null };
   }),
 
   /** Ends the current session and clears its cookie. */
@@ -52,6 +57,7 @@ export const authRouter = router({
   }),
 
   me: protectedProcedure.query(function me({ ctx }): Me {
-    return { id: ctx.principal.userId, username: ctx.principal.username, method: ctx.principal.method };
+    const { userId, username, method, role, tenant } = ctx.principal;
+    return { id: userId, username, method, role, tenant };
   }),
 });

@@ -1,5 +1,6 @@
 import type { ServiceContext } from "@imapferry/core";
 import {
+  assertBatchInScope,
   batchIdInputSchema,
   cutOverPlan,
   getBatch,
@@ -19,6 +20,7 @@ import {
   rerunFailedInBatch,
   resumePlan,
   runBatchReal,
+  scopedTenant,
   setPlan,
   setPlanInputSchema,
   updateBatch,
@@ -35,10 +37,12 @@ import { jsonPlain } from "../trpc/json-plain.ts";
 const planRouter = router({
   /** The plan, or null when the batch has none. */
   get: protectedProcedure.input(planBatchInputSchema).query(async function getPlanProcedure({ ctx, input }) {
+    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.batchId);
     return jsonPlain(await getPlan(ctx.deps.ctx, input));
   }),
   /** Sets or changes the plan: pass interval, optional cutover time, deletion at cutover. */
   set: protectedProcedure.input(setPlanInputSchema).mutation(async function setPlanProcedure({ ctx, input }) {
+    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.batchId);
     return jsonPlain(await setPlan(ctx.deps.ctx, input));
   }),
   /** Stops further passes until resumed. */
@@ -46,12 +50,14 @@ const planRouter = router({
     ctx,
     input,
   }) {
+    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.batchId);
     return jsonPlain(await pausePlan(ctx.deps.ctx, input));
   }),
   resume: protectedProcedure.input(planBatchInputSchema).mutation(async function resumePlanProcedure({
     ctx,
     input,
   }) {
+    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.batchId);
     return jsonPlain(await resumePlan(ctx.deps.ctx, input));
   }),
   /** Cuts over now: one final pass for every mailbox, then the plan ends with a summary. */
@@ -59,40 +65,48 @@ const planRouter = router({
     ctx,
     input,
   }) {
+    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.batchId);
     return jsonPlain(await cutOverPlan(ctx.deps.ctx, input));
   }),
 });
 
+/** batches.get: by id, or by the tag given at import. */
+export const batchLookupInputSchema = z
+  .object({ id: idSchema.optional(), tag: plainText(z.string().trim().min(1).max(200)).optional() })
+  .refine((v) => (v.id === undefined) !== (v.tag === undefined), {
+    message: "Give either the batch's id or its tag.",
+    path: ["id"],
+  });
+
 export const batchesRouter = router({
   plan: planRouter,
 
-  /** Newest first, with the number of jobs per status. */
+  /** Newest first, with the number of jobs per status. A tenant's token lists its tenant's batches only. */
   list: protectedProcedure
     .input(listBatchesInputSchema.optional())
     .query(async function listBatchesProcedure({ ctx, input }) {
-      return jsonPlain(await listBatches(ctx.deps.ctx, input ?? {}));
+      const tenant = scopedTenant(ctx.principal, input?.tenant);
+      return jsonPlain(
+        await listBatches(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) }),
+      );
     }),
 
   /** By id, or by the tag given at import (what a control panel remembers). */
-  get: protectedProcedure
-    .input(
-      z
-        .object({ id: idSchema.optional(), tag: plainText(z.string().trim().min(1).max(200)).optional() })
-        .refine((v) => (v.id === undefined) !== (v.tag === undefined), {
-          message: "Give either the batch's id or its tag.",
-          path: ["id"],
-        }),
-    )
-    .query(async function getBatchProcedure({ ctx, input }) {
-      const id = input.id ?? (await batchIdForTag(ctx.deps.ctx, input.tag ?? ""));
-      return jsonPlain(await getBatch(ctx.deps.ctx, id));
-    }),
+  get: protectedProcedure.input(batchLookupInputSchema).query(async function getBatchProcedure({
+    ctx,
+    input,
+  }) {
+    const id = input.id ?? (await batchIdForTag(ctx.deps.ctx, input.tag ?? "", ctx.principal.tenant));
+    await assertBatchInScope(ctx.deps.ctx, ctx.principal, id);
+    return jsonPlain(await getBatch(ctx.deps.ctx, id));
+  }),
 
   /** One row per mailbox (its latest run): counts on each side, copied, missing and why, errors. */
   report: protectedProcedure.input(reportInputSchema).query(async function batchReportProcedure({
     ctx,
     input,
   }) {
+    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.id);
     return jsonPlain(await getBatchReport(ctx.deps.ctx, input));
   }),
 
@@ -101,6 +115,7 @@ export const batchesRouter = router({
     ctx,
     input,
   }) {
+    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.id);
     return jsonPlain(await updateBatch(ctx.deps.ctx, input));
   }),
 
@@ -109,6 +124,7 @@ export const batchesRouter = router({
     ctx,
     input,
   }) {
+    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.id);
     return jsonPlain(await rerunFailedInBatch(ctx.deps.ctx, input));
   }),
 
@@ -117,6 +133,7 @@ export const batchesRouter = router({
     ctx,
     input,
   }) {
+    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.id);
     return jsonPlain(await runBatchReal(ctx.deps.ctx, input));
   }),
 
@@ -125,20 +142,33 @@ export const batchesRouter = router({
     ctx,
     input,
   }) {
-    return jsonPlain(await previewImport(ctx.deps.ctx, input));
+    const tenant = scopedTenant(ctx.principal, input.tenant);
+    return jsonPlain(
+      await previewImport(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) }),
+    );
   }),
 
-  /** Imports every row as a job of one new batch, all or nothing. */
+  /** Imports every row as a job of one new batch, all or nothing; a tenant's token imports into its tenant. */
   import: protectedProcedure.input(importCsvInputSchema).mutation(async function importBatchProcedure({
     ctx,
     input,
   }) {
-    return jsonPlain(await importBatch(ctx.deps.ctx, input));
+    const tenant = scopedTenant(ctx.principal, input.tenant);
+    return jsonPlain(
+      await importBatch(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) }),
+    );
   }),
 });
 
-async function batchIdForTag(ctx: Pick<ServiceContext, "db">, tag: string): Promise<number> {
-  const row = await ctx.db.selectFrom("batches").select("id").where("tag", "=", tag).executeTakeFirst();
+/** A tenant's token finds only its tenant's tags: another tenant's is "no batch tagged", not its id. */
+async function batchIdForTag(
+  ctx: Pick<ServiceContext, "db">,
+  tag: string,
+  tenant: string | null,
+): Promise<number> {
+  let query = ctx.db.selectFrom("batches").select("id").where("tag", "=", tag);
+  if (tenant !== null) query = query.where("tenant", "=", tenant);
+  const row = await query.executeTakeFirst();
   if (!row) throw new ImapferryError("NOT_FOUND", `There is no batch tagged "${tag}".`);
   return row.id;
 }

@@ -1,4 +1,5 @@
 import { protectedProcedure, router } from "../trpc/init.ts";
+import { auditRouter } from "./audit.ts";
 import { authRouter } from "./auth.ts";
 import { batchesRouter } from "./batches.ts";
 import { jobsRouter } from "./jobs.ts";
@@ -24,6 +25,7 @@ export const appRouter = router({
   logs: logsRouter,
   workers: workersRouter,
   settings: settingsRouter,
+  audit: auditRouter,
 });
 
 /** The API's type, for `@imapferry/sdk` (a type-only import: no server code reaches a client). */

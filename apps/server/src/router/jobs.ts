@@ -1,4 +1,6 @@
 import {
+  assertBatchInScope,
+  assertJobsInScope,
   bulkJobs,
   bulkJobsInputSchema,
   cancelJob,
@@ -19,9 +21,11 @@ import {
   rerunJob,
   rerunJobInputSchema,
   resumeJobNow,
+  scopedTenant,
 } from "@imapferry/core";
 import { z } from "zod";
 import { watchJobEvents } from "../live/job-events.ts";
+import { afterScopeCheck, onlyTenantJobEvents } from "../live/tenant-streams.ts";
 import { markStreamedJobs } from "../live/watch-recorder.ts";
 import { protectedProcedure, protectedRawInputProcedure, router } from "../trpc/init.ts";
 import { jsonPlain } from "../trpc/json-plain.ts";
@@ -29,13 +33,14 @@ import { jsonPlain } from "../trpc/json-plain.ts";
 export const jobsRouter = router({
   /**
    * Newest first, paged by `cursor`; filters by status, batch, tenant and free text. In a batch, only each
-   * mailbox pair's latest run unless `includeSuperseded`.
+   * mailbox pair's latest run unless `includeSuperseded`. A tenant's token lists its tenant's jobs only.
    */
   list: protectedProcedure.input(listJobsInputSchema.optional()).query(async function listJobsProcedure({
     ctx,
     input,
   }) {
-    const page = await listJobs(ctx.deps.ctx, input ?? {});
+    const tenant = scopedTenant(ctx.principal, input?.tenant);
+    const page = await listJobs(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) });
     // The person sees this page (and the batch it is filtered to), not every job: a client polling the
     // list must not silence the emails of jobs it never shows.
     ctx.deps.watches.mark({
@@ -46,6 +51,7 @@ export const jobsRouter = router({
   }),
 
   get: protectedProcedure.input(jobIdInputSchema).query(async function getJobProcedure({ ctx, input }) {
+    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
     const job = await getJob(ctx.deps.ctx, input.id);
     ctx.deps.watches.mark({ jobIds: [job.id] });
     return jsonPlain(job);
@@ -56,6 +62,7 @@ export const jobsRouter = router({
     ctx,
     input,
   }) {
+    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
     return jsonPlain(await listPreviousRuns(ctx.deps.ctx, input));
   }),
 
@@ -64,15 +71,23 @@ export const jobsRouter = router({
     ctx,
     input,
   }) {
+    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
     return jsonPlain(await getJobReport(ctx.deps.ctx, input));
   }),
 
-  /** Queues one migration. Passwords are encrypted at once and never returned. */
+  /**
+   * Queues one migration. Passwords are encrypted at once and never returned. A tenant's token creates
+   * it in its tenant (and only into its tenant's batches).
+   */
   create: protectedProcedure.input(createJobInputSchema).mutation(async function createJobProcedure({
     ctx,
     input,
   }) {
-    return jsonPlain(await createJob(ctx.deps.ctx, input));
+    const tenant = scopedTenant(ctx.principal, input.tenant);
+    if (input.batchId !== undefined) await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.batchId);
+    return jsonPlain(
+      await createJob(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) }),
+    );
   }),
 
   /**
@@ -83,7 +98,9 @@ export const jobsRouter = router({
    */
   update: protectedRawInputProcedure.input(editJobInputSchema).mutation(async function updateJobProcedure({
     ctx,
+    input,
   }) {
+    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
     return jsonPlain(await editJob(ctx.deps.ctx, ctx.rawInput));
   }),
 
@@ -91,6 +108,7 @@ export const jobsRouter = router({
     ctx,
     input,
   }) {
+    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
     return jsonPlain(await cancelJob(ctx.deps.ctx, input));
   }),
 
@@ -99,6 +117,7 @@ export const jobsRouter = router({
     ctx,
     input,
   }) {
+    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
     return jsonPlain(await resumeJobNow(ctx.deps.ctx, input));
   }),
 
@@ -106,6 +125,7 @@ export const jobsRouter = router({
     ctx,
     input,
   }) {
+    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
     await deleteJob(ctx.deps.ctx, input);
     return { id: input.id, deleted: true as const };
   }),
@@ -118,6 +138,7 @@ export const jobsRouter = router({
     ctx,
     input,
   }) {
+    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
     return jsonPlain(await rerunJob(ctx.deps.ctx, input));
   }),
 
@@ -126,6 +147,8 @@ export const jobsRouter = router({
     ctx,
     input,
   }) {
+    if (input.ids) await assertJobsInScope(ctx.deps.ctx, ctx.principal, input.ids);
+    if (input.batchId !== undefined) await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.batchId);
     return jsonPlain(await bulkJobs(ctx.deps.ctx, input));
   }),
 
@@ -143,8 +166,22 @@ export const jobsRouter = router({
         .optional(),
     )
     .subscription(function jobEvents({ ctx, input, signal }) {
-      const events = watchJobEvents(ctx.deps, { batchId: input?.batchId, jobIds: input?.jobIds, signal });
-      const unfiltered = input?.batchId === undefined && input?.jobIds === undefined;
+      const { principal } = ctx;
+      const batchId = input?.batchId;
+      const jobIds = input?.jobIds;
+      const all = watchJobEvents(ctx.deps, { batchId, jobIds, signal });
+      // A tenant's token asks only for its jobs and batches, and hears only its tenant's jobs.
+      const events =
+        principal.tenant === null
+          ? all
+          : afterScopeCheck(
+              async function checkStreamScope() {
+                if (batchId !== undefined) await assertBatchInScope(ctx.deps.ctx, principal, batchId);
+                if (jobIds) await assertJobsInScope(ctx.deps.ctx, principal, jobIds);
+              },
+              onlyTenantJobEvents(ctx.deps, principal.tenant, all),
+            );
+      const unfiltered = batchId === undefined && jobIds === undefined;
       return unfiltered ? markStreamedJobs(ctx.deps.watches, events) : events;
     }),
 });

@@ -1,6 +1,7 @@
-import { idSchema } from "@imapferry/core";
+import { assertJobsInScope, idSchema } from "@imapferry/core";
 import { z } from "zod";
 import { tailJobLog } from "../live/log-tail.ts";
+import { afterScopeCheck } from "../live/tenant-streams.ts";
 import { protectedProcedure, router } from "../trpc/init.ts";
 
 export const logsRouter = router({
@@ -24,6 +25,10 @@ export const logsRouter = router({
     .subscription(function tailLog({ ctx, input, signal }) {
       const fromOffset = input.lastEventId != null ? Number(input.lastEventId) : (input.fromOffset ?? 0);
       // Returned, not delegated with yield*: one generator layer less on every event of every follower.
-      return tailJobLog(ctx.deps, { jobId: input.jobId, fromOffset, signal });
+      const tail = tailJobLog(ctx.deps, { jobId: input.jobId, fromOffset, signal });
+      const { principal } = ctx;
+      if (principal.tenant === null) return tail;
+      // A tenant's token follows only its tenant's logs (one generator layer more, for those only).
+      return afterScopeCheck(() => assertJobsInScope(ctx.deps.ctx, principal, [input.jobId]), tail);
     }),
 });

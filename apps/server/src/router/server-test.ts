@@ -9,14 +9,15 @@ import { jsonPlain } from "../trpc/json-plain.ts";
  * never stored or returned. A login without a password, on a server with admin credentials, is
  * tried as the admin logging in for it (the way its jobs would).
  */
+/** servers.test: the saved server, and optionally an account to log in with. */
+export const testServerInputSchema = z.object({
+  id: idSchema,
+  email: z.string().trim().min(1).max(320).optional(),
+  password: z.string().min(1).max(1024).optional(),
+});
+
 export const testServerProcedure = protectedProcedure
-  .input(
-    z.object({
-      id: idSchema,
-      email: z.string().trim().min(1).max(320).optional(),
-      password: z.string().min(1).max(1024).optional(),
-    }),
-  )
+  .input(testServerInputSchema)
   .mutation(async function testServerProcedure({ ctx, input }) {
     const { adminCredentials, ...server } = await getServerForTest(ctx.deps.ctx, input.id);
     const credentials =

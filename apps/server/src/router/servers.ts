@@ -1,4 +1,5 @@
 import {
+  assertAllowed,
   createServer,
   createServerInputSchema,
   deleteServer,
@@ -6,20 +7,24 @@ import {
   serverIdInputSchema,
   updateServer,
   updateServerInputSchema,
+  withoutAdminLogin,
 } from "@imapferry/core";
 import { protectedProcedure, protectedRawInputProcedure, router } from "../trpc/init.ts";
 import { jsonPlain } from "../trpc/json-plain.ts";
 import { testServerProcedure } from "./server-test.ts";
 
 export const serversRouter = router({
+  /** Every server; a tenant's token (which may use them, not change them) does not see admin logins. */
   list: protectedProcedure.query(async function listServersProcedure({ ctx }) {
-    return jsonPlain(await listServers(ctx.deps.ctx));
+    const servers = await listServers(ctx.deps.ctx);
+    return jsonPlain(ctx.principal.tenant === null ? servers : servers.map(withoutAdminLogin));
   }),
 
   create: protectedProcedure.input(createServerInputSchema).mutation(async function createServerProcedure({
     ctx,
     input,
   }) {
+    assertAllowed(ctx.principal, "change-servers");
     return jsonPlain(await createServer(ctx.deps.ctx, input));
   }),
 
@@ -32,6 +37,7 @@ export const serversRouter = router({
   update: protectedRawInputProcedure
     .input(updateServerInputSchema)
     .mutation(async function updateServerProcedure({ ctx }) {
+      assertAllowed(ctx.principal, "change-servers");
       // The service tells "absent" from "sent" on the raw input; the parsed one has defaults filled in.
       return jsonPlain(await updateServer(ctx.deps.ctx, ctx.rawInput));
     }),
@@ -41,6 +47,7 @@ export const serversRouter = router({
     ctx,
     input,
   }) {
+    assertAllowed(ctx.principal, "change-servers");
     await deleteServer(ctx.deps.ctx, input.id);
     return { id: input.id, deleted: true as const };
   }),

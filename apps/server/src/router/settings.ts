@@ -1,9 +1,10 @@
-import { getSettings, settingsPatchSchema, updateSettings } from "@imapferry/core";
+import { assertAllowed, getSettings, settingsPatchSchema, updateSettings } from "@imapferry/core";
 import { protectedProcedure, protectedRawInputProcedure, router } from "../trpc/init.ts";
 import { jsonPlain } from "../trpc/json-plain.ts";
 
 export const settingsRouter = router({
   get: protectedProcedure.query(async function getSettingsProcedure({ ctx }) {
+    assertAllowed(ctx.principal, "see-installation");
     return jsonPlain(await getSettings(ctx.deps.ctx));
   }),
 
@@ -11,6 +12,7 @@ export const settingsRouter = router({
   update: protectedRawInputProcedure
     .input(settingsPatchSchema)
     .mutation(async function updateSettingsProcedure({ ctx }) {
+      assertAllowed(ctx.principal, "change-installation");
       return jsonPlain(await updateSettings(ctx.deps.ctx, ctx.rawInput));
     }),
 });

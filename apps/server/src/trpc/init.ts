@@ -1,4 +1,5 @@
 import type { FieldProblem } from "@imapferry/core";
+import { assertAllowed, errorMessage, recordAuditEvent } from "@imapferry/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
@@ -50,17 +51,62 @@ const baseProcedure = t.procedure.use(async function provideDepsAndMapErrors({ c
   return result;
 });
 
-/** Open to anyone: only auth.login. */
-export const publicProcedure = baseProcedure;
+/**
+ * Every change is recorded in the audit log (who, what, when, from where, and how it ended), refused
+ * attempts included; reads are not. The input is stored without its secrets (core's redact.ts). A
+ * failure to record is logged, not answered: the change has happened by then.
+ */
+const auditedProcedure = baseProcedure.use(async function auditChanges({
+  ctx,
+  type,
+  path,
+  getRawInput,
+  next,
+}) {
+  if (type !== "mutation") return next();
+  const result = await next();
+  // Anonymous calls are refused before they touch anything; only login attempts are worth a record.
+  if (!ctx.principal && path !== "auth.login") return result;
+  try {
+    const input = await getRawInput().catch(() => undefined);
+    await recordAuditEvent(ctx.deps.ctx, {
+      caller: ctx.principal,
+      ip: ctx.ip,
+      action: path,
+      input,
+      result: result.ok ? result.data : undefined,
+      outcome: result.ok ? "ok" : toTRPCError(result.error).error.code,
+    });
+  } catch (e: unknown) {
+    ctx.deps.ctx.log.error("could not record a change in the audit log", {
+      action: path,
+      error: errorMessage(e),
+    });
+  }
+  return result;
+});
 
-/** Every other procedure: a valid session cookie or API token is required. */
-export const protectedProcedure = baseProcedure.use(function requireAuthentication({ ctx, next }) {
+/** Open to anyone: only auth.login. */
+export const publicProcedure = auditedProcedure;
+
+/**
+ * Every other procedure: a valid session cookie or API token is required, and a read-only token is
+ * refused every mutation here, once, so no procedure can forget it. (Logging out changes nothing a
+ * token holds.)
+ */
+export const protectedProcedure = auditedProcedure.use(function requireAuthentication({
+  ctx,
+  type,
+  path,
+  next,
+}) {
   if (!ctx.principal) {
     throw new TRPCError({
       code: "UNAUTHORIZED",
       message: "Log in, or send a valid API token as `Authorization: Bearer <token>`.",
     });
   }
+  if (type === "mutation" && path !== "auth.logout") assertAllowed(ctx.principal, "make-changes");
   return next({ ctx: { principal: ctx.principal } });
 });
 

@@ -15,3 +15,5 @@ export type WorkerItem = Output<Api["workers"]["list"]["query"]>[number];
 export type SettingsView = Output<Api["settings"]["get"]["query"]>;
 export type ServerTestResult = Output<Api["servers"]["test"]["mutate"]>;
 export type ApiTokenItem = Output<Api["tokens"]["list"]["query"]>[number];
+export type AuditList = Output<Api["audit"]["list"]["query"]>;
+export type AuditEventItem = AuditList["items"][number];

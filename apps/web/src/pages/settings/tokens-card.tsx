@@ -21,6 +21,11 @@ export function TokensCard(): JSX.Element {
   const [name, setName] = createSignal("");
   /** Days until the new token expires; "" for never. */
   const [expiresInDays, setExpiresInDays] = createSignal("90");
+  /** What the new token may do; a panel or script rarely needs more than to operate jobs. */
+  const [role, setRole] = createSignal<ApiTokenItem["role"]>("operate");
+  /** The tenant the new token is bound to; "" for every tenant. */
+  const [tenant, setTenant] = createSignal("");
+  const [tenantError, setTenantError] = createSignal<string | null>(null);
   const [nameError, setNameError] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
   const [created, setCreated] = createSignal<{ name: string; token: string } | null>(null);
@@ -30,17 +35,23 @@ export function TokensCard(): JSX.Element {
     event.preventDefault();
     setBusy(true);
     setNameError(null);
+    setTenantError(null);
     try {
       const days = Number(expiresInDays());
       const result = await api.tokens.create.mutate({
         name: name(),
+        role: role(),
+        ...(tenant().trim() ? { tenant: tenant().trim() } : {}),
         ...(expiresInDays() ? { expiresInDays: days } : {}),
       });
       setCreated({ name: result.apiToken.name, token: result.token });
       setName("");
+      setTenant("");
       void refetch();
     } catch (e: unknown) {
-      setNameError(errorProblems(e)[0]?.message ?? errorText(e));
+      const problem = errorProblems(e)[0];
+      if (problem?.path[0] === "tenant") setTenantError(problem.message);
+      else setNameError(problem?.message ?? errorText(e));
     } finally {
       setBusy(false);
     }
@@ -73,8 +84,9 @@ export function TokensCard(): JSX.Element {
       <div class="card-head">
         <h2>API tokens</h2>
         <span class="muted small">
-          For @imapferry/sdk: Authorization: Bearer …. Only people create tokens (a token cannot), and a
-          password reset revokes them all.
+          For @imapferry/sdk and the REST API: Authorization: Bearer …. Read tokens only look; operate tokens
+          also create, cancel and rerun jobs and batches; admin tokens also change servers and settings. A
+          token bound to a tenant sees only that tenant's jobs and batches. A password reset revokes them all.
         </span>
       </div>
       <div class="card-body stack">
@@ -114,6 +126,39 @@ export function TokensCard(): JSX.Element {
             />
             <Show when={nameError()}>
               <div class="error">{nameError()}</div>
+            </Show>
+          </div>
+          <div class="field">
+            <label for="token-role" class="sr-only">
+              Role
+            </label>
+            <select
+              id="token-role"
+              class="select"
+              name="role"
+              value={role()}
+              onChange={(e) => setRole(e.currentTarget.value as ApiTokenItem["role"])}
+            >
+              <option value="read">Read only</option>
+              <option value="operate">Operate jobs and batches</option>
+              <option value="admin">Admin</option>
+            </select>
+          </div>
+          <div class="field" style={{ flex: "0 1 180px" }}>
+            <label for="token-tenant" class="sr-only">
+              Tenant
+            </label>
+            <input
+              id="token-tenant"
+              class="input"
+              name="tenant"
+              placeholder="Tenant (empty: all)"
+              value={tenant()}
+              aria-invalid={Boolean(tenantError())}
+              onInput={(e) => setTenant(e.currentTarget.value)}
+            />
+            <Show when={tenantError()}>
+              <div class="error">{tenantError()}</div>
             </Show>
           </div>
           <div class="field">
@@ -158,6 +203,8 @@ export function TokensCard(): JSX.Element {
                 <>
                   <th>Name</th>
                   <th>Token</th>
+                  <th>Role</th>
+                  <th>Tenant</th>
                   <th>Created</th>
                   <th>Last used</th>
                   <th>Expires</th>
@@ -174,6 +221,10 @@ export function TokensCard(): JSX.Element {
                   </td>
                   <td data-label="Token" class="mono">
                     {token.prefix}…
+                  </td>
+                  <td data-label="Role">{token.role}</td>
+                  <td data-label="Tenant" class="muted">
+                    {token.tenant ?? "all"}
                   </td>
                   <td data-label="Created" class="nowrap muted">
                     <DateTime value={token.createdAt} />

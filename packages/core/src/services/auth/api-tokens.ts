@@ -1,10 +1,12 @@
+import type { ApiTokenRole } from "@imapferry/db";
 import type { ServiceContext } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
 import { parseInput } from "../validation.ts";
 import { notifyCredentialsEnded } from "./credentials-ended.ts";
+import { assertAllowed, assertNotWider } from "./permissions.ts";
 import { type CreateApiTokenInput, createApiTokenInputSchema } from "./schemas.ts";
 import { hashSecret, randomSecret } from "./secrets.ts";
-import type { Principal } from "./sessions.ts";
+import { type Principal, personPrincipal } from "./sessions.ts";
 
 /** Every token starts with this, so a leaked one is easy to recognise in a secret scanner. */
 export const API_TOKEN_PREFIX = "imf_";
@@ -27,7 +29,19 @@ const TOKEN_COLUMNS = [
   "last_used_at",
   "revoked_at",
   "expires_at",
+  "role",
+  "tenant",
 ] as const;
+
+/**
+ * Who creates, lists or revokes tokens: the caller of an API request, or a user id, which stands for
+ * that user as a person (the CLI and tests, which are trusted like a logged-in session).
+ */
+export type TokenCaller = Principal | number;
+
+function callerOf(who: TokenCaller): Principal {
+  return typeof who === "number" ? personPrincipal(who, "") : who;
+}
 
 export interface ApiToken {
   id: number;
@@ -39,59 +53,84 @@ export interface ApiToken {
   revokedAt: Date | null;
   /** When the token stops working by itself; null: until revoked. */
   expiresAt: Date | null;
+  /** What it may do: `read`, `operate` (jobs and batches) or `admin`. */
+  role: ApiTokenRole;
+  /** The one tenant it sees; null: every tenant. */
+  tenant: string | null;
 }
 
-/** Creates a token for the user. The returned `token` is shown once and never stored in clear. */
+/**
+ * Creates a token for the caller's user. The returned `token` is shown once and never stored in clear.
+ * A person may create any token; an admin token only one no wider than itself (its tenant, a role up to
+ * its own, an expiry no later than its own: without `expiresInDays` the new token expires with it).
+ */
 export async function createApiToken(
   ctx: ServiceContext,
-  userId: number,
+  who: TokenCaller,
   input: CreateApiTokenInput,
 ): Promise<{ token: string; apiToken: ApiToken }> {
-  const { name, expiresInDays } = parseInput(createApiTokenInputSchema, input, "token");
-  const token = `${API_TOKEN_PREFIX}${randomSecret()}`;
-  const expiresAt =
+  const creator = callerOf(who);
+  assertAllowed(creator, "create-tokens");
+  const { name, expiresInDays, role, tenant } = parseInput(createApiTokenInputSchema, input, "token");
+  const asked =
     expiresInDays === undefined ? null : new Date(ctx.clock.now().getTime() + expiresInDays * 86_400_000);
+  const wanted = { role, tenant: tenant ?? creator.tenant, expiresAt: asked ?? creator.expiresAt };
+  assertNotWider(creator, wanted);
+  const token = `${API_TOKEN_PREFIX}${randomSecret()}`;
   const row = await ctx.db
     .insertInto("api_tokens")
     .values({
-      user_id: userId,
+      user_id: creator.userId,
       name,
       token_hash: hashSecret(token),
       prefix: token.slice(0, SHOWN_PREFIX_LENGTH),
-      expires_at: expiresAt,
+      expires_at: wanted.expiresAt,
+      role: wanted.role,
+      tenant: wanted.tenant,
     })
     .returning(TOKEN_COLUMNS)
     .executeTakeFirstOrThrow();
-  ctx.log.info("created an API token", { userId, tokenId: row.id, prefix: row.prefix });
+  ctx.log.info("created an API token", {
+    userId: creator.userId,
+    tokenId: row.id,
+    prefix: row.prefix,
+    role: row.role,
+    tenant: row.tenant,
+    byTokenId: creator.tokenId,
+  });
   return { token, apiToken: toApiToken(row) };
 }
 
-export async function listApiTokens(ctx: ServiceContext, userId: number): Promise<ApiToken[]> {
-  const rows = await ctx.db
-    .selectFrom("api_tokens")
-    .select(TOKEN_COLUMNS)
-    .where("user_id", "=", userId)
-    .orderBy("id")
-    .execute();
+/** The caller's user's tokens; a tenant's token sees only that tenant's tokens. */
+export async function listApiTokens(ctx: ServiceContext, who: TokenCaller): Promise<ApiToken[]> {
+  const caller = callerOf(who);
+  let query = ctx.db.selectFrom("api_tokens").select(TOKEN_COLUMNS).where("user_id", "=", caller.userId);
+  if (caller.tenant !== null) query = query.where("tenant", "=", caller.tenant);
+  const rows = await query.orderBy("id").execute();
   return rows.map(toApiToken);
 }
 
-/** Revokes one of the user's tokens; it stops working at once. Revoking twice is not an error. */
+/**
+ * Revokes one of the caller's user's tokens (a person, or an admin token within its tenant); it stops
+ * working at once and its open streams end. Revoking twice is not an error.
+ */
 export async function revokeApiToken(
   ctx: ServiceContext,
-  userId: number,
+  who: TokenCaller,
   tokenId: number,
 ): Promise<ApiToken> {
-  const row = await ctx.db
+  const caller = callerOf(who);
+  assertAllowed(caller, "manage-tokens");
+  let query = ctx.db
     .updateTable("api_tokens")
     .set((eb) => ({ revoked_at: eb.fn.coalesce("revoked_at", eb.val(ctx.clock.now())) }))
     .where("id", "=", tokenId)
-    .where("user_id", "=", userId)
-    .returning(TOKEN_COLUMNS)
-    .executeTakeFirst();
+    .where("user_id", "=", caller.userId);
+  if (caller.tenant !== null) query = query.where("tenant", "=", caller.tenant);
+  const row = await query.returning(TOKEN_COLUMNS).executeTakeFirst();
   if (!row) throw new ImapferryError("NOT_FOUND", `You have no API token with id ${tokenId}.`);
-  await notifyCredentialsEnded(ctx.db, userId);
-  ctx.log.info("revoked an API token", { userId, tokenId });
+  await notifyCredentialsEnded(ctx.db, caller.userId);
+  ctx.log.info("revoked an API token", { userId: caller.userId, tokenId, byTokenId: caller.tokenId });
   return toApiToken(row);
 }
 
@@ -101,12 +140,17 @@ export async function resolveApiToken(ctx: ServiceContext, token: string): Promi
   // builder's per-call work.
   const result = await ctx.pool.query<{
     tokenId: number;
+    prefix: string;
     last_used_at: Date | null;
     userId: number;
     username: string;
+    role: ApiTokenRole;
+    tenant: string | null;
+    expires_at: Date | null;
   }>({
     name: "imapferry_resolve_api_token",
-    text: `select t.id as "tokenId", t.last_used_at, u.id as "userId", u.username
+    text: `select t.id as "tokenId", t.prefix, t.last_used_at, t.role, t.tenant, t.expires_at,
+                  u.id as "userId", u.username
            from api_tokens t join users u on u.id = t.user_id
            where t.token_hash = $1 and t.revoked_at is null
              and (t.expires_at is null or t.expires_at > $2)`,
@@ -122,7 +166,16 @@ export async function resolveApiToken(ctx: ServiceContext, token: string): Promi
     if (lastUsedWrites.size > 10_000) lastUsedWrites.clear();
     await ctx.db.updateTable("api_tokens").set({ last_used_at: now }).where("id", "=", row.tokenId).execute();
   }
-  return { userId: row.userId, username: row.username, method: "token", tokenId: row.tokenId };
+  return {
+    userId: row.userId,
+    username: row.username,
+    method: "token",
+    tokenId: row.tokenId,
+    tokenPrefix: row.prefix,
+    role: row.role,
+    tenant: row.tenant,
+    expiresAt: row.expires_at,
+  };
 }
 
 function toApiToken(row: {
@@ -133,6 +186,8 @@ function toApiToken(row: {
   last_used_at: Date | null;
   revoked_at: Date | null;
   expires_at: Date | null;
+  role: ApiTokenRole;
+  tenant: string | null;
 }): ApiToken {
   return {
     id: row.id,
@@ -142,5 +197,7 @@ function toApiToken(row: {
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
     expiresAt: row.expires_at,
+    role: row.role,
+    tenant: row.tenant,
   };
 }

@@ -1,5 +1,6 @@
+import { API_TOKEN_ROLES } from "@imapferry/db";
 import { z } from "zod";
-import { plainText } from "../validation.ts";
+import { plainText, tenantSchema } from "../validation.ts";
 
 export const usernameSchema = z
   .string()
@@ -30,5 +31,12 @@ export const createApiTokenInputSchema = z.object({
     .min(1, "A token expires after at least 1 day.")
     .max(3650, "A token expires after at most 3650 days (10 years); leave it empty for no expiry.")
     .optional(),
+  /**
+   * `read` looks only; `operate` also creates, cancels and reruns jobs and batches; `admin` also
+   * changes servers, settings and tokens. @defaultValue "admin" (what every token could do before roles)
+   */
+  role: z.enum(API_TOKEN_ROLES).default("admin"),
+  /** Binds the token to one tenant: it sees and changes only that tenant's jobs and batches. @defaultValue none: every tenant */
+  tenant: tenantSchema.optional(),
 });
-export type CreateApiTokenInput = z.infer<typeof createApiTokenInputSchema>;
+export type CreateApiTokenInput = z.input<typeof createApiTokenInputSchema>;

@@ -1,3 +1,4 @@
+import type { ApiTokenRole } from "@imapferry/db";
 import type { ServiceContext } from "../../context.ts";
 import { notifyCredentialsEnded } from "./credentials-ended.ts";
 import { hashSecret, randomSecret } from "./secrets.ts";
@@ -11,8 +12,29 @@ export interface Principal {
   username: string;
   /** How the caller proved who it is. */
   method: "session" | "token";
-  /** The API token used, for `method: "token"`. */
+  /** The API token used, for `method: "token"`, and its first characters (to tell it apart in logs). */
   tokenId: number | null;
+  tokenPrefix: string | null;
+  /** What the caller may do (permissions.ts); a person (session) is `admin`. */
+  role: ApiTokenRole;
+  /** The one tenant the caller sees (tenant-scope.ts); null: every tenant. */
+  tenant: string | null;
+  /** When the caller's token stops working; null for a session or a token without expiry. */
+  expiresAt: Date | null;
+}
+
+/** A person, logged in: every role's power, every tenant. */
+export function personPrincipal(userId: number, username: string): Principal {
+  return {
+    userId,
+    username,
+    method: "session",
+    tokenId: null,
+    tokenPrefix: null,
+    role: "admin",
+    tenant: null,
+    expiresAt: null,
+  };
 }
 
 export interface NewSession {
@@ -50,7 +72,7 @@ export async function resolveSession(ctx: ServiceContext, sessionId: string): Pr
   });
   const row = result.rows[0];
   if (!row || row.expires_at.getTime() <= ctx.clock.now().getTime()) return null;
-  return { userId: row.userId, username: row.username, method: "session", tokenId: null };
+  return personPrincipal(row.userId, row.username);
 }
 
 export async function endSession(ctx: ServiceContext, sessionId: string): Promise<void> {

@@ -136,6 +136,11 @@ export async function createJob(ctx: ServiceContext, input: unknown): Promise<Jo
         throw new ImapferryError("BAD_INPUT", `There is no batch ${v.batchId}.`, [
           { path: ["batchId"], message: "not found" },
         ]);
+      // A batch's report, CSV and events belong to its tenant: so must every job in it.
+      if (v.tenant !== undefined && batch.tenant !== null && v.tenant !== batch.tenant)
+        throw new ImapferryError("BAD_INPUT", `Batch ${v.batchId} belongs to tenant "${batch.tenant}".`, [
+          { path: ["tenant"], message: `must be "${batch.tenant}", the batch's tenant, or left out` },
+        ]);
       batchPool = batch.pool;
       tenant ??= batch.tenant;
       // What the caller left out comes from the batch: its dry-run flag, and engine options under the job's own.

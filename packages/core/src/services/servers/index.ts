@@ -21,4 +21,5 @@ export {
   getServerForTest,
   listServers,
   updateServer,
+  withoutAdminLogin,
 } from "./servers.ts";

@@ -30,8 +30,13 @@ export interface ServerView {
   acceptSelfSigned: boolean;
   /** Migrations that may read from this server at once across all workers; null = the global default. */
   sourceHostLimit: number | null;
-  /** The admin credentials' mode and login, or null when the server has none. */
+  /**
+   * The admin credentials' mode and login, or null when the server has none (or the caller, a tenant's
+   * token, may not see them: see `hasAdminCredentials`).
+   */
   admin: ServerAdminView | null;
+  /** Whether jobs on this server may leave out the mailbox password (its admin credentials log in). */
+  hasAdminCredentials: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -49,9 +54,18 @@ export function toServerView(row: ServerRow): ServerView {
       row.admin_mode && row.admin_login
         ? { mode: row.admin_mode, login: row.admin_login, separator: row.admin_separator ?? "*" }
         : null,
+    hasAdminCredentials: Boolean(row.admin_mode && row.admin_login),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+/**
+ * The server as a tenant's token sees it: which admin login reaches every mailbox on it is the
+ * operator's, not the tenant's; that there is one (no password needed) is what the tenant needs.
+ */
+export function withoutAdminLogin(view: ServerView): ServerView {
+  return { ...view, admin: null };
 }
 
 export async function listServers(ctx: Pick<ServiceContext, "db">): Promise<ServerView[]> {
