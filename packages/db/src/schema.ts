@@ -287,6 +287,25 @@ export interface WatchMarksTable {
   watched_at: Timestamp;
 }
 
+/**
+ * The built-in engine's incremental sync state of one folder pair of one mailbox pair (see core's
+ * engines/builtin/sync-state.ts for `state`). Advisory: checked against the servers before use.
+ */
+export interface SyncFolderStatesTable {
+  source_server_id: number;
+  /** The source login, lower-cased (logins are case-insensitive, as for superseded runs). */
+  source_login: string;
+  dest_server_id: number;
+  dest_login: string;
+  /** Unicode folder paths. */
+  source_folder: string;
+  dest_folder: string;
+  state: JSONColumnType<Record<string, unknown>, string, string>;
+  /** The job whose run wrote it last. */
+  job_id: number | null;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   servers: ServersTable;
   batches: BatchesTable;
@@ -300,6 +319,7 @@ export interface Database {
   settings: SettingsTable;
   notifications: NotificationsTable;
   watch_marks: WatchMarksTable;
+  sync_folder_states: SyncFolderStatesTable;
 }
 
 export type ServerRow = Selectable<ServersTable>;

@@ -1,6 +1,7 @@
 import type { Verification } from "@imapferry/db";
 import type { ParsedEvent } from "../engines/imapsync/parser.ts";
 import { preflight } from "../engines/preflight.ts";
+import type { EngineStateChannel } from "../engines/run-engine.ts";
 import { engineNotExecuted, runMigrationEngine } from "../engines/run-engine.ts";
 import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
@@ -24,6 +25,8 @@ export interface EngineRunInput {
   onEvent(event: ParsedEvent): void;
   /** Called once the engine process exists (dispatch latency is measured up to here). */
   onSpawn?(pid: number): void;
+  /** The built-in engine's incremental sync state (ignored by imapsync, which keeps none). */
+  stateChannel?: EngineStateChannel;
 }
 
 export interface PreflightTotals {
@@ -60,6 +63,7 @@ export function defaultEngineRunner(
         signal: input.signal,
         onLine: (line) => input.onLine(line),
         onEvent: (event) => input.onEvent(event),
+        ...(input.stateChannel ? { stateChannel: input.stateChannel } : {}),
         onSpawn: (pid) => {
           input.onSpawn?.(pid);
           options.onSpawn?.(pid);

@@ -3,6 +3,7 @@ import type { Database, JobRow, ServerRow } from "@imapferry/db";
 import { sql, type Transaction } from "kysely";
 import { z } from "zod";
 import type { ServiceContext } from "../context.ts";
+import type { EngineStateChannel } from "../engines/run-engine.ts";
 import { StopAtOnce } from "../engines/run-engine.ts";
 import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
@@ -14,6 +15,8 @@ import { queueBatchEndCheck, queueJobEndNotification } from "../services/notific
 import { endpointCredentials, MissingCredentialsError } from "../services/servers/admin-credentials.ts";
 import type { Settings } from "../services/settings/schemas.ts";
 import { getSettings } from "../services/settings/settings.ts";
+import type { SyncStateWriter } from "../services/sync-state/sync-state-store.ts";
+import { createSyncStateWriter, loadSyncState } from "../services/sync-state/sync-state-store.ts";
 import { recoverInterruptedJobs } from "../services/workers/workers.ts";
 import {
   decideOutcome,
@@ -348,17 +351,23 @@ async function executeRun(
     if (performance.now() >= run.stopBy) stopActiveRun(run, "lease");
     const cannotCopy = { "without identity": 0, "over maxMessageBytes": 0, "under minMessageBytes": 0 };
     if (!run.controller.signal.aborted) {
-      result = await input.engineRunner.run({
-        spec,
-        signal: run.controller.signal,
-        onLine: (line) => writer.write(`${line}\n`),
-        onEvent: (event) => {
-          tracker.onEvent(event);
-          if (event.type === "message" && event.action === "skipped") {
-            cannotCopy[SKIP_REASONS[event.reason]] += 1;
-          }
-        },
-      });
+      const syncState = input.engine.kind === "builtin" && !job.dry_run ? await openSyncState(ctx, job) : null;
+      try {
+        result = await input.engineRunner.run({
+          spec,
+          signal: run.controller.signal,
+          onLine: (line) => writer.write(`${line}\n`),
+          onEvent: (event) => {
+            tracker.onEvent(event);
+            if (event.type === "message" && event.action === "skipped") {
+              cannotCopy[SKIP_REASONS[event.reason]] += 1;
+            }
+          },
+          ...(syncState ? { stateChannel: syncState.channel } : {}),
+        });
+      } finally {
+        await syncState?.writer.close();
+      }
       if (result.stats) result.stats.cannotCopy = cannotCopy;
     }
     const check =
@@ -431,6 +440,42 @@ async function handBackUnrenewedRun(
       error: errorMessage(e),
     });
   }
+}
+
+/**
+ * The job's mailbox pair's incremental sync state for the built-in engine: what the last run stored,
+ * and a writer that stores what this run reports, in batches. The state is advisory, so a database
+ * that cannot give it means a run without it (every folder compared in full), not a failed run.
+ */
+async function openSyncState(
+  ctx: ServiceContext,
+  job: JobRow,
+): Promise<{ channel: EngineStateChannel; writer: SyncStateWriter } | null> {
+  const pair = {
+    sourceServerId: job.source_server_id,
+    sourceLogin: job.source_email,
+    destServerId: job.dest_server_id,
+    destLogin: job.dest_email,
+  };
+  const stored = await loadSyncState(ctx.db, pair).catch((e: unknown) => {
+    ctx.log.warn("could not read the incremental sync state; comparing every folder in full", {
+      jobId: job.id,
+      error: errorMessage(e),
+    });
+    return null;
+  });
+  if (stored === null) return null;
+  const writer = createSyncStateWriter({
+    db: ctx.db,
+    pair,
+    jobId: job.id,
+    onError: (e: unknown) =>
+      ctx.log.warn("could not store the incremental sync state; the next run compares those folders in full", {
+        jobId: job.id,
+        error: errorMessage(e),
+      }),
+  });
+  return { channel: { initial: JSON.stringify(stored), onUpdate: (update) => writer.add(update) }, writer };
 }
 
 /** Which "cannot be copied" group each engine skip reason counts in. */

@@ -20,6 +20,7 @@
 import type { SyncExitCode } from "./exit-codes.ts";
 import { exitCodeName, SYNC_EXIT } from "./exit-codes.ts";
 import { ENGINE_NAME, runSync } from "./run-sync.ts";
+import { openStateChannel } from "./state-channel.ts";
 import { parseSyncArgs, SyncUsageError } from "./sync-args.ts";
 
 function writeLine(line: string): void {
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
     if (process.ppid !== parent && !controller.signal.aborted) controller.abort("SIGTERM");
   }, 1000);
   parentWatch.unref();
+  const state = args.stateFd === undefined ? undefined : await openStateChannel(args.stateFd);
   const code = await runSync(args, {
     writeLine,
     password1,
@@ -89,7 +91,10 @@ async function main(): Promise<void> {
     signal: controller.signal,
     pid: process.pid,
     ppid: process.ppid,
+    ...(state ? { state } : {}),
   });
+  // The worker stores what the channel carried: it is flushed before the process ends.
+  await state?.close();
   exitWith(code);
 }
 

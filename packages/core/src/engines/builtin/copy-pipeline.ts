@@ -165,6 +165,7 @@ export async function copyMessages(
   function reportCopied(message: OutgoingMessage, destinationUid: number | undefined): void {
     const c = session.counters;
     copied += 1;
+    ctx.ledger?.copied(message.sourceUid, destinationUid);
     c.transferred += 1;
     c.processed += 1;
     c.bytesTransferred += message.content.length;

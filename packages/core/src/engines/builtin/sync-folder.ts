@@ -1,8 +1,11 @@
 import { CopiesByIdentity, copyIdentity, takeCopy } from "./copies-by-identity.ts";
+import type { FolderPassResult } from "./copy-ledger.ts";
+import { CopyLedger, stampOf } from "./copy-ledger.ts";
 import type { WantedMessage } from "./copy-pipeline.ts";
 import { copyMessages } from "./copy-pipeline.ts";
 import type { FlagUpdate } from "./destination-upkeep.ts";
 import { deleteExtraMessages, resyncFlags } from "./destination-upkeep.ts";
+import { deltaPass } from "./delta-pass.ts";
 import type { FolderPlan } from "./folder-plan.ts";
 import type { FolderSyncContext } from "./folder-sync-context.ts";
 import { ancestorPaths } from "./mailbox-name.ts";
@@ -11,6 +14,8 @@ import { identifyMessages, scanMailbox, sharedHeaderKeys } from "./mailbox-scan.
 import { folderLabel, formatDryCopyLine, formatFolderLine } from "./output-format.ts";
 import { errorText } from "./server-errors.ts";
 import type { SyncSession } from "./sync-session.ts";
+import type { FolderSyncState } from "./sync-state.ts";
+import { selectionKey, stateApplies } from "./sync-state.ts";
 
 /** Under --dry, whether an earlier folder merged into the same destination would have copied it. */
 function takeSimulated(simulated: Map<string, number>, identity: string): boolean {
@@ -20,7 +25,7 @@ function takeSimulated(simulated: Map<string, number>, identity: string): boolea
   return true;
 }
 
-function withinAgeAndSize(session: SyncSession, message: ScannedMessage): boolean {
+export function withinAgeAndSize(session: SyncSession, message: ScannedMessage): boolean {
   const { maxAgeDays, minAgeDays } = session.args;
   if (message.internalDate && (maxAgeDays !== undefined || minAgeDays !== undefined)) {
     const ageDays = (Date.now() - message.internalDate.getTime()) / 86_400_000;
@@ -46,19 +51,30 @@ function withinAgeAndSize(session: SyncSession, message: ScannedMessage): boolea
  */
 export const SELECT_CUT_SHORT = "the connection closed before the server answered the SELECT";
 
+/** What EXAMINE tells of a folder, read at once (imapflow keeps updating its own mailbox object). */
+export interface ExaminedFolder {
+  exists: number;
+  permanentFlags?: Set<string>;
+  uidValidity: bigint;
+  uidNext: number;
+  highestModseq?: bigint;
+}
+
 /** Opens a folder read-only; a connection that closed mid-SELECT is an error, not an empty mailbox. */
-async function examine(
-  client: FolderSyncContext["source"],
-  path: string,
-): Promise<{ exists: number; permanentFlags?: Set<string> }> {
-  const mailbox: { exists: number; permanentFlags?: Set<string> } | undefined | false =
-    await client.mailboxOpen(path, {
-      readOnly: true,
-    });
+export async function examine(client: FolderSyncContext["source"], path: string): Promise<ExaminedFolder> {
+  const mailbox = (await client.mailboxOpen(path, {
+    readOnly: true,
+  })) as ExaminedFolder | undefined | false;
   if (!mailbox || typeof mailbox.exists !== "number") {
     throw new Error(SELECT_CUT_SHORT);
   }
-  return mailbox;
+  return {
+    exists: mailbox.exists,
+    uidValidity: mailbox.uidValidity,
+    uidNext: mailbox.uidNext,
+    ...(mailbox.permanentFlags ? { permanentFlags: mailbox.permanentFlags } : {}),
+    ...(mailbox.highestModseq !== undefined ? { highestModseq: mailbox.highestModseq } : {}),
+  };
 }
 
 export type DestinationFolderState = "exists" | "would-be-created" | "missing";
@@ -153,18 +169,18 @@ async function openDestination(
   ctx: FolderSyncContext,
   plan: FolderPlan,
   state: "exists" | "would-be-created",
-): Promise<number | undefined> {
+): Promise<ExaminedFolder | undefined> {
   const { session, destination } = ctx;
   const label = folderLabel(plan.destinationWireName, plan.destinationPath);
   if (state === "would-be-created") {
     session.write(`Host2: folder ${label} has 0 messages in total (not created since --dry mode)`);
-    return 0;
+    return { exists: 0, uidValidity: 0n, uidNext: 1 };
   }
   try {
     const mailbox = await examine(destination, plan.destinationPath);
     session.write(`Host2: folder ${label} has ${mailbox.exists} messages in total (mentioned by SELECT)`);
     session.write(`Host2: folder ${label} permanentflags: ${[...(mailbox.permanentFlags ?? [])].join(" ")}`);
-    return mailbox.exists;
+    return mailbox;
   } catch (e: unknown) {
     session.error("ERR_SELECT", `Host2: could not select folder ${label}: ${errorText(e)}`);
     return undefined;
@@ -172,91 +188,32 @@ async function openDestination(
 }
 
 /** Syncs one folder: select, compare, then stream what is missing from source to destination. */
-export async function syncFolder(
+/** What comparing source messages with the destination's copies decided. */
+export interface Comparison {
+  /** Source messages to copy, in UID order. */
+  wanted: WantedMessage[];
+  flagUpdates: FlagUpdate[];
+  duplicatesHost1: number;
+}
+
+/**
+ * Goes through source messages in UID order: each takes its copy on the destination if one is left
+ * (count-aware, see copies-by-identity.ts), else is skipped by the size limits or wanted. Counts what
+ * is skipped; records each copy found in the ledger.
+ */
+export function compareWithDestination(
   ctx: FolderSyncContext,
   plan: FolderPlan,
-  index: number,
-  total: number,
-): Promise<void> {
-  const { session, source, destination } = ctx;
-  const sourceLabel = folderLabel(plan.source.wireName, plan.source.path);
-  const destinationLabel = folderLabel(plan.destinationWireName, plan.destinationPath);
+  selected: ScannedMessage[],
+  onDestination: CopiesByIdentity,
+  simulated: Map<string, number>,
+): Comparison {
+  const { session } = ctx;
   const sourceName = plan.source.wireName;
-  const destinationName = plan.destinationWireName;
-  session.write(formatFolderLine(index, total, sourceLabel, destinationLabel));
-
-  let sourceExists: number;
-  try {
-    // EXAMINE: the source is opened read-only, so nothing (not even \Seen) can change on it.
-    const mailbox = await examine(source, plan.source.path);
-    sourceExists = mailbox.exists;
-  } catch (e: unknown) {
-    session.error("ERR_SELECT", `Host1: could not select folder ${sourceLabel}: ${errorText(e)}`);
-    return;
-  }
-  session.write(`Host1: folder ${sourceLabel} has ${sourceExists} messages in total (mentioned by SELECT)`);
-  if (session.stopping) {
-    return;
-  }
-
-  if (sourceExists === 0 && session.args.skipEmptyFolders) {
-    session.write(`Host1: skipping empty folder ${sourceLabel} (--skipemptyfolders)`);
-    return;
-  }
-  const state = await ensureDestinationFolder(ctx, plan);
-  if (state === "missing") {
-    // A failed create: the folder's messages count as not on host2.
-    session.counters.processed += sourceExists;
-    session.counters.missingOnHost2 += sourceExists;
-    return;
-  }
-
-  const destinationExists = await openDestination(ctx, plan, state);
-  if (destinationExists === undefined) {
-    session.counters.processed += sourceExists;
-    return;
-  }
-
-  let sourceMessages: ScannedMessage[];
-  let destinationMessages: ScannedMessage[];
-  try {
-    [sourceMessages, destinationMessages] = await Promise.all([
-      scanMailbox(source, sourceExists, session.args.skipSize),
-      scanMailbox(destination, destinationExists, session.args.skipSize),
-    ]);
-    const shared = sharedHeaderKeys(sourceMessages);
-    await Promise.all([
-      identifyMessages(source, sourceMessages, shared, session.args.skipSize),
-      identifyMessages(destination, destinationMessages, shared, session.args.skipSize),
-    ]);
-  } catch (e: unknown) {
-    session.error("ERR_FETCH", `Host1: could not read the headers of folder ${sourceLabel}: ${errorText(e)}`);
-    session.counters.processed += sourceExists;
-    return;
-  }
-  if (session.stopping) {
-    return;
-  }
-  // Appends do not need the destination selected, and a selected mailbox would make the server
-  // send an EXISTS per saved message.
-  await destination.mailboxClose().catch(() => false);
-
-  const selected = sourceMessages.filter((message) => withinAgeAndSize(session, message));
-  session.counters.processed += sourceMessages.length - selected.length;
-  session.write(`Host1: folder ${sourceLabel} considering ${selected.length} messages`);
-  session.write(`Host2: folder ${destinationLabel} considering ${destinationMessages.length} messages`);
-
-  // Count-aware: a folder holding a message twice needs it twice on the destination, so each
-  // destination copy answers for one source message only, in UID order.
-  const onDestination = new CopiesByIdentity(destinationMessages);
-  const duplicatesHost2 = onDestination.duplicates;
-  const flagUpdates: FlagUpdate[] = [];
-
-  const simulated = ctx.wouldCopy.get(plan.destinationPath) ?? new Map<string, number>();
-  ctx.wouldCopy.set(plan.destinationPath, simulated);
   const wouldAdd: string[] = [];
   const seen = new Set<string>();
   const wanted: WantedMessage[] = [];
+  const flagUpdates: FlagUpdate[] = [];
   let duplicatesHost1 = 0;
   const c = session.counters;
   for (const message of selected) {
@@ -270,6 +227,9 @@ export async function syncFolder(
     const tooBig = session.args.maxSize !== undefined && message.size > session.args.maxSize;
     const tooSmall = session.args.minSize !== undefined && message.size < session.args.minSize;
     const copy = takeCopy(onDestination, message, session.args.addHeader, session.args.skipSize);
+    if (copy) {
+      ctx.ledger?.found(message.uid, copy.uid);
+    }
     if (copy && session.args.resyncFlags && copy.flags.join(" ") !== message.flags.join(" ")) {
       flagUpdates.push({
         sourceUid: message.uid,
@@ -305,6 +265,134 @@ export async function syncFolder(
   for (const identity of wouldAdd) {
     simulated.set(identity, (simulated.get(identity) ?? 0) + 1);
   }
+  return { wanted, flagUpdates, duplicatesHost1 };
+}
+
+/**
+ * Syncs one folder: from its incremental state when it has one that still holds (see delta-pass.ts),
+ * else select, compare in full, then stream what is missing from source to destination. Returns what
+ * the pass knows for the folder's next state, "unchanged" when its stored state still holds as it is,
+ * or undefined when it has nothing trustworthy to say.
+ */
+export async function syncFolder(
+  ctx: FolderSyncContext,
+  plan: FolderPlan,
+  index: number,
+  total: number,
+): Promise<FolderPassResult | "unchanged" | undefined> {
+  const { session } = ctx;
+  const sourceLabel = folderLabel(plan.source.wireName, plan.source.path);
+  const destinationLabel = folderLabel(plan.destinationWireName, plan.destinationPath);
+  session.write(formatFolderLine(index, total, sourceLabel, destinationLabel));
+  const prior = priorState(ctx, plan);
+  if (prior) {
+    const delta = await deltaPass(ctx, plan, prior);
+    if (delta.kind === "unchanged") {
+      return "unchanged";
+    }
+    if (delta.kind === "synced") {
+      return delta.result;
+    }
+    session.write(`Host1: folder ${sourceLabel} compared in full: ${delta.reason}`);
+  }
+  return fullPass(ctx, plan);
+}
+
+/** The stored state of this folder pair, when this run may use state and it was kept under the same selection. */
+function priorState(ctx: FolderSyncContext, plan: FolderPlan): FolderSyncState | undefined {
+  const { session } = ctx;
+  if (!session.io.state || !stateApplies(session.args)) return undefined;
+  const prior = session.io.state.lookup(plan.source.path, plan.destinationPath);
+  return prior && prior.selection === selectionKey(session.args) ? prior : undefined;
+}
+
+async function fullPass(ctx: FolderSyncContext, plan: FolderPlan): Promise<FolderPassResult | undefined> {
+  const { session, source, destination } = ctx;
+  const sourceLabel = folderLabel(plan.source.wireName, plan.source.path);
+  const destinationLabel = folderLabel(plan.destinationWireName, plan.destinationPath);
+  const destinationName = plan.destinationWireName;
+  const sourceName = plan.source.wireName;
+
+  let sourceFolder: ExaminedFolder;
+  try {
+    // EXAMINE: the source is opened read-only, so nothing (not even \Seen) can change on it.
+    sourceFolder = await examine(source, plan.source.path);
+  } catch (e: unknown) {
+    session.error("ERR_SELECT", `Host1: could not select folder ${sourceLabel}: ${errorText(e)}`);
+    return undefined;
+  }
+  const sourceExists = sourceFolder.exists;
+  session.write(`Host1: folder ${sourceLabel} has ${sourceExists} messages in total (mentioned by SELECT)`);
+  if (session.stopping) {
+    return undefined;
+  }
+
+  if (sourceExists === 0 && session.args.skipEmptyFolders) {
+    session.write(`Host1: skipping empty folder ${sourceLabel} (--skipemptyfolders)`);
+    return undefined;
+  }
+  const state = await ensureDestinationFolder(ctx, plan);
+  if (state === "missing") {
+    // A failed create: the folder's messages count as not on host2.
+    session.counters.processed += sourceExists;
+    session.counters.missingOnHost2 += sourceExists;
+    return undefined;
+  }
+
+  const destinationFolder = await openDestination(ctx, plan, state);
+  if (destinationFolder === undefined) {
+    session.counters.processed += sourceExists;
+    return undefined;
+  }
+
+  let sourceMessages: ScannedMessage[];
+  let destinationMessages: ScannedMessage[];
+  try {
+    [sourceMessages, destinationMessages] = await Promise.all([
+      scanMailbox(source, sourceExists, session.args.skipSize),
+      scanMailbox(destination, destinationFolder.exists, session.args.skipSize),
+    ]);
+    const shared = sharedHeaderKeys(sourceMessages);
+    await Promise.all([
+      identifyMessages(source, sourceMessages, shared, session.args.skipSize),
+      identifyMessages(destination, destinationMessages, shared, session.args.skipSize),
+    ]);
+  } catch (e: unknown) {
+    session.error("ERR_FETCH", `Host1: could not read the headers of folder ${sourceLabel}: ${errorText(e)}`);
+    session.counters.processed += sourceExists;
+    return undefined;
+  }
+  if (session.stopping) {
+    return undefined;
+  }
+  // Appends do not need the destination selected, and a selected mailbox would make the server
+  // send an EXISTS per saved message.
+  await destination.mailboxClose().catch(() => false);
+
+  const selected = sourceMessages.filter((message) => withinAgeAndSize(session, message));
+  session.counters.processed += sourceMessages.length - selected.length;
+  session.write(`Host1: folder ${sourceLabel} considering ${selected.length} messages`);
+  session.write(`Host2: folder ${destinationLabel} considering ${destinationMessages.length} messages`);
+
+  const ledger = new CopyLedger(
+    { uidValidity: destinationFolder.uidValidity.toString(), uidNext: destinationFolder.uidNext },
+    destinationMessages.map((message) => message.uid),
+  );
+  const folderCtx: FolderSyncContext = { ...ctx, ledger };
+  // Count-aware: a folder holding a message twice needs it twice on the destination, so each
+  // destination copy answers for one source message only, in UID order.
+  const onDestination = new CopiesByIdentity(destinationMessages);
+  const duplicatesHost2 = onDestination.duplicates;
+  const simulated = ctx.wouldCopy.get(plan.destinationPath) ?? new Map<string, number>();
+  ctx.wouldCopy.set(plan.destinationPath, simulated);
+  const { wanted, flagUpdates, duplicatesHost1 } = compareWithDestination(
+    folderCtx,
+    plan,
+    selected,
+    onDestination,
+    simulated,
+  );
+  const c = session.counters;
   c.duplicatesHost1 += duplicatesHost1;
   c.duplicatesHost2 += duplicatesHost2;
   c.identifiedHost1 += selected.length;
@@ -314,7 +402,7 @@ export async function syncFolder(
     await resyncFlags(ctx, plan, flagUpdates);
   }
   if (session.args.deleteOnDestination) {
-    await deleteExtraMessages(ctx, plan, sourceMessages, destinationMessages);
+    ledger.deleted(await deleteExtraMessages(ctx, plan, sourceMessages, destinationMessages));
   }
   session.write(
     `Host1: folder ${sourceLabel} selected ${selected.length} messages, duplicates ${duplicatesHost1}`,
@@ -330,11 +418,12 @@ export async function syncFolder(
       c.processed += 1;
     }
     c.missingOnHost2 += wanted.length;
-    return;
+    return undefined;
   }
-  if (wanted.length === 0) {
-    return;
+  if (wanted.length > 0) {
+    const copied = await copyMessages(folderCtx, plan, wanted);
+    c.missingOnHost2 += wanted.length - copied;
   }
-  const copied = await copyMessages(ctx, plan, wanted);
-  c.missingOnHost2 += wanted.length - copied;
+  const sourceStamp = stampOf({ ...sourceFolder, messages: sourceExists });
+  return sourceStamp ? { source: sourceStamp, ledger } : undefined;
 }
