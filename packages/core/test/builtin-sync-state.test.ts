@@ -1,4 +1,10 @@
-import type { ImapCredentials, ImapFaultProxy, ImapPair, MailboxSnapshot, SeedMessage } from "@imapferry/testkit";
+import type {
+  ImapCredentials,
+  ImapFaultProxy,
+  ImapPair,
+  MailboxSnapshot,
+  SeedMessage,
+} from "@imapferry/testkit";
 import { readMailbox, seedMailbox, startImapFaultProxy, startImapPair } from "@imapferry/testkit";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,7 +103,10 @@ async function mailboxes(name: string): Promise<Mailboxes> {
           headerless(1),
         ],
       },
-      { path: "Archive", messages: Array.from({ length: 10 }, (_, i) => message(`${name}-archive`, i, ["\\Seen"])) },
+      {
+        path: "Archive",
+        messages: Array.from({ length: 10 }, (_, i) => message(`${name}-archive`, i, ["\\Seen"])),
+      },
       { path: "Sent", messages: Array.from({ length: 5 }, (_, i) => message(`${name}-sent`, i, ["\\Seen"])) },
     ],
   });
@@ -253,7 +262,8 @@ describe("incremental sync state (built-in engine)", () => {
       await client.mailboxCreate("Sent");
       // The same five messages again (as a restore would put them back) and one new one.
       const date = new Date("2026-11-02T10:00:00Z");
-      for (let i = 0; i < 5; i++) await client.append("Sent", message("recreated-sent", i).source, ["\\Seen"], date);
+      for (let i = 0; i < 5; i++)
+        await client.append("Sent", message("recreated-sent", i).source, ["\\Seen"], date);
       await client.append("Sent", message("recreated-sent-new", 1).source, [], date);
     });
 
@@ -297,7 +307,8 @@ describe("incremental sync state (built-in engine)", () => {
     expect(kept.code).toBe(0);
     expect(kept.lines.join("\n")).toContain("0 new, 1 gone");
     let { source, destination } = await snapshots(m);
-    const archive = (snapshot: MailboxSnapshot) => snapshot.folders.find((f) => f.path === "Archive")?.messages ?? [];
+    const archive = (snapshot: MailboxSnapshot) =>
+      snapshot.folders.find((f) => f.path === "Archive")?.messages ?? [];
     expect(archive(source)).toHaveLength(9);
     expect(archive(destination)).toHaveLength(10);
 

@@ -8,7 +8,12 @@ import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
 import { rerunJob } from "../src/services/jobs/index.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { getJobReport } from "../src/services/reports/index.ts";
-import { createFixtureJob, type ImapFixture, type MailboxUsers, startImapFixture } from "./support/imap-fixture.ts";
+import {
+  createFixtureJob,
+  type ImapFixture,
+  type MailboxUsers,
+  startImapFixture,
+} from "./support/imap-fixture.ts";
 import { createJobTestContext, type JobTestContext, waitForJobStatus } from "./support/job-context.ts";
 
 // The incremental sync state as the job system keeps it: stored by one run, used by the next run of

@@ -351,7 +351,8 @@ async function executeRun(
     if (performance.now() >= run.stopBy) stopActiveRun(run, "lease");
     const cannotCopy = { "without identity": 0, "over maxMessageBytes": 0, "under minMessageBytes": 0 };
     if (!run.controller.signal.aborted) {
-      const syncState = input.engine.kind === "builtin" && !job.dry_run ? await openSyncState(ctx, job) : null;
+      const syncState =
+        input.engine.kind === "builtin" && !job.dry_run ? await openSyncState(ctx, job) : null;
       try {
         result = await input.engineRunner.run({
           spec,
@@ -470,10 +471,13 @@ async function openSyncState(
     pair,
     jobId: job.id,
     onError: (e: unknown) =>
-      ctx.log.warn("could not store the incremental sync state; the next run compares those folders in full", {
-        jobId: job.id,
-        error: errorMessage(e),
-      }),
+      ctx.log.warn(
+        "could not store the incremental sync state; the next run compares those folders in full",
+        {
+          jobId: job.id,
+          error: errorMessage(e),
+        },
+      ),
   });
   return { channel: { initial: JSON.stringify(stored), onUpdate: (update) => writer.add(update) }, writer };
 }

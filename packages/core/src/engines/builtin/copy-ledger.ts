@@ -103,7 +103,11 @@ export async function recordFolderState(
   result: FolderPassResult | undefined,
 ): Promise<void> {
   const forget = () =>
-    channel.report({ kind: "forget", sourceFolder: plan.source.path, destinationFolder: plan.destinationPath });
+    channel.report({
+      kind: "forget",
+      sourceFolder: plan.source.path,
+      destinationFolder: plan.destinationPath,
+    });
   if (!result || result.ledger.uidless) {
     forget();
     return;

@@ -8,8 +8,14 @@ import type { FlagUpdate } from "./destination-upkeep.ts";
 import { deleteOnDestination, resyncFlags } from "./destination-upkeep.ts";
 import type { FolderPlan } from "./folder-plan.ts";
 import type { FolderSyncContext } from "./folder-sync-context.ts";
-import type { ScannedMessage } from "./mailbox-scan.ts";
-import { identifyMessages, scanUidRange, scanUids, sharedHeaderKeys, UIDS_PER_FETCH, uidSets } from "./mailbox-scan.ts";
+import {
+  identifyMessages,
+  scanUidRange,
+  scanUids,
+  sharedHeaderKeys,
+  UIDS_PER_FETCH,
+  uidSets,
+} from "./mailbox-scan.ts";
 import { folderLabel } from "./output-format.ts";
 import { errorText } from "./server-errors.ts";
 import type { ExaminedFolder } from "./sync-folder.ts";
@@ -149,8 +155,10 @@ export async function deltaPass(
   } catch (e: unknown) {
     return full(`STATUS failed (${errorText(e)})`);
   }
-  if (!sourceNow || !destinationNow) return full("a server did not answer STATUS with UIDVALIDITY and UIDNEXT");
-  if (sourceNow.uidValidity !== prior.source.uidValidity) return full("the source folder's UIDVALIDITY changed");
+  if (!sourceNow || !destinationNow)
+    return full("a server did not answer STATUS with UIDVALIDITY and UIDNEXT");
+  if (sourceNow.uidValidity !== prior.source.uidValidity)
+    return full("the source folder's UIDVALIDITY changed");
   if (destinationNow.uidValidity !== prior.destination.uidValidity) {
     return full("the destination folder's UIDVALIDITY changed");
   }
@@ -208,8 +216,15 @@ async function changedPass(
   if (sourceFolder.uidValidity.toString() !== prior.source.uidValidity) {
     return full("the source folder's UIDVALIDITY changed");
   }
-  session.write(`Host1: folder ${sourceLabel} has ${sourceFolder.exists} messages in total (mentioned by SELECT)`);
-  const newOnSource = await scanUidRange(source, prior.source.uidNext, sourceFolder.uidNext - 1, args.skipSize);
+  session.write(
+    `Host1: folder ${sourceLabel} has ${sourceFolder.exists} messages in total (mentioned by SELECT)`,
+  );
+  const newOnSource = await scanUidRange(
+    source,
+    prior.source.uidNext,
+    sourceFolder.uidNext - 1,
+    args.skipSize,
+  );
   const oldOnSource = sourceFolder.exists - newOnSource.length;
   if (oldOnSource > prior.source.messages) return full("the source has old messages the state does not know");
   const sourceGone = new Set<number>();
@@ -252,7 +267,11 @@ async function changedPass(
     unclaimed = unclaimed.filter((uid) => present.has(uid));
   }
   const destinationFlags = args.resyncFlags
-    ? await flagsBelow(destination, prior.destination.uidNext, changedSince(destinationFolder, prior.destination))
+    ? await flagsBelow(
+        destination,
+        prior.destination.uidNext,
+        changedSince(destinationFolder, prior.destination),
+      )
     : new Map<number, string[]>();
 
   // Source messages that need a copy: the new ones and those whose copy vanished. Candidates on the
@@ -261,7 +280,10 @@ async function changedPass(
   const needing = [...lostOnSource, ...newOnSource].sort((a, b) => a.uid - b.uid);
   const candidates =
     needing.length > 0 || args.deleteOnDestination
-      ? [...(unclaimed.length > 0 ? await scanUids(destination, unclaimed, args.skipSize) : []), ...newOnDestination]
+      ? [
+          ...(unclaimed.length > 0 ? await scanUids(destination, unclaimed, args.skipSize) : []),
+          ...newOnDestination,
+        ]
       : newOnDestination;
   if (needing.length > 0) {
     const shared = sharedHeaderKeys(needing);
@@ -288,7 +310,10 @@ async function changedPass(
   if (args.deleteOnDestination && onDestination.left > 0) {
     return full("the destination holds messages that are no copy, and --delete2 is on");
   }
-  const flagUpdates = [...comparison.flagUpdates, ...(await flagChanges(source, destination, copies, recheck, sourceFlags, destinationFlags))];
+  const flagUpdates = [
+    ...comparison.flagUpdates,
+    ...(await flagChanges(source, destination, copies, recheck, sourceFlags, destinationFlags)),
+  ];
   await destination.mailboxClose().catch(() => false);
 
   // --- Writes.

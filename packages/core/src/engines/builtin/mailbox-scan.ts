@@ -120,7 +120,11 @@ export async function scanMailbox(
 }
 
 /** `scanMailbox` for just these UIDs of the selected mailbox (those still there), in UID order. */
-export async function scanUids(client: ImapFlow, uids: number[], skipSize: boolean): Promise<ScannedMessage[]> {
+export async function scanUids(
+  client: ImapFlow,
+  uids: number[],
+  skipSize: boolean,
+): Promise<ScannedMessage[]> {
   const wanted = new Set(uids);
   const sets = uidSets(
     [...wanted].sort((a, b) => a - b),

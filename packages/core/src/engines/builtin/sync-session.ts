@@ -1,7 +1,7 @@
 import type { SyncExitCode } from "./exit-codes.ts";
-import type { SyncStateChannel } from "./state-channel.ts";
 import { SYNC_EXIT } from "./exit-codes.ts";
 import { formatBytes, formatLongDate, formatStatistic } from "./output-format.ts";
+import type { SyncStateChannel } from "./state-channel.ts";
 import type { SyncArgs } from "./sync-args.ts";
 
 /** What went wrong, in imapsync's vocabulary (`The most frequent error is ERR_…`). */

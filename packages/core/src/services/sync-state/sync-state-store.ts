@@ -95,7 +95,10 @@ export function createSyncStateWriter(options: {
           .where((eb) =>
             eb.or(
               forgotten.map((f) =>
-                eb.and([eb("source_folder", "=", f.sourceFolder), eb("dest_folder", "=", f.destinationFolder)]),
+                eb.and([
+                  eb("source_folder", "=", f.sourceFolder),
+                  eb("dest_folder", "=", f.destinationFolder),
+                ]),
               ),
             ),
           )
@@ -115,7 +118,14 @@ export function createSyncStateWriter(options: {
           )
           .onConflict((oc) =>
             oc
-              .columns(["source_server_id", "source_login", "dest_server_id", "dest_login", "source_folder", "dest_folder"])
+              .columns([
+                "source_server_id",
+                "source_login",
+                "dest_server_id",
+                "dest_login",
+                "source_folder",
+                "dest_folder",
+              ])
               .doUpdateSet((eb) => ({
                 state: eb.ref("excluded.state"),
                 job_id: eb.ref("excluded.job_id"),
