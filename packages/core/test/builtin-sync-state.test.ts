@@ -12,6 +12,9 @@ import type { EngineStateChannel } from "../src/engines/run-engine.ts";
 import { runMigrationEngine } from "../src/engines/run-engine.ts";
 import type { ResolvedEngine } from "../src/engines/select-engine.ts";
 import { resolveEngine } from "../src/engines/select-engine.ts";
+import type { MigrationSpec } from "../src/engines/types.ts";
+import type { FolderProof, FolderProofs } from "../src/engines/verification/folder-proof.ts";
+import { verifyMigration } from "../src/engines/verification/verify-migration.ts";
 
 /*
  * The built-in engine's incremental sync state, end to end against two real Dovecots: the engine is
@@ -120,7 +123,7 @@ interface Pass {
   destinationCommands: string[];
 }
 
-async function pass(m: Mailboxes, options: Record<string, unknown> = {}): Promise<Pass> {
+function specOf(m: Mailboxes, options: Record<string, unknown> = {}): MigrationSpec {
   const side = (port: number, credentials: ImapCredentials) => ({
     host: "127.0.0.1",
     port,
@@ -129,17 +132,21 @@ async function pass(m: Mailboxes, options: Record<string, unknown> = {}): Promis
     user: credentials.user,
     password: credentials.password,
   });
+  return {
+    source: side(sourceProxy.port, m.source),
+    destination: side(destinationProxy.port, m.destination),
+    dryRun: false,
+    options,
+  };
+}
+
+async function pass(m: Mailboxes, options: Record<string, unknown> = {}): Promise<Pass> {
   const lines: string[] = [];
   const sourceMark = sourceProxy.commands.length;
   const destinationMark = destinationProxy.commands.length;
   const result = await runMigrationEngine({
     engine,
-    spec: {
-      source: side(sourceProxy.port, m.source),
-      destination: side(destinationProxy.port, m.destination),
-      dryRun: false,
-      options,
-    },
+    spec: specOf(m, options),
     onLine: (line) => lines.push(line),
     stateChannel: m.state.channel(),
   });
@@ -339,5 +346,33 @@ describe("incremental sync state (built-in engine)", () => {
     expect(text).toContain("1 new, 2 gone");
     expect(text).toMatch(/Messages deleted on host2\s*:\s*2\b/);
     await expectExact(m);
+  });
+
+  it("the check after a run reads again only the folders that changed since it found them complete", async () => {
+    const m = await mailboxes("check-proofs");
+    await pass(m);
+    const stored = new Map<string, FolderProof>();
+    const proofs: FolderProofs = {
+      lookup: (source, destination) => stored.get(`${source}→${destination}`),
+      record: (proof) => stored.set(`${proof.result.folder}→${proof.result.destinationFolder}`, proof),
+    };
+    const check = () => verifyMigration({ spec: specOf(m), engine: "builtin", proofs });
+
+    const first = await check();
+    expect(first).toMatchObject({ sourceMessages: 36, destMessages: 36, missing: 0, unchangedFolders: 0 });
+    expect(stored.size).toBe(3);
+
+    const sourceMark = sourceProxy.commands.length;
+    const second = await check();
+    expect(second).toMatchObject({ sourceMessages: 36, destMessages: 36, missing: 0, unchangedFolders: 3 });
+    expect(messageCommands(sourceProxy.commands.slice(sourceMark))).toEqual([]);
+
+    // A copy removed behind everyone's back: that folder is read again, and the check says so.
+    await withDestination(m, async (client) => {
+      await client.mailboxOpen("INBOX");
+      await client.messageDelete("4", { uid: true });
+    });
+    const third = await check();
+    expect(third).toMatchObject({ sourceMessages: 36, destMessages: 35, missing: 1, unchangedFolders: 2 });
   });
 });

@@ -141,6 +141,11 @@ export interface Verification {
   reasons: Record<string, number>;
   /** How long the check took, for the operator and the benchmark. */
   durationMs: number;
+  /**
+   * Folders not read again because neither side changed since a check that found them complete (same
+   * UIDVALIDITY, UIDNEXT and MESSAGES on both sides: the same messages). Absent in older checks.
+   */
+  unchangedFolders?: number;
 }
 
 export interface JobsTable {
@@ -306,6 +311,18 @@ export interface SyncFolderStatesTable {
   updated_at: Timestamp;
 }
 
+/** A folder pair's last complete check and the stamps it was made under (see core's verification). */
+export interface VerifiedFoldersTable {
+  source_server_id: number;
+  source_login: string;
+  dest_server_id: number;
+  dest_login: string;
+  source_folder: string;
+  dest_folder: string;
+  proof: JSONColumnType<Record<string, unknown>, string, string>;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   servers: ServersTable;
   batches: BatchesTable;
@@ -320,6 +337,7 @@ export interface Database {
   notifications: NotificationsTable;
   watch_marks: WatchMarksTable;
   sync_folder_states: SyncFolderStatesTable;
+  verified_folders: VerifiedFoldersTable;
 }
 
 export type ServerRow = Selectable<ServersTable>;

@@ -5,6 +5,7 @@ import type { EngineStateChannel } from "../engines/run-engine.ts";
 import { engineNotExecuted, runMigrationEngine } from "../engines/run-engine.ts";
 import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
+import type { FolderProofs } from "../engines/verification/folder-proof.ts";
 import { verifyMigration } from "../engines/verification/verify-migration.ts";
 import type { EngineRunCategory } from "./failure-category.ts";
 
@@ -43,7 +44,10 @@ export interface EngineRunner {
    * The check after a real run (see engines/verification): what is on the destination against the
    * source. Throws VerificationFailed when it cannot be done.
    */
-  verify?(spec: MigrationSpec, input: { errorLines: string[]; signal: AbortSignal }): Promise<Verification>;
+  verify?(
+    spec: MigrationSpec,
+    input: { errorLines: string[]; signal: AbortSignal; proofs?: FolderProofs },
+  ): Promise<Verification>;
 }
 
 /**
@@ -103,6 +107,7 @@ export function defaultEngineRunner(
         engine: engine.kind,
         errorLines: input.errorLines,
         signal: input.signal,
+        ...(input.proofs ? { proofs: input.proofs } : {}),
       });
     },
   };

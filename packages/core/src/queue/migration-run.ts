@@ -15,8 +15,9 @@ import { queueBatchEndCheck, queueJobEndNotification } from "../services/notific
 import { endpointCredentials, MissingCredentialsError } from "../services/servers/admin-credentials.ts";
 import type { Settings } from "../services/settings/schemas.ts";
 import { getSettings } from "../services/settings/settings.ts";
-import type { SyncStateWriter } from "../services/sync-state/sync-state-store.ts";
+import type { MailboxPair, SyncStateWriter } from "../services/sync-state/sync-state-store.ts";
 import { createSyncStateWriter, loadSyncState } from "../services/sync-state/sync-state-store.ts";
+import { loadFolderProofs, storeFolderProofs } from "../services/sync-state/verified-folders-store.ts";
 import { recoverInterruptedJobs } from "../services/workers/workers.ts";
 import {
   decideOutcome,
@@ -373,7 +374,7 @@ async function executeRun(
     }
     const check =
       !job.dry_run && input.engineRunner.verify && needsVerification(result, run.reason)
-        ? await verifyRun(input.engineRunner, spec, result, run.controller.signal, writer)
+        ? await verifyRun(input.engineRunner, spec, result, run.controller.signal, writer, { ctx, job })
         : null;
     outcome = decideOutcome(result, run.reason, check, job.dry_run);
   } catch (e: unknown) {
@@ -443,6 +444,15 @@ async function handBackUnrenewedRun(
   }
 }
 
+function mailboxPair(job: JobRow): MailboxPair {
+  return {
+    sourceServerId: job.source_server_id,
+    sourceLogin: job.source_email,
+    destServerId: job.dest_server_id,
+    destLogin: job.dest_email,
+  };
+}
+
 /**
  * The job's mailbox pair's incremental sync state for the built-in engine: what the last run stored,
  * and a writer that stores what this run reports, in batches. The state is advisory, so a database
@@ -452,12 +462,7 @@ async function openSyncState(
   ctx: ServiceContext,
   job: JobRow,
 ): Promise<{ channel: EngineStateChannel; writer: SyncStateWriter } | null> {
-  const pair = {
-    sourceServerId: job.source_server_id,
-    sourceLogin: job.source_email,
-    destServerId: job.dest_server_id,
-    destLogin: job.dest_email,
-  };
+  const pair = mailboxPair(job);
   const stored = await loadSyncState(ctx.db, pair).catch((e: unknown) => {
     ctx.log.warn("could not read the incremental sync state; comparing every folder in full", {
       jobId: job.id,
@@ -496,16 +501,32 @@ async function verifyRun(
   result: EngineRunResult | null,
   signal: AbortSignal,
   writer: { write(text: string): void },
+  owner: { ctx: ServiceContext; job: JobRow },
 ): Promise<VerificationCheck> {
   writer.write(`[imapferry] ${new Date().toISOString()} checking the destination against the source\n`);
   try {
     const errorLines = Array.isArray(result?.stats?.errorLines) ? (result.stats.errorLines as string[]) : [];
+    const pair = mailboxPair(owner.job);
+    // Proofs of earlier checks only ever save reading: without them every folder is read.
+    const proofs = await loadFolderProofs(owner.ctx.db, pair).catch(() => undefined);
     const verification = await (runner.verify as NonNullable<EngineRunner["verify"]>)(spec, {
       errorLines,
       signal,
+      ...(proofs ? { proofs } : {}),
     });
+    if (proofs) {
+      await storeFolderProofs(owner.ctx.db, pair, proofs.recorded).catch((e: unknown) =>
+        owner.ctx.log.warn("could not store the check's folder proofs", {
+          jobId: owner.job.id,
+          error: errorMessage(e),
+        }),
+      );
+    }
+    const unchanged = verification.unchangedFolders
+      ? ` (${verification.unchangedFolders} unchanged since a check that found them complete)`
+      : "";
     writer.write(
-      `[imapferry] checked ${verification.folders.length} folders in ${(verification.durationMs / 1000).toFixed(1)} s: ${verification.sourceMessages} messages on the source, ${verification.destMessages} on the destination, ${verification.missing} missing\n`,
+      `[imapferry] checked ${verification.folders.length} folders${unchanged} in ${(verification.durationMs / 1000).toFixed(1)} s: ${verification.sourceMessages} messages on the source, ${verification.destMessages} on the destination, ${verification.missing} missing\n`,
     );
     return { verification };
   } catch (e: unknown) {

@@ -21,5 +21,20 @@ export async function up(db: Kysely<any>): Promise<void> {
       updated_at timestamptz not null default now(),
       primary key (source_server_id, source_login, dest_server_id, dest_login, source_folder, dest_folder)
     );
+
+    -- The check after a run, per folder pair: the figures it found for a folder that was complete,
+    -- with both folders' UIDVALIDITY/UIDNEXT/MESSAGES when it read them. While those are the same, the
+    -- same UIDs name the same messages on both sides, so the proof still holds without reading again.
+    create table verified_folders (
+      source_server_id integer not null references servers (id) on delete cascade,
+      source_login text not null,
+      dest_server_id integer not null references servers (id) on delete cascade,
+      dest_login text not null,
+      source_folder text not null,
+      dest_folder text not null,
+      proof jsonb not null,
+      updated_at timestamptz not null default now(),
+      primary key (source_server_id, source_login, dest_server_id, dest_login, source_folder, dest_folder)
+    );
   `.execute(db);
 }

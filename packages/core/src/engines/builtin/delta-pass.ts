@@ -1,11 +1,14 @@
 import type { ImapFlow } from "imapflow";
 import { storableFlags } from "./append-messages.ts";
+import { compareWithDestination } from "./compare-messages.ts";
 import { CopiesByIdentity } from "./copies-by-identity.ts";
 import type { FolderPassResult } from "./copy-ledger.ts";
 import { CopyLedger, readStamp, stampOf } from "./copy-ledger.ts";
 import { copyMessages } from "./copy-pipeline.ts";
 import type { FlagUpdate } from "./destination-upkeep.ts";
 import { deleteOnDestination, resyncFlags } from "./destination-upkeep.ts";
+import type { ExaminedFolder } from "./examine-folder.ts";
+import { examine } from "./examine-folder.ts";
 import type { FolderPlan } from "./folder-plan.ts";
 import type { FolderSyncContext } from "./folder-sync-context.ts";
 import {
@@ -18,8 +21,6 @@ import {
 } from "./mailbox-scan.ts";
 import { folderLabel } from "./output-format.ts";
 import { errorText } from "./server-errors.ts";
-import type { ExaminedFolder } from "./sync-folder.ts";
-import { compareWithDestination, examine } from "./sync-folder.ts";
 import type { FolderSyncState, MailboxStamp } from "./sync-state.ts";
 import { fromRuns } from "./sync-state.ts";
 

@@ -16,7 +16,8 @@ export interface MailboxPair {
   destLogin: string;
 }
 
-function pairColumns(pair: MailboxPair) {
+/** The pair's key columns, as sync_folder_states and verified_folders store them. */
+export function pairColumns(pair: MailboxPair) {
   return {
     source_server_id: pair.sourceServerId,
     source_login: pair.sourceLogin.toLowerCase(),
