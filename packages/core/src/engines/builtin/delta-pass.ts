@@ -11,6 +11,7 @@ import type { ExaminedFolder } from "./examine-folder.ts";
 import { examine } from "./examine-folder.ts";
 import type { FolderPlan } from "./folder-plan.ts";
 import type { FolderSyncContext } from "./folder-sync-context.ts";
+import type { ScannedMessage } from "./mailbox-scan.ts";
 import {
   identifyMessages,
   scanUidRange,
@@ -201,6 +202,40 @@ class WriteStarted extends Error {
   override readonly name = "WriteStarted";
 }
 
+/** What changed in one folder since its stamp, as far as reading only the changes tells. */
+interface SideChanges {
+  folder: ExaminedFolder;
+  /** Messages from the stamp's UIDNEXT on. */
+  arrived: ScannedMessage[];
+  /** The UIDs below the stamp's UIDNEXT still there; only read when the count says some are gone. */
+  present: Set<number> | undefined;
+  /** Flags changed since the stamp's HIGHESTMODSEQ (all flags without CONDSTORE; none unless resyncing). */
+  flags: Map<number, string[]>;
+}
+
+/** Reads one side's changes; a string says why the state cannot explain what is there. */
+async function readChanges(
+  client: ImapFlow,
+  path: string,
+  stamp: MailboxStamp,
+  side: "source" | "destination",
+  args: FolderSyncContext["session"]["args"],
+): Promise<SideChanges | string> {
+  const folder = await examine(client, path);
+  if (folder.uidValidity.toString() !== stamp.uidValidity) {
+    return `the ${side} folder's UIDVALIDITY changed`;
+  }
+  const arrived = await scanUidRange(client, stamp.uidNext, folder.uidNext - 1, args.skipSize);
+  // UIDs below UIDNEXT can only go, never come: fewer old messages means some went, more is impossible.
+  const old = folder.exists - arrived.length;
+  if (old > stamp.messages) return `the ${side} has old messages the state does not know`;
+  const present = old < stamp.messages ? await presentUids(client, stamp.uidNext) : undefined;
+  const flags = args.resyncFlags
+    ? await flagsBelow(client, stamp.uidNext, changedSince(folder, stamp))
+    : new Map<number, string[]>();
+  return { folder, arrived, present, flags };
+}
+
 async function changedPass(
   ctx: FolderSyncContext,
   plan: FolderPlan,
@@ -212,68 +247,38 @@ async function changedPass(
   const sourceLabel = folderLabel(plan.source.wireName, plan.source.path);
   const destinationLabel = folderLabel(plan.destinationWireName, plan.destinationPath);
 
-  // --- Reads. Nothing is written until the pass knows it can explain everything it sees.
-  const sourceFolder = await examine(source, plan.source.path);
-  if (sourceFolder.uidValidity.toString() !== prior.source.uidValidity) {
-    return full("the source folder's UIDVALIDITY changed");
-  }
+  // --- Reads, both sides at once. Nothing is written until the pass can explain everything it sees.
+  const [sourceSide, destinationSide] = await Promise.all([
+    readChanges(source, plan.source.path, prior.source, "source", args),
+    readChanges(destination, plan.destinationPath, prior.destination, "destination", args),
+  ]);
+  if (typeof sourceSide === "string") return full(sourceSide);
+  if (typeof destinationSide === "string") return full(destinationSide);
+  const { folder: sourceFolder, arrived: newOnSource, flags: sourceFlags } = sourceSide;
+  const { folder: destinationFolder, arrived: newOnDestination, flags: destinationFlags } = destinationSide;
   session.write(
     `Host1: folder ${sourceLabel} has ${sourceFolder.exists} messages in total (mentioned by SELECT)`,
   );
-  const newOnSource = await scanUidRange(
-    source,
-    prior.source.uidNext,
-    sourceFolder.uidNext - 1,
-    args.skipSize,
-  );
-  const oldOnSource = sourceFolder.exists - newOnSource.length;
-  if (oldOnSource > prior.source.messages) return full("the source has old messages the state does not know");
-  const sourceGone = new Set<number>();
-  if (oldOnSource < prior.source.messages) {
-    const present = await presentUids(source, prior.source.uidNext);
-    for (const sourceUid of copies.keys()) if (!present.has(sourceUid)) sourceGone.add(sourceUid);
-  }
-  const sourceFlags = args.resyncFlags
-    ? await flagsBelow(source, prior.source.uidNext, changedSince(sourceFolder, prior.source))
-    : new Map<number, string[]>();
-
-  const destinationFolder = await examine(destination, plan.destinationPath);
-  if (destinationFolder.uidValidity.toString() !== prior.destination.uidValidity) {
-    return full("the destination folder's UIDVALIDITY changed");
-  }
   session.write(
     `Host2: folder ${destinationLabel} has ${destinationFolder.exists} messages in total (mentioned by SELECT)`,
   );
-  const newOnDestination = await scanUidRange(
-    destination,
-    prior.destination.uidNext,
-    destinationFolder.uidNext - 1,
-    args.skipSize,
-  );
-  const oldOnDestination = destinationFolder.exists - newOnDestination.length;
-  if (oldOnDestination > prior.destination.messages) {
-    return full("the destination has old messages the state does not know");
+  const sourceGone = new Set<number>();
+  if (sourceSide.present) {
+    for (const sourceUid of copies.keys()) if (!sourceSide.present.has(sourceUid)) sourceGone.add(sourceUid);
   }
   let unclaimed = prior.unclaimed;
   // Source messages whose copy is no longer on the destination (deleted behind our back).
   const lostCopies: number[] = [];
-  if (oldOnDestination < prior.destination.messages) {
-    const present = await presentUids(destination, prior.destination.uidNext);
+  const destinationPresent = destinationSide.present;
+  if (destinationPresent) {
     for (const [sourceUid, destinationUid] of copies) {
-      if (!present.has(destinationUid)) {
+      if (!destinationPresent.has(destinationUid)) {
         copies.delete(sourceUid);
         if (!sourceGone.has(sourceUid)) lostCopies.push(sourceUid);
       }
     }
-    unclaimed = unclaimed.filter((uid) => present.has(uid));
+    unclaimed = unclaimed.filter((uid) => destinationPresent.has(uid));
   }
-  const destinationFlags = args.resyncFlags
-    ? await flagsBelow(
-        destination,
-        prior.destination.uidNext,
-        changedSince(destinationFolder, prior.destination),
-      )
-    : new Map<number, string[]>();
 
   // Source messages that need a copy: the new ones and those whose copy vanished. Candidates on the
   // destination: what arrived there since, and what was there before without being a copy.
