@@ -12,7 +12,8 @@
  * --minsize, --maxage, --minage, --delete2 (destination only), --noresyncflags. Control: --dry,
  * --justlogin, --justfolders, --maxbytespersecond, --maxmessagespersecond, --exitwhenover,
  * --errorsmax, --timeoutN. Its own: --connections N (default 1), the most connections per account;
- * folders are copied in parallel over separate connection sets within it. imapsync's
+ * folders are copied in parallel over separate connection sets within it; --statefd N, the
+ * descriptor of the incremental sync state channel the worker opens (see state-channel.ts). imapsync's
  * logging/caching/release-check flags are accepted and
  * ignored; anything else, and --password1/2, --delete1, --regextrans2, --pipemess…, exits 64.
  * SIGTERM/SIGINT: stop, print the statistics, exit 6 (EXIT_BY_SIGNAL).

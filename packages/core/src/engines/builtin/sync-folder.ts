@@ -150,6 +150,10 @@ export async function syncFolder(
   const destinationLabel = folderLabel(plan.destinationWireName, plan.destinationPath);
   session.write(formatFolderLine(index, total, sourceLabel, destinationLabel));
   const prior = priorState(ctx, plan);
+  if (prior && ctx.destinationPaths.has(plan.destinationPath)) {
+    // As the full pass does: a folder the user subscribed to on the source since is subscribed here too.
+    await ensureDestinationFolder(ctx, plan);
+  }
   if (prior) {
     const delta = await deltaPass(ctx, plan, prior);
     if (delta.kind === "unchanged") {
