@@ -292,11 +292,8 @@ export interface WatchMarksTable {
   watched_at: Timestamp;
 }
 
-/**
- * The built-in engine's incremental sync state of one folder pair of one mailbox pair (see core's
- * engines/builtin/sync-state.ts for `state`). Advisory: checked against the servers before use.
- */
-export interface SyncFolderStatesTable {
+/** The key of per-folder-pair rows: a mailbox pair (as superseded runs group jobs), then the folder pair. */
+interface FolderPairKey {
   source_server_id: number;
   /** The source login, lower-cased (logins are case-insensitive, as for superseded runs). */
   source_login: string;
@@ -305,6 +302,13 @@ export interface SyncFolderStatesTable {
   /** Unicode folder paths. */
   source_folder: string;
   dest_folder: string;
+}
+
+/**
+ * The built-in engine's incremental sync state of one folder pair of one mailbox pair (see core's
+ * engines/builtin/sync-state.ts for `state`). Advisory: checked against the servers before use.
+ */
+export interface SyncFolderStatesTable extends FolderPairKey {
   state: JSONColumnType<Record<string, unknown>, string, string>;
   /** The job whose run wrote it last. */
   job_id: number | null;
@@ -312,13 +316,7 @@ export interface SyncFolderStatesTable {
 }
 
 /** A folder pair's last complete check and the stamps it was made under (see core's verification). */
-export interface VerifiedFoldersTable {
-  source_server_id: number;
-  source_login: string;
-  dest_server_id: number;
-  dest_login: string;
-  source_folder: string;
-  dest_folder: string;
+export interface VerifiedFoldersTable extends FolderPairKey {
   proof: JSONColumnType<Record<string, unknown>, string, string>;
   updated_at: Timestamp;
 }

@@ -16,6 +16,16 @@ export interface MailboxPair {
   destLogin: string;
 }
 
+/** The primary key of sync_folder_states and verified_folders: the mailbox pair, then the folder pair. */
+export const FOLDER_PAIR_KEY = [
+  "source_server_id",
+  "source_login",
+  "dest_server_id",
+  "dest_login",
+  "source_folder",
+  "dest_folder",
+] as const;
+
 /** The pair's key columns, as sync_folder_states and verified_folders store them. */
 export function pairColumns(pair: MailboxPair) {
   return {
@@ -118,20 +128,11 @@ export function createSyncStateWriter(options: {
             })),
           )
           .onConflict((oc) =>
-            oc
-              .columns([
-                "source_server_id",
-                "source_login",
-                "dest_server_id",
-                "dest_login",
-                "source_folder",
-                "dest_folder",
-              ])
-              .doUpdateSet((eb) => ({
-                state: eb.ref("excluded.state"),
-                job_id: eb.ref("excluded.job_id"),
-                updated_at: new Date(),
-              })),
+            oc.columns([...FOLDER_PAIR_KEY]).doUpdateSet((eb) => ({
+              state: eb.ref("excluded.state"),
+              job_id: eb.ref("excluded.job_id"),
+              updated_at: new Date(),
+            })),
           )
           .execute();
       }

@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import type { FolderProof, FolderProofs } from "../../engines/verification/folder-proof.ts";
 import { parseFolderProof } from "../../engines/verification/folder-proof.ts";
 import type { MailboxPair } from "./sync-state-store.ts";
-import { pairColumns } from "./sync-state-store.ts";
+import { FOLDER_PAIR_KEY, pairColumns } from "./sync-state-store.ts";
 
 /**
  * The check's folder proofs of a mailbox pair (see engines/verification/folder-proof.ts): loaded before
@@ -56,14 +56,7 @@ export async function storeFolderProofs(
     )
     .onConflict((oc) =>
       oc
-        .columns([
-          "source_server_id",
-          "source_login",
-          "dest_server_id",
-          "dest_login",
-          "source_folder",
-          "dest_folder",
-        ])
+        .columns([...FOLDER_PAIR_KEY])
         .doUpdateSet((eb) => ({ proof: eb.ref("excluded.proof"), updated_at: new Date() })),
     )
     .execute();
