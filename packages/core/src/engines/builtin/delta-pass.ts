@@ -189,7 +189,7 @@ export async function deltaPass(
     return { kind: "unchanged" };
   }
   try {
-    return await changedPass(ctx, plan, prior, copies);
+    return await changedPass(ctx, plan, prior, copies, { source: sourceNow, destination: destinationNow });
   } catch (e: unknown) {
     // Only reads happen before the first write, and every read failure lands here before one.
     if (e instanceof WriteStarted) throw e.cause;
@@ -211,16 +211,32 @@ interface SideChanges {
   present: Set<number> | undefined;
   /** Flags changed since the stamp's HIGHESTMODSEQ (all flags without CONDSTORE; none unless resyncing). */
   flags: Map<number, string[]>;
+  /** Whether the folder was opened: a side whose STATUS shows no change is not, until something needs it. */
+  opened: boolean;
 }
 
-/** Reads one side's changes; a string says why the state cannot explain what is there. */
+/**
+ * Reads one side's changes; a string says why the state cannot explain what is there. A side whose
+ * STATUS (`now`) matches its stamp has none, and is not even opened: in a large Maildir folder every
+ * SELECT costs the server a sync of the folder's directory.
+ */
 async function readChanges(
   client: ImapFlow,
   path: string,
   stamp: MailboxStamp,
+  now: MailboxStamp,
   side: "source" | "destination",
   args: FolderSyncContext["session"]["args"],
 ): Promise<SideChanges | string> {
+  if (unchanged(now, stamp, args.resyncFlags)) {
+    const folder: ExaminedFolder = {
+      exists: now.messages,
+      uidValidity: BigInt(now.uidValidity),
+      uidNext: now.uidNext,
+      ...(now.highestModseq !== null ? { highestModseq: BigInt(now.highestModseq) } : {}),
+    };
+    return { folder, arrived: [], present: undefined, flags: new Map(), opened: false };
+  }
   const folder = await examine(client, path);
   if (folder.uidValidity.toString() !== stamp.uidValidity) {
     return `the ${side} folder's UIDVALIDITY changed`;
@@ -233,7 +249,7 @@ async function readChanges(
   const flags = args.resyncFlags
     ? await flagsBelow(client, stamp.uidNext, changedSince(folder, stamp))
     : new Map<number, string[]>();
-  return { folder, arrived, present, flags };
+  return { folder, arrived, present, flags, opened: true };
 }
 
 async function changedPass(
@@ -241,6 +257,7 @@ async function changedPass(
   plan: FolderPlan,
   prior: FolderSyncState,
   copies: Map<number, number>,
+  now: { source: MailboxStamp; destination: MailboxStamp },
 ): Promise<DeltaOutcome> {
   const { session, source, destination } = ctx;
   const args = session.args;
@@ -249,11 +266,18 @@ async function changedPass(
 
   // --- Reads, both sides at once. Nothing is written until the pass can explain everything it sees.
   const [sourceSide, destinationSide] = await Promise.all([
-    readChanges(source, plan.source.path, prior.source, "source", args),
-    readChanges(destination, plan.destinationPath, prior.destination, "destination", args),
+    readChanges(source, plan.source.path, prior.source, now.source, "source", args),
+    readChanges(destination, plan.destinationPath, prior.destination, now.destination, "destination", args),
   ]);
   if (typeof sourceSide === "string") return full(sourceSide);
   if (typeof destinationSide === "string") return full(destinationSide);
+  /** Opens a side that had no changes to read, once something needs its messages after all. */
+  async function open(side: SideChanges, client: ImapFlow, path: string): Promise<void> {
+    if (!side.opened) {
+      await examine(client, path);
+      side.opened = true;
+    }
+  }
   const { folder: sourceFolder, arrived: newOnSource, flags: sourceFlags } = sourceSide;
   const { folder: destinationFolder, arrived: newOnDestination, flags: destinationFlags } = destinationSide;
   session.write(
@@ -282,8 +306,11 @@ async function changedPass(
 
   // Source messages that need a copy: the new ones and those whose copy vanished. Candidates on the
   // destination: what arrived there since, and what was there before without being a copy.
+  if (lostCopies.length > 0) await open(sourceSide, source, plan.source.path);
   const lostOnSource = lostCopies.length > 0 ? await scanUids(source, lostCopies, args.skipSize) : [];
   const needing = [...lostOnSource, ...newOnSource].sort((a, b) => a.uid - b.uid);
+  const scanUnclaimed = (needing.length > 0 || args.deleteOnDestination) && unclaimed.length > 0;
+  if (scanUnclaimed) await open(destinationSide, destination, plan.destinationPath);
   const candidates =
     needing.length > 0 || args.deleteOnDestination
       ? [
@@ -315,6 +342,10 @@ async function changedPass(
   const comparison = compareWithDestination(folderCtx, plan, needing, onDestination, new Map());
   if (args.deleteOnDestination && onDestination.left > 0) {
     return full("the destination holds messages that are no copy, and --delete2 is on");
+  }
+  if (recheck.length > 0) {
+    await open(sourceSide, source, plan.source.path);
+    await open(destinationSide, destination, plan.destinationPath);
   }
   const flagUpdates = [
     ...comparison.flagUpdates,
