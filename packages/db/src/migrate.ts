@@ -23,7 +23,14 @@ export async function migrateToLatest(handle: DatabaseHandle): Promise<Migration
   try {
     await lockClient.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_ID]);
     try {
-      const migrator = new Migrator({ db: handle.db, provider: { getMigrations: async () => migrations } });
+      const migrator = new Migrator({
+        db: handle.db,
+        provider: { getMigrations: async () => migrations },
+        // Migration numbers are handed out per piece of work and land in whatever order the work
+        // merges (0015 before 0012): a database that already has a later one still takes an earlier
+        // one that arrives after it. Each migration stands on its own, so their order does not matter.
+        allowUnorderedMigrations: true,
+      });
       const { error, results } = await migrator.migrateToLatest();
       if (error) {
         const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";

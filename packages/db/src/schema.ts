@@ -141,6 +141,11 @@ export interface Verification {
   reasons: Record<string, number>;
   /** How long the check took, for the operator and the benchmark. */
   durationMs: number;
+  /**
+   * Folders not read again because neither side changed since a check that found them complete (same
+   * UIDVALIDITY, UIDNEXT and MESSAGES on both sides: the same messages). Absent in older checks.
+   */
+  unchangedFolders?: number;
 }
 
 export interface JobsTable {
@@ -320,6 +325,35 @@ export interface WatchMarksTable {
   watched_at: Timestamp;
 }
 
+/** The key of per-folder-pair rows: a mailbox pair (as superseded runs group jobs), then the folder pair. */
+interface FolderPairKey {
+  source_server_id: number;
+  /** The source login, lower-cased (logins are case-insensitive, as for superseded runs). */
+  source_login: string;
+  dest_server_id: number;
+  dest_login: string;
+  /** Unicode folder paths. */
+  source_folder: string;
+  dest_folder: string;
+}
+
+/**
+ * The built-in engine's incremental sync state of one folder pair of one mailbox pair (see core's
+ * engines/builtin/sync-state.ts for `state`). Advisory: checked against the servers before use.
+ */
+export interface SyncFolderStatesTable extends FolderPairKey {
+  state: JSONColumnType<Record<string, unknown>, string, string>;
+  /** The job whose run wrote it last. */
+  job_id: number | null;
+  updated_at: Timestamp;
+}
+
+/** A folder pair's last complete check and the stamps it was made under (see core's verification). */
+export interface VerifiedFoldersTable extends FolderPairKey {
+  proof: JSONColumnType<Record<string, unknown>, string, string>;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   servers: ServersTable;
   batches: BatchesTable;
@@ -334,6 +368,8 @@ export interface Database {
   settings: SettingsTable;
   notifications: NotificationsTable;
   watch_marks: WatchMarksTable;
+  sync_folder_states: SyncFolderStatesTable;
+  verified_folders: VerifiedFoldersTable;
 }
 
 export type ServerRow = Selectable<ServersTable>;

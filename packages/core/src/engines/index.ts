@@ -54,6 +54,7 @@ export { ENGINE_PRESETS, engineOptionsSchema, parseEngineOptions } from "./optio
 export type { PreflightFolder, PreflightOptions, PreflightResult } from "./preflight.ts";
 export { preflight } from "./preflight.ts";
 export type {
+  EngineStateChannel,
   OutputStream,
   RunEngineOptions,
   RunEngineResult,

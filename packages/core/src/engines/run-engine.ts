@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import type { Duplex } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { ImapferryError } from "../errors.ts";
 import { buildImapsyncArgs, engineEnv } from "./imapsync/args.ts";
@@ -49,7 +50,22 @@ export interface RunEngineOptions {
   cancelGraceMs?: number;
   /** For the outcome sentence. */
   mailboxes: { source: MailboxRef; destination: MailboxRef };
+  /**
+   * The built-in engine's incremental sync state channel, as descriptor 3 of the child (see
+   * builtin/state-channel.ts): `initial` is written to it at once, and every line the engine sends
+   * back is handed to `onUpdate`, parsed.
+   */
+  stateChannel?: EngineStateChannel;
 }
+
+export interface EngineStateChannel {
+  /** The stored state, one line of JSON (no newline in it). */
+  initial: string;
+  onUpdate(update: unknown): void;
+}
+
+/** Where the engine finds the state channel: the first descriptor after stdio. */
+export const STATE_CHANNEL_FD = 3;
 
 export interface RunEngineResult {
   /** The process exit code; null when it died from a signal. */
@@ -75,7 +91,10 @@ export interface RunEngineResult {
  * Splits a byte stream into lines: UTF-8 characters cut between chunks are reassembled, "\r\n" and
  * "\n" both end a line, and a last line without a newline is delivered at the end.
  */
-export function createLineSplitter(onLine: (line: string) => void): {
+export function createLineSplitter(
+  onLine: (line: string) => void,
+  maxLineChars = MAX_LINE_CHARS,
+): {
   write(chunk: Buffer): void;
   end(): void;
 } {
@@ -92,9 +111,9 @@ export function createLineSplitter(onLine: (line: string) => void): {
       pending = pending.slice(newline + 1);
       newline = pending.indexOf("\n");
     }
-    while (pending.length > MAX_LINE_CHARS) {
-      emit(pending.slice(0, MAX_LINE_CHARS));
-      pending = pending.slice(MAX_LINE_CHARS);
+    while (pending.length > maxLineChars) {
+      emit(pending.slice(0, maxLineChars));
+      pending = pending.slice(maxLineChars);
     }
   }
   return {
@@ -184,9 +203,27 @@ export function runEngine(options: RunEngineOptions): Promise<RunEngineResult> {
       // the worker's terminal does not reach the engine.
       detached: true,
       shell: false,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: options.stateChannel ? ["ignore", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe"],
       windowsHide: true,
     });
+    const stateSocket = options.stateChannel ? (child.stdio[STATE_CHANNEL_FD] as Duplex | null) : null;
+    if (stateSocket && options.stateChannel) {
+      const channel = options.stateChannel;
+      // An engine that ends without reading the state (a usage error) closes its end: not a failure.
+      stateSocket.on("error", () => undefined);
+      stateSocket.write(`${channel.initial}\n`);
+      // A folder's state is one line, as long as its UID map needs: no cut.
+      const updates = createLineSplitter(function onStateLine(line: string) {
+        if (line === "") return;
+        try {
+          channel.onUpdate(JSON.parse(line));
+        } catch {
+          // A malformed line is dropped: the state is advisory, the next pass compares that folder in full.
+        }
+      }, Number.POSITIVE_INFINITY);
+      stateSocket.on("data", (chunk: Buffer) => updates.write(chunk));
+      stateSocket.on("end", () => updates.end());
+    }
 
     // Engines should never print a password, but a server's error text or a debug line might echo
     // one back: every line is scrubbed of the passwords this run was given before anyone sees it.
@@ -251,8 +288,8 @@ export function runEngine(options: RunEngineOptions): Promise<RunEngineResult> {
     }
     const stdout = createLineSplitter(lineHandler("stdout"));
     const stderr = createLineSplitter(lineHandler("stderr"));
-    child.stdout.on("data", (chunk: Buffer) => stdout.write(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.write(chunk));
+    child.stdout?.on("data", (chunk: Buffer) => stdout.write(chunk));
+    child.stderr?.on("data", (chunk: Buffer) => stderr.write(chunk));
 
     function onAbort(): void {
       if (cancelled || child.pid === undefined || child.exitCode !== null || child.signalCode !== null)
@@ -340,6 +377,8 @@ export interface RunMigrationEngineOptions {
   cancelGraceMs?: number;
   baseEnv?: RunEngineOptions["baseEnv"];
   cwd?: string;
+  /** Incremental sync state, for the built-in engine only (imapsync keeps none); see RunEngineOptions. */
+  stateChannel?: EngineStateChannel;
 }
 
 /**
@@ -357,7 +396,12 @@ const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p)) 
  */
 export function runMigrationEngine(options: RunMigrationEngineOptions): Promise<RunEngineResult> {
   const { engine, spec } = options;
-  const argv = [...engine.prefixArgs, ...buildImapsyncArgs(spec, engine.kind)];
+  const state = engine.kind === "builtin" && !spec.dryRun ? options.stateChannel : undefined;
+  const argv = [
+    ...engine.prefixArgs,
+    ...buildImapsyncArgs(spec, engine.kind),
+    ...(state ? ["--statefd", String(STATE_CHANNEL_FD)] : []),
+  ];
   return runEngine({
     bin: SETPRIV ?? engine.bin,
     args: SETPRIV ? ["--pdeathsig", "SIGTERM", "--", engine.bin, ...argv] : argv,
@@ -377,6 +421,7 @@ export function runMigrationEngine(options: RunMigrationEngineOptions): Promise<
     ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.cancelGraceMs !== undefined ? { cancelGraceMs: options.cancelGraceMs } : {}),
+    ...(state ? { stateChannel: state } : {}),
   });
 }
 

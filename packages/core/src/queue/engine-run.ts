@@ -1,9 +1,11 @@
 import type { Verification } from "@imapferry/db";
 import type { ParsedEvent } from "../engines/imapsync/parser.ts";
 import { preflight } from "../engines/preflight.ts";
+import type { EngineStateChannel } from "../engines/run-engine.ts";
 import { engineNotExecuted, runMigrationEngine } from "../engines/run-engine.ts";
 import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
+import type { FolderProofs } from "../engines/verification/folder-proof.ts";
 import { verifyMigration } from "../engines/verification/verify-migration.ts";
 import type { EngineRunCategory } from "./failure-category.ts";
 
@@ -24,6 +26,8 @@ export interface EngineRunInput {
   onEvent(event: ParsedEvent): void;
   /** Called once the engine process exists (dispatch latency is measured up to here). */
   onSpawn?(pid: number): void;
+  /** The built-in engine's incremental sync state (ignored by imapsync, which keeps none). */
+  stateChannel?: EngineStateChannel;
 }
 
 export interface PreflightTotals {
@@ -40,7 +44,10 @@ export interface EngineRunner {
    * The check after a real run (see engines/verification): what is on the destination against the
    * source. Throws VerificationFailed when it cannot be done.
    */
-  verify?(spec: MigrationSpec, input: { errorLines: string[]; signal: AbortSignal }): Promise<Verification>;
+  verify?(
+    spec: MigrationSpec,
+    input: { errorLines: string[]; signal: AbortSignal; proofs?: FolderProofs },
+  ): Promise<Verification>;
 }
 
 /**
@@ -60,6 +67,7 @@ export function defaultEngineRunner(
         signal: input.signal,
         onLine: (line) => input.onLine(line),
         onEvent: (event) => input.onEvent(event),
+        ...(input.stateChannel ? { stateChannel: input.stateChannel } : {}),
         onSpawn: (pid) => {
           input.onSpawn?.(pid);
           options.onSpawn?.(pid);
@@ -99,6 +107,7 @@ export function defaultEngineRunner(
         engine: engine.kind,
         errorLines: input.errorLines,
         signal: input.signal,
+        ...(input.proofs ? { proofs: input.proofs } : {}),
       });
     },
   };

@@ -3,6 +3,7 @@ import type { Database, JobRow, ServerRow } from "@imapferry/db";
 import { sql, type Transaction } from "kysely";
 import { z } from "zod";
 import type { ServiceContext } from "../context.ts";
+import type { EngineStateChannel } from "../engines/run-engine.ts";
 import { StopAtOnce } from "../engines/run-engine.ts";
 import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
@@ -14,6 +15,9 @@ import { queueBatchEndCheck, queueJobEndNotification } from "../services/notific
 import { endpointCredentials, MissingCredentialsError } from "../services/servers/admin-credentials.ts";
 import type { Settings } from "../services/settings/schemas.ts";
 import { getSettings } from "../services/settings/settings.ts";
+import type { MailboxPair, SyncStateWriter } from "../services/sync-state/sync-state-store.ts";
+import { createSyncStateWriter, loadSyncState } from "../services/sync-state/sync-state-store.ts";
+import { loadFolderProofs, storeFolderProofs } from "../services/sync-state/verified-folders-store.ts";
 import { recoverInterruptedJobs } from "../services/workers/workers.ts";
 import {
   decideOutcome,
@@ -348,22 +352,29 @@ async function executeRun(
     if (performance.now() >= run.stopBy) stopActiveRun(run, "lease");
     const cannotCopy = { "without identity": 0, "over maxMessageBytes": 0, "under minMessageBytes": 0 };
     if (!run.controller.signal.aborted) {
-      result = await input.engineRunner.run({
-        spec,
-        signal: run.controller.signal,
-        onLine: (line) => writer.write(`${line}\n`),
-        onEvent: (event) => {
-          tracker.onEvent(event);
-          if (event.type === "message" && event.action === "skipped") {
-            cannotCopy[SKIP_REASONS[event.reason]] += 1;
-          }
-        },
-      });
+      const syncState =
+        input.engine.kind === "builtin" && !job.dry_run ? await openSyncState(ctx, job) : null;
+      try {
+        result = await input.engineRunner.run({
+          spec,
+          signal: run.controller.signal,
+          onLine: (line) => writer.write(`${line}\n`),
+          onEvent: (event) => {
+            tracker.onEvent(event);
+            if (event.type === "message" && event.action === "skipped") {
+              cannotCopy[SKIP_REASONS[event.reason]] += 1;
+            }
+          },
+          ...(syncState ? { stateChannel: syncState.channel } : {}),
+        });
+      } finally {
+        await syncState?.writer.close();
+      }
       if (result.stats) result.stats.cannotCopy = cannotCopy;
     }
     const check =
       !job.dry_run && input.engineRunner.verify && needsVerification(result, run.reason)
-        ? await verifyRun(input.engineRunner, spec, result, run.controller.signal, writer)
+        ? await verifyRun(input.engineRunner, spec, result, run.controller.signal, writer, { ctx, job })
         : null;
     outcome = decideOutcome(result, run.reason, check, job.dry_run);
   } catch (e: unknown) {
@@ -433,6 +444,49 @@ async function handBackUnrenewedRun(
   }
 }
 
+function mailboxPair(job: JobRow): MailboxPair {
+  return {
+    sourceServerId: job.source_server_id,
+    sourceLogin: job.source_email,
+    destServerId: job.dest_server_id,
+    destLogin: job.dest_email,
+  };
+}
+
+/**
+ * The job's mailbox pair's incremental sync state for the built-in engine: what the last run stored,
+ * and a writer that stores what this run reports, in batches. The state is advisory, so a database
+ * that cannot give it means a run without it (every folder compared in full), not a failed run.
+ */
+async function openSyncState(
+  ctx: ServiceContext,
+  job: JobRow,
+): Promise<{ channel: EngineStateChannel; writer: SyncStateWriter } | null> {
+  const pair = mailboxPair(job);
+  const stored = await loadSyncState(ctx.db, pair).catch((e: unknown) => {
+    ctx.log.warn("could not read the incremental sync state; comparing every folder in full", {
+      jobId: job.id,
+      error: errorMessage(e),
+    });
+    return null;
+  });
+  if (stored === null) return null;
+  const writer = createSyncStateWriter({
+    db: ctx.db,
+    pair,
+    jobId: job.id,
+    onError: (e: unknown) =>
+      ctx.log.warn(
+        "could not store the incremental sync state; the next run compares those folders in full",
+        {
+          jobId: job.id,
+          error: errorMessage(e),
+        },
+      ),
+  });
+  return { channel: { initial: JSON.stringify(stored), onUpdate: (update) => writer.add(update) }, writer };
+}
+
 /** Which "cannot be copied" group each engine skip reason counts in. */
 const SKIP_REASONS = {
   noheader: "without identity",
@@ -447,16 +501,32 @@ async function verifyRun(
   result: EngineRunResult | null,
   signal: AbortSignal,
   writer: { write(text: string): void },
+  owner: { ctx: ServiceContext; job: JobRow },
 ): Promise<VerificationCheck> {
   writer.write(`[imapferry] ${new Date().toISOString()} checking the destination against the source\n`);
   try {
     const errorLines = Array.isArray(result?.stats?.errorLines) ? (result.stats.errorLines as string[]) : [];
+    const pair = mailboxPair(owner.job);
+    // Proofs of earlier checks only ever save reading: without them every folder is read.
+    const proofs = await loadFolderProofs(owner.ctx.db, pair).catch(() => undefined);
     const verification = await (runner.verify as NonNullable<EngineRunner["verify"]>)(spec, {
       errorLines,
       signal,
+      ...(proofs ? { proofs } : {}),
     });
+    if (proofs) {
+      await storeFolderProofs(owner.ctx.db, pair, proofs.recorded).catch((e: unknown) =>
+        owner.ctx.log.warn("could not store the check's folder proofs", {
+          jobId: owner.job.id,
+          error: errorMessage(e),
+        }),
+      );
+    }
+    const unchanged = verification.unchangedFolders
+      ? ` (${verification.unchangedFolders} unchanged since a check that found them complete)`
+      : "";
     writer.write(
-      `[imapferry] checked ${verification.folders.length} folders in ${(verification.durationMs / 1000).toFixed(1)} s: ${verification.sourceMessages} messages on the source, ${verification.destMessages} on the destination, ${verification.missing} missing\n`,
+      `[imapferry] checked ${verification.folders.length} folders${unchanged} in ${(verification.durationMs / 1000).toFixed(1)} s: ${verification.sourceMessages} messages on the source, ${verification.destMessages} on the destination, ${verification.missing} missing\n`,
     );
     return { verification };
   } catch (e: unknown) {

@@ -15,6 +15,11 @@ export interface ImapFaultProxy {
   throttleDownloads(count: number, waitMs: number): void;
   /** How many commands were answered with a throttle so far. */
   readonly throttled: number;
+  /**
+   * Every command the clients sent so far, by name only ("STATUS", "UID FETCH", "LOGIN"), never with
+   * its arguments (a LOGIN's would be a password): what a test asserts a run did, or did not, ask.
+   */
+  readonly commands: readonly string[];
   close(): Promise<void>;
 }
 
@@ -23,10 +28,18 @@ const BODY_FETCH = /^\S+ (?:UID )?FETCH .*(?:BODY(?:\.PEEK)?\[\]|\bRFC822\b(?![.
 /** A line that ends with a literal announcement: its bytes follow and are not a command. */
 const LITERAL = /\{(\d+)\+?\}\r?\n$/;
 
+/** "A12 UID FETCH 1:* (FLAGS)" → "UID FETCH"; "A1 LOGIN user pass" → "LOGIN". */
+function commandName(line: string): string {
+  const words = line.trim().split(" ");
+  const name = (words[1] ?? "").toUpperCase();
+  return name === "UID" ? `UID ${(words[2] ?? "").toUpperCase()}` : name;
+}
+
 export async function startImapFaultProxy(target: { host: string; port: number }): Promise<ImapFaultProxy> {
   let pendingThrottles = 0;
   let throttleWaitMs = 0;
   let throttled = 0;
+  const commands: string[] = [];
   const sockets = new Set<Socket>();
 
   function relay(client: Socket): void {
@@ -44,6 +57,8 @@ export async function startImapFaultProxy(target: { host: string; port: number }
     // Client → server is read line by line (commands), passing literal bytes through as they are.
     let buffered = Buffer.alloc(0);
     let literalLeft = 0;
+    // The line after a literal's bytes goes on with the same command.
+    let continuing = false;
     client.on("data", (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       for (;;) {
@@ -61,6 +76,8 @@ export async function startImapFaultProxy(target: { host: string; port: number }
         buffered = buffered.subarray(end + 1);
         const text = line.toString("latin1");
         const literal = LITERAL.exec(text);
+        if (!continuing) commands.push(commandName(text));
+        continuing = literal !== null;
         if (literal) literalLeft = Number(literal[1]);
         if (!literal && pendingThrottles > 0 && BODY_FETCH.test(text)) {
           pendingThrottles--;
@@ -87,6 +104,9 @@ export async function startImapFaultProxy(target: { host: string; port: number }
     },
     get throttled() {
       return throttled;
+    },
+    get commands() {
+      return commands;
     },
     async close() {
       for (const socket of sockets) socket.destroy();

@@ -12,7 +12,8 @@
  * --minsize, --maxage, --minage, --delete2 (destination only), --noresyncflags. Control: --dry,
  * --justlogin, --justfolders, --maxbytespersecond, --maxmessagespersecond, --exitwhenover,
  * --errorsmax, --timeoutN. Its own: --connections N (default 1), the most connections per account;
- * folders are copied in parallel over separate connection sets within it. imapsync's
+ * folders are copied in parallel over separate connection sets within it; --statefd N, the
+ * descriptor of the incremental sync state channel the worker opens (see state-channel.ts). imapsync's
  * logging/caching/release-check flags are accepted and
  * ignored; anything else, and --password1/2, --delete1, --regextrans2, --pipemess…, exits 64.
  * SIGTERM/SIGINT: stop, print the statistics, exit 6 (EXIT_BY_SIGNAL).
@@ -20,6 +21,7 @@
 import type { SyncExitCode } from "./exit-codes.ts";
 import { exitCodeName, SYNC_EXIT } from "./exit-codes.ts";
 import { ENGINE_NAME, runSync } from "./run-sync.ts";
+import { openStateChannel } from "./state-channel.ts";
 import { parseSyncArgs, SyncUsageError } from "./sync-args.ts";
 
 function writeLine(line: string): void {
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
     if (process.ppid !== parent && !controller.signal.aborted) controller.abort("SIGTERM");
   }, 1000);
   parentWatch.unref();
+  const state = args.stateFd === undefined ? undefined : await openStateChannel(args.stateFd);
   const code = await runSync(args, {
     writeLine,
     password1,
@@ -89,7 +92,10 @@ async function main(): Promise<void> {
     signal: controller.signal,
     pid: process.pid,
     ppid: process.ppid,
+    ...(state ? { state } : {}),
   });
+  // The worker stores what the channel carried: it is flushed before the process ends.
+  await state?.close();
   exitWith(code);
 }
 

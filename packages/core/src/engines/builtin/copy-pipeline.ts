@@ -15,10 +15,14 @@ import type { SyncSession } from "./sync-session.ts";
  * Pipeline bounds. The source FETCH streams into a queue of at most QUEUE_BYTES while the
  * destination saves batches of up to BATCH_MESSAGES / BATCH_BYTES in one MULTIAPPEND. Peak
  * memory is roughly queue + one batch + the message being parsed, whatever the mailbox size.
+ * Each MULTIAPPEND is one save transaction, and in a large Maildir folder every transaction costs
+ * Dovecot a sync of the folder's directory and UID list: 256 small messages per command rather than
+ * 64 made the bench's 1 % delta pass into a 100,000-message folder (1,000 messages) about twice as
+ * fast, and the first copy of that folder too. BATCH_BYTES still bounds a batch of large messages.
  */
 const QUEUE_BYTES = 8 * 1024 * 1024;
 const BATCH_BYTES = 4 * 1024 * 1024;
-const BATCH_MESSAGES = 64;
+const BATCH_MESSAGES = 256;
 
 /**
  * After a stop signal, how long appends already on the wire may take to be confirmed. Past it the
@@ -165,6 +169,7 @@ export async function copyMessages(
   function reportCopied(message: OutgoingMessage, destinationUid: number | undefined): void {
     const c = session.counters;
     copied += 1;
+    ctx.ledger?.copied(message.sourceUid, destinationUid);
     c.transferred += 1;
     c.processed += 1;
     c.bytesTransferred += message.content.length;

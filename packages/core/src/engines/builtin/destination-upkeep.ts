@@ -59,15 +59,15 @@ export async function resyncFlags(
  * --delete2: removes destination messages whose identity no source message has. Every source
  * message protects its copy, whatever the age and size filters selected, and a header-less one
  * protects both its byte-identical copy and the one --addheader would have made, so a later run
- * without --addheader never deletes what an earlier one copied.
+ * without --addheader never deletes what an earlier one copied. Returns the UIDs deleted.
  */
 export async function deleteExtraMessages(
   ctx: FolderSyncContext,
   plan: FolderPlan,
   sourceMessages: ScannedMessage[],
   destinationMessages: ScannedMessage[],
-): Promise<void> {
-  const { session, destination } = ctx;
+): Promise<number[]> {
+  const { session } = ctx;
   const onSource = new Set<string>();
   for (const message of sourceMessages) {
     onSource.add(message.identity);
@@ -76,36 +76,52 @@ export async function deleteExtraMessages(
     }
   }
   const extra = destinationMessages.filter((message) => !onSource.has(message.identity));
-  if (extra.length === 0) {
-    return;
+  return deleteOnDestination(
+    ctx,
+    plan,
+    extra.map((message) => message.uid),
+  );
+}
+
+/**
+ * Marks these destination messages \Deleted and expunges them (UID EXPUNGE where the server has
+ * UIDPLUS, so nothing else flagged \Deleted goes with them). Returns the UIDs deleted: none under
+ * --dry or when the server refused.
+ */
+export async function deleteOnDestination(
+  ctx: FolderSyncContext,
+  plan: FolderPlan,
+  uids: number[],
+): Promise<number[]> {
+  const { session, destination } = ctx;
+  if (uids.length === 0) {
+    return [];
   }
   const folder = plan.destinationWireName;
+  const sorted = [...uids].sort((a, b) => a - b);
   if (session.args.dry) {
-    for (const message of extra) {
-      session.write(
-        `Host2: msg ${folder}/${message.uid} marked \\Deleted on host2 \t(not really since --dry mode)`,
-      );
+    for (const uid of sorted) {
+      session.write(`Host2: msg ${folder}/${uid} marked \\Deleted on host2 \t(not really since --dry mode)`);
     }
-    return;
+    return [];
   }
   try {
     await destination.mailboxOpen(plan.destinationPath);
-    for (const set of uidSets(
-      extra.map((message) => message.uid).sort((a, b) => a - b),
-      UIDS_PER_FETCH,
-    )) {
+    for (const set of uidSets(sorted, UIDS_PER_FETCH)) {
       await destination.messageDelete(set, { uid: true });
     }
-    for (const message of extra) {
-      session.write(`Host2: msg ${folder}/${message.uid} marked \\Deleted on host2`);
+    for (const uid of sorted) {
+      session.write(`Host2: msg ${folder}/${uid} marked \\Deleted on host2`);
     }
-    session.counters.deletedOnHost2 += extra.length;
-    session.counters.missingOnHost1 = Math.max(0, session.counters.missingOnHost1 - extra.length);
+    session.counters.deletedOnHost2 += sorted.length;
+    session.counters.missingOnHost1 = Math.max(0, session.counters.missingOnHost1 - sorted.length);
+    return sorted;
   } catch (e: unknown) {
     session.error(
       "ERR_OTHER",
-      `Host2: could not delete ${extra.length} messages in folder [${folder}]: ${errorText(e)}`,
+      `Host2: could not delete ${sorted.length} messages in folder [${folder}]: ${errorText(e)}`,
     );
+    return [];
   } finally {
     await destination.mailboxClose().catch(() => false);
   }

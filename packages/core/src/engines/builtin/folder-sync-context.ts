@@ -1,5 +1,6 @@
 import type { ImapFlow } from "imapflow";
 import type { AppendConnection } from "./append-connection.ts";
+import type { CopyLedger } from "./copy-ledger.ts";
 import type { SyncSession } from "./sync-session.ts";
 
 /**
@@ -24,4 +25,6 @@ export interface FolderSyncContext {
    * second what the first copied, so the dry run must too.
    */
   wouldCopy: Map<string, Map<string, number>>;
+  /** The current folder pass's record of copies, for the folder's incremental state (see copy-ledger.ts). */
+  ledger?: CopyLedger;
 }

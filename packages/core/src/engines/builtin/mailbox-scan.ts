@@ -68,6 +68,36 @@ function subjectOf(headers: Buffer | undefined): string {
   return line ? line.slice(line.indexOf(":") + 1).trim() : "";
 }
 
+/** What a scan asks for: size, flags, internal date and the identifying headers. */
+function scanQuery(subject: boolean) {
+  return {
+    uid: true,
+    size: true,
+    flags: true,
+    internalDate: true,
+    headers: subject ? [...IDENTITY_HEADERS, "subject"] : IDENTITY_HEADERS,
+  };
+}
+
+function toScanned(
+  row: { uid: number; size?: number; headers?: Buffer; internalDate?: Date | string; flags?: Set<string> },
+  skipSize: boolean,
+  subject: boolean,
+): ScannedMessage {
+  const size = row.size ?? 0;
+  const headerKey = messageIdentity(row.headers, skipSize ? undefined : size);
+  return {
+    uid: row.uid,
+    size,
+    identity: headerKey ?? "",
+    headerKey,
+    trustedId: hasTrustedMessageId(row.headers),
+    internalDate: toDate(row.internalDate),
+    flags: storableFlags(row.flags ?? []).sort(),
+    ...(subject ? { subject: subjectOf(row.headers) } : {}),
+  };
+}
+
 /**
  * Reads size, flags, internal date and the identifying headers of every message of the selected
  * mailbox, in UID order. The identity is provisional until `identifyMessages` has run.
@@ -82,26 +112,50 @@ export async function scanMailbox(
     return [];
   }
   const scanned: ScannedMessage[] = [];
-  const rows = client.fetch("1:*", {
-    uid: true,
-    size: true,
-    flags: true,
-    internalDate: true,
-    headers: options.subject ? [...IDENTITY_HEADERS, "subject"] : IDENTITY_HEADERS,
-  });
-  for await (const row of rows) {
-    const size = row.size ?? 0;
-    const headerKey = messageIdentity(row.headers, skipSize ? undefined : size);
-    scanned.push({
-      uid: row.uid,
-      size,
-      identity: headerKey ?? "",
-      headerKey,
-      trustedId: hasTrustedMessageId(row.headers),
-      internalDate: toDate(row.internalDate),
-      flags: storableFlags(row.flags ?? []).sort(),
-      ...(options.subject ? { subject: subjectOf(row.headers) } : {}),
-    });
+  for await (const row of client.fetch("1:*", scanQuery(options.subject === true))) {
+    scanned.push(toScanned(row, skipSize, options.subject === true));
+  }
+  scanned.sort((a, b) => a.uid - b.uid);
+  return scanned;
+}
+
+/** `scanMailbox` for just these UIDs of the selected mailbox (those still there), in UID order. */
+export async function scanUids(
+  client: ImapFlow,
+  uids: number[],
+  skipSize: boolean,
+): Promise<ScannedMessage[]> {
+  const wanted = new Set(uids);
+  const sets = uidSets(
+    [...wanted].sort((a, b) => a - b),
+    UIDS_PER_FETCH,
+  );
+  return scanSets(client, sets, (uid) => wanted.has(uid), skipSize);
+}
+
+/** `scanMailbox` for the UIDs from `first` to `last` of the selected mailbox, in UID order. */
+export function scanUidRange(
+  client: ImapFlow,
+  first: number,
+  last: number,
+  skipSize: boolean,
+): Promise<ScannedMessage[]> {
+  if (last < first) return Promise.resolve([]);
+  return scanSets(client, [`${first}:${last}`], (uid) => uid >= first && uid <= last, skipSize);
+}
+
+async function scanSets(
+  client: ImapFlow,
+  sets: string[],
+  asked: (uid: number) => boolean,
+  skipSize: boolean,
+): Promise<ScannedMessage[]> {
+  const scanned: ScannedMessage[] = [];
+  for (const set of sets) {
+    for await (const row of client.fetch(set, scanQuery(false), { uid: true })) {
+      // "n:m" past the highest UID answers with the last message: only what was asked for counts.
+      if (asked(row.uid)) scanned.push(toScanned(row, skipSize, false));
+    }
   }
   scanned.sort((a, b) => a.uid - b.uid);
   return scanned;

@@ -4,6 +4,8 @@ import { AppendConnection } from "./append-connection.ts";
 import { canMultiAppend } from "./append-messages.ts";
 import type { OpenResult } from "./connect-side.ts";
 import { connectingLine, openSide } from "./connect-side.ts";
+import { recordFolderState } from "./copy-ledger.ts";
+import { SELECT_CUT_SHORT } from "./examine-folder.ts";
 import type { SyncExitCode } from "./exit-codes.ts";
 import { exitCodeName, SYNC_EXIT } from "./exit-codes.ts";
 import { groupByDestination, laneCount, openLane, runLanes } from "./folder-lanes.ts";
@@ -13,9 +15,10 @@ import { listFolders, planFolders } from "./folder-plan.ts";
 import type { FolderSyncContext } from "./folder-sync-context.ts";
 import { folderLabel, formatEta, formatFolderLine, formatLongDate } from "./output-format.ts";
 import type { SyncArgs } from "./sync-args.ts";
-import { ensureDestinationFolder, SELECT_CUT_SHORT, syncFolder } from "./sync-folder.ts";
+import { ensureDestinationFolder, syncFolder } from "./sync-folder.ts";
 import type { SyncErrorCategory, SyncIo } from "./sync-session.ts";
 import { ErrorsMaxReached, SyncSession } from "./sync-session.ts";
+import { stateApplies } from "./sync-state.ts";
 
 export const ENGINE_NAME = "imapferry-sync";
 /** How often idle connections get a NOOP (servers log out clients idle for 30 minutes). */
@@ -463,9 +466,10 @@ async function syncFolderWithReconnect(
   const { session } = ctx;
   const earlier = { messages: 0, bytes: 0 };
   let pass = startFolderPass(session);
+  let result: Awaited<ReturnType<typeof syncFolder>>;
   for (let attempt = 1; ; attempt++) {
     // Other folders are counted meanwhile on other lanes: this folder's figures are its pass's own.
-    await syncFolder({ ...ctx, session: pass.session }, plan, index, total);
+    result = await syncFolder({ ...ctx, session: pass.session }, plan, index, total);
     const failed = pass.errors.length > 0;
     if (!failed || session.stopping || session.halt !== undefined || attempt >= MAX_FOLDER_PASSES) {
       break;
@@ -492,6 +496,13 @@ async function syncFolderWithReconnect(
   const c = session.counters;
   c.skipped -= Math.min(earlier.messages, pass.tally.skipped);
   c.bytesSkipped -= Math.min(earlier.bytes, pass.tally.bytesSkipped);
+  const channel = io.state;
+  if (channel && stateApplies(session.args) && result !== "unchanged") {
+    // Only a pass that ended cleanly vouches for the folder: after an error (a refused message, a
+    // dropped connection) or a stop, what is not mapped might be missing, so the next pass compares in full.
+    const clean = pass.errors.length === 0 && !session.stopping && session.halt === undefined;
+    await recordFolderState(ctx, channel, plan, clean ? result : undefined);
+  }
 }
 
 class ConnectionLost extends Error {

@@ -80,6 +80,11 @@ export interface SyncArgs {
    * after another. @defaultValue 1, until parallel folders have had more time against reconnects
    */
   connections: number;
+  /**
+   * `--statefd N` (imapferry-sync only): the file descriptor of the incremental sync state channel
+   * (see state-channel.ts). Without it every folder gets the full comparison and no state is kept.
+   */
+  stateFd: number | undefined;
   /** The command line as given (it never holds a password: those come from the environment). */
   commandLine: string[];
 }
@@ -205,6 +210,7 @@ function buildOptionsConfig(): NonNullable<ParseArgsConfig["options"]> {
     minage: { type: "string" },
     errorsmax: { type: "string" },
     connections: { type: "string" },
+    statefd: { type: "string" },
     subfolder2: { type: "string" },
     exitwhenover: { type: "string" },
   };
@@ -243,6 +249,19 @@ function positiveNumber(values: ParsedValues, name: string): number | undefined 
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) {
     throw new SyncUsageError(`--${name} wants a non-negative number, got "${raw}".`);
+  }
+  return value;
+}
+
+/** The state channel's descriptor: above stdio's 0–2, where the worker puts it. */
+function parseStateFd(values: ParsedValues): number | undefined {
+  const raw = stringValue(values, "statefd");
+  if (raw === undefined) {
+    return undefined;
+  }
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 3 || value > 1024) {
+    throw new SyncUsageError(`--statefd wants a file descriptor from 3 to 1024, got "${raw}".`);
   }
   return value;
 }
@@ -416,6 +435,7 @@ export function parseSyncArgs(argv: string[]): SyncArgs {
     resyncFlags: !flag(values, "noresyncflags"),
     exitWhenOver: positiveNumber(values, "exitwhenover"),
     connections: parseConnections(values),
+    stateFd: parseStateFd(values),
     commandLine: [...argv],
   };
 }

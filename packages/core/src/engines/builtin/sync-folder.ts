@@ -1,8 +1,12 @@
-import { CopiesByIdentity, copyIdentity, takeCopy } from "./copies-by-identity.ts";
-import type { WantedMessage } from "./copy-pipeline.ts";
+import { compareWithDestination, withinAgeAndSize } from "./compare-messages.ts";
+import { CopiesByIdentity } from "./copies-by-identity.ts";
+import type { FolderPassResult } from "./copy-ledger.ts";
+import { CopyLedger, stampOf } from "./copy-ledger.ts";
 import { copyMessages } from "./copy-pipeline.ts";
-import type { FlagUpdate } from "./destination-upkeep.ts";
+import { deltaPass } from "./delta-pass.ts";
 import { deleteExtraMessages, resyncFlags } from "./destination-upkeep.ts";
+import type { ExaminedFolder } from "./examine-folder.ts";
+import { examine } from "./examine-folder.ts";
 import type { FolderPlan } from "./folder-plan.ts";
 import type { FolderSyncContext } from "./folder-sync-context.ts";
 import { ancestorPaths } from "./mailbox-name.ts";
@@ -10,57 +14,14 @@ import type { ScannedMessage } from "./mailbox-scan.ts";
 import { identifyMessages, scanMailbox, sharedHeaderKeys } from "./mailbox-scan.ts";
 import { folderLabel, formatDryCopyLine, formatFolderLine } from "./output-format.ts";
 import { errorText } from "./server-errors.ts";
-import type { SyncSession } from "./sync-session.ts";
-
-/** Under --dry, whether an earlier folder merged into the same destination would have copied it. */
-function takeSimulated(simulated: Map<string, number>, identity: string): boolean {
-  const count = simulated.get(identity) ?? 0;
-  if (count === 0) return false;
-  simulated.set(identity, count - 1);
-  return true;
-}
-
-function withinAgeAndSize(session: SyncSession, message: ScannedMessage): boolean {
-  const { maxAgeDays, minAgeDays } = session.args;
-  if (message.internalDate && (maxAgeDays !== undefined || minAgeDays !== undefined)) {
-    const ageDays = (Date.now() - message.internalDate.getTime()) / 86_400_000;
-    if (maxAgeDays !== undefined && ageDays > maxAgeDays) {
-      return false;
-    }
-    if (minAgeDays !== undefined && ageDays < minAgeDays) {
-      return false;
-    }
-  }
-  return true;
-}
+import type { FolderSyncState } from "./sync-state.ts";
+import { selectionKey, stateApplies } from "./sync-state.ts";
 
 /**
  * Where a destination folder stands before its messages are compared: there, missing only
  * because --dry creates nothing (the real run would create it empty), or missing after a
  * failed create.
  */
-/**
- * What a SELECT that came back empty-handed means: imapflow resolves `mailboxOpen` without a mailbox
- * when the connection closes while the command is in flight. The folder sync treats it as a lost
- * connection (reconnect and sync the folder again), not as a folder that cannot be selected.
- */
-export const SELECT_CUT_SHORT = "the connection closed before the server answered the SELECT";
-
-/** Opens a folder read-only; a connection that closed mid-SELECT is an error, not an empty mailbox. */
-async function examine(
-  client: FolderSyncContext["source"],
-  path: string,
-): Promise<{ exists: number; permanentFlags?: Set<string> }> {
-  const mailbox: { exists: number; permanentFlags?: Set<string> } | undefined | false =
-    await client.mailboxOpen(path, {
-      readOnly: true,
-    });
-  if (!mailbox || typeof mailbox.exists !== "number") {
-    throw new Error(SELECT_CUT_SHORT);
-  }
-  return mailbox;
-}
-
 export type DestinationFolderState = "exists" | "would-be-created" | "missing";
 
 /** Creates a destination folder; if the server wants the parents first, creates those too. */
@@ -153,18 +114,18 @@ async function openDestination(
   ctx: FolderSyncContext,
   plan: FolderPlan,
   state: "exists" | "would-be-created",
-): Promise<number | undefined> {
+): Promise<ExaminedFolder | undefined> {
   const { session, destination } = ctx;
   const label = folderLabel(plan.destinationWireName, plan.destinationPath);
   if (state === "would-be-created") {
     session.write(`Host2: folder ${label} has 0 messages in total (not created since --dry mode)`);
-    return 0;
+    return { exists: 0, uidValidity: 0n, uidNext: 1 };
   }
   try {
     const mailbox = await examine(destination, plan.destinationPath);
     session.write(`Host2: folder ${label} has ${mailbox.exists} messages in total (mentioned by SELECT)`);
     session.write(`Host2: folder ${label} permanentflags: ${[...(mailbox.permanentFlags ?? [])].join(" ")}`);
-    return mailbox.exists;
+    return mailbox;
   } catch (e: unknown) {
     session.error("ERR_SELECT", `Host2: could not select folder ${label}: ${errorText(e)}`);
     return undefined;
@@ -172,49 +133,85 @@ async function openDestination(
 }
 
 /** Syncs one folder: select, compare, then stream what is missing from source to destination. */
+/**
+ * Syncs one folder: from its incremental state when it has one that still holds (see delta-pass.ts),
+ * else select, compare in full, then stream what is missing from source to destination. Returns what
+ * the pass knows for the folder's next state, "unchanged" when its stored state still holds as it is,
+ * or undefined when it has nothing trustworthy to say.
+ */
 export async function syncFolder(
   ctx: FolderSyncContext,
   plan: FolderPlan,
   index: number,
   total: number,
-): Promise<void> {
+): Promise<FolderPassResult | "unchanged" | undefined> {
+  const { session } = ctx;
+  const sourceLabel = folderLabel(plan.source.wireName, plan.source.path);
+  const destinationLabel = folderLabel(plan.destinationWireName, plan.destinationPath);
+  session.write(formatFolderLine(index, total, sourceLabel, destinationLabel));
+  const prior = priorState(ctx, plan);
+  if (prior && ctx.destinationPaths.has(plan.destinationPath)) {
+    // As the full pass does: a folder the user subscribed to on the source since is subscribed here too.
+    await ensureDestinationFolder(ctx, plan);
+  }
+  if (prior) {
+    const delta = await deltaPass(ctx, plan, prior);
+    if (delta.kind === "unchanged") {
+      return "unchanged";
+    }
+    if (delta.kind === "synced") {
+      return delta.result;
+    }
+    session.write(`Host1: folder ${sourceLabel} compared in full: ${delta.reason}`);
+  }
+  return fullPass(ctx, plan);
+}
+
+/** The stored state of this folder pair, when this run may use state and it was kept under the same selection. */
+function priorState(ctx: FolderSyncContext, plan: FolderPlan): FolderSyncState | undefined {
+  const { session } = ctx;
+  if (!session.io.state || !stateApplies(session.args)) return undefined;
+  const prior = session.io.state.lookup(plan.source.path, plan.destinationPath);
+  return prior && prior.selection === selectionKey(session.args) ? prior : undefined;
+}
+
+async function fullPass(ctx: FolderSyncContext, plan: FolderPlan): Promise<FolderPassResult | undefined> {
   const { session, source, destination } = ctx;
   const sourceLabel = folderLabel(plan.source.wireName, plan.source.path);
   const destinationLabel = folderLabel(plan.destinationWireName, plan.destinationPath);
-  const sourceName = plan.source.wireName;
   const destinationName = plan.destinationWireName;
-  session.write(formatFolderLine(index, total, sourceLabel, destinationLabel));
+  const sourceName = plan.source.wireName;
 
-  let sourceExists: number;
+  let sourceFolder: ExaminedFolder;
   try {
     // EXAMINE: the source is opened read-only, so nothing (not even \Seen) can change on it.
-    const mailbox = await examine(source, plan.source.path);
-    sourceExists = mailbox.exists;
+    sourceFolder = await examine(source, plan.source.path);
   } catch (e: unknown) {
     session.error("ERR_SELECT", `Host1: could not select folder ${sourceLabel}: ${errorText(e)}`);
-    return;
+    return undefined;
   }
+  const sourceExists = sourceFolder.exists;
   session.write(`Host1: folder ${sourceLabel} has ${sourceExists} messages in total (mentioned by SELECT)`);
   if (session.stopping) {
-    return;
+    return undefined;
   }
 
   if (sourceExists === 0 && session.args.skipEmptyFolders) {
     session.write(`Host1: skipping empty folder ${sourceLabel} (--skipemptyfolders)`);
-    return;
+    return undefined;
   }
   const state = await ensureDestinationFolder(ctx, plan);
   if (state === "missing") {
     // A failed create: the folder's messages count as not on host2.
     session.counters.processed += sourceExists;
     session.counters.missingOnHost2 += sourceExists;
-    return;
+    return undefined;
   }
 
-  const destinationExists = await openDestination(ctx, plan, state);
-  if (destinationExists === undefined) {
+  const destinationFolder = await openDestination(ctx, plan, state);
+  if (destinationFolder === undefined) {
     session.counters.processed += sourceExists;
-    return;
+    return undefined;
   }
 
   let sourceMessages: ScannedMessage[];
@@ -222,7 +219,7 @@ export async function syncFolder(
   try {
     [sourceMessages, destinationMessages] = await Promise.all([
       scanMailbox(source, sourceExists, session.args.skipSize),
-      scanMailbox(destination, destinationExists, session.args.skipSize),
+      scanMailbox(destination, destinationFolder.exists, session.args.skipSize),
     ]);
     const shared = sharedHeaderKeys(sourceMessages);
     await Promise.all([
@@ -232,10 +229,10 @@ export async function syncFolder(
   } catch (e: unknown) {
     session.error("ERR_FETCH", `Host1: could not read the headers of folder ${sourceLabel}: ${errorText(e)}`);
     session.counters.processed += sourceExists;
-    return;
+    return undefined;
   }
   if (session.stopping) {
-    return;
+    return undefined;
   }
   // Appends do not need the destination selected, and a selected mailbox would make the server
   // send an EXISTS per saved message.
@@ -246,65 +243,25 @@ export async function syncFolder(
   session.write(`Host1: folder ${sourceLabel} considering ${selected.length} messages`);
   session.write(`Host2: folder ${destinationLabel} considering ${destinationMessages.length} messages`);
 
+  const ledger = new CopyLedger(
+    { uidValidity: destinationFolder.uidValidity.toString(), uidNext: destinationFolder.uidNext },
+    destinationMessages.map((message) => message.uid),
+  );
+  const folderCtx: FolderSyncContext = { ...ctx, ledger };
   // Count-aware: a folder holding a message twice needs it twice on the destination, so each
   // destination copy answers for one source message only, in UID order.
   const onDestination = new CopiesByIdentity(destinationMessages);
   const duplicatesHost2 = onDestination.duplicates;
-  const flagUpdates: FlagUpdate[] = [];
-
   const simulated = ctx.wouldCopy.get(plan.destinationPath) ?? new Map<string, number>();
   ctx.wouldCopy.set(plan.destinationPath, simulated);
-  const wouldAdd: string[] = [];
-  const seen = new Set<string>();
-  const wanted: WantedMessage[] = [];
-  let duplicatesHost1 = 0;
+  const { wanted, flagUpdates, duplicatesHost1 } = compareWithDestination(
+    folderCtx,
+    plan,
+    selected,
+    onDestination,
+    simulated,
+  );
   const c = session.counters;
-  for (const message of selected) {
-    // --addheader (asked for explicitly) gives a void message imapsync's Message-Id on the way.
-    const addHeader = session.args.addHeader && message.headerKey === undefined;
-    const identity = copyIdentity(message, session.args.addHeader, session.args.skipSize);
-    if (seen.has(identity)) {
-      duplicatesHost1 += 1;
-    }
-    seen.add(identity);
-    const tooBig = session.args.maxSize !== undefined && message.size > session.args.maxSize;
-    const tooSmall = session.args.minSize !== undefined && message.size < session.args.minSize;
-    const copy = takeCopy(onDestination, message, session.args.addHeader, session.args.skipSize);
-    if (copy && session.args.resyncFlags && copy.flags.join(" ") !== message.flags.join(" ")) {
-      flagUpdates.push({
-        sourceUid: message.uid,
-        destinationUid: copy.uid,
-        from: copy.flags,
-        to: message.flags,
-      });
-    }
-    if (copy || takeSimulated(simulated, identity)) {
-      c.skipped += 1;
-      c.bytesSkipped += message.size;
-      c.processed += 1;
-      continue;
-    }
-    if (tooBig || tooSmall) {
-      // imapsync's own lines, so the parser reads the reason for both engines.
-      session.write(
-        tooBig
-          ? `msg ${sourceName}/${message.uid} skipped (${message.size} exceeds maxsize limit ${session.args.maxSize} bytes)`
-          : `msg ${sourceName}/${message.uid} skipped (${message.size} smaller than minsize ${session.args.minSize} bytes)`,
-      );
-      c.skipped += 1;
-      c.bytesSkipped += message.size;
-      c.processed += 1;
-      continue;
-    }
-    wanted.push({ uid: message.uid, size: message.size, addHeader });
-    if (session.args.dry) {
-      // Counted for later folders only: this folder's own duplicates are all copied.
-      wouldAdd.push(identity);
-    }
-  }
-  for (const identity of wouldAdd) {
-    simulated.set(identity, (simulated.get(identity) ?? 0) + 1);
-  }
   c.duplicatesHost1 += duplicatesHost1;
   c.duplicatesHost2 += duplicatesHost2;
   c.identifiedHost1 += selected.length;
@@ -314,7 +271,7 @@ export async function syncFolder(
     await resyncFlags(ctx, plan, flagUpdates);
   }
   if (session.args.deleteOnDestination) {
-    await deleteExtraMessages(ctx, plan, sourceMessages, destinationMessages);
+    ledger.deleted(await deleteExtraMessages(ctx, plan, sourceMessages, destinationMessages));
   }
   session.write(
     `Host1: folder ${sourceLabel} selected ${selected.length} messages, duplicates ${duplicatesHost1}`,
@@ -330,11 +287,12 @@ export async function syncFolder(
       c.processed += 1;
     }
     c.missingOnHost2 += wanted.length;
-    return;
+    return undefined;
   }
-  if (wanted.length === 0) {
-    return;
+  if (wanted.length > 0) {
+    const copied = await copyMessages(folderCtx, plan, wanted);
+    c.missingOnHost2 += wanted.length - copied;
   }
-  const copied = await copyMessages(ctx, plan, wanted);
-  c.missingOnHost2 += wanted.length - copied;
+  const sourceStamp = stampOf({ ...sourceFolder, messages: sourceExists });
+  return sourceStamp ? { source: sourceStamp, ledger } : undefined;
 }

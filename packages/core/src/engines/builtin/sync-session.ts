@@ -1,6 +1,7 @@
 import type { SyncExitCode } from "./exit-codes.ts";
 import { SYNC_EXIT } from "./exit-codes.ts";
 import { formatBytes, formatLongDate, formatStatistic } from "./output-format.ts";
+import type { SyncStateChannel } from "./state-channel.ts";
 import type { SyncArgs } from "./sync-args.ts";
 
 /** What went wrong, in imapsync's vocabulary (`The most frequent error is ERR_…`). */
@@ -47,6 +48,8 @@ export interface SyncIo {
   signal?: AbortSignal;
   pid?: number;
   ppid?: number;
+  /** The incremental sync state channel (`--statefd`); without it every folder is compared in full. */
+  state?: SyncStateChannel;
 }
 
 export interface SyncCounters {

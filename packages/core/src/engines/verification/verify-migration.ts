@@ -10,6 +10,8 @@ import type { SyncArgs } from "../builtin/sync-args.ts";
 import { parseSyncArgs } from "../builtin/sync-args.ts";
 import { buildImapsyncArgs } from "../imapsync/args.ts";
 import type { EngineKind, MigrationSpec } from "../types.ts";
+import type { FolderProofs, FolderStamp } from "./folder-proof.ts";
+import { folderStamp, sameStamp } from "./folder-proof.ts";
 import { missingReason, refusalsFromErrors } from "./missing-reason.ts";
 
 /** Missing messages listed per folder; the count is always exact. */
@@ -22,6 +24,11 @@ export interface VerifyMigrationInput {
   /** The engine's error lines, to say why a message is missing ("refused by the destination: …"). */
   errorLines?: string[];
   signal?: AbortSignal;
+  /**
+   * Proofs of earlier checks (see folder-proof.ts): a folder pair neither side of which changed since
+   * a check found it complete is not read again, and a folder found complete now leaves a proof.
+   */
+  proofs?: FolderProofs;
 }
 
 export class VerificationFailed extends Error {
@@ -62,19 +69,52 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
     );
     const refusals = refusalsFromErrors(input.errorLines ?? []);
     const folders: CheckedFolder[] = [];
+    // Age limits move messages in and out of scope as time passes: a proof would not hold.
+    const proofs = args.maxAgeDays === undefined && args.minAgeDays === undefined ? input.proofs : undefined;
+    const key = JSON.stringify([
+      input.engine,
+      args.skipSize,
+      args.addHeader,
+      args.maxSize ?? null,
+      args.minSize ?? null,
+    ]);
+    let unchangedFolders = 0;
     for (const plan of plans) {
       if (input.signal?.aborted) throw new VerificationFailed("the check was stopped");
-      folders.push(
-        await verifyFolder({
-          args,
-          plan,
-          source,
-          destination,
-          destinationPaths,
-          refusals,
-          engine: input.engine,
-        }),
-      );
+      const check: FolderCheck = {
+        args,
+        plan,
+        source,
+        destination,
+        destinationPaths,
+        refusals,
+        engine: input.engine,
+      };
+      if (!proofs || !destinationPaths.has(plan.destinationPath)) {
+        folders.push(await verifyFolder(check));
+        continue;
+      }
+      const before = await stampsOf(check);
+      const proof = proofs.lookup(plan.source.path, plan.destinationPath);
+      if (
+        proof?.key === key &&
+        sameStamp(before.source, proof.source) &&
+        sameStamp(before.destination, proof.destination)
+      ) {
+        unchangedFolders += 1;
+        folders.push({ ...proof.result, reasonCounts: {} });
+        continue;
+      }
+      const checked = await verifyFolder(check);
+      folders.push(checked);
+      if (checked.missing === 0 && before.source && before.destination) {
+        // Only a read during which neither folder changed proves what the stamps describe.
+        const after = await stampsOf(check);
+        if (sameStamp(before.source, after.source) && sameStamp(before.destination, after.destination)) {
+          const { reasonCounts: _counts, ...result } = checked;
+          proofs.record({ key, source: before.source, destination: before.destination, result });
+        }
+      }
     }
     const reasons: Record<string, number> = {};
     for (const folder of folders) {
@@ -92,6 +132,7 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
       destBytes: sum(plain, "destBytes"),
       missing: sum(plain, "missing"),
       reasons,
+      ...(proofs ? { unchangedFolders } : {}),
       durationMs: Math.round(performance.now() - started),
     };
   } catch (e: unknown) {
@@ -100,6 +141,16 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
   } finally {
     await Promise.all(clients.map((client) => client.logout().catch(() => client.close())));
   }
+}
+
+async function stampsOf(
+  check: FolderCheck,
+): Promise<{ source: FolderStamp | undefined; destination: FolderStamp | undefined }> {
+  const [source, destination] = await Promise.all([
+    folderStamp(check.source, check.plan.source.path).catch(() => undefined),
+    folderStamp(check.destination, check.plan.destinationPath).catch(() => undefined),
+  ]);
+  return { source, destination };
 }
 
 function sum(folders: FolderVerification[], key: keyof FolderVerification): number {
