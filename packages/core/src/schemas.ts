@@ -17,6 +17,7 @@ export {
   passwordRequiredSentence,
   rerunJobInputSchema,
 } from "./services/jobs/schemas.ts";
+export { HOST_DETAIL_PATTERNS } from "./services/logs/host-details.ts";
 export {
   createServerInputSchema,
   serverAdminInputSchema,

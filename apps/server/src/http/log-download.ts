@@ -1,5 +1,5 @@
 import type { ServiceContext } from "@imapferry/core";
-import { streamLog } from "@imapferry/core";
+import { streamLog, withoutHostDetails } from "@imapferry/core";
 import type { Context } from "hono";
 import type { AuthenticatedEnv } from "./authenticate.ts";
 
@@ -29,7 +29,7 @@ export function createLogDownloadHandler(ctx: Pick<ServiceContext, "db">) {
         400,
       );
     }
-    const { tenant } = c.get("auth").principal;
+    const { tenant, role } = c.get("auth").principal;
     let query = ctx.db
       .selectFrom("jobs")
       .select(["id", "name", "source_email"])
@@ -42,12 +42,24 @@ export function createLogDownloadHandler(ctx: Pick<ServiceContext, "db">) {
 
     const encoder = new TextEncoder();
     const chunks = streamLog(ctx, id, { pageBytes: PAGE_BYTES });
+    // Only an admin downloads the lines that describe imapferry's machine; others get whole lines
+    // without them (a page's unfinished last line waits for the next page).
+    const redact = role !== "admin";
+    let carry = "";
     const body = new ReadableStream<Uint8Array>({
       // Pull-based: the next page is read only when the client has taken the previous one.
       async pull(controller) {
         const next = await chunks.next();
-        if (next.done) controller.close();
-        else controller.enqueue(encoder.encode(next.value.text));
+        if (next.done) {
+          if (carry !== "") controller.enqueue(encoder.encode(withoutHostDetails(carry)));
+          controller.close();
+        } else if (!redact) controller.enqueue(encoder.encode(next.value.text));
+        else {
+          const text = carry + next.value.text;
+          const cut = text.lastIndexOf("\n") + 1;
+          carry = text.slice(cut);
+          controller.enqueue(encoder.encode(withoutHostDetails(text.slice(0, cut))));
+        }
       },
       async cancel() {
         await chunks.return(undefined);

@@ -1,5 +1,6 @@
 import { assertJobsInScope, idSchema } from "@imapferry/core";
 import { z } from "zod";
+import { withoutHostDetailLines } from "../live/host-detail-filter.ts";
 import { tailJobLog } from "../live/log-tail.ts";
 import { afterScopeCheck } from "../live/tenant-streams.ts";
 import { protectedProcedure, router } from "../trpc/init.ts";
@@ -25,8 +26,10 @@ export const logsRouter = router({
     .subscription(function tailLog({ ctx, input, signal }) {
       const fromOffset = input.lastEventId != null ? Number(input.lastEventId) : (input.fromOffset ?? 0);
       // Returned, not delegated with yield*: one generator layer less on every event of every follower.
-      const tail = tailJobLog(ctx.deps, { jobId: input.jobId, fromOffset, signal });
       const { principal } = ctx;
+      const fullTail = tailJobLog(ctx.deps, { jobId: input.jobId, fromOffset, signal });
+      // Only an admin reads how imapferry's machine looks (host, RAM, PIDs, paths) in an engine's log.
+      const tail = principal.role === "admin" ? fullTail : withoutHostDetailLines(fullTail);
       if (principal.tenant === null) return tail;
       // A tenant's token follows only its tenant's logs (one generator layer more, for those only).
       return afterScopeCheck(() => assertJobsInScope(ctx.deps.ctx, principal, [input.jobId]), tail);

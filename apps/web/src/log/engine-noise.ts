@@ -1,3 +1,5 @@
+import { HOST_DETAIL_PATTERNS } from "@imapferry/core/schemas";
+
 /**
  * Lines of imapsync's output (and the built-in engine's, which prints the same shapes) that are
  * advice to imapsync's own users or describe the machine it runs on: Docker and `--noid` hints, the
@@ -5,27 +7,9 @@
  * them unless asked to show everything; the downloaded log keeps every line.
  */
 const NOISE_PATTERNS: readonly RegExp[] = [
-  // The machine: host name, RAM, load, process and user ids, directories, Perl and its modules.
-  /^Here is \S+ \S+ .*on host /,
-  /^with Perl \d/,
-  /^PID is \d+/,
-  /^Load (end )?is /,
-  /^(Changing current|Current) directory (to|is) /,
-  /^(Real|Effective) user id is /,
-  /^Temp directory is /,
-  /^\$RCSfile: /,
-  /^Command line used, run by /,
-  /^\S*imapsync --/,
-  /^kill -[A-Z]+ \d+ # /,
-  /^No variable pid_filename/,
-  /^PID file is /,
-  /^Modules version list/,
-  /^[A-Z][A-Za-z0-9]*(::[A-Za-z0-9]+)+\s+v?\d[\d._]*\s*$/,
-  /^[A-Z][A-Za-z0-9]+\s{2,}v?\d[\d._]*\s*$/,
-  /^Memory consumption at the end/,
-  /^CPU time and %cpu/,
-  /^Strange: cpu_time/,
-  /^Host[12] IP address: .* Local IP address: /,
+  // The machine: host name, RAM, load, process and user ids, directories, Perl and its modules (the
+  // server leaves these out altogether for tokens that are not admin).
+  ...HOST_DETAIL_PATTERNS,
   // Advice meant for people running imapsync by hand.
   /^Docker context detected/,
   /^No log by default in Docker context/,

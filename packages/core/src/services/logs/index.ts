@@ -1,3 +1,4 @@
+export { HOST_DETAIL_PATTERNS, isHostDetail, withoutHostDetails } from "./host-details.ts";
 export type { LogWriter, LogWriterOptions } from "./log-writer.ts";
 export { createLogWriter, LOG_FLUSH_INTERVAL_MS } from "./log-writer.ts";
 export type { LogChunk, LogPage, LogText } from "./logs.ts";
