@@ -127,6 +127,14 @@ describe("CSV import", () => {
         `${sourceId},opt1@old.example,p,new,opt1@new.example,p,false,30,INBOX;Sent Items,Sent Items=Sent;Deleted=Trash,`,
         `${sourceId},opt2@old.example,p,new,opt2@new.example,p,,,,,`,
       ].join("\n");
+      const preview = await previewImport(t.ctx, { csv, options: { errorsMax: 9, subscribedOnly: true } });
+      expect(preview.sample[0]?.setOptions).toEqual(
+        expect.arrayContaining([
+          { key: "addHeader", value: false, origin: "row" },
+          { key: "errorsMax", value: 9, origin: "batch" },
+          { key: "automap", value: true, origin: "settings" },
+        ]),
+      );
       const result = await importBatch(t.ctx, {
         csv,
         tag: "options",

@@ -1,5 +1,5 @@
 import type { JSX } from "solid-js";
-import { createSignal, Show } from "solid-js";
+import { createSignal, For, Show } from "solid-js";
 import { api } from "../../api/client.ts";
 import type { ImportPreview, ImportResult } from "../../api/types.ts";
 import { formatBytes, pluralize } from "../../format.ts";
@@ -10,6 +10,7 @@ import { Icon } from "../../ui/icons.tsx";
 import { Modal } from "../../ui/modal.tsx";
 import { errorText, Spinner } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
+import { optionLabel } from "./job-facts-card.tsx";
 import { rejectedRowsCsv } from "./rejected-rows-csv.ts";
 
 /** "2 real migrations (they copy mail) and 1 dry run (it only connects and counts)". */
@@ -324,6 +325,7 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
                       <th>Source</th>
                       <th>Destination</th>
                       <th>Run</th>
+                      <th>Options</th>
                     </>
                   }
                 >
@@ -337,6 +339,16 @@ export function ImportModal(props: { onClose: () => void }): JSX.Element {
                         {row.destEmail} <span class="muted small">on {row.destServerName}</span>
                       </td>
                       <td data-run={row.dryRun ? "dry" : "real"}>{row.dryRun ? "Dry run" : "Real"}</td>
+                      <td class="option-list" data-row-options>
+                        <For each={row.setOptions} fallback={<span class="muted">defaults</span>}>
+                          {(option) => (
+                            <span class="tag" data-origin={option.origin}>
+                              {optionLabel(option.key, option.value)}
+                              <span class="muted"> · {option.origin}</span>
+                            </span>
+                          )}
+                        </For>
+                      </td>
                     </tr>
                   )}
                 </DataTable>

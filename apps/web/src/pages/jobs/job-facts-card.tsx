@@ -28,7 +28,8 @@ function setOptions(options: Record<string, unknown> | null | undefined): { key:
     .map(([key, value]) => ({ key, label: optionLabel(key, value) }));
 }
 
-function optionLabel(key: string, value: unknown): string {
+/** "maxAgeDays: 30", "automap", "folders: INBOX, Sent": an option as the job page and the import preview show it. */
+export function optionLabel(key: string, value: unknown): string {
   if (value === true) return key;
   if (Array.isArray(value))
     return `${key}: ${value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(", ")}`;

@@ -45,6 +45,8 @@ export interface CsvRowSummary {
   destServerName: string;
   destEmail: string;
   dryRun: boolean;
+  /** The engine options some level sets for this row (its columns, the batch, the settings), and from where. */
+  setOptions: { key: string; value: unknown; origin: OptionOrigin }[];
 }
 
 /** A data row that cannot be imported, with every reason; `index` counts data rows from 0. */
@@ -98,7 +100,7 @@ export interface ImportResult {
   rejected: RejectedRow[];
 }
 
-interface ValidRow extends CsvRowSummary {
+interface ValidRow extends Omit<CsvRowSummary, "setOptions"> {
   /** Position among the data rows, from 0. */
   index: number;
   /** The job's engine options: the row's option columns over the batch's over the settings'. */
@@ -454,10 +456,14 @@ export async function previewImport(
     ok: errors.length === 0,
     sample: rows
       .slice(0, 10)
-      .map(
-        ({ sourcePassword: _s, destPassword: _d, index: _i, options: _o, optionOrigins: _oo, ...summary }) =>
-          summary,
-      ),
+      .map(({ sourcePassword: _s, destPassword: _d, index: _i, options, optionOrigins, ...summary }) => ({
+        ...summary,
+        setOptions: Object.entries(optionOrigins).map(([key, origin]) => ({
+          key,
+          value: options[key],
+          origin,
+        })),
+      })),
     ...planOf(rows, rejected),
     partialPossible: rows.length > 0 && rejectedErrorCount(rejected) === errors.length,
   };
