@@ -1,4 +1,4 @@
-import { Logger as GraphileLogger, run } from "graphile-worker";
+import { startSideRunner } from "../../queue/side-runner.ts";
 import { type NotificationTaskDeps, notificationTasks } from "./tasks.ts";
 
 export interface NotificationWorkerOptions extends NotificationTaskDeps {
@@ -26,20 +26,11 @@ export interface NotificationWorker {
 export async function startNotificationWorker(
   options: NotificationWorkerOptions,
 ): Promise<NotificationWorker> {
-  const { ctx } = options;
-  const logger = new GraphileLogger(function notificationLogScope() {
-    return function notificationLog(level, message) {
-      if (level === "error") ctx.log.error(message, { source: "notifications" });
-      else if (level === "warning") ctx.log.warn(message, { source: "notifications" });
-    };
-  });
-  const runner = await run({
-    pgPool: ctx.pool,
+  const runner = await startSideRunner(options.ctx, {
+    source: "notifications",
     taskList: notificationTasks(options),
     concurrency: options.concurrency ?? 1,
-    pollInterval: options.pollInterval ?? 2000,
-    noHandleSignals: true,
-    logger,
+    pollIntervalMs: options.pollInterval ?? 2000,
   });
   let stopping: Promise<void> | null = null;
   return {

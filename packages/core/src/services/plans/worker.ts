@@ -1,5 +1,5 @@
-import { Logger as GraphileLogger, run } from "graphile-worker";
 import type { ServiceContext } from "../../context.ts";
+import { startSideRunner } from "../../queue/side-runner.ts";
 import { planTasks } from "./tasks.ts";
 
 export interface PlanScheduler {
@@ -16,20 +16,12 @@ export async function startPlanScheduler(
   ctx: ServiceContext,
   options: { pollIntervalMs?: number } = {},
 ): Promise<PlanScheduler> {
-  const logger = new GraphileLogger(function planLogScope() {
-    return function planLog(level, message) {
-      if (level === "error") ctx.log.error(message, { source: "plans" });
-      else if (level === "warning") ctx.log.warn(message, { source: "plans" });
-    };
-  });
-  const runner = await run({
-    pgPool: ctx.pool,
+  const runner = await startSideRunner(ctx, {
+    source: "plans",
     taskList: planTasks(ctx),
     concurrency: 1,
     // Ticks are scheduled in the future (run_at), which graphile-worker finds by polling.
-    pollInterval: options.pollIntervalMs ?? 1000,
-    noHandleSignals: true,
-    logger,
+    pollIntervalMs: options.pollIntervalMs ?? 1000,
   });
   let stopping: Promise<void> | null = null;
   return {
