@@ -37,5 +37,12 @@ export {
 } from "./imap/index.ts";
 export type { ImapFaultProxy, TcpProxy } from "./net/index.ts";
 export { startImapFaultProxy, startTcpProxy } from "./net/index.ts";
+export type {
+  IssuedToken,
+  OAuth2Grant,
+  OAuth2TokenServer,
+  ServiceAccountKeyJson,
+} from "./oauth2/token-server.ts";
+export { startOAuth2TokenServer } from "./oauth2/token-server.ts";
 export type { ReceivedMail, SmtpTestServer, StartSmtpServerOptions } from "./smtp/index.ts";
 export { startSmtpServer } from "./smtp/index.ts";

@@ -9,7 +9,7 @@ import { connect as connectTls } from "node:tls";
 import { promisify } from "node:util";
 import type { ImapFlowOptions } from "imapflow";
 import { ensureDovecot } from "./dovecot-binary.ts";
-import { renderDovecotConfig } from "./dovecot-config.ts";
+import { renderDovecotConfig, renderOAuth2PassdbConfig } from "./dovecot-config.ts";
 import type { GeneratedMailbox } from "./generate.ts";
 import { writeGeneratedMaildir } from "./maildir.ts";
 import { freePort } from "./ports.ts";
@@ -41,6 +41,11 @@ export interface StartImapServerOptions {
    * authorization identity, or as "user*master". @defaultValue false
    */
   masterUsers?: boolean;
+  /**
+   * Let XOAUTH2 / OAUTHBEARER logins in through an oauth2 passdb asking this RFC 7662 introspection
+   * endpoint (a test's OAuth2 token server) whether a token is live. @defaultValue none
+   */
+  oauth2IntrospectionUrl?: string;
 }
 
 /** A running, throwaway Dovecot. Every path below lives in its own temp dir, removed by stop(). */
@@ -402,6 +407,7 @@ async function launch(
   binaries: { dovecot: string; doveadm: string },
   cert: { certPath: string; keyPath: string },
   withMasterUsers: boolean,
+  oauth2IntrospectionUrl: string | undefined,
 ): Promise<DovecotServer> {
   const instance = `${name}-${randomBytes(4).toString("hex")}`;
   const baseDir = path.join(rootDir, "run", instance);
@@ -417,6 +423,10 @@ async function launch(
   if (masterUsersPath) {
     await mkdir(path.dirname(masterUsersPath), { recursive: true, mode: 0o755 });
     await writeFile(masterUsersPath, "", { mode: 0o644 });
+  }
+  const oauth2ConfigPath = oauth2IntrospectionUrl ? path.join(rootDir, "dovecot-oauth2.conf.ext") : undefined;
+  if (oauth2ConfigPath && oauth2IntrospectionUrl) {
+    await writeFile(oauth2ConfigPath, renderOAuth2PassdbConfig(oauth2IntrospectionUrl), { mode: 0o644 });
   }
   const port = await freePort();
   let tlsPort = await freePort();
@@ -438,6 +448,7 @@ async function launch(
       loginUser: owner.loginUser,
       chrootLogin: owner.chrootLogin,
       ...(masterUsersPath ? { masterUsersPath } : {}),
+      ...(oauth2ConfigPath ? { oauth2ConfigPath } : {}),
     }),
   );
 
@@ -516,7 +527,15 @@ export async function startImapServer(options: StartImapServerOptions = {}): Pro
       await mkdir(path.join(rootDir, "home"), { mode: 0o755 });
       await chown(path.join(rootDir, "home"), owner.uid, owner.gid);
       const cert = await makeCertificate(rootDir);
-      return await launch(name, rootDir, owner, binaries, cert, options.masterUsers ?? false);
+      return await launch(
+        name,
+        rootDir,
+        owner,
+        binaries,
+        cert,
+        options.masterUsers ?? false,
+        options.oauth2IntrospectionUrl,
+      );
     } catch (error: unknown) {
       lastError = error;
       await rm(rootDir, { recursive: true, force: true });
@@ -529,11 +548,10 @@ export async function startImapServer(options: StartImapServerOptions = {}): Pro
 }
 
 /** Two independent Dovecot servers: where a migration reads from, and where it writes to. */
-export async function startImapPair(options: { masterUsers?: boolean } = {}): Promise<ImapPair> {
-  const masterUsers = options.masterUsers ?? false;
+export async function startImapPair(options: Omit<StartImapServerOptions, "name"> = {}): Promise<ImapPair> {
   const [source, destination] = await Promise.allSettled([
-    startImapServer({ name: "source", masterUsers }),
-    startImapServer({ name: "destination", masterUsers }),
+    startImapServer({ ...options, name: "source" }),
+    startImapServer({ ...options, name: "destination" }),
   ]);
   if (source.status === "rejected" || destination.status === "rejected") {
     if (source.status === "fulfilled") await source.value.stop();
