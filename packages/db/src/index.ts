@@ -29,6 +29,7 @@ export type {
   NewJob,
   NewServer,
   NotificationRow,
+  OAuth2AdminMode,
   OptionOrigin,
   PlanPhase,
   ServerRow,
@@ -38,4 +39,4 @@ export type {
   Verification,
   WorkerRow,
 } from "./schema.ts";
-export { ADMIN_MODES, API_TOKEN_ROLES, JOB_STATUSES, SERVER_SECURITIES } from "./schema.ts";
+export { ADMIN_MODES, API_TOKEN_ROLES, JOB_STATUSES, OAUTH2_ADMIN_MODES, SERVER_SECURITIES } from "./schema.ts";

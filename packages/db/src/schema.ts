@@ -27,6 +27,14 @@ export type ServerSecurity = (typeof SERVER_SECURITIES)[number];
 export const ADMIN_MODES = ["sasl-authzid", "login-separator"] as const;
 export type AdminMode = (typeof ADMIN_MODES)[number];
 
+/**
+ * Admin modes where the worker gets an OAuth2 access token for each mailbox and logs in as it with
+ * XOAUTH2: a Google service account with domain-wide delegation, or a Microsoft 365 app (client
+ * credentials, IMAP.AccessAsApp).
+ */
+export const OAUTH2_ADMIN_MODES = ["google-service-account", "microsoft-app"] as const;
+export type OAuth2AdminMode = (typeof OAUTH2_ADMIN_MODES)[number];
+
 export interface ServersTable {
   id: Generated<number>;
   name: string;
@@ -36,13 +44,19 @@ export interface ServersTable {
   accept_self_signed: Generated<boolean>;
   /** How many migrations may read from this host at once, across all workers; null = the global default. */
   source_host_limit: number | null;
-  /** Admin (master user / proxy auth) credentials: all four set, or all null. */
-  admin_mode: AdminMode | null;
+  /** Admin credentials (master user / proxy auth, or an OAuth2 service account or app), or all null. */
+  admin_mode: AdminMode | OAuth2AdminMode | null;
+  /** The admin login; for the OAuth2 modes the service account's email or the app's client id. */
   admin_login: string | null;
-  /** Vault ciphertext of the admin password, never a password. */
+  /**
+   * Vault ciphertext, never a secret in clear: the admin password, the service account's JSON key, or
+   * the app's {tenantId, clientId, clientSecret} as JSON.
+   */
   admin_secret: string | null;
   /** Between mailbox and admin login in the 'login-separator' mode. @defaultValue "*" */
   admin_separator: string | null;
+  /** The OAuth2 modes' token endpoint; null: the provider's public one. */
+  admin_token_url: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -164,6 +178,12 @@ export interface JobsTable {
   dest_server_id: number;
   dest_email: string;
   dest_secret: string | null;
+  /**
+   * Vault ciphertext of a delegated OAuth2 grant ({provider, refreshToken, clientId, clientSecret?,
+   * tokenUrl} as JSON) used instead of a password; null for none.
+   */
+  source_oauth2: string | null;
+  dest_oauth2: string | null;
   dry_run: boolean;
   options: JSONColumnType<Record<string, unknown>, Record<string, unknown> | undefined>;
   /** Where each option set at some level came from ("job", "row", "batch", "settings", "plan"). */

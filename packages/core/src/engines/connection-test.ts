@@ -25,6 +25,8 @@ export interface ImapCredentials {
   password: string;
   /** Log in as this admin on behalf of `user` (see admin-login.ts). */
   admin?: AdminLogin | undefined;
+  /** Log in with XOAUTH2 as `user`, with the access token in this file (read at connect). */
+  accessTokenFile?: string | undefined;
 }
 
 export const CONNECTION_FAILURE_CATEGORIES = [
@@ -94,7 +96,19 @@ export function imapflowOptionsFor(
       rejectUnauthorized: !server.acceptSelfSigned,
       ...(isIP(server.host) === 0 ? { servername: server.host } : {}),
     },
-    ...(credentials ? { auth: imapflowAuth(wireLogin(credentials), credentials.password) } : {}),
+    ...(credentials
+      ? {
+          auth: imapflowAuth(
+            {
+              ...wireLogin(credentials),
+              ...(credentials.accessTokenFile !== undefined
+                ? { accessTokenFile: credentials.accessTokenFile }
+                : {}),
+            },
+            credentials.password,
+          ),
+        }
+      : {}),
     logger: false,
     disableAutoIdle: true,
     connectionTimeout: timeoutMs,

@@ -1,4 +1,5 @@
 import type { AdminMode, ServerSecurity } from "@imapferry/db";
+import type { OAuth2Grant } from "../oauth2/grants.ts";
 
 /** A server's admin (master user / proxy auth) login, without its password. */
 export interface AdminLogin {
@@ -16,10 +17,17 @@ export interface EndpointSpec {
   acceptSelfSigned: boolean;
   /** The mailbox login. */
   user: string;
-  /** The mailbox's password, or with `admin` the admin's. */
+  /** The mailbox's password, or with `admin` the admin's; unused with `oauth2`. */
   password: string;
   /** Log in as this admin on behalf of `user` (see engines/admin-login.ts); `password` is then the admin's. */
   admin?: AdminLogin;
+  /**
+   * Log in with XOAUTH2 as `user`, with access tokens from this grant (the server's service account or
+   * app, or the job's refresh token). The worker keeps them fresh in `accessTokenFile`.
+   */
+  oauth2?: OAuth2Grant;
+  /** A file whose first line is a live access token for `user` (private to this run, see oauth2/token-keeper.ts). */
+  accessTokenFile?: string;
 }
 
 /** Everything an engine run needs. Built by the job system from a job row and its servers. */

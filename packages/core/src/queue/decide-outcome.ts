@@ -1,6 +1,7 @@
 import type { Verification } from "@imapferry/db";
 import { errorMessage } from "../errors.ts";
 import { DeniedHostError } from "../net/deny-hosts.ts";
+import { TokenEndpointError } from "../oauth2/token-request.ts";
 import { MissingCredentialsError } from "../services/servers/admin-credentials.ts";
 import type { EngineRunResult } from "./engine-run.ts";
 import type { RunOutcomeCategory } from "./failure-category.ts";
@@ -152,6 +153,17 @@ export function outcomeOfRunError(e: unknown): Outcome {
   if (e instanceof MissingCredentialsError) {
     const category = e.side === "source" ? "source-auth" : "destination-auth";
     return { status: "failed", exitCode: null, category, sentence: e.message, stats: null };
+  }
+  if (e instanceof TokenEndpointError) {
+    // Its own category: the mailbox and the server were never asked; the provider said no (or nothing).
+    return {
+      status: "failed",
+      exitCode: null,
+      category: "oauth2-token",
+      sentence: e.message,
+      stats: null,
+      ...(e.passing ? { passing: { waitMs: null } } : {}),
+    };
   }
   if (e instanceof DeniedHostError) {
     return { status: "failed", exitCode: null, category: "denied-host", sentence: e.message, stats: null };

@@ -8,7 +8,8 @@ export type EngineRunCategory = ExitCategory | "engine-missing";
  * own: "worker-key" when this worker cannot decrypt the job's passwords, "denied-host" when the source or
  * destination host is on IMAPFERRY_DENY_HOSTS (nothing was connected to), "engine" when the run failed
  * before the engine could report anything, "incomplete" when the engine exited cleanly but the check
- * after it found mail missing, "unverified" when that check could not run.
+ * after it found mail missing, "unverified" when that check could not run, "oauth2-token" when a token
+ * endpoint refused a side's service account, app or refresh token.
  */
 export type RunOutcomeCategory =
   | EngineRunCategory
@@ -16,4 +17,6 @@ export type RunOutcomeCategory =
   | "denied-host"
   | "engine"
   | "incomplete"
-  | "unverified";
+  | "unverified"
+  /** A token endpoint refused (or did not answer) the OAuth2 grant of a side: see oauth2/token-request.ts. */
+  | "oauth2-token";

@@ -29,6 +29,7 @@ import {
 } from "./decide-outcome.ts";
 import type { EngineRunner, EngineRunResult } from "./engine-run.ts";
 import { leaseTiming } from "./lease-timing.ts";
+import { type RunTokens, startRunTokens } from "./oauth2-run.ts";
 import { createProgressTracker, emptyProgress } from "./progress-tracker.ts";
 import { enqueueJobs, type MigratePayload, nudgeWorkers, requeueEntry } from "./queue-entries.ts";
 import { planRetry, waitingOutcome } from "./retry-policy.ts";
@@ -272,14 +273,28 @@ function buildSpec(
       port: source.port,
       security: source.security,
       acceptSelfSigned: source.accept_self_signed,
-      ...endpointCredentials(ctx.vault, "source", source, job.source_email, job.source_secret),
+      ...endpointCredentials(
+        ctx.vault,
+        "source",
+        source,
+        job.source_email,
+        job.source_secret,
+        job.source_oauth2,
+      ),
     },
     destination: {
       host: destination.host,
       port: destination.port,
       security: destination.security,
       acceptSelfSigned: destination.accept_self_signed,
-      ...endpointCredentials(ctx.vault, "destination", destination, job.dest_email, job.dest_secret),
+      ...endpointCredentials(
+        ctx.vault,
+        "destination",
+        destination,
+        job.dest_email,
+        job.dest_secret,
+        job.dest_oauth2,
+      ),
     },
     dryRun: job.dry_run,
     options: job.options ?? {},
@@ -324,6 +339,7 @@ async function executeRun(
   );
 
   let outcome: Outcome;
+  let tokens: RunTokens | null = null;
   try {
     let spec: MigrationSpec;
     try {
@@ -337,6 +353,9 @@ async function executeRun(
     // One gate before anything connects (the pre-flight, the engine, the check after it): a job to a
     // denied host fails without a packet sent there.
     await assertHostsAllowed(ctx.denyHosts, spec);
+    // OAuth2 sides: a first access token each, kept fresh in a file for as long as this run lasts.
+    tokens = await startRunTokens(spec, (line) => writer.write(`${line}\n`), run.controller.signal);
+    spec = tokens.spec;
     let result: EngineRunResult | null = null;
     if (input.preflight && input.engineRunner.preflight && !run.controller.signal.aborted) {
       // Totals for the progress bar. A failure here is not the run's failure: the engine reports
@@ -380,6 +399,8 @@ async function executeRun(
   } catch (e: unknown) {
     outcome = outcomeOfRunError(e);
     writer.write(`[imapferry] ${outcome.sentence}\n`);
+  } finally {
+    await tokens?.close();
   }
 
   tracker.close();

@@ -7,6 +7,7 @@ import * as m0007 from "./0007-worker-process-identity.ts";
 import * as m0008 from "./0008-waiting-retries.ts";
 import * as m0009 from "./0009-server-admin-credentials.ts";
 import * as m0010 from "./0010-superseded-runs.ts";
+import * as m0011 from "./0011-oauth2-credentials.ts";
 import * as m0012 from "./0012-sync-state.ts";
 import * as m0013 from "./0013-token-scope.ts";
 import * as m0014 from "./0014-audit-log.ts";
@@ -26,6 +27,7 @@ export const migrations: Record<string, Migration> = {
   "0008-waiting-retries": m0008,
   "0009-server-admin-credentials": m0009,
   "0010-superseded-runs": m0010,
+  "0011-oauth2-credentials": m0011,
   "0012-sync-state": m0012,
   "0013-token-scope": m0013,
   "0014-audit-log": m0014,

@@ -3,6 +3,7 @@ import { isIP, connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { OutgoingMessage } from "./append-messages.ts";
 import { formatImapDateTime } from "./append-messages.ts";
+import { readAccessToken } from "./connect-side.ts";
 import type { SideArgs } from "./sync-args.ts";
 
 /*
@@ -196,7 +197,15 @@ export class AppendConnection {
         await connection.upgrade(tlsOptions);
         await connection.refreshCapabilities();
       }
-      if (side.authUser !== undefined) {
+      if (side.accessTokenFile !== undefined) {
+        // XOAUTH2 (RFC-less, but what Gmail, Microsoft 365 and Dovecot take), with the freshest token.
+        if (!connection.capabilities.has("AUTH=XOAUTH2") || !connection.capabilities.has("SASL-IR")) {
+          connection.close();
+          return undefined;
+        }
+        const bearer = `user=${side.user}\x01auth=Bearer ${readAccessToken(side.accessTokenFile)}\x01\x01`;
+        await connection.expectOk([`AUTHENTICATE XOAUTH2 ${Buffer.from(bearer, "utf8").toString("base64")}`]);
+      } else if (side.authUser !== undefined) {
         // As the admin on behalf of the mailbox: SASL PLAIN's authorization identity, or nothing.
         if (!connection.capabilities.has("AUTH=PLAIN") || !connection.capabilities.has("SASL-IR")) {
           connection.close();

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { ImapFlow } from "imapflow";
 import type { SideArgs } from "./sync-args.ts";
 
@@ -74,8 +75,22 @@ function describeSocketError(e: unknown): string {
   return message || code || "unknown error";
 }
 
-function authMechanism(client: ImapFlow): string {
+function authMechanism(client: ImapFlow, args: Pick<SideArgs, "accessTokenFile">): string {
+  if (args.accessTokenFile !== undefined)
+    return client.capabilities.has("AUTH=OAUTHBEARER") ? "OAUTHBEARER" : "XOAUTH2";
   return client.capabilities.has("AUTH=PLAIN") ? "PLAIN" : "LOGIN";
+}
+
+/**
+ * The token file's first line, read afresh at each connect: the worker renews the file before the token
+ * expires. An unreadable file gives an empty token, which the server refuses like any bad login.
+ */
+export function readAccessToken(file: string): string {
+  try {
+    return readFileSync(file, "utf8").split("\n")[0]?.trim() ?? "";
+  } catch {
+    return "";
+  }
 }
 
 /**
@@ -84,9 +99,11 @@ function authMechanism(client: ImapFlow): string {
  * to LOGIN (which has no authorization identity) for a login with a backslash in it.
  */
 export function imapflowAuth(
-  args: Pick<SideArgs, "user" | "authUser">,
+  args: Pick<SideArgs, "user" | "authUser" | "accessTokenFile">,
   password: string,
-): { user: string; pass: string; authzid?: string; loginMethod?: string } {
+): { user: string; pass?: string; accessToken?: string; authzid?: string; loginMethod?: string } {
+  if (args.accessTokenFile !== undefined)
+    return { user: args.user, accessToken: readAccessToken(args.accessTokenFile) };
   if (args.authUser === undefined) return { user: args.user, pass: password };
   return { user: args.authUser, pass: password, authzid: args.user, loginMethod: "AUTH=PLAIN" };
 }
@@ -138,7 +155,7 @@ export async function openSide(side: SideNumber, args: SideArgs, password: strin
   } catch (e: unknown) {
     client.close();
     const kind = classifyOpenError(e);
-    const mechanism = authMechanism(client);
+    const mechanism = authMechanism(client, args);
     if (kind === "auth") {
       const response = shapeOf(e).response;
       const serverText = typeof response === "string" ? response : "NO Authentication failed.";
@@ -157,7 +174,7 @@ export async function openSide(side: SideNumber, args: SideArgs, password: strin
     lines.push(error);
     return { ok: false, kind, lines, error };
   }
-  const mechanism = authMechanism(client);
+  const mechanism = authMechanism(client, args);
   lines.push(
     `${label}: success login on [${args.host}] with user [${args.user}] auth [${mechanism}] or [${mechanism}]`,
   );

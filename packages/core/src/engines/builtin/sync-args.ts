@@ -14,6 +14,11 @@ export interface SideArgs {
    * then the admin's), as imapsync does.
    */
   authUser?: string;
+  /**
+   * `--oauthaccesstokenN FILE`: log in with XOAUTH2 / OAUTHBEARER, reading the token from the file's
+   * first line at every (re)connect, so a token the worker renewed meanwhile is the one sent.
+   */
+  accessTokenFile?: string;
   security: TransportSecurity;
   /** Verify the server certificate. @defaultValue true; `--sslargsN SSL_verify_mode=0` turns it off. */
   verifyCertificate: boolean;
@@ -192,6 +197,8 @@ function buildOptionsConfig(): NonNullable<ParseArgsConfig["options"]> {
     user2: { type: "string" },
     authuser1: { type: "string" },
     authuser2: { type: "string" },
+    oauthaccesstoken1: { type: "string" },
+    oauthaccesstoken2: { type: "string" },
     sslargs1: { type: "string", multiple: true },
     sslargs2: { type: "string", multiple: true },
     timeout1: { type: "string" },
@@ -335,6 +342,13 @@ function parseSide(values: ParsedValues, side: 1 | 2): SideArgs {
   const host = stringValue(values, `host${side}`) ?? presetValues?.host;
   const user = stringValue(values, `user${side}`);
   const authUser = stringValue(values, `authuser${side}`);
+  const accessTokenFile = stringValue(values, `oauthaccesstoken${side}`);
+  if (accessTokenFile !== undefined && !accessTokenFile.startsWith("/")) {
+    // A token itself is refused, not echoed: only a file path keeps it out of argv.
+    throw new SyncUsageError(
+      `--oauthaccesstoken${side} wants the absolute path of a file holding the token.`,
+    );
+  }
   if (authUser === "") {
     throw new SyncUsageError(`--authuser${side} wants the admin login.`);
   }
@@ -362,6 +376,7 @@ function parseSide(values: ParsedValues, side: 1 | 2): SideArgs {
     port,
     user,
     ...(authUser !== undefined ? { authUser } : {}),
+    ...(accessTokenFile !== undefined ? { accessTokenFile } : {}),
     security,
     verifyCertificate: verifyFromSslArgs(stringList(values, `sslargs${side}`)),
     timeoutSeconds: timeout,

@@ -49,6 +49,9 @@ function checkEndpoint(endpoint: EndpointSpec, side: "source" | "destination"): 
       `The ${side} login must be 1-320 characters, not start with '-', and have no control characters.`,
     );
   }
+  if (endpoint.accessTokenFile !== undefined && !/^\/[^\0\n]+$/.test(endpoint.accessTokenFile)) {
+    invalid(`${side}.accessTokenFile`, `The ${side} access token file must be an absolute path.`);
+  }
   const admin = endpoint.admin;
   if (admin) {
     if (admin.login.length === 0 || admin.login.length > 320 || !SAFE_TEXT.test(admin.login)) {
@@ -103,6 +106,11 @@ function endpointArgs(endpoint: EndpointSpec, n: 1 | 2): string[] {
   // imapsync then authenticates with SASL PLAIN as the admin, authorized as --userN (its default
   // --authmechN with --authuserN); the admin's password travels like any password, in the environment.
   if (login.authUser !== undefined) args.push(`--authuser${n}`, login.authUser);
+  // XOAUTH2 as --userN with the token in a file, never the token itself: argv is world-readable.
+  // imapsync 2.229 reads the file's first line once per side, at its first login: its reconnects resend
+  // that token (Mail::IMAPClient keeps the login closure), so the worker starts it with a fresh one and
+  // a run whose token died resumes as a new process (see queue/oauth2-run.ts).
+  if (endpoint.accessTokenFile !== undefined) args.push(`--oauthaccesstoken${n}`, endpoint.accessTokenFile);
   switch (endpoint.security) {
     case "tls":
       args.push(`--ssl${n}`);
@@ -184,7 +192,17 @@ export function buildImapsyncArgs(spec: MigrationSpec, engine: EngineKind = "ima
   return args;
 }
 
+/**
+ * imapsync ignores the password of a side that logs in with --oauthaccesstokenN but still insists on
+ * having one (else it prompts); short enough that output redaction leaves it alone.
+ */
+const OAUTH2_PASSWORD_PLACEHOLDER = "x";
+
+function passwordOf(endpoint: EndpointSpec): string {
+  return endpoint.accessTokenFile !== undefined ? OAUTH2_PASSWORD_PLACEHOLDER : endpoint.password;
+}
+
 /** The passwords (a side's admin password where it logs in as the admin), for the child's environment only. */
 export function engineEnv(spec: MigrationSpec): { IMAPSYNC_PASSWORD1: string; IMAPSYNC_PASSWORD2: string } {
-  return { IMAPSYNC_PASSWORD1: spec.source.password, IMAPSYNC_PASSWORD2: spec.destination.password };
+  return { IMAPSYNC_PASSWORD1: passwordOf(spec.source), IMAPSYNC_PASSWORD2: passwordOf(spec.destination) };
 }

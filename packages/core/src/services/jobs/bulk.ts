@@ -205,10 +205,11 @@ async function rerunLocked(trx: Db, jobs: LockedJob[], overrides: RerunOverrides
   if (sources.length === 0) return outcomes;
   // One statement copies every original (encrypted credentials included: nothing is decrypted here).
   const created = await sql<{ id: number; rerun_of: number }>`
-    insert into jobs (name, batch_id, tenant, pool, source_server_id, source_email, source_secret, dest_server_id,
-                      dest_email, dest_secret, dry_run, options, option_origins, priority, rerun_of)
-    select name, batch_id, tenant, pool, source_server_id, source_email, source_secret, dest_server_id,
-           dest_email, dest_secret, coalesce(${overrides.dryRun ?? null}::boolean, dry_run),
+    insert into jobs (name, batch_id, tenant, pool, source_server_id, source_email, source_secret, source_oauth2,
+                      dest_server_id, dest_email, dest_secret, dest_oauth2, dry_run, options, option_origins,
+                      priority, rerun_of)
+    select name, batch_id, tenant, pool, source_server_id, source_email, source_secret, source_oauth2, dest_server_id,
+           dest_email, dest_secret, dest_oauth2, coalesce(${overrides.dryRun ?? null}::boolean, dry_run),
            (options - ${sql.val([...(overrides.unsetOptions ?? [])])}::text[])
              || ${JSON.stringify(overrides.setOptions ?? {})}::jsonb,
            option_origins, priority, id

@@ -9,6 +9,7 @@ import { lockServersForShare } from "../servers/credential-binding.ts";
 import { getSettings } from "../settings/settings.ts";
 import { parseInput } from "../validation.ts";
 import { type BulkOutcome, bulkJobs } from "./bulk.ts";
+import { assertRefreshTokenWorks, delegatedGrant, encryptDelegatedGrant } from "./delegated-oauth2.ts";
 import { idIn } from "./id-list.ts";
 import { notifyJobsChanged } from "./job-events.ts";
 import { JOB_VIEW_COLUMNS, type JobView, type JobViewRow, toJobView } from "./job-view.ts";
@@ -98,6 +99,24 @@ function assertPasswordsOrAdmin(
   );
 }
 
+/** A side holds a password or a refresh token, not both: which one would log in would be a guess. */
+function assertOnePasswordOrGrant(v: {
+  sourcePassword?: string | undefined;
+  sourceOAuth2?: unknown;
+  destPassword?: string | undefined;
+  destOAuth2?: unknown;
+}): void {
+  for (const [password, grant, field] of [
+    [v.sourcePassword, v.sourceOAuth2, "sourceOAuth2"],
+    [v.destPassword, v.destOAuth2, "destOAuth2"],
+  ] as const) {
+    if (password && grant) {
+      const message = "Give either the password or the OAuth2 refresh token for this side, not both.";
+      throw new ImapferryError("BAD_INPUT", message, [{ path: [field], message }]);
+    }
+  }
+}
+
 /** Routing: an explicit pool, else the batch's, else the tenant's rule, else the default pool (null). */
 export function routePool(
   explicit: string | undefined | null,
@@ -112,12 +131,21 @@ export function routePool(
 export async function createJob(ctx: ServiceContext, input: unknown): Promise<JobView> {
   const v = parseInput(createJobInputSchema, input, "job");
   const servers = await assertServersExist(ctx.db, [v.sourceServerId, v.destServerId]);
+  assertOnePasswordOrGrant(v);
   assertPasswordsOrAdmin(servers, [
-    { side: "source", serverId: v.sourceServerId, password: v.sourcePassword },
-    { side: "destination", serverId: v.destServerId, password: v.destPassword },
+    {
+      side: "source",
+      serverId: v.sourceServerId,
+      password: v.sourcePassword || v.sourceOAuth2?.refreshToken,
+    },
+    { side: "destination", serverId: v.destServerId, password: v.destPassword || v.destOAuth2?.refreshToken },
   ]);
+  const sourceGrant = v.sourceOAuth2 ? delegatedGrant(v.sourceOAuth2) : null;
+  const destGrant = v.destOAuth2 ? delegatedGrant(v.destOAuth2) : null;
+  if (sourceGrant) await assertRefreshTokenWorks(sourceGrant, v.sourceEmail, "sourceOAuth2");
+  if (destGrant) await assertRefreshTokenWorks(destGrant, v.destEmail, "destOAuth2");
   const settings = await getSettings(ctx);
-  // No password: the job logs in with its server's admin credentials (null secret).
+  // No password: the job logs in with its delegated grant, else its server's admin credentials (null secret).
   const sourceSecret = v.sourcePassword ? ctx.vault.encrypt(v.sourcePassword) : null;
   const destSecret = v.destPassword ? ctx.vault.encrypt(v.destPassword) : null;
   const id = await ctx.db.transaction().execute(async (trx) => {
@@ -165,9 +193,11 @@ export async function createJob(ctx: ServiceContext, input: unknown): Promise<Jo
         source_server_id: v.sourceServerId,
         source_email: v.sourceEmail,
         source_secret: sourceSecret,
+        source_oauth2: sourceGrant && !sourceSecret ? encryptDelegatedGrant(ctx.vault, sourceGrant) : null,
         dest_server_id: v.destServerId,
         dest_email: v.destEmail,
         dest_secret: destSecret,
+        dest_oauth2: destGrant && !destSecret ? encryptDelegatedGrant(ctx.vault, destGrant) : null,
         dry_run: dryRun,
         options,
         option_origins: layered.origins,

@@ -12,6 +12,7 @@ import {
   prioritySchema,
   tenantSchema,
 } from "../validation.ts";
+import { delegatedOAuth2InputSchema } from "./delegated-oauth2.ts";
 
 /** The engines' allow-list: nothing else can reach an engine's argv. */
 export const jobOptionsSchema = engineOptionsSchema;
@@ -34,11 +35,18 @@ export const createJobInputSchema = z.object({
    * absent.
    */
   sourcePassword: optionalPasswordSchema,
+  /**
+   * Instead of the password: the source mailbox's OAuth2 refresh token and its client. Tried once at the
+   * token endpoint before the job is stored.
+   */
+  sourceOAuth2: delegatedOAuth2InputSchema.optional(),
   destServerId: idSchema,
   /** The destination mailbox's login. */
   destEmail: loginSchema,
   /** Required unless the destination server has admin credentials; given, it wins over them. */
   destPassword: optionalPasswordSchema,
+  /** Instead of the password: the destination mailbox's OAuth2 refresh token and its client. */
+  destOAuth2: delegatedOAuth2InputSchema.optional(),
   /** A dry run connects and counts but copies nothing. @defaultValue true */
   dryRun: z.boolean().default(true),
   options: jobOptionsSchema.default(() => jobOptionsSchema.parse({})),

@@ -16,7 +16,7 @@ const hostSchema = z
  * Admin (master user / proxy auth) credentials: the engine logs in as `login` with `password` on
  * behalf of each job's mailbox login, so jobs on this server need no password of their own.
  */
-export const serverAdminInputSchema = z.object({
+export const masterAdminInputSchema = z.object({
   /**
    * `sasl-authzid`: SASL PLAIN with the mailbox login as authorization identity (Dovecot master
    * users, Cyrus, imapsync --authuser). `login-separator`: LOGIN as "<mailbox><separator><admin>"
@@ -36,6 +36,62 @@ export const serverAdminInputSchema = z.object({
     .regex(/^[\x21-\x7e]+$/, "A separator is printable ASCII without spaces, such as *.")
     .default("*"),
 });
+
+/** A token endpoint other than the provider's public one (a proxy, or a test server). */
+export const tokenUrlSchema = z
+  .string()
+  .trim()
+  .max(2048, "A token endpoint URL has at most 2048 characters.")
+  .regex(/^https?:\/\/[^\s]+$/, "The token endpoint must be an http:// or https:// URL.");
+
+/**
+ * A Google service account with domain-wide delegation: the worker signs a JWT per mailbox with the
+ * key and logs in as the mailbox with the access token it gets (XOAUTH2).
+ */
+export const googleServiceAccountInputSchema = z.object({
+  mode: z.literal("google-service-account"),
+  /** The JSON key file's whole text, as the Google Cloud console downloads it. Write-only. */
+  serviceAccountKey: z.string().min(1, "Paste the service account's JSON key.").max(20_000),
+  /** @defaultValue Google's public token endpoint (https://oauth2.googleapis.com/token) */
+  tokenUrl: tokenUrlSchema.optional(),
+});
+
+/** A Microsoft 365 app (client credentials, IMAP.AccessAsApp): one app token opens each mailbox. */
+export const microsoftAppInputSchema = z.object({
+  mode: z.literal("microsoft-app"),
+  /** The directory (tenant) id: a GUID, or a domain such as contoso.onmicrosoft.com. */
+  tenantId: z
+    .string()
+    .trim()
+    .regex(
+      /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|(?=.{4,253}$)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$/,
+      "The tenant id is the Directory (tenant) ID from Entra ID, such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or the tenant's domain (contoso.onmicrosoft.com).",
+    ),
+  clientId: z
+    .string()
+    .trim()
+    .regex(
+      /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
+      "The client id is the app's Application (client) ID, a GUID such as 00000000-0000-0000-0000-000000000000.",
+    ),
+  /** Write-only. */
+  clientSecret: z.string().min(1, "Enter the app's client secret.").max(1024),
+  /** @defaultValue https://login.microsoftonline.com/<tenantId>/oauth2/v2.0/token */
+  tokenUrl: tokenUrlSchema.optional(),
+});
+
+/**
+ * A server's admin credentials: a master user (modes sasl-authzid, login-separator), a Google service
+ * account, or a Microsoft 365 app. Jobs on the server then need only the mailbox login.
+ */
+export const serverAdminInputSchema = z.discriminatedUnion(
+  "mode",
+  [masterAdminInputSchema, googleServiceAccountInputSchema, microsoftAppInputSchema],
+  {
+    error:
+      "Choose how the admin logs in: SASL PLAIN with authorization identity, login with a separator, a Google service account, or a Microsoft 365 app.",
+  },
+);
 export type ServerAdminInput = z.input<typeof serverAdminInputSchema>;
 
 export const serverInputSchema = z.object({

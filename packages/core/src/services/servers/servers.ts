@@ -1,20 +1,33 @@
-import type { AdminMode, ServerRow, ServerSecurity } from "@imapferry/db";
+import type { AdminMode, OAuth2AdminMode, ServerRow, ServerSecurity } from "@imapferry/db";
 import { sql } from "kysely";
 import type { z } from "zod";
 import type { ServiceContext, Vault } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
 import { assertHostFieldAllowed } from "../../net/deny-hosts.ts";
+import { parseServiceAccountKey } from "../../oauth2/service-account-key.ts";
 import { parseInput } from "../validation.ts";
 import { adminCredentialsOf, type ServerAdminCredentials } from "./admin-credentials.ts";
 import { assertEndpointMayMove, endpointMoves } from "./credential-binding.ts";
 import { type serverAdminInputSchema, serverInputSchema, updateServerInputSchema } from "./schemas.ts";
 
-/** Which admin credentials a server holds, without the password (that is never shown). */
-export interface ServerAdminView {
-  mode: AdminMode;
-  login: string;
-  /** Between the mailbox login and the admin login in `login-separator` mode. */
-  separator: string;
+/**
+ * Which admin credentials a server holds, without the password (that is never shown); for a service
+ * account or an app only which mode is set.
+ */
+export type ServerAdminView =
+  | {
+      mode: AdminMode;
+      login: string;
+      /** Between the mailbox login and the admin login in `login-separator` mode. */
+      separator: string;
+    }
+  | { mode: OAuth2AdminMode };
+
+function adminView(row: ServerRow): ServerAdminView | null {
+  if (!row.admin_mode || !row.admin_login) return null;
+  if (row.admin_mode === "google-service-account" || row.admin_mode === "microsoft-app")
+    return { mode: row.admin_mode };
+  return { mode: row.admin_mode, login: row.admin_login, separator: row.admin_separator ?? "*" };
 }
 
 /**
@@ -50,10 +63,7 @@ export function toServerView(row: ServerRow): ServerView {
     security: row.security,
     acceptSelfSigned: row.accept_self_signed,
     sourceHostLimit: row.source_host_limit,
-    admin:
-      row.admin_mode && row.admin_login
-        ? { mode: row.admin_mode, login: row.admin_login, separator: row.admin_separator ?? "*" }
-        : null,
+    admin: adminView(row),
     hasAdminCredentials: Boolean(row.admin_mode && row.admin_login),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -79,16 +89,47 @@ export async function getServer(ctx: Pick<ServiceContext, "db">, id: number): Pr
   return toServerView(row);
 }
 
-/** The columns that store admin credentials (the password encrypted by the vault at once), or clear them. */
+/**
+ * The columns that store admin credentials (every secret encrypted by the vault at once), or clear
+ * them. Throws BAD_INPUT naming the field for a service account key that is not one.
+ */
 function adminColumns(vault: Vault, admin: z.output<typeof serverAdminInputSchema> | null) {
-  return admin
-    ? {
-        admin_mode: admin.mode,
-        admin_login: admin.login,
-        admin_secret: vault.encrypt(admin.password),
-        admin_separator: admin.separator,
-      }
-    : { admin_mode: null, admin_login: null, admin_secret: null, admin_separator: null };
+  if (!admin) {
+    return {
+      admin_mode: null,
+      admin_login: null,
+      admin_secret: null,
+      admin_separator: null,
+      admin_token_url: null,
+    };
+  }
+  if (admin.mode === "google-service-account") {
+    const key = parseServiceAccountKey(admin.serviceAccountKey, ["admin", "serviceAccountKey"]);
+    return {
+      admin_mode: admin.mode,
+      admin_login: key.clientEmail,
+      admin_secret: vault.encrypt(admin.serviceAccountKey),
+      admin_separator: null,
+      admin_token_url: admin.tokenUrl ?? null,
+    };
+  }
+  if (admin.mode === "microsoft-app") {
+    const { tenantId, clientId, clientSecret } = admin;
+    return {
+      admin_mode: admin.mode,
+      admin_login: clientId,
+      admin_secret: vault.encrypt(JSON.stringify({ tenantId, clientId, clientSecret })),
+      admin_separator: null,
+      admin_token_url: admin.tokenUrl ?? null,
+    };
+  }
+  return {
+    admin_mode: admin.mode,
+    admin_login: admin.login,
+    admin_secret: vault.encrypt(admin.password),
+    admin_separator: admin.separator,
+    admin_token_url: null,
+  };
 }
 
 export async function createServer(

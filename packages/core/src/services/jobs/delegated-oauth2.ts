@@ -1,0 +1,62 @@
+import { z } from "zod";
+import type { Vault } from "../../context.ts";
+import { ImapferryError } from "../../errors.ts";
+import { defaultTokenUrl, type OAuth2Grant } from "../../oauth2/grants.ts";
+import { requestAccessToken, TokenEndpointError } from "../../oauth2/token-request.ts";
+import { tokenUrlSchema } from "../servers/schemas.ts";
+
+/**
+ * A job side's delegated OAuth2 grant instead of a password: the mailbox owner's refresh token and the
+ * OAuth client it was issued to. All of it is write-only.
+ */
+export const delegatedOAuth2InputSchema = z.object({
+  provider: z.enum(["google", "microsoft"], "Choose the provider: google or microsoft."),
+  refreshToken: z.string().trim().min(1, "Enter the refresh token.").max(8192),
+  clientId: z.string().trim().min(1, "Enter the OAuth client id the refresh token was issued to.").max(512),
+  /** For confidential clients; public clients (PKCE) have none. */
+  clientSecret: z.string().max(1024).optional(),
+  /** @defaultValue the provider's public token endpoint (Microsoft: the "common" tenant) */
+  tokenUrl: tokenUrlSchema.optional(),
+});
+export type DelegatedOAuth2Input = z.output<typeof delegatedOAuth2InputSchema>;
+
+/** The grant a side's input stands for, with the provider's endpoint where none was given. */
+export function delegatedGrant(input: DelegatedOAuth2Input): Extract<OAuth2Grant, { kind: "refresh-token" }> {
+  return {
+    kind: "refresh-token",
+    provider: input.provider,
+    refreshToken: input.refreshToken,
+    clientId: input.clientId,
+    ...(input.clientSecret ? { clientSecret: input.clientSecret } : {}),
+    tokenUrl: input.tokenUrl ?? defaultTokenUrl(input.provider),
+  };
+}
+
+/** Vault ciphertext of the grant, for jobs.source_oauth2 / dest_oauth2 (read by jobOAuth2GrantOf). */
+export function encryptDelegatedGrant(
+  vault: Vault,
+  grant: Extract<OAuth2Grant, { kind: "refresh-token" }>,
+): string {
+  const { kind: _kind, ...stored } = grant;
+  return vault.encrypt(JSON.stringify(stored));
+}
+
+/**
+ * Tries the refresh token once before it is stored, so an expired or revoked one is refused with the
+ * provider's error code at once, naming the field, instead of failing the migration later. Throws
+ * BAD_INPUT (refused) or UNAVAILABLE (no answer); nothing is stored either way.
+ */
+export async function assertRefreshTokenWorks(
+  grant: Extract<OAuth2Grant, { kind: "refresh-token" }>,
+  login: string,
+  field: string,
+): Promise<void> {
+  try {
+    await requestAccessToken(grant, login);
+  } catch (e: unknown) {
+    if (!(e instanceof TokenEndpointError)) throw e;
+    throw new ImapferryError(e.code, e.message, [
+      { path: [field, e.oauthCode === "invalid_client" ? "clientId" : "refreshToken"], message: e.message },
+    ]);
+  }
+}
