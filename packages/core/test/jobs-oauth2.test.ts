@@ -1,0 +1,371 @@
+import { existsSync, readFileSync } from "node:fs";
+import type { ImapPair, ImapServer, OAuth2TokenServer, ServiceAccountKeyJson } from "@imapferry/testkit";
+import {
+  generateLargeMailbox,
+  readMailbox,
+  seedMailbox,
+  standardMailboxSpec,
+  startImapPair,
+  startOAuth2TokenServer,
+} from "@imapferry/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Logger } from "../src/context.ts";
+import { resolveEngine } from "../src/engines/select-engine.ts";
+import type { EngineKind } from "../src/engines/types.ts";
+import { ImapferryError } from "../src/errors.ts";
+import { defaultEngineRunner } from "../src/queue/engine-run.ts";
+import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
+import { createJob, getJob } from "../src/services/jobs/index.ts";
+import { readLog } from "../src/services/logs/logs.ts";
+import { createServer, getServer } from "../src/services/servers/servers.ts";
+import { updateSettings } from "../src/services/settings/settings.ts";
+import { createJobTestContext, type JobTestContext, waitForJobStatus } from "./support/job-context.ts";
+
+/*
+ * OAuth2 logins against real Dovecots whose oauth2 passdb asks a real token server (testkit) whether a
+ * token is live: a Google service account (JWT bearer per mailbox), a Microsoft 365 app (client
+ * credentials) and a mailbox's own refresh token, through the worker and both engines. Tokens,
+ * keys and secrets must never show in argv, the job log, the job view or the service log.
+ */
+
+const IMAPSYNC_BIN = process.env.IMAPSYNC_BIN;
+if (!IMAPSYNC_BIN) {
+  console.warn(
+    "jobs-oauth2: the imapsync cases are skipped — IMAPSYNC_BIN is not set, so the real imapsync cannot be run here (set it to imapsync's absolute path to run them).",
+  );
+}
+
+const TENANT = "0b4a2c1e-6f3d-4e5a-9b8c-7d6e5f4a3b2c";
+const CLIENT_SECRET = "App-client-secret-Zq9~x";
+const PANEL_CLIENT = { clientId: "imapferry-panel.apps.example", clientSecret: "Panel-client-secret-77" };
+
+function cmdlineOf(pid: number): string {
+  // NUL-separated argv, exactly what `ps` and every local user can read.
+  return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+}
+
+const logged: string[] = [];
+const captureLog: Logger = {
+  info: (message, fields) => logged.push(`${message} ${JSON.stringify(fields ?? {})}`),
+  warn: (message, fields) => logged.push(`${message} ${JSON.stringify(fields ?? {})}`),
+  error: (message, fields) => logged.push(`${message} ${JSON.stringify(fields ?? {})}`),
+};
+
+let t: JobTestContext;
+let pair: ImapPair;
+let tokens: OAuth2TokenServer;
+let serviceAccount: ServiceAccountKeyJson;
+let googleSource = 0;
+let plainSource = 0;
+let plainDest = 0;
+/** Secrets this file handed out; none may show anywhere a person or another user can look. */
+const secrets: string[] = [CLIENT_SECRET, PANEL_CLIENT.clientSecret];
+
+function endpoint(server: ImapServer) {
+  return { host: server.host, port: server.tlsPort, security: "tls" as const, acceptSelfSigned: true };
+}
+
+let guidCounter = 0;
+function nextGuid(): string {
+  guidCounter += 1;
+  return `00000000-0000-4000-8000-${String(guidCounter).padStart(12, "0")}`;
+}
+
+/**
+ * A destination server holding a Microsoft 365 app. The test token server's app tokens introspect as
+ * one mailbox (Dovecot's oauth2 passdb insists on a username), so each mailbox gets its own app.
+ */
+async function microsoftDestination(mailbox: string): Promise<number> {
+  const clientId = nextGuid();
+  tokens.addApp({ tenantId: TENANT, clientId, clientSecret: CLIENT_SECRET, mailbox });
+  const server = await createServer(t.ctx, {
+    name: `m365 ${mailbox}`,
+    ...endpoint(pair.destination),
+    admin: {
+      mode: "microsoft-app",
+      tenantId: TENANT,
+      clientId,
+      clientSecret: CLIENT_SECRET,
+      tokenUrl: tokens.microsoftTokenUrl(TENANT),
+    },
+  });
+  return server.id;
+}
+
+beforeAll(async () => {
+  t = await createJobTestContext({ log: captureLog });
+  tokens = await startOAuth2TokenServer();
+  tokens.events.on("issued", (issued) => secrets.push(issued.token));
+  pair = await startImapPair({ oauth2IntrospectionUrl: tokens.introspectionUrl });
+  serviceAccount = tokens.addServiceAccount();
+  // The key's body: any of it in a log or a view would be a leak.
+  secrets.push(serviceAccount.private_key.split("\n")[1] ?? "missing");
+  googleSource = (
+    await createServer(t.ctx, {
+      name: "workspace",
+      ...endpoint(pair.source),
+      admin: {
+        mode: "google-service-account",
+        serviceAccountKey: JSON.stringify(serviceAccount),
+        tokenUrl: tokens.tokenUrl,
+      },
+    })
+  ).id;
+  plainSource = (await createServer(t.ctx, { name: "plain source", ...endpoint(pair.source) })).id;
+  plainDest = (await createServer(t.ctx, { name: "plain dest", ...endpoint(pair.destination) })).id;
+  // A run whose token died resumes by itself, soon (see imapsync's case below).
+  await updateSettings(t.ctx, { retryBaseSeconds: 1, retryCapSeconds: 2, retryMaxAttempts: 5 });
+});
+
+afterAll(async () => {
+  await pair?.stop();
+  await tokens?.stop();
+  await t?.close();
+});
+
+/** A source user with `spec`'s mailbox and its empty destination user (passwords nobody hands out). */
+async function mailboxes(name: string, spec = standardMailboxSpec()) {
+  const source = await pair.source.addUser(name, `src-${name}-pw`);
+  const dest = await pair.destination.addUser(name, `dst-${name}-pw`);
+  await seedMailbox(pair.source, source.user, source.password, spec);
+  return { source, dest };
+}
+
+function refreshTokenFor(login: string) {
+  const refreshToken = tokens.addRefreshToken(login, PANEL_CLIENT);
+  secrets.push(refreshToken);
+  return { provider: "google" as const, refreshToken, ...PANEL_CLIENT, tokenUrl: tokens.tokenUrl };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<ImapferryError> {
+  const error: unknown = await promise.then(
+    () => new Error("expected a refusal"),
+    (e: unknown) => e,
+  );
+  if (!(error instanceof ImapferryError)) throw new Error(`expected an ImapferryError, got ${String(error)}`);
+  return error;
+}
+
+describe("OAuth2 server modes and delegated tokens", () => {
+  it("show only which mode a server holds, and store its secrets encrypted", async () => {
+    const google = await getServer(t.ctx, googleSource);
+    expect(google.admin).toEqual({ mode: "google-service-account" });
+    const microsoft = await getServer(t.ctx, await microsoftDestination("nobody@example.com"));
+    expect(microsoft.admin).toEqual({ mode: "microsoft-app" });
+    const rows = await t.ctx.db.selectFrom("servers").select(["admin_secret"]).execute();
+    for (const row of rows) {
+      for (const secret of [CLIENT_SECRET, serviceAccount.private_key_id, serviceAccount.private_key]) {
+        expect(row.admin_secret ?? "").not.toContain(secret);
+      }
+    }
+    expect(JSON.stringify([google, microsoft])).not.toContain(CLIENT_SECRET);
+  });
+
+  it("refuse a malformed service account key or tenant id with a sentence naming the field, storing nothing", async () => {
+    const before = await t.ctx.db.selectFrom("servers").select("id").execute();
+    const notJson = await refusal(
+      createServer(t.ctx, {
+        name: "bad key",
+        ...endpoint(pair.source),
+        admin: { mode: "google-service-account", serviceAccountKey: "{ this is not json" },
+      }),
+    );
+    expect(notJson.code).toBe("BAD_INPUT");
+    expect(notJson.problems[0]?.path).toEqual(["admin", "serviceAccountKey"]);
+    expect(notJson.message).toMatch(/^The service account key is not JSON\./);
+    const noKey = await refusal(
+      createServer(t.ctx, {
+        name: "bad key 2",
+        ...endpoint(pair.source),
+        admin: {
+          mode: "google-service-account",
+          serviceAccountKey: JSON.stringify({
+            ...serviceAccount,
+            private_key: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+          }),
+        },
+      }),
+    );
+    expect(noKey.message).toContain('"private_key" is not a readable RSA private key');
+    const tenant = await refusal(
+      createServer(t.ctx, {
+        name: "bad tenant",
+        ...endpoint(pair.destination),
+        admin: { mode: "microsoft-app", tenantId: "not a tenant", clientId: nextGuid(), clientSecret: "s" },
+      }),
+    );
+    expect(tenant.code).toBe("BAD_INPUT");
+    expect(tenant.problems[0]?.path).toEqual(["admin", "tenantId"]);
+    expect(tenant.problems[0]?.message).toMatch(/^The tenant id is the Directory \(tenant\) ID/);
+    expect(await t.ctx.db.selectFrom("servers").select("id").execute()).toEqual(before);
+  });
+
+  it("refuse an expired or revoked refresh token when the job is created, naming the field and the provider's code", async () => {
+    const grant = refreshTokenFor("revoked@example.com");
+    tokens.revokeRefreshToken(grant.refreshToken);
+    const before = await t.ctx.db.selectFrom("jobs").select("id").execute();
+    const error = await refusal(
+      createJob(t.ctx, {
+        sourceServerId: plainSource,
+        sourceEmail: "revoked@example.com",
+        sourceOAuth2: grant,
+        destServerId: plainDest,
+        destEmail: "revoked@example.com",
+        destPassword: "whatever",
+      }),
+    );
+    expect(error.code).toBe("BAD_INPUT");
+    expect(error.message).toBe(
+      "Google refused the refresh token for revoked@example.com: invalid_grant — the mailbox's authorization has expired or was revoked: connect the mailbox again.",
+    );
+    expect(error.problems[0]?.path).toEqual(["sourceOAuth2", "refreshToken"]);
+    expect(await t.ctx.db.selectFrom("jobs").select("id").execute()).toEqual(before);
+  });
+});
+
+const ENGINES: { kind: EngineKind; enabled: boolean }[] = [
+  { kind: "builtin", enabled: true },
+  { kind: "imapsync", enabled: Boolean(IMAPSYNC_BIN) },
+];
+
+for (const engineCase of ENGINES) {
+  describe.skipIf(!engineCase.enabled)(`OAuth2 logins, ${engineCase.kind} engine`, () => {
+    let worker: WorkerHandle;
+    const cmdlines: string[] = [];
+
+    beforeAll(async () => {
+      const engine = await resolveEngine({
+        engine: engineCase.kind,
+        ...(engineCase.kind === "imapsync" && IMAPSYNC_BIN ? { imapsyncBin: IMAPSYNC_BIN } : {}),
+      });
+      const runner = defaultEngineRunner(engine);
+      worker = await startWorker({
+        ctx: t.ctx,
+        engine,
+        concurrency: 2,
+        heartbeatMs: 500,
+        engineRunner: {
+          preflight: runner.preflight!,
+          verify: runner.verify!,
+          run: (input) =>
+            runner.run({
+              ...input,
+              onSpawn: (pid) => {
+                cmdlines.push(cmdlineOf(pid));
+              },
+            }),
+        },
+      });
+    });
+
+    afterAll(async () => {
+      await worker?.stop({ handBack: true });
+    });
+
+    /** Every source message is on the destination exactly once: same folders, counts and dates. */
+    async function expectMigrated(users: Awaited<ReturnType<typeof mailboxes>>) {
+      const source = await readMailbox(pair.source, users.source.user, users.source.password);
+      const destination = await readMailbox(pair.destination, users.dest.user, users.dest.password);
+      if (engineCase.kind === "builtin") expect(destination).toEqual(source);
+      // imapsync adds a Message-ID to messages without one (addHeader): compare shape and dates.
+      const shape = (snapshot: typeof source) =>
+        snapshot.folders.map((f) => ({
+          path: f.path,
+          messages: f.messages.length,
+          dates: f.messages.map((m) => m.internalDate).sort(),
+        }));
+      expect(shape(destination)).toEqual(shape(source));
+      expect(source.folders.reduce((n, f) => n + f.messages.length, 0)).toBeGreaterThan(0);
+    }
+
+    async function expectNoSecretsShown(jobId: number, since: number) {
+      const log = (await readLog(t.ctx, jobId, 0, 10 * 1024 * 1024)).chunks.map((c) => c.text).join("");
+      const view = JSON.stringify(await getJob(t.ctx, jobId));
+      const argv = cmdlines.slice(since);
+      expect(argv.length).toBeGreaterThan(0);
+      for (const secret of secrets) {
+        for (const cmdline of argv) expect(cmdline).not.toContain(secret);
+        expect(log).not.toContain(secret);
+        expect(view).not.toContain(secret);
+        for (const line of logged) expect(line).not.toContain(secret);
+      }
+      // The token files were the run's own, and are gone with it.
+      for (const cmdline of argv) {
+        const files = [...cmdline.matchAll(/--oauthaccesstoken[12] (\S+)/g)].map((m) => m[1] ?? "");
+        expect(files.length).toBeGreaterThan(0);
+        for (const file of files) expect(existsSync(file)).toBe(false);
+      }
+      return log;
+    }
+
+    it("migrates a mailbox from a Google service account to a Microsoft 365 app with only the logins", async () => {
+      const name = `sa-app-${engineCase.kind}@example.com`;
+      const users = await mailboxes(name);
+      const destServerId = await microsoftDestination(name);
+      const before = cmdlines.length;
+      const job = await createJob(t.ctx, {
+        sourceServerId: googleSource,
+        sourceEmail: name,
+        destServerId,
+        destEmail: name,
+        dryRun: false,
+      });
+      const ended = await waitForJobStatus(t.ctx, job.id, ["done", "incomplete", "failed"]);
+      expect(ended.errorMessage).toBeNull();
+      expect(ended).toMatchObject({ status: "done", exitCode: 0, errorCategory: "ok" });
+      await expectMigrated(users);
+      await expectNoSecretsShown(job.id, before);
+      const grants = tokens.issued.filter((i) => i.login === name).map((i) => i.grant);
+      expect(grants).toContain("jwt-bearer");
+      expect(grants).toContain("client-credentials");
+    });
+
+    it("migrates a mailbox with the mailbox's own refresh tokens on both sides", async () => {
+      const name = `delegated-${engineCase.kind}@example.com`;
+      const users = await mailboxes(name);
+      const before = cmdlines.length;
+      const job = await createJob(t.ctx, {
+        sourceServerId: plainSource,
+        sourceEmail: name,
+        sourceOAuth2: refreshTokenFor(name),
+        destServerId: plainDest,
+        destEmail: name,
+        destOAuth2: refreshTokenFor(name),
+        dryRun: false,
+      });
+      const ended = await waitForJobStatus(t.ctx, job.id, ["done", "incomplete", "failed"]);
+      expect(ended.errorMessage).toBeNull();
+      expect(ended).toMatchObject({ status: "done", exitCode: 0, errorCategory: "ok" });
+      await expectMigrated(users);
+      await expectNoSecretsShown(job.id, before);
+    });
+
+    it("fails with the provider's sentence when Google refuses the service account", async () => {
+      const undelegated = tokens.addServiceAccount({ delegated: false });
+      const server = await createServer(t.ctx, {
+        name: `undelegated ${engineCase.kind}`,
+        ...endpoint(pair.source),
+        admin: {
+          mode: "google-service-account",
+          serviceAccountKey: JSON.stringify(undelegated),
+          tokenUrl: tokens.tokenUrl,
+        },
+      });
+      const name = `refused-${engineCase.kind}@example.com`;
+      const job = await createJob(t.ctx, {
+        sourceServerId: server.id,
+        sourceEmail: name,
+        destServerId: plainDest,
+        destEmail: name,
+        destPassword: "irrelevant",
+        dryRun: false,
+      });
+      const ended = await waitForJobStatus(t.ctx, job.id, ["done", "incomplete", "failed"]);
+      expect(ended).toMatchObject({
+        status: "failed",
+        errorCategory: "oauth2-token",
+        errorMessage: `Google refused the service account for ${name}: unauthorized_client — is domain-wide delegation granted to this service account for the scope https://mail.google.com/?`,
+      });
+    });
+  });
+}
