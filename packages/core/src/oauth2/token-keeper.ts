@@ -25,6 +25,8 @@ export interface AccessTokenKeeperOptions {
 export interface AccessTokenKeeper {
   /** The token file of each side that logs in with OAuth2: the first line is a live access token. */
   readonly files: Partial<Record<TokenSide, string>>;
+  /** Whether a token the run started with has expired by now (an engine holding it can no longer log in). */
+  firstTokenExpired(now?: number): boolean;
   /** Stops renewing and deletes the files and their directory. */
   close(): Promise<void>;
 }
@@ -60,13 +62,14 @@ async function writeTokenFile(file: string, token: string): Promise<void> {
  */
 export async function startAccessTokenKeeper(options: AccessTokenKeeperOptions): Promise<AccessTokenKeeper> {
   const entries = Object.entries(options.sides) as [TokenSide, TokenSideInput][];
-  if (entries.length === 0) return { files: {}, close: async () => {} };
+  if (entries.length === 0) return { files: {}, firstTokenExpired: () => false, close: async () => {} };
   const dir = await mkdtemp(path.join(tmpdir(), "imapferry-tokens-"));
   const timers = new Set<NodeJS.Timeout>();
   const renewals = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, renewals.signal]) : renewals.signal;
   let closed = false;
   const files: Partial<Record<TokenSide, string>> = {};
+  let firstExpiry = Number.POSITIVE_INFINITY;
 
   function schedule(delayMs: number, task: () => Promise<void>): void {
     if (closed) return;
@@ -105,7 +108,10 @@ export async function startAccessTokenKeeper(options: AccessTokenKeeperOptions):
         return { side, input, file, token };
       }),
     );
-    for (const { side, input, file, token } of first) keepFresh(side, input, file, token);
+    for (const { side, input, file, token } of first) {
+      firstExpiry = Math.min(firstExpiry, token.expiresAt);
+      keepFresh(side, input, file, token);
+    }
   } catch (e: unknown) {
     closed = true;
     await rm(dir, { recursive: true, force: true });
@@ -114,6 +120,7 @@ export async function startAccessTokenKeeper(options: AccessTokenKeeperOptions):
 
   return {
     files,
+    firstTokenExpired: (now = Date.now()) => now >= firstExpiry,
     async close() {
       closed = true;
       renewals.abort();

@@ -1,7 +1,11 @@
 import type { ExitCategory } from "../engines/imapsync/exit-codes.ts";
 
 /** How an engine run ended: imapsync's exit category (the built-in engine shares it), or no engine to start. */
-export type EngineRunCategory = ExitCategory | "engine-missing";
+export type EngineRunCategory =
+  | ExitCategory
+  | "engine-missing"
+  /** imapsync had to log in again after its access token expired (it passes: the job resumes). */
+  | "oauth2-token-expired";
 
 /**
  * What a finished run records as the job's error category ("ok" for a clean run). Besides the engine's

@@ -29,7 +29,7 @@ import {
 } from "./decide-outcome.ts";
 import type { EngineRunner, EngineRunResult } from "./engine-run.ts";
 import { leaseTiming } from "./lease-timing.ts";
-import { type RunTokens, startRunTokens } from "./oauth2-run.ts";
+import { type RunTokens, resumeAfterStaleToken, startRunTokens } from "./oauth2-run.ts";
 import { createProgressTracker, emptyProgress } from "./progress-tracker.ts";
 import { enqueueJobs, type MigratePayload, nudgeWorkers, requeueEntry } from "./queue-entries.ts";
 import { planRetry, waitingOutcome } from "./retry-policy.ts";
@@ -390,6 +390,7 @@ async function executeRun(
         await syncState?.writer.close();
       }
       if (result.stats) result.stats.cannotCopy = cannotCopy;
+      result = resumeAfterStaleToken(input.engine.kind, result, tokens);
     }
     const check =
       !job.dry_run && input.engineRunner.verify && needsVerification(result, run.reason)

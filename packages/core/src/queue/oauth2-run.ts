@@ -1,12 +1,48 @@
-import type { MigrationSpec } from "../engines/types.ts";
+import type { EngineKind, MigrationSpec } from "../engines/types.ts";
 import { errorMessage } from "../errors.ts";
 import type { AccessTokenKeeper, TokenSide, TokenSideInput } from "../oauth2/token-keeper.ts";
 import { startAccessTokenKeeper } from "../oauth2/token-keeper.ts";
+import type { EngineRunResult } from "./engine-run.ts";
 
 export interface RunTokens {
   /** The spec with each OAuth2 side's token file set. */
   spec: MigrationSpec;
+  /** Whether a token the run started with has expired by now. */
+  firstTokenExpired(): boolean;
   close(): Promise<void>;
+}
+
+/** What servers answer a login with a dead token: Dovecot, Gmail ("Invalid credentials"), Microsoft 365. */
+const LOGIN_REFUSED = /AUTHENTICATIONFAILED|AUTHENTICATE failed|authentication failed|invalid credentials/i;
+
+/**
+ * imapsync 2.229 reads --oauthaccesstokenN's file once, at its first login, and logs in again with that
+ * same token whenever it reconnects (Mail::IMAPClient keeps the login closure). So a connection dropped
+ * after the token expired leaves imapsync logging in with a dead token and its remaining messages
+ * failing. Such a run is not the mailbox's fault: it passes (the job waits and resumes at once as a new
+ * imapsync with a fresh token, skipping what was copied) instead of ending incomplete.
+ */
+export function resumeAfterStaleToken(
+  engine: EngineKind,
+  result: EngineRunResult,
+  tokens: RunTokens | null,
+): EngineRunResult {
+  if (
+    engine !== "imapsync" ||
+    !tokens?.firstTokenExpired() ||
+    result.exitCode === 0 ||
+    result.category === "cancelled"
+  )
+    return result;
+  const errorLines = Array.isArray(result.stats?.errorLines) ? (result.stats.errorLines as unknown[]) : [];
+  if (!errorLines.some((line) => typeof line === "string" && LOGIN_REFUSED.test(line))) return result;
+  return {
+    ...result,
+    category: "oauth2-token-expired",
+    sentence:
+      "imapsync lost a connection after its access token had expired and could not log in again (imapsync reads the token only when it starts); the migration resumes with a fresh token.",
+    passing: { waitMs: 0 },
+  };
 }
 
 /**
@@ -26,7 +62,8 @@ export async function startRunTokens(
   if (spec.source.oauth2) sides.source = { grant: spec.source.oauth2, login: spec.source.user };
   if (spec.destination.oauth2)
     sides.destination = { grant: spec.destination.oauth2, login: spec.destination.user };
-  if (!sides.source && !sides.destination) return { spec, close: async () => {} };
+  if (!sides.source && !sides.destination)
+    return { spec, firstTokenExpired: () => false, close: async () => {} };
   const keeper: AccessTokenKeeper = await startAccessTokenKeeper({
     sides,
     signal,
@@ -49,6 +86,7 @@ export async function startRunTokens(
       source: withFile(spec.source, keeper.files.source),
       destination: withFile(spec.destination, keeper.files.destination),
     },
+    firstTokenExpired: () => keeper.firstTokenExpired(),
     close: () => keeper.close(),
   };
 }
