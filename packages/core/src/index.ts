@@ -8,6 +8,8 @@ export type { FieldProblem, ImapferryErrorCode } from "./errors.ts";
 export { ERROR_CODES, errorMessage, ImapferryError, isImapferryError } from "./errors.ts";
 export * from "./events/index.ts";
 export * from "./net/index.ts";
+export type { OAuth2Grant, OAuth2Provider } from "./oauth2/index.ts";
+export { TokenEndpointError } from "./oauth2/index.ts";
 export * from "./queue/index.ts";
 export * from "./services/audit/index.ts";
 export * from "./services/auth/index.ts";

@@ -16,14 +16,16 @@ import {
 } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Logger } from "../src/context.ts";
+import { testConnectionWithOAuth2 } from "../src/engines/oauth2-connection-test.ts";
 import { resolveEngine } from "../src/engines/select-engine.ts";
 import type { EngineKind } from "../src/engines/types.ts";
 import { ImapferryError } from "../src/errors.ts";
 import { defaultEngineRunner } from "../src/queue/engine-run.ts";
 import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
+import { importBatch, previewImport } from "../src/services/csv-import/csv-import.ts";
 import { createJob, getJob } from "../src/services/jobs/index.ts";
 import { readLog } from "../src/services/logs/logs.ts";
-import { createServer, getServer } from "../src/services/servers/servers.ts";
+import { createServer, getServer, getServerForTest } from "../src/services/servers/servers.ts";
 import { updateSettings } from "../src/services/settings/settings.ts";
 import { createJobTestContext, type JobTestContext, waitForJobStatus } from "./support/job-context.ts";
 
@@ -154,6 +156,53 @@ async function refusal(promise: Promise<unknown>): Promise<ImapferryError> {
 }
 
 describe("OAuth2 server modes and delegated tokens", () => {
+  it("test a mailbox login with an access token from the server's service account, and name a refusal", async () => {
+    const name = "tested@example.com";
+    await pair.source.addUser(name, "unused-pw");
+    const server = await getServerForTest(t.ctx, googleSource);
+    if (!server.oauth2Grant) throw new Error("the server has no OAuth2 grant");
+    const ok = await testConnectionWithOAuth2(server, name, server.oauth2Grant);
+    expect(ok).toMatchObject({ ok: true, authenticated: true });
+    const undelegated = tokens.addServiceAccount({ delegated: false });
+    const refused = await testConnectionWithOAuth2(server, name, {
+      kind: "google-service-account",
+      key: { clientEmail: undelegated.client_email, privateKey: undelegated.private_key },
+      tokenUrl: tokens.tokenUrl,
+    });
+    expect(refused).toEqual({
+      ok: false,
+      category: "oauth2",
+      sentence: `Google refused the service account for ${name}: unauthorized_client — is domain-wide delegation granted to this service account for the scope https://mail.google.com/?`,
+    });
+  });
+
+  it("read refresh tokens from CSV columns, naming the column of a row that lacks its client", async () => {
+    const csv = [
+      "sourceServerId,sourceEmail,sourcePassword,destServerId,destEmail,destPassword,sourceRefreshToken,sourceOAuth2Provider,sourceOAuth2ClientId",
+      `plain source,csv-a@example.com,,plain dest,csv-a@example.com,pw,rt-something,google,`,
+      `plain source,csv-b@example.com,pw,plain dest,csv-b@example.com,pw,rt-other,google,${PANEL_CLIENT.clientId}`,
+    ].join("\r\n");
+    const preview = await previewImport(t.ctx, { csv });
+    expect(preview.errors).toEqual([
+      {
+        line: 2,
+        column: "sourceOAuth2ClientId",
+        reason: "Enter the OAuth client id the refresh token was issued to.",
+      },
+      {
+        line: 2,
+        column: "sourcePassword",
+        reason: "The source server has no admin credentials, so the source password is required.",
+      },
+      {
+        line: 3,
+        column: "sourcePassword",
+        reason: "Give either the password or the refresh token for this side, not both.",
+      },
+    ]);
+    expect(JSON.stringify(preview)).not.toContain("rt-");
+  });
+
   it("show only which mode a server holds, and store its secrets encrypted", async () => {
     const google = await getServer(t.ctx, googleSource);
     expect(google.admin).toEqual({ mode: "google-service-account" });
@@ -343,6 +392,32 @@ for (const engineCase of ENGINES) {
       const ended = await waitForJobStatus(t.ctx, job.id, ["done", "incomplete", "failed"]);
       expect(ended.errorMessage).toBeNull();
       expect(ended).toMatchObject({ status: "done", exitCode: 0, errorCategory: "ok" });
+      await expectMigrated(users);
+      await expectNoSecretsShown(job.id, before);
+    });
+
+    it("migrates a mailbox imported from CSV with refresh tokens instead of passwords", async () => {
+      const name = `csv-${engineCase.kind}@example.com`;
+      const users = await mailboxes(name);
+      const source = refreshTokenFor(name);
+      const dest = refreshTokenFor(name);
+      const csv = [
+        "sourceServerId,sourceEmail,sourcePassword,destServerId,destEmail,destPassword,dryRun,sourceRefreshToken,sourceOAuth2Provider,sourceOAuth2ClientId,sourceOAuth2ClientSecret,sourceOAuth2TokenUrl,destRefreshToken,destOAuth2Provider,destOAuth2ClientId,destOAuth2ClientSecret,destOAuth2TokenUrl",
+        `plain source,${name},,plain dest,${name},,false,${source.refreshToken},google,${source.clientId},${source.clientSecret},${source.tokenUrl},${dest.refreshToken},google,${dest.clientId},${dest.clientSecret},${dest.tokenUrl}`,
+      ].join("\r\n");
+      const before = cmdlines.length;
+      const imported = await importBatch(t.ctx, { csv, tag: `oauth2-csv-${engineCase.kind}` });
+      expect(imported.jobCount).toBe(1);
+      const job = await t.ctx.db
+        .selectFrom("jobs")
+        .select(["id", "source_secret", "source_oauth2"])
+        .where("batch_id", "=", imported.batch.id)
+        .executeTakeFirstOrThrow();
+      expect(job.source_secret).toBeNull();
+      expect(job.source_oauth2).toMatch(/^v1:test:/);
+      const ended = await waitForJobStatus(t.ctx, job.id, ["done", "incomplete", "failed"]);
+      expect(ended.errorMessage).toBeNull();
+      expect(ended.status).toBe("done");
       await expectMigrated(users);
       await expectNoSecretsShown(job.id, before);
     });

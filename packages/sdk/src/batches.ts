@@ -1,4 +1,4 @@
-import { CSV_COLUMNS, CSV_OPTION_COLUMNS } from "@imapferry/core/csv-columns";
+import { CSV_COLUMNS, CSV_OAUTH2_COLUMNS, CSV_OPTION_COLUMNS } from "@imapferry/core/csv-columns";
 import { download } from "./download.ts";
 import { backoffMs, isRetryable, pause } from "./retry.ts";
 import type {
@@ -28,6 +28,20 @@ export interface MailboxRow {
   dryRun?: boolean;
   /** This mailbox's engine options, over the batch's `options` and the settings' defaults. */
   options?: EngineOptionsInput;
+  /** Instead of sourcePassword: the source mailbox's OAuth2 refresh token (with provider and client id). */
+  sourceRefreshToken?: string;
+  /** "google" or "microsoft". */
+  sourceOAuth2Provider?: string;
+  sourceOAuth2ClientId?: string;
+  sourceOAuth2ClientSecret?: string;
+  /** @defaultValue the provider's public token endpoint */
+  sourceOAuth2TokenUrl?: string;
+  /** Instead of destPassword: the destination mailbox's OAuth2 refresh token. */
+  destRefreshToken?: string;
+  destOAuth2Provider?: string;
+  destOAuth2ClientId?: string;
+  destOAuth2ClientSecret?: string;
+  destOAuth2TokenUrl?: string;
 }
 
 /** A row `importBatch` left out with `skipInvalid`: the row you gave, where it was, and why. */
@@ -99,10 +113,12 @@ export function rowsToCsv(rows: readonly MailboxRow[]): string {
   const optionColumns = CSV_OPTION_COLUMNS.filter((column) =>
     rows.some((r) => r.options?.[column] !== undefined),
   );
-  const lines = [[...CSV_COLUMNS, ...optionColumns].join(",")];
+  // OAuth2 columns only where a row uses them, like the option columns.
+  const columns = [...CSV_COLUMNS, ...CSV_OAUTH2_COLUMNS.filter((c) => rows.some((r) => r[c] !== undefined))];
+  const lines = [[...columns, ...optionColumns].join(",")];
   for (const row of rows) {
     const cells = [
-      ...CSV_COLUMNS.map((column) => csvField(row[column])),
+      ...columns.map((column) => csvField(row[column])),
       ...optionColumns.map((column) => csvField(optionCell(row.options?.[column]))),
     ];
     lines.push(cells.join(","));

@@ -1,4 +1,4 @@
-import { getServerForTest, idSchema, testConnection } from "@imapferry/core";
+import { getServerForTest, idSchema, testConnection, testConnectionWithOAuth2 } from "@imapferry/core";
 import { z } from "zod";
 import { protectedProcedure } from "../trpc/init.ts";
 import { jsonPlain } from "../trpc/json-plain.ts";
@@ -7,7 +7,8 @@ import { jsonPlain } from "../trpc/json-plain.ts";
  * Connects to a saved server (TLS, greeting, capabilities) and, with an account, logs in: the check an
  * operator runs before queueing a thousand migrations against it. The password is used once and
  * never stored or returned. A login without a password, on a server with admin credentials, is
- * tried as the admin logging in for it (the way its jobs would).
+ * tried as the admin logging in for it, or with an access token from the server's service account or
+ * app (the way its jobs would).
  */
 /** servers.test: the saved server, and optionally an account to log in with. */
 export const testServerInputSchema = z.object({
@@ -19,7 +20,13 @@ export const testServerInputSchema = z.object({
 export const testServerProcedure = protectedProcedure
   .input(testServerInputSchema)
   .mutation(async function testServerProcedure({ ctx, input }) {
-    const { adminCredentials, ...server } = await getServerForTest(ctx.deps.ctx, input.id);
+    const { adminCredentials, oauth2Grant, ...server } = await getServerForTest(ctx.deps.ctx, input.id);
+    const denyHosts = ctx.deps.ctx.denyHosts;
+    if (input.email && !input.password && oauth2Grant) {
+      return jsonPlain(
+        await testConnectionWithOAuth2(server, input.email, oauth2Grant, denyHosts ? { denyHosts } : {}),
+      );
+    }
     const credentials =
       input.email && input.password
         ? { user: input.email, password: input.password }
@@ -34,6 +41,5 @@ export const testServerProcedure = protectedProcedure
               },
             }
           : undefined;
-    const denyHosts = ctx.deps.ctx.denyHosts;
     return jsonPlain(await testConnection(server, credentials, denyHosts ? { denyHosts } : {}));
   });

@@ -37,6 +37,8 @@ export const CONNECTION_FAILURE_CATEGORIES = [
   "auth",
   "protocol",
   "denied",
+  /** A token endpoint refused the server's service account or app for the login (see oauth2-connection-test.ts). */
+  "oauth2",
 ] as const;
 export type ConnectionFailureCategory = (typeof CONNECTION_FAILURE_CATEGORIES)[number];
 

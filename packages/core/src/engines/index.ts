@@ -49,6 +49,7 @@ export type {
   StatisticsEvent,
 } from "./imapsync/parser.ts";
 export { createOutputParser, parseOutput } from "./imapsync/parser.ts";
+export { testConnectionWithOAuth2 } from "./oauth2-connection-test.ts";
 export type { EngineOptions, EngineOptionsInput, EnginePreset } from "./options.ts";
 export { ENGINE_PRESETS, engineOptionsSchema, parseEngineOptions } from "./options.ts";
 export type { PreflightFolder, PreflightOptions, PreflightResult } from "./preflight.ts";

@@ -21,7 +21,8 @@ export interface RotateKeysResult {
 }
 
 /**
- * Re-encrypts every stored credential (jobs.source_secret / jobs.dest_secret, servers.admin_secret) under
+ * Re-encrypts every stored credential (jobs.source_secret / dest_secret / source_oauth2 / dest_oauth2,
+ * servers.admin_secret) under
  * `vault.currentKeyId`.
  * `vault` must hold the new key as current and the old keys for decryption. Works in batches of rows by
  * id; each update only applies if the row still holds the value that was read, so a concurrent write is
@@ -71,10 +72,15 @@ export async function rotateKeys(
     for (;;) {
       const rows = await db
         .selectFrom("jobs")
-        .select(["id", "source_secret", "dest_secret"])
+        .select(["id", "source_secret", "dest_secret", "source_oauth2", "dest_oauth2"])
         .where("id", ">", lastId)
         .where((eb) =>
-          eb.or([eb("source_secret", "not like", likeCurrent), eb("dest_secret", "not like", likeCurrent)]),
+          eb.or([
+            eb("source_secret", "not like", likeCurrent),
+            eb("dest_secret", "not like", likeCurrent),
+            eb("source_oauth2", "not like", likeCurrent),
+            eb("dest_oauth2", "not like", likeCurrent),
+          ]),
         )
         .orderBy("id")
         .limit(batchSize)
@@ -86,18 +92,32 @@ export async function rotateKeys(
       const updates = rows.map(function reencryptRow(row) {
         const source = reencrypt(row.source_secret);
         const dest = reencrypt(row.dest_secret);
-        const count = Number(source !== row.source_secret) + Number(dest !== row.dest_secret);
-        return { row, source, dest, count };
+        // Delegated OAuth2 grants (refresh tokens) are credentials too.
+        const sourceOAuth2 = reencrypt(row.source_oauth2);
+        const destOAuth2 = reencrypt(row.dest_oauth2);
+        const count =
+          Number(source !== row.source_secret) +
+          Number(dest !== row.dest_secret) +
+          Number(sourceOAuth2 !== row.source_oauth2) +
+          Number(destOAuth2 !== row.dest_oauth2);
+        return { row, source, dest, sourceOAuth2, destOAuth2, count };
       });
 
       await db.transaction().execute(async function applyBatch(trx) {
         for (const u of updates) {
           const result = await trx
             .updateTable("jobs")
-            .set({ source_secret: u.source, dest_secret: u.dest })
+            .set({
+              source_secret: u.source,
+              dest_secret: u.dest,
+              source_oauth2: u.sourceOAuth2,
+              dest_oauth2: u.destOAuth2,
+            })
             .where("id", "=", u.row.id)
             .where("source_secret", "is not distinct from", u.row.source_secret)
             .where("dest_secret", "is not distinct from", u.row.dest_secret)
+            .where("source_oauth2", "is not distinct from", u.row.source_oauth2)
+            .where("dest_oauth2", "is not distinct from", u.row.dest_oauth2)
             .executeTakeFirst();
           if (result.numUpdatedRows === 1n) reencrypted += u.count;
           else missed++;
@@ -117,6 +137,16 @@ export async function rotateKeys(
       db
         .selectFrom("jobs")
         .select((eb) => eb.fn<string>("split_part", ["dest_secret", eb.val(":"), eb.val(2)]).as("key_id")),
+    )
+    .union(
+      db
+        .selectFrom("jobs")
+        .select((eb) => eb.fn<string>("split_part", ["source_oauth2", eb.val(":"), eb.val(2)]).as("key_id")),
+    )
+    .union(
+      db
+        .selectFrom("jobs")
+        .select((eb) => eb.fn<string>("split_part", ["dest_oauth2", eb.val(":"), eb.val(2)]).as("key_id")),
     )
     .union(
       db

@@ -13,7 +13,8 @@ import { toast } from "../../ui/toasts.tsx";
 import { ToggleField } from "../../ui/toggle-field.tsx";
 
 type Security = "tls" | "starttls" | "none";
-type AdminChoice = "none" | "sasl-authzid" | "login-separator";
+type AdminChoice = "none" | "sasl-authzid" | "login-separator" | "google-service-account" | "microsoft-app";
+const MASTER_MODES: readonly AdminChoice[] = ["sasl-authzid", "login-separator"];
 const DEFAULT_PORTS: Record<Security, number> = { tls: 993, starttls: 143, none: 143 };
 
 /** What the form says about a field the schema has no sentence for. */
@@ -26,6 +27,9 @@ const SERVER_SENTENCES: FieldSentences = {
     "Enter how many migrations may read from this server at once, a whole number from 1 to 1000, or leave it empty for the default.",
   "admin.login": "Enter the admin login (at most 320 characters, not starting with -).",
   "admin.password": "Enter the admin password.",
+  "admin.serviceAccountKey": "Paste the service account's JSON key.",
+  "admin.clientSecret": "Enter the app's client secret.",
+  "admin.tokenUrl": "The token endpoint must be an http:// or https:// URL.",
 };
 
 export function ServerFormModal(props: {
@@ -43,9 +47,16 @@ export function ServerFormModal(props: {
   const [acceptSelfSigned, setAcceptSelfSigned] = createSignal(initial?.acceptSelfSigned ?? false);
   const [limit, setLimit] = createSignal(initial?.sourceHostLimit ? String(initial.sourceHostLimit) : "");
   const [adminMode, setAdminMode] = createSignal<AdminChoice>(initial?.admin?.mode ?? "none");
-  const [adminLogin, setAdminLogin] = createSignal(initial?.admin?.login ?? "");
+  const stored = initial?.admin && "login" in initial.admin ? initial.admin : null;
+  const [adminLogin, setAdminLogin] = createSignal(stored?.login ?? "");
   const [adminPassword, setAdminPassword] = createSignal("");
-  const [adminSeparator, setAdminSeparator] = createSignal(initial?.admin?.separator ?? "*");
+  const [adminSeparator, setAdminSeparator] = createSignal(stored?.separator ?? "*");
+  // OAuth2 modes: every value is write-only, so an edit starts empty and "(unchanged)".
+  const [serviceAccountKey, setServiceAccountKey] = createSignal("");
+  const [tenantId, setTenantId] = createSignal("");
+  const [clientId, setClientId] = createSignal("");
+  const [clientSecret, setClientSecret] = createSignal("");
+  const [tokenUrl, setTokenUrl] = createSignal("");
   /** Editing: the stored admin credentials are resent only when the operator changed that section. */
   const [adminTouched, setAdminTouched] = createSignal(!initial);
   const touch =
@@ -64,6 +75,22 @@ export function ServerFormModal(props: {
     setSecurity(next);
   }
 
+  function adminValue(): Record<string, unknown> | null {
+    const mode = adminMode();
+    const endpoint = tokenUrl().trim() ? { tokenUrl: tokenUrl().trim() } : {};
+    if (mode === "none") return null;
+    if (mode === "google-service-account")
+      return { mode, serviceAccountKey: serviceAccountKey(), ...endpoint };
+    if (mode === "microsoft-app")
+      return { mode, tenantId: tenantId(), clientId: clientId(), clientSecret: clientSecret(), ...endpoint };
+    return {
+      mode,
+      login: adminLogin(),
+      password: adminPassword(),
+      ...(mode === "login-separator" ? { separator: adminSeparator() } : {}),
+    };
+  }
+
   function values(): Record<string, unknown> {
     return {
       name: name(),
@@ -72,19 +99,7 @@ export function ServerFormModal(props: {
       security: security(),
       acceptSelfSigned: acceptSelfSigned(),
       sourceHostLimit: limit().trim() === "" ? null : Number(limit()),
-      ...(adminTouched()
-        ? {
-            admin:
-              adminMode() === "none"
-                ? null
-                : {
-                    mode: adminMode(),
-                    login: adminLogin(),
-                    password: adminPassword(),
-                    ...(adminMode() === "login-separator" ? { separator: adminSeparator() } : {}),
-                  },
-          }
-        : {}),
+      ...(adminTouched() ? { admin: adminValue() } : {}),
     };
   }
 
@@ -214,10 +229,81 @@ export function ServerFormModal(props: {
                     Master user, SASL PLAIN with authorization identity (Dovecot, Cyrus)
                   </option>
                   <option value="login-separator">Master user, as mailbox*admin (Dovecot separator)</option>
+                  <option value="google-service-account">
+                    Google service account (domain-wide delegation, OAuth2)
+                  </option>
+                  <option value="microsoft-app">Microsoft 365 app (client credentials, OAuth2)</option>
                 </select>
               )}
             </Field>
-            <Show when={adminMode() !== "none"}>
+            <Show when={adminMode() === "google-service-account"}>
+              <Field
+                label="Service account key (JSON)"
+                error={errors()["admin.serviceAccountKey"]}
+                hint="The key file from the Google Cloud console. Domain-wide delegation must grant https://mail.google.com/."
+              >
+                {(id, describedBy) => (
+                  <textarea
+                    id={id}
+                    class="textarea mono"
+                    name="serviceAccountKey"
+                    rows={4}
+                    spellcheck={false}
+                    placeholder={initial?.admin ? "(unchanged)" : '{ "type": "service_account", … }'}
+                    aria-invalid={Boolean(errors()["admin.serviceAccountKey"])}
+                    aria-describedby={describedBy()}
+                    value={serviceAccountKey()}
+                    onInput={(e) => touch(setServiceAccountKey)(e.currentTarget.value)}
+                  />
+                )}
+              </Field>
+            </Show>
+            <Show when={adminMode() === "microsoft-app"}>
+              <div class="grid-2">
+                <TextField
+                  label="Tenant id"
+                  error={errors()["admin.tenantId"]}
+                  name="tenantId"
+                  value={tenantId()}
+                  autocomplete="off"
+                  spellcheck={false}
+                  onValue={touch(setTenantId)}
+                />
+                <TextField
+                  label="Client id"
+                  error={errors()["admin.clientId"]}
+                  name="clientId"
+                  value={clientId()}
+                  autocomplete="off"
+                  spellcheck={false}
+                  onValue={touch(setClientId)}
+                />
+              </div>
+              <TextField
+                label="Client secret"
+                error={errors()["admin.clientSecret"]}
+                hint="The app needs IMAP.AccessAsApp, and an Exchange service principal with access to the mailboxes."
+                name="clientSecret"
+                type="password"
+                autocomplete="new-password"
+                placeholder={initial?.admin ? "(unchanged)" : ""}
+                value={clientSecret()}
+                onValue={touch(setClientSecret)}
+              />
+            </Show>
+            <Show when={adminMode() === "google-service-account" || adminMode() === "microsoft-app"}>
+              <TextField
+                label="Token endpoint (optional)"
+                error={errors()["admin.tokenUrl"]}
+                hint="Leave empty for the provider's own."
+                name="tokenUrl"
+                value={tokenUrl()}
+                autocomplete="off"
+                spellcheck={false}
+                onValue={touch(setTokenUrl)}
+              />
+            </Show>
+            <Show when={MASTER_MODES.includes(adminMode())}>
               <div class="grid-2">
                 <TextField
                   label="Admin user"

@@ -79,13 +79,18 @@ export function ServerTestModal(props: { server: ServerItem; onClose: () => void
         over {props.server.security.toUpperCase()}. Add an account to check the login as well (optional;
         nothing is stored).
         <Show when={props.server.admin}>
-          {(admin) => (
-            <>
-              {" "}
-              A login without a password is tried as the admin <span class="mono">{admin().login}</span>{" "}
-              logging in for it.
-            </>
-          )}
+          {(admin) => {
+            const current = admin();
+            return "login" in current ? (
+              <>
+                {" "}
+                A login without a password is tried as the admin <span class="mono">{current.login}</span>{" "}
+                logging in for it.
+              </>
+            ) : (
+              <> A login without a password is tried with an OAuth2 access token for it.</>
+            );
+          }}
         </Show>
       </p>
       <form id="server-test-form" class="form-grid" onSubmit={(e) => void runTest(e)} noValidate>

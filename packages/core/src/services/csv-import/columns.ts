@@ -9,10 +9,28 @@ export const CSV_REQUIRED_COLUMNS = [
   "destEmail",
   "destPassword",
 ] as const;
+/**
+ * A side's delegated OAuth2 grant instead of its password: the mailbox's refresh token, the provider
+ * (google or microsoft), the OAuth client it was issued to, and optionally a token endpoint.
+ */
+export const CSV_OAUTH2_COLUMNS = [
+  "sourceRefreshToken",
+  "sourceOAuth2Provider",
+  "sourceOAuth2ClientId",
+  "sourceOAuth2ClientSecret",
+  "sourceOAuth2TokenUrl",
+  "destRefreshToken",
+  "destOAuth2Provider",
+  "destOAuth2ClientId",
+  "destOAuth2ClientSecret",
+  "destOAuth2TokenUrl",
+] as const;
+export type CsvOAuth2Column = (typeof CSV_OAUTH2_COLUMNS)[number];
 export const CSV_OPTIONAL_COLUMNS = ["name", "dryRun"] as const;
-/** Every column, in the order of the downloadable template. */
+/** The template's columns, in order (the OAuth2 and engine option columns are added where used). */
 export const CSV_COLUMNS = [...CSV_REQUIRED_COLUMNS, ...CSV_OPTIONAL_COLUMNS] as const;
-export type CsvColumn = (typeof CSV_COLUMNS)[number];
+/** A column the import reads besides the engine options. */
+export type CsvColumn = (typeof CSV_COLUMNS)[number] | CsvOAuth2Column;
 
 /**
  * Engine option columns a row may add (each optional; an empty cell leaves the option to the batch,

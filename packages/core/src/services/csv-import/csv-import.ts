@@ -7,6 +7,7 @@ import { ImapferryError } from "../../errors.ts";
 import { CHANNELS } from "../../events/channels.ts";
 import { enqueueJobs } from "../../queue/queue-entries.ts";
 import { type BatchView, defaultBatchTag, getBatch, mapDuplicateTag } from "../batches/batches.ts";
+import { delegatedGrant, encryptDelegatedGrant } from "../jobs/delegated-oauth2.ts";
 import { routePool } from "../jobs/jobs.ts";
 import { passwordRequiredSentence } from "../jobs/schemas.ts";
 import { lockServersForShare } from "../servers/credential-binding.ts";
@@ -14,11 +15,13 @@ import { getSettings } from "../settings/settings.ts";
 import { hasControlCharacter, loginProblem, parseInput } from "../validation.ts";
 import {
   CSV_COLUMNS,
+  CSV_OAUTH2_COLUMNS,
   CSV_OPTION_COLUMNS,
   CSV_REQUIRED_COLUMNS,
   type CsvColumn,
   type CsvOptionColumn,
 } from "./columns.ts";
+import { type CsvGrant, readCsvGrant } from "./oauth2-columns.ts";
 import { OPTION_COLUMN_BY_NAME, rowOptions } from "./option-columns.ts";
 import { importCsvInputSchema } from "./schemas.ts";
 import { type RowLoginCheck, verifyLogins } from "./verify-logins.ts";
@@ -106,9 +109,11 @@ interface ValidRow extends Omit<CsvRowSummary, "setOptions"> {
   /** The job's engine options: the row's option columns over the batch's over the settings'. */
   options: Record<string, unknown>;
   optionOrigins: Record<string, OptionOrigin>;
-  /** Empty when the row's source server logs in with its admin credentials. */
+  /** Empty when the row's source server logs in with its admin credentials, or with a refresh token. */
   sourcePassword: string;
   destPassword: string;
+  sourceGrant: CsvGrant | null;
+  destGrant: CsvGrant | null;
 }
 
 /** A CSV with the expected header and one example row, offered for download. */
@@ -183,7 +188,7 @@ async function validateCsv(
   }
   const header = first.record.map((h) => h.trim());
   const known = new Map<string, CsvColumn>([
-    ...CSV_COLUMNS.map((c) => [c.toLowerCase(), c] as const),
+    ...[...CSV_COLUMNS, ...CSV_OAUTH2_COLUMNS].map((c) => [c.toLowerCase(), c] as const),
     ...Object.entries(COLUMN_ALIASES),
   ]);
   const index = new Map<CsvColumn, number>();
@@ -201,7 +206,7 @@ async function validateCsv(
       errors.push({
         line: 1,
         column: h,
-        reason: `The column "${h}" is not known. Columns are ${CSV_COLUMNS.join(", ")} and the engine options (${CSV_OPTION_COLUMNS.join(", ")}).`,
+        reason: `The column "${h}" is not known. Columns are ${CSV_COLUMNS.join(", ")}, the OAuth2 columns (${CSV_OAUTH2_COLUMNS.join(", ")}) and the engine options (${CSV_OPTION_COLUMNS.join(", ")}).`,
       });
   });
   for (const column of CSV_REQUIRED_COLUMNS) {
@@ -301,14 +306,23 @@ async function validateCsv(
     }
     const sourcePassword = get("sourcePassword");
     const destPassword = get("destPassword");
-    for (const [column, password, side, server] of [
-      ["sourcePassword", sourcePassword, "source", source],
-      ["destPassword", destPassword, "destination", dest],
+    const sourceGrant = readCsvGrant("source", get, line, errors);
+    const destGrant = readCsvGrant("dest", get, line, errors);
+    for (const [column, password, side, server, grant] of [
+      ["sourcePassword", sourcePassword, "source", source, sourceGrant],
+      ["destPassword", destPassword, "destination", dest, destGrant],
     ] as const) {
       // Never echo the value: a reason names the problem only. Empty is allowed where the server's
-      // admin credentials log in for the mailbox.
-      if (password === "") {
-        if (server && !server.hasAdmin) errors.push({ line, column, reason: passwordRequiredSentence(side) });
+      // admin credentials, or the row's refresh token, log in for the mailbox.
+      if (password !== "" && grant !== null) {
+        errors.push({
+          line,
+          column,
+          reason: "Give either the password or the refresh token for this side, not both.",
+        });
+      } else if (password === "") {
+        if (server && !server.hasAdmin && grant === null)
+          errors.push({ line, column, reason: passwordRequiredSentence(side) });
       } else if (password.length > 1024)
         errors.push({ line, column, reason: "The password is longer than 1024 characters." });
       else if (/[\0\r\n]/.test(password))
@@ -362,6 +376,8 @@ async function validateCsv(
       dryRun,
       sourcePassword,
       destPassword,
+      sourceGrant,
+      destGrant,
     });
   }
   return { rowCount, errors, rows, rejected };
@@ -456,14 +472,25 @@ export async function previewImport(
     ok: errors.length === 0,
     sample: rows
       .slice(0, 10)
-      .map(({ sourcePassword: _s, destPassword: _d, index: _i, options, optionOrigins, ...summary }) => ({
-        ...summary,
-        setOptions: Object.entries(optionOrigins).map(([key, origin]) => ({
-          key,
-          value: options[key],
-          origin,
-        })),
-      })),
+      .map(
+        ({
+          sourcePassword: _s,
+          destPassword: _d,
+          index: _i,
+          sourceGrant: _sg,
+          destGrant: _dg,
+          options,
+          optionOrigins,
+          ...summary
+        }) => ({
+          ...summary,
+          setOptions: Object.entries(optionOrigins).map(([key, origin]) => ({
+            key,
+            value: options[key],
+            origin,
+          })),
+        }),
+      ),
     ...planOf(rows, rejected),
     partialPossible: rows.length > 0 && rejectedErrorCount(rejected) === errors.length,
   };
@@ -501,6 +528,15 @@ export async function importBatch(ctx: ServiceContext, input: unknown): Promise<
   // An empty password stays null: the server's admin credentials log in for that mailbox.
   const encrypt = (password: string) => (password === "" ? null : ctx.vault.encrypt(password));
   const secrets = rows.map((r) => [encrypt(r.sourcePassword), encrypt(r.destPassword)] as const);
+  // Refresh tokens are stored like the API stores them (not tried here: an import of thousands of rows
+  // would be thousands of token requests; a refused one fails its job with the provider's sentence).
+  const grants = rows.map(
+    (r) =>
+      [
+        r.sourceGrant ? encryptDelegatedGrant(ctx.vault, delegatedGrant(r.sourceGrant)) : null,
+        r.destGrant ? encryptDelegatedGrant(ctx.vault, delegatedGrant(r.destGrant)) : null,
+      ] as const,
+  );
   const batchId = await ctx.db
     .transaction()
     .execute(async (trx) => {
@@ -518,9 +554,11 @@ export async function importBatch(ctx: ServiceContext, input: unknown): Promise<
       const column = <T>(pick: (r: ValidRow, i: number) => T) => sql.val(rows.map(pick));
       await sql`
         insert into jobs (name, batch_id, tenant, pool, source_server_id, source_email, source_secret,
-                          dest_server_id, dest_email, dest_secret, dry_run, options, option_origins, priority)
+                          source_oauth2, dest_server_id, dest_email, dest_secret, dest_oauth2, dry_run, options,
+                          option_origins, priority)
         select r.name, ${batch.id}::int, ${tenant}::text, ${pool}::text, r.source_server_id, r.source_email, r.source_secret,
-               r.dest_server_id, r.dest_email, r.dest_secret, r.dry_run, r.options::jsonb, r.origins::jsonb, ${v.priority}::int
+               r.source_oauth2, r.dest_server_id, r.dest_email, r.dest_secret, r.dest_oauth2, r.dry_run,
+               r.options::jsonb, r.origins::jsonb, ${v.priority}::int
         from unnest(
           ${column((r) => r.name)}::text[],
           ${column((r) => r.sourceServerId)}::int[],
@@ -531,8 +569,11 @@ export async function importBatch(ctx: ServiceContext, input: unknown): Promise<
           ${column((_r, i) => secrets[i]![1])}::text[],
           ${column((r) => r.dryRun)}::boolean[],
           ${column((r) => JSON.stringify(r.options))}::text[],
-          ${column((r) => JSON.stringify(r.optionOrigins))}::text[]
-        ) with ordinality as r(name, source_server_id, source_email, source_secret, dest_server_id, dest_email, dest_secret, dry_run, options, origins, n)
+          ${column((r) => JSON.stringify(r.optionOrigins))}::text[],
+          ${column((_r, i) => grants[i]![0])}::text[],
+          ${column((_r, i) => grants[i]![1])}::text[]
+        ) with ordinality as r(name, source_server_id, source_email, source_secret, dest_server_id, dest_email,
+                               dest_secret, dry_run, options, origins, source_oauth2, dest_oauth2, n)
         order by r.n`.execute(trx);
       await enqueueJobs(trx, { batchId: batch.id });
       // One event per new job, as for any job (10,000 NOTIFYs cost PostgreSQL a few tens of ms);

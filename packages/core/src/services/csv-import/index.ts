@@ -1,5 +1,10 @@
 export type { CsvColumn } from "./columns.ts";
-export { CSV_COLUMNS, CSV_OPTIONAL_COLUMNS, CSV_REQUIRED_COLUMNS } from "./columns.ts";
+export {
+  CSV_COLUMNS,
+  CSV_OAUTH2_COLUMNS,
+  CSV_OPTIONAL_COLUMNS,
+  CSV_REQUIRED_COLUMNS,
+} from "./columns.ts";
 export type {
   CsvRowError,
   CsvRowSummary,

@@ -1,23 +1,10 @@
-import { z } from "zod";
+import type { z } from "zod";
 import type { Vault } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
 import { defaultTokenUrl, type OAuth2Grant } from "../../oauth2/grants.ts";
 import { requestAccessToken, TokenEndpointError } from "../../oauth2/token-request.ts";
-import { tokenUrlSchema } from "../servers/schemas.ts";
+import type { delegatedOAuth2InputSchema } from "./schemas.ts";
 
-/**
- * A job side's delegated OAuth2 grant instead of a password: the mailbox owner's refresh token and the
- * OAuth client it was issued to. All of it is write-only.
- */
-export const delegatedOAuth2InputSchema = z.object({
-  provider: z.enum(["google", "microsoft"], "Choose the provider: google or microsoft."),
-  refreshToken: z.string().trim().min(1, "Enter the refresh token.").max(8192),
-  clientId: z.string().trim().min(1, "Enter the OAuth client id the refresh token was issued to.").max(512),
-  /** For confidential clients; public clients (PKCE) have none. */
-  clientSecret: z.string().max(1024).optional(),
-  /** @defaultValue the provider's public token endpoint (Microsoft: the "common" tenant) */
-  tokenUrl: tokenUrlSchema.optional(),
-});
 export type DelegatedOAuth2Input = z.output<typeof delegatedOAuth2InputSchema>;
 
 /** The grant a side's input stands for, with the provider's endpoint where none was given. */

@@ -1,6 +1,7 @@
 import { JOB_STATUSES } from "@imapferry/db";
 import { z } from "zod";
 import { engineOptionsSchema } from "../../engines/options.ts";
+import { tokenUrlSchema } from "../servers/schemas.ts";
 import {
   cursorSchema,
   idSchema,
@@ -12,7 +13,20 @@ import {
   prioritySchema,
   tenantSchema,
 } from "../validation.ts";
-import { delegatedOAuth2InputSchema } from "./delegated-oauth2.ts";
+
+/**
+ * A job side's delegated OAuth2 grant instead of a password: the mailbox owner's refresh token and the
+ * OAuth client it was issued to. All of it is write-only.
+ */
+export const delegatedOAuth2InputSchema = z.object({
+  provider: z.enum(["google", "microsoft"], "Choose the provider: google or microsoft."),
+  refreshToken: z.string().trim().min(1, "Enter the refresh token.").max(8192),
+  clientId: z.string().trim().min(1, "Enter the OAuth client id the refresh token was issued to.").max(512),
+  /** For confidential clients; public clients (PKCE) have none. */
+  clientSecret: z.string().max(1024).optional(),
+  /** @defaultValue the provider's public token endpoint (Microsoft: the "common" tenant) */
+  tokenUrl: tokenUrlSchema.optional(),
+});
 
 /** The engines' allow-list: nothing else can reach an engine's argv. */
 export const jobOptionsSchema = engineOptionsSchema;

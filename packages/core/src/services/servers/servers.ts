@@ -4,9 +4,10 @@ import type { z } from "zod";
 import type { ServiceContext, Vault } from "../../context.ts";
 import { ImapferryError } from "../../errors.ts";
 import { assertHostFieldAllowed } from "../../net/deny-hosts.ts";
+import type { OAuth2Grant } from "../../oauth2/grants.ts";
 import { parseServiceAccountKey } from "../../oauth2/service-account-key.ts";
 import { parseInput } from "../validation.ts";
-import { adminCredentialsOf, type ServerAdminCredentials } from "./admin-credentials.ts";
+import { adminCredentialsOf, type ServerAdminCredentials, serverOAuth2GrantOf } from "./admin-credentials.ts";
 import { assertEndpointMayMove, endpointMoves } from "./credential-binding.ts";
 import { type serverAdminInputSchema, serverInputSchema, updateServerInputSchema } from "./schemas.ts";
 
@@ -262,8 +263,14 @@ function mapUniqueName(e: unknown, name: string): unknown {
 export async function getServerForTest(
   ctx: Pick<ServiceContext, "db" | "vault">,
   id: number,
-): Promise<ServerView & { adminCredentials: ServerAdminCredentials | null }> {
+): Promise<
+  ServerView & { adminCredentials: ServerAdminCredentials | null; oauth2Grant: OAuth2Grant | null }
+> {
   const row = await ctx.db.selectFrom("servers").selectAll().where("id", "=", id).executeTakeFirst();
   if (!row) throw new ImapferryError("NOT_FOUND", `There is no server ${id}.`);
-  return { ...toServerView(row), adminCredentials: adminCredentialsOf(ctx.vault, row) };
+  return {
+    ...toServerView(row),
+    adminCredentials: adminCredentialsOf(ctx.vault, row),
+    oauth2Grant: serverOAuth2GrantOf(ctx.vault, row),
+  };
 }
