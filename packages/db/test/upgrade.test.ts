@@ -164,5 +164,20 @@ describe("upgrading a database filled by the previous schema", () => {
       database.db,
     );
     expect(leaning.rows[0]?.n).toBe(1);
+
+    // New in 0011: OAuth2 modes hold a login (client email / client id) and a secret but no separator…
+    await expect(
+      run(sql`update servers set admin_mode = 'microsoft-app', admin_separator = '*' where name = 'new'`),
+    ).rejects.toThrow(/servers_admin_complete/);
+    await run(sql`update servers set admin_mode = 'microsoft-app', admin_login = 'client-id',
+      admin_secret = 'v1:key:sealed-app', admin_separator = null,
+      admin_token_url = 'https://login.example/t/token' where name = 'new'`);
+    // …and a job side holds a password or a delegated grant, never both.
+    await expect(
+      run(
+        sql`update jobs set source_secret = 'v1:key:pw', source_oauth2 = 'v1:key:grant' where source_email = 'bob'`,
+      ),
+    ).rejects.toThrow(/jobs_source_one_credential/);
+    await run(sql`update jobs set source_oauth2 = 'v1:key:grant' where source_email = 'bob'`);
   });
 });
