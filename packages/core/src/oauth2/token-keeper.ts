@@ -1,7 +1,6 @@
 import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { errorMessage } from "../errors.ts";
 import type { OAuth2Grant } from "./grants.ts";
 import { type AccessToken, requestAccessToken } from "./token-request.ts";
 
@@ -126,10 +125,7 @@ export async function startAccessTokenKeeper(options: AccessTokenKeeperOptions):
       renewals.abort();
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      await rm(dir, { recursive: true, force: true }).catch((e: unknown) => {
-        // Left behind only if the disk fails; say so rather than hide it.
-        options.onRenewalFailed?.("source", new Error(`could not delete ${dir}: ${errorMessage(e)}`));
-      });
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -76,6 +76,18 @@ describe("buildImapsyncArgs", () => {
     });
   });
 
+  it("names an OAuth2 side's token file, never a token, and gives imapsync a placeholder password for it", () => {
+    const s = spec();
+    s.source = { ...s.source, password: "", accessTokenFile: "/tmp/imapferry-tokens-x/source.token" };
+    const args = buildImapsyncArgs(s);
+    const at = args.indexOf("--oauthaccesstoken1");
+    expect(args.slice(at, at + 2)).toEqual(["--oauthaccesstoken1", "/tmp/imapferry-tokens-x/source.token"]);
+    expect(args).not.toContain("--oauthaccesstoken2");
+    expect(engineEnv(s)).toEqual({ IMAPSYNC_PASSWORD1: "x", IMAPSYNC_PASSWORD2: DEST_PASSWORD });
+    s.source.accessTokenFile = "ya29.a-token-itself";
+    expect(firstProblemPath(s)).toEqual(["source", "accessTokenFile"]);
+  });
+
   it("turns off imapsync's automatic STARTTLS for a plain-IMAP server, with no certificate arguments", () => {
     const s = spec();
     s.source.security = "none";
