@@ -1,19 +1,20 @@
-import { readFileSync } from "node:fs";
 import type { ImapPair, ImapServer } from "@imapferry/testkit";
 import { readMailbox, seedMailbox, standardMailboxSpec, startImapPair } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Logger } from "../src/context.ts";
 import { testConnection } from "../src/engines/connection-test.ts";
 import { preflight } from "../src/engines/preflight.ts";
-import { resolveEngine } from "../src/engines/select-engine.ts";
-import type { EngineKind } from "../src/engines/types.ts";
 import { ImapferryError } from "../src/errors.ts";
-import { defaultEngineRunner } from "../src/queue/engine-run.ts";
-import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
+import type { WorkerHandle } from "../src/queue/worker.ts";
 import { importBatch, previewImport } from "../src/services/csv-import/csv-import.ts";
 import { createJob, editJob, getJob } from "../src/services/jobs/index.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { createServer, getServer } from "../src/services/servers/servers.ts";
+import {
+  capturingLogger,
+  engineCases,
+  expectSameMail,
+  startArgvRecordingWorker,
+} from "./support/engine-worker.ts";
 import { createJobTestContext, type JobTestContext, waitForJobStatus } from "./support/job-context.ts";
 
 /*
@@ -23,29 +24,12 @@ import { createJobTestContext, type JobTestContext, waitForJobStatus } from "./s
  * engine through its environment only.
  */
 
-const IMAPSYNC_BIN = process.env.IMAPSYNC_BIN;
-if (!IMAPSYNC_BIN) {
-  console.warn(
-    "jobs-admin-credentials: the imapsync cases are skipped — IMAPSYNC_BIN is not set, so the real imapsync cannot be run here (set it to imapsync's absolute path to run them).",
-  );
-}
-
 const SOURCE_ADMIN = { login: "src-master", password: "Src-master-pw-7€" };
 const DEST_ADMIN = { login: "dst-master", password: "Dst-master-pw-9" };
 const WRONG_ADMIN_PASSWORD = "Wrong-master-pw-0";
 const SECRETS = [SOURCE_ADMIN.password, DEST_ADMIN.password, WRONG_ADMIN_PASSWORD];
 
-function cmdlineOf(pid: number): string {
-  // NUL-separated argv, exactly what `ps` and every local user can read.
-  return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
-}
-
 const logged: string[] = [];
-const captureLog: Logger = {
-  info: (message, fields) => logged.push(`${message} ${JSON.stringify(fields ?? {})}`),
-  warn: (message, fields) => logged.push(`${message} ${JSON.stringify(fields ?? {})}`),
-  error: (message, fields) => logged.push(`${message} ${JSON.stringify(fields ?? {})}`),
-};
 
 let t: JobTestContext;
 let pair: ImapPair;
@@ -64,7 +48,7 @@ function endpoint(server: ImapServer) {
 }
 
 beforeAll(async () => {
-  t = await createJobTestContext({ log: captureLog });
+  t = await createJobTestContext({ log: capturingLogger(logged) });
   pair = await startImapPair({ masterUsers: true });
   await pair.source.addMasterUser(SOURCE_ADMIN.login, SOURCE_ADMIN.password);
   await pair.destination.addMasterUser(DEST_ADMIN.login, DEST_ADMIN.password);
@@ -188,15 +172,7 @@ describe("the connection test and the pre-flight", () => {
   });
 });
 
-interface EngineCase {
-  kind: EngineKind;
-  enabled: boolean;
-}
-
-const ENGINES: EngineCase[] = [
-  { kind: "builtin", enabled: true },
-  { kind: "imapsync", enabled: Boolean(IMAPSYNC_BIN) },
-];
+const ENGINES = engineCases("jobs-admin-credentials");
 
 for (const engineCase of ENGINES) {
   describe.skipIf(!engineCase.enabled)(
@@ -206,51 +182,15 @@ for (const engineCase of ENGINES) {
       const cmdlines: string[] = [];
 
       beforeAll(async () => {
-        const engine = await resolveEngine({
-          engine: engineCase.kind,
-          ...(engineCase.kind === "imapsync" && IMAPSYNC_BIN ? { imapsyncBin: IMAPSYNC_BIN } : {}),
-        });
-        const runner = defaultEngineRunner(engine);
-        worker = await startWorker({
-          ctx: t.ctx,
-          engine,
-          concurrency: 2,
-          heartbeatMs: 500,
-          engineRunner: {
-            preflight: runner.preflight!,
-            verify: runner.verify!,
-            run: (input) =>
-              runner.run({
-                ...input,
-                onSpawn: (pid) => {
-                  cmdlines.push(cmdlineOf(pid));
-                },
-              }),
-          },
-        });
+        worker = await startArgvRecordingWorker(t.ctx, engineCase.kind, cmdlines);
       });
 
       afterAll(async () => {
         await worker?.stop({ handBack: true });
       });
 
-      async function expectMigrated(users: Awaited<ReturnType<typeof mailboxes>>) {
-        const source = await readMailbox(pair.source, users.source.user, users.source.password);
-        const destination = await readMailbox(pair.destination, users.dest.user, users.dest.password);
-        if (engineCase.kind === "builtin") {
-          // The built-in engine copies messages byte for byte, with their flags and dates.
-          expect(destination).toEqual(source);
-        }
-        // imapsync adds a Message-ID to the messages without one (addHeader): same folders, counts, dates.
-        const shape = (snapshot: typeof source) =>
-          snapshot.folders.map((f) => ({
-            path: f.path,
-            messages: f.messages.length,
-            dates: f.messages.map((m) => m.internalDate).sort(),
-          }));
-        expect(shape(destination)).toEqual(shape(source));
-        expect(source.folders.reduce((n, f) => n + f.messages.length, 0)).toBeGreaterThan(0);
-      }
+      const expectMigrated = (users: Awaited<ReturnType<typeof mailboxes>>) =>
+        expectSameMail(pair, users, engineCase.kind);
 
       async function expectNoSecretsShown(jobId: number) {
         const log = (await readLog(t.ctx, jobId, 0, 10 * 1024 * 1024)).chunks.map((c) => c.text).join("");

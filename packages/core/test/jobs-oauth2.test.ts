@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type {
   GeneratedMailbox,
   ImapPair,
@@ -8,25 +8,28 @@ import type {
 } from "@imapferry/testkit";
 import {
   generateLargeMailbox,
-  readMailbox,
   seedMailbox,
   standardMailboxSpec,
   startImapPair,
   startOAuth2TokenServer,
 } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Logger } from "../src/context.ts";
 import { testConnectionWithOAuth2 } from "../src/engines/oauth2-connection-test.ts";
 import { resolveEngine } from "../src/engines/select-engine.ts";
-import type { EngineKind } from "../src/engines/types.ts";
 import { ImapferryError } from "../src/errors.ts";
-import { defaultEngineRunner } from "../src/queue/engine-run.ts";
 import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
 import { importBatch, previewImport } from "../src/services/csv-import/csv-import.ts";
 import { createJob, getJob } from "../src/services/jobs/index.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { createServer, getServer, getServerForTest } from "../src/services/servers/servers.ts";
 import { updateSettings } from "../src/services/settings/settings.ts";
+import {
+  capturingLogger,
+  engineCases,
+  expectSameMail,
+  IMAPSYNC_BIN,
+  startArgvRecordingWorker,
+} from "./support/engine-worker.ts";
 import { createJobTestContext, type JobTestContext, waitForJobStatus } from "./support/job-context.ts";
 
 /*
@@ -36,28 +39,13 @@ import { createJobTestContext, type JobTestContext, waitForJobStatus } from "./s
  * keys and secrets must never show in argv, the job log, the job view or the service log.
  */
 
-const IMAPSYNC_BIN = process.env.IMAPSYNC_BIN;
-if (!IMAPSYNC_BIN) {
-  console.warn(
-    "jobs-oauth2: the imapsync cases are skipped — IMAPSYNC_BIN is not set, so the real imapsync cannot be run here (set it to imapsync's absolute path to run them).",
-  );
-}
+const ENGINES = engineCases("jobs-oauth2");
 
 const TENANT = "0b4a2c1e-6f3d-4e5a-9b8c-7d6e5f4a3b2c";
 const CLIENT_SECRET = "App-client-secret-Zq9~x";
 const PANEL_CLIENT = { clientId: "imapferry-panel.apps.example", clientSecret: "Panel-client-secret-77" };
 
-function cmdlineOf(pid: number): string {
-  // NUL-separated argv, exactly what `ps` and every local user can read.
-  return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
-}
-
 const logged: string[] = [];
-const captureLog: Logger = {
-  info: (message, fields) => logged.push(`${message} ${JSON.stringify(fields ?? {})}`),
-  warn: (message, fields) => logged.push(`${message} ${JSON.stringify(fields ?? {})}`),
-  error: (message, fields) => logged.push(`${message} ${JSON.stringify(fields ?? {})}`),
-};
 
 let t: JobTestContext;
 let pair: ImapPair;
@@ -101,7 +89,7 @@ async function microsoftDestination(mailbox: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  t = await createJobTestContext({ log: captureLog });
+  t = await createJobTestContext({ log: capturingLogger(logged) });
   tokens = await startOAuth2TokenServer();
   tokens.events.on("issued", (issued) => secrets.push(issued.token));
   pair = await startImapPair({ oauth2IntrospectionUrl: tokens.introspectionUrl });
@@ -279,60 +267,21 @@ describe("OAuth2 server modes and delegated tokens", () => {
   });
 });
 
-const ENGINES: { kind: EngineKind; enabled: boolean }[] = [
-  { kind: "builtin", enabled: true },
-  { kind: "imapsync", enabled: Boolean(IMAPSYNC_BIN) },
-];
-
 for (const engineCase of ENGINES) {
   describe.skipIf(!engineCase.enabled)(`OAuth2 logins, ${engineCase.kind} engine`, () => {
     let worker: WorkerHandle;
     const cmdlines: string[] = [];
 
     beforeAll(async () => {
-      const engine = await resolveEngine({
-        engine: engineCase.kind,
-        ...(engineCase.kind === "imapsync" && IMAPSYNC_BIN ? { imapsyncBin: IMAPSYNC_BIN } : {}),
-      });
-      const runner = defaultEngineRunner(engine);
-      worker = await startWorker({
-        ctx: t.ctx,
-        engine,
-        concurrency: 2,
-        heartbeatMs: 500,
-        engineRunner: {
-          preflight: runner.preflight!,
-          verify: runner.verify!,
-          run: (input) =>
-            runner.run({
-              ...input,
-              onSpawn: (pid) => {
-                cmdlines.push(cmdlineOf(pid));
-              },
-            }),
-        },
-      });
+      worker = await startArgvRecordingWorker(t.ctx, engineCase.kind, cmdlines);
     });
 
     afterAll(async () => {
       await worker?.stop({ handBack: true });
     });
 
-    /** Every source message is on the destination exactly once: same folders, counts and dates. */
-    async function expectMigrated(users: Awaited<ReturnType<typeof mailboxes>>) {
-      const source = await readMailbox(pair.source, users.source.user, users.source.password);
-      const destination = await readMailbox(pair.destination, users.dest.user, users.dest.password);
-      if (engineCase.kind === "builtin") expect(destination).toEqual(source);
-      // imapsync adds a Message-ID to messages without one (addHeader): compare shape and dates.
-      const shape = (snapshot: typeof source) =>
-        snapshot.folders.map((f) => ({
-          path: f.path,
-          messages: f.messages.length,
-          dates: f.messages.map((m) => m.internalDate).sort(),
-        }));
-      expect(shape(destination)).toEqual(shape(source));
-      expect(source.folders.reduce((n, f) => n + f.messages.length, 0)).toBeGreaterThan(0);
-    }
+    const expectMigrated = (users: Awaited<ReturnType<typeof mailboxes>>) =>
+      expectSameMail(pair, users, engineCase.kind);
 
     async function expectNoSecretsShown(jobId: number, since: number) {
       const log = (await readLog(t.ctx, jobId, 0, 10 * 1024 * 1024)).chunks.map((c) => c.text).join("");
@@ -519,20 +468,7 @@ for (const engineCase of ENGINES) {
           "imapsync lost a connection after its access token had expired and could not log in again (imapsync reads the token only when it starts); the migration resumes with a fresh token.",
         );
       }
-      await expectMigratedOnce(users);
+      await expectSameMail(pair, users, engineCase.kind);
     });
   });
-}
-
-/** The destination holds every source message exactly once (by folder, count and internal date). */
-async function expectMigratedOnce(users: Awaited<ReturnType<typeof mailboxes>>) {
-  const source = await readMailbox(pair.source, users.source.user, users.source.password);
-  const destination = await readMailbox(pair.destination, users.dest.user, users.dest.password);
-  const shape = (snapshot: typeof source) =>
-    snapshot.folders.map((f) => ({
-      path: f.path,
-      messages: f.messages.length,
-      dates: f.messages.map((m) => m.internalDate).sort(),
-    }));
-  expect(shape(destination)).toEqual(shape(source));
 }

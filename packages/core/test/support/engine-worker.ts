@@ -1,0 +1,89 @@
+import { readFileSync } from "node:fs";
+import type { ImapCredentials, ImapPair } from "@imapferry/testkit";
+import { readMailbox } from "@imapferry/testkit";
+import { expect } from "vitest";
+import type { Logger, ServiceContext } from "../../src/context.ts";
+import { resolveEngine } from "../../src/engines/select-engine.ts";
+import type { EngineKind } from "../../src/engines/types.ts";
+import { defaultEngineRunner } from "../../src/queue/engine-run.ts";
+import { startWorker, type WorkerHandle } from "../../src/queue/worker.ts";
+
+export const IMAPSYNC_BIN = process.env.IMAPSYNC_BIN;
+
+/** Both engines; imapsync only where IMAPSYNC_BIN points at the real one (a printed line says so otherwise). */
+export function engineCases(file: string): { kind: EngineKind; enabled: boolean }[] {
+  if (!IMAPSYNC_BIN) {
+    console.warn(
+      `${file}: the imapsync cases are skipped — IMAPSYNC_BIN is not set, so the real imapsync cannot be run here (set it to imapsync's absolute path to run them).`,
+    );
+  }
+  return [
+    { kind: "builtin", enabled: true },
+    { kind: "imapsync", enabled: Boolean(IMAPSYNC_BIN) },
+  ];
+}
+
+/** A process's argv as `ps` and every local user can read it (NUL-separated in /proc). */
+export function cmdlineOf(pid: number): string {
+  return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+}
+
+/** A service logger that keeps every line, to check that no secret reaches it. */
+export function capturingLogger(lines: string[]): Logger {
+  const keep = (message: string, fields?: Record<string, unknown>) =>
+    lines.push(`${message} ${JSON.stringify(fields ?? {})}`);
+  return { info: keep, warn: keep, error: keep };
+}
+
+/** A worker with the real engine, recording each engine process's argv into `cmdlines`. */
+export async function startArgvRecordingWorker(
+  ctx: ServiceContext,
+  kind: EngineKind,
+  cmdlines: string[],
+): Promise<WorkerHandle> {
+  const engine = await resolveEngine({
+    engine: kind,
+    ...(kind === "imapsync" && IMAPSYNC_BIN ? { imapsyncBin: IMAPSYNC_BIN } : {}),
+  });
+  const runner = defaultEngineRunner(engine);
+  return startWorker({
+    ctx,
+    engine,
+    concurrency: 2,
+    heartbeatMs: 500,
+    engineRunner: {
+      preflight: runner.preflight!,
+      verify: runner.verify!,
+      run: (input) =>
+        runner.run({
+          ...input,
+          onSpawn: (pid) => {
+            cmdlines.push(cmdlineOf(pid));
+          },
+        }),
+    },
+  });
+}
+
+/**
+ * The destination mailbox holds every source message exactly once: byte for byte for the built-in
+ * engine; for imapsync (which adds a Message-ID to messages without one) the same folders, counts and
+ * internal dates.
+ */
+export async function expectSameMail(
+  pair: ImapPair,
+  users: { source: ImapCredentials; dest: ImapCredentials },
+  engine: EngineKind,
+): Promise<void> {
+  const source = await readMailbox(pair.source, users.source.user, users.source.password);
+  const destination = await readMailbox(pair.destination, users.dest.user, users.dest.password);
+  if (engine === "builtin") expect(destination).toEqual(source);
+  const shape = (snapshot: typeof source) =>
+    snapshot.folders.map((f) => ({
+      path: f.path,
+      messages: f.messages.length,
+      dates: f.messages.map((m) => m.internalDate).sort(),
+    }));
+  expect(shape(destination)).toEqual(shape(source));
+  expect(source.folders.reduce((n, f) => n + f.messages.length, 0)).toBeGreaterThan(0);
+}
