@@ -280,8 +280,18 @@ for (const engineCase of ENGINES) {
       await worker?.stop({ handBack: true });
     });
 
-    const expectMigrated = (users: Awaited<ReturnType<typeof mailboxes>>) =>
-      expectSameMail(pair, users, engineCase.kind);
+    /** The job ends done, with every message on the destination and no secret shown anywhere. */
+    async function expectMigratedJob(
+      jobId: number,
+      users: Awaited<ReturnType<typeof mailboxes>>,
+      since: number,
+    ) {
+      const ended = await waitForJobStatus(t.ctx, jobId, ["done", "incomplete", "failed"]);
+      expect(ended.errorMessage).toBeNull();
+      expect(ended).toMatchObject({ status: "done", exitCode: 0, errorCategory: "ok" });
+      await expectSameMail(pair, users, engineCase.kind);
+      await expectNoSecretsShown(jobId, since);
+    }
 
     async function expectNoSecretsShown(jobId: number, since: number) {
       const log = (await readLog(t.ctx, jobId, 0, 10 * 1024 * 1024)).chunks.map((c) => c.text).join("");
@@ -315,11 +325,7 @@ for (const engineCase of ENGINES) {
         destEmail: name,
         dryRun: false,
       });
-      const ended = await waitForJobStatus(t.ctx, job.id, ["done", "incomplete", "failed"]);
-      expect(ended.errorMessage).toBeNull();
-      expect(ended).toMatchObject({ status: "done", exitCode: 0, errorCategory: "ok" });
-      await expectMigrated(users);
-      await expectNoSecretsShown(job.id, before);
+      await expectMigratedJob(job.id, users, before);
       const grants = tokens.issued.filter((i) => i.login === name).map((i) => i.grant);
       expect(grants).toContain("jwt-bearer");
       expect(grants).toContain("client-credentials");
@@ -338,11 +344,7 @@ for (const engineCase of ENGINES) {
         destOAuth2: refreshTokenFor(name),
         dryRun: false,
       });
-      const ended = await waitForJobStatus(t.ctx, job.id, ["done", "incomplete", "failed"]);
-      expect(ended.errorMessage).toBeNull();
-      expect(ended).toMatchObject({ status: "done", exitCode: 0, errorCategory: "ok" });
-      await expectMigrated(users);
-      await expectNoSecretsShown(job.id, before);
+      await expectMigratedJob(job.id, users, before);
     });
 
     it("migrates a mailbox imported from CSV with refresh tokens instead of passwords", async () => {
@@ -364,11 +366,7 @@ for (const engineCase of ENGINES) {
         .executeTakeFirstOrThrow();
       expect(job.source_secret).toBeNull();
       expect(job.source_oauth2).toMatch(/^v1:test:/);
-      const ended = await waitForJobStatus(t.ctx, job.id, ["done", "incomplete", "failed"]);
-      expect(ended.errorMessage).toBeNull();
-      expect(ended.status).toBe("done");
-      await expectMigrated(users);
-      await expectNoSecretsShown(job.id, before);
+      await expectMigratedJob(job.id, users, before);
     });
 
     it("fails with the provider's sentence when Google refuses the service account", async () => {
