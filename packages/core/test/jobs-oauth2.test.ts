@@ -19,7 +19,7 @@ import { resolveEngine } from "../src/engines/select-engine.ts";
 import { ImapferryError } from "../src/errors.ts";
 import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
 import { importBatch, previewImport } from "../src/services/csv-import/csv-import.ts";
-import { createJob, getJob } from "../src/services/jobs/index.ts";
+import { createJob, getJob, rerunJob } from "../src/services/jobs/index.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { createServer, getServer, getServerForTest } from "../src/services/servers/servers.ts";
 import { updateSettings } from "../src/services/settings/settings.ts";
@@ -367,6 +367,41 @@ for (const engineCase of ENGINES) {
       expect(job.source_secret).toBeNull();
       expect(job.source_oauth2).toMatch(/^v1:test:/);
       await expectMigratedJob(job.id, users, before);
+    });
+
+    it("keeps the refresh token the provider rotates, and a rerun starts from the newest one", async () => {
+      const name = `rotating-${engineCase.kind}@example.com`;
+      const users = await mailboxes(name);
+      const first = tokens.addRefreshToken(name, PANEL_CLIENT, { rotate: true });
+      secrets.push(first);
+      const grant = {
+        provider: "microsoft" as const,
+        refreshToken: first,
+        ...PANEL_CLIENT,
+        tokenUrl: tokens.tokenUrl,
+      };
+      const before = cmdlines.length;
+      const job = await createJob(t.ctx, {
+        sourceServerId: plainSource,
+        sourceEmail: name,
+        sourceOAuth2: grant,
+        destServerId: plainDest,
+        destEmail: name,
+        destPassword: users.dest.password,
+        dryRun: false,
+      });
+      await expectMigratedJob(job.id, users, before);
+      // Every refresh revoked the token it used: only the newest one works, and it is the one stored.
+      const newest = tokens.issued.filter((i) => i.login === name && i.refreshToken).at(-1)?.refreshToken;
+      expect(newest).toBeDefined();
+      const row = await t.ctx.db
+        .selectFrom("jobs")
+        .select("source_oauth2")
+        .where("id", "=", job.id)
+        .executeTakeFirstOrThrow();
+      expect(JSON.parse(t.ctx.vault.decrypt(row.source_oauth2 ?? "")).refreshToken).toBe(newest);
+      const rerun = await rerunJob(t.ctx, { id: job.id });
+      await expectMigratedJob(rerun.id, users, cmdlines.length);
     });
 
     it("fails with the provider's sentence when Google refuses the service account", async () => {

@@ -16,6 +16,11 @@ export interface AccessTokenKeeperOptions {
   sides: Partial<Record<TokenSide, TokenSideInput>>;
   /** Each renewal, for the job log (never the token). */
   onRenewed?(side: TokenSide, expiresAt: Date): void;
+  /**
+   * The provider rotated a side's refresh token: `grant` holds the new one, which the keeper uses from
+   * now on and the caller stores (the old one may stop working).
+   */
+  onRefreshTokenRotated?(side: TokenSide, grant: OAuth2Grant): void;
   /** A renewal that failed; it is retried until the current token runs out. */
   onRenewalFailed?(side: TokenSide, error: unknown): void;
   signal?: AbortSignal;
@@ -60,7 +65,10 @@ async function writeTokenFile(file: string, token: string): Promise<void> {
  * Throws TokenEndpointError when a first token cannot be had; nothing is left on disk then.
  */
 export async function startAccessTokenKeeper(options: AccessTokenKeeperOptions): Promise<AccessTokenKeeper> {
-  const entries = Object.entries(options.sides) as [TokenSide, TokenSideInput][];
+  // Own copies: a rotated refresh token replaces the grant here, not in the caller's objects.
+  const entries = (Object.entries(options.sides) as [TokenSide, TokenSideInput][]).map(
+    ([side, input]) => [side, { ...input }] as const,
+  );
   if (entries.length === 0) return { files: {}, firstTokenExpired: () => false, close: async () => {} };
   const dir = await mkdtemp(path.join(tmpdir(), "imapferry-tokens-"));
   const timers = new Set<NodeJS.Timeout>();
@@ -81,11 +89,18 @@ export async function startAccessTokenKeeper(options: AccessTokenKeeperOptions):
     timers.add(timer);
   }
 
+  function takeRotatedRefreshToken(side: TokenSide, input: TokenSideInput, token: AccessToken): void {
+    if (token.refreshToken === undefined || input.grant.kind !== "refresh-token") return;
+    input.grant = { ...input.grant, refreshToken: token.refreshToken };
+    options.onRefreshTokenRotated?.(side, input.grant);
+  }
+
   function keepFresh(side: TokenSide, input: TokenSideInput, file: string, current: AccessToken): void {
     schedule(renewalDelayMs(current), async function renew() {
       try {
         const next = await requestAccessToken(input.grant, input.login, { signal });
         if (closed) return;
+        takeRotatedRefreshToken(side, input, next);
         await writeTokenFile(file, next.token);
         options.onRenewed?.(side, new Date(next.expiresAt));
         keepFresh(side, input, file, next);
@@ -101,6 +116,7 @@ export async function startAccessTokenKeeper(options: AccessTokenKeeperOptions):
     const first = await Promise.all(
       entries.map(async ([side, input]) => {
         const token = await requestAccessToken(input.grant, input.login, { signal });
+        takeRotatedRefreshToken(side, input, token);
         const file = path.join(dir, `${side}.token`);
         await writeTokenFile(file, token.token);
         files[side] = file;

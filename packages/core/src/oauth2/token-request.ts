@@ -13,6 +13,11 @@ export interface AccessToken {
   token: string;
   /** Epoch milliseconds. */
   expiresAt: number;
+  /**
+   * A new refresh token, when the provider rotated it (Microsoft does): the grant must use it from now
+   * on. Absent when the provider keeps the old one (Google).
+   */
+  refreshToken?: string;
 }
 
 /** Most providers say expires_in; when one does not, a token is taken to live this long. */
@@ -154,5 +159,12 @@ export async function requestAccessToken(
     throw new TokenEndpointError(grant, login, "no_access_token", true);
   }
   const lifetime = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : ASSUMED_LIFETIME_S;
-  return { token, expiresAt: now + lifetime * 1000 };
+  const rotated = (answer as { refresh_token?: unknown } | null)?.refresh_token;
+  return {
+    token,
+    expiresAt: now + lifetime * 1000,
+    ...(grant.kind === "refresh-token" && typeof rotated === "string" && rotated !== grant.refreshToken
+      ? { refreshToken: rotated }
+      : {}),
+  };
 }

@@ -9,6 +9,7 @@ import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
 import { errorMessage } from "../errors.ts";
 import { DeniedHostError, type HostDenyList } from "../net/deny-hosts.ts";
+import { storeRotatedGrant } from "../services/jobs/delegated-oauth2.ts";
 import { notifyJobsChanged } from "../services/jobs/job-events.ts";
 import { createLogWriter } from "../services/logs/log-writer.ts";
 import { queueBatchEndCheck, queueJobEndNotification } from "../services/notifications/queue.ts";
@@ -354,7 +355,12 @@ async function executeRun(
     // denied host fails without a packet sent there.
     await assertHostsAllowed(ctx.denyHosts, spec);
     // OAuth2 sides: a first access token each, kept fresh in a file for as long as this run lasts.
-    tokens = await startRunTokens(spec, (line) => writer.write(`${line}\n`), run.controller.signal);
+    tokens = await startRunTokens(
+      spec,
+      (line) => writer.write(`${line}\n`),
+      run.controller.signal,
+      (side, grant) => storeRotatedGrant(ctx, job.id, fence, side, grant),
+    );
     spec = tokens.spec;
     let result: EngineRunResult | null = null;
     if (input.preflight && input.engineRunner.preflight && !run.controller.signal.aborted) {

@@ -1,5 +1,6 @@
 import type { EngineKind, MigrationSpec } from "../engines/types.ts";
 import { errorMessage } from "../errors.ts";
+import type { OAuth2Grant } from "../oauth2/grants.ts";
 import type { AccessTokenKeeper, TokenSide, TokenSideInput } from "../oauth2/token-keeper.ts";
 import { startAccessTokenKeeper } from "../oauth2/token-keeper.ts";
 import type { EngineRunResult } from "./engine-run.ts";
@@ -57,6 +58,8 @@ export async function startRunTokens(
   spec: MigrationSpec,
   log: (line: string) => void,
   signal: AbortSignal,
+  /** A side's refresh token was rotated by the provider: store the new grant. */
+  onRotated: (side: TokenSide, grant: OAuth2Grant) => Promise<void>,
 ): Promise<RunTokens> {
   const sides: Partial<Record<TokenSide, TokenSideInput>> = {};
   if (spec.source.oauth2) sides.source = { grant: spec.source.oauth2, login: spec.source.user };
@@ -71,6 +74,13 @@ export async function startRunTokens(
       log(
         `[imapferry] ${new Date().toISOString()} renewed the ${side} access token (valid until ${expiresAt.toISOString()})`,
       );
+    },
+    onRefreshTokenRotated(side, grant) {
+      onRotated(side, grant).catch((e: unknown) => {
+        log(
+          `[imapferry] ${new Date().toISOString()} could not store the ${side} mailbox's new refresh token: ${errorMessage(e)}`,
+        );
+      });
     },
     onRenewalFailed(side, e) {
       log(

@@ -29,6 +29,8 @@ export interface IssuedToken {
   login: string;
   token: string;
   expiresAt: number;
+  /** For a rotating refresh token: the new refresh token handed out with this access token. */
+  refreshToken?: string;
 }
 
 export interface TokenServerEvents {
@@ -59,8 +61,15 @@ export interface OAuth2TokenServer {
    * accepts an app token for any mailbox the app may open, so a test app serves one mailbox.
    */
   addApp(app: { tenantId: string; clientId: string; clientSecret: string; mailbox: string }): void;
-  /** A refresh token for one mailbox, issued to a client. */
-  addRefreshToken(login: string, client: { clientId: string; clientSecret?: string }): string;
+  /**
+   * A refresh token for one mailbox, issued to a client. `rotate`: every refresh answers with a new
+   * refresh token and revokes the one used, as Microsoft may.
+   */
+  addRefreshToken(
+    login: string,
+    client: { clientId: string; clientSecret?: string },
+    options?: { rotate?: boolean },
+  ): string;
   /** Revokes a refresh token: the next refresh answers invalid_grant. */
   revokeRefreshToken(refreshToken: string): void;
   readonly issued: readonly IssuedToken[];
@@ -97,19 +106,33 @@ function answer(res: ServerResponse, status: number, body: Record<string, unknow
 export async function startOAuth2TokenServer(): Promise<OAuth2TokenServer> {
   const serviceAccounts = new Map<string, ServiceAccount>();
   const apps = new Map<string, { tenantId: string; clientSecret: string; mailbox: string }>();
-  const refreshTokens = new Map<string, { login: string; clientId: string; clientSecret?: string }>();
+  const refreshTokens = new Map<
+    string,
+    { login: string; clientId: string; clientSecret?: string; rotate?: boolean }
+  >();
   const live = new Map<string, IssuedToken>();
   const issued: IssuedToken[] = [];
   const events = new EventEmitter<TokenServerEvents>();
 
-  function issue(res: ServerResponse, grant: OAuth2Grant, login: string): void {
+  function issue(res: ServerResponse, grant: OAuth2Grant, login: string, refreshToken?: string): void {
     const token = `at-${randomBytes(24).toString("base64url")}`;
     const lifetime = self.tokenLifetimeSeconds;
-    const entry: IssuedToken = { grant, login, token, expiresAt: Date.now() + lifetime * 1000 };
+    const entry: IssuedToken = {
+      grant,
+      login,
+      token,
+      expiresAt: Date.now() + lifetime * 1000,
+      ...(refreshToken ? { refreshToken } : {}),
+    };
     live.set(token, entry);
     issued.push(entry);
     events.emit("issued", entry);
-    answer(res, 200, { access_token: token, token_type: "Bearer", expires_in: lifetime });
+    answer(res, 200, {
+      access_token: token,
+      token_type: "Bearer",
+      expires_in: lifetime,
+      ...(refreshToken ? { refresh_token: refreshToken } : {}),
+    });
   }
 
   function jwtBearer(res: ServerResponse, form: URLSearchParams, audience: string): void {
@@ -178,7 +201,14 @@ export async function startOAuth2TokenServer(): Promise<OAuth2TokenServer> {
       answer(res, 401, { error: "invalid_client", error_description: "Unauthorized" });
       return;
     }
-    issue(res, "refresh-token", entry.login);
+    if (!entry.rotate) {
+      issue(res, "refresh-token", entry.login);
+      return;
+    }
+    const next = `rt-${randomBytes(24).toString("base64url")}`;
+    refreshTokens.delete(form.get("refresh_token") ?? "");
+    refreshTokens.set(next, entry);
+    issue(res, "refresh-token", entry.login, next);
   }
 
   const server = createServer(async function handleOAuth2Request(req, res) {
@@ -247,9 +277,9 @@ export async function startOAuth2TokenServer(): Promise<OAuth2TokenServer> {
     addApp({ clientId, ...app }) {
       apps.set(clientId, app);
     },
-    addRefreshToken(login, client) {
+    addRefreshToken(login, client, options = {}) {
       const token = `rt-${randomBytes(24).toString("base64url")}`;
-      refreshTokens.set(token, { login, ...client });
+      refreshTokens.set(token, { login, ...client, ...(options.rotate ? { rotate: true } : {}) });
       return token;
     },
     revokeRefreshToken(token) {

@@ -9,7 +9,7 @@ import { lockServersForShare } from "../servers/credential-binding.ts";
 import { getSettings } from "../settings/settings.ts";
 import { parseInput } from "../validation.ts";
 import { type BulkOutcome, bulkJobs } from "./bulk.ts";
-import { assertRefreshTokenWorks, delegatedGrant, encryptDelegatedGrant } from "./delegated-oauth2.ts";
+import { checkedDelegatedGrant, delegatedGrant, encryptDelegatedGrant } from "./delegated-oauth2.ts";
 import { idIn } from "./id-list.ts";
 import { notifyJobsChanged } from "./job-events.ts";
 import { JOB_VIEW_COLUMNS, type JobView, type JobViewRow, toJobView } from "./job-view.ts";
@@ -140,10 +140,12 @@ export async function createJob(ctx: ServiceContext, input: unknown): Promise<Jo
     },
     { side: "destination", serverId: v.destServerId, password: v.destPassword || v.destOAuth2?.refreshToken },
   ]);
-  const sourceGrant = v.sourceOAuth2 ? delegatedGrant(v.sourceOAuth2) : null;
-  const destGrant = v.destOAuth2 ? delegatedGrant(v.destOAuth2) : null;
-  if (sourceGrant) await assertRefreshTokenWorks(sourceGrant, v.sourceEmail, "sourceOAuth2");
-  if (destGrant) await assertRefreshTokenWorks(destGrant, v.destEmail, "destOAuth2");
+  const sourceGrant = v.sourceOAuth2
+    ? await checkedDelegatedGrant(delegatedGrant(v.sourceOAuth2), v.sourceEmail, "sourceOAuth2")
+    : null;
+  const destGrant = v.destOAuth2
+    ? await checkedDelegatedGrant(delegatedGrant(v.destOAuth2), v.destEmail, "destOAuth2")
+    : null;
   const settings = await getSettings(ctx);
   // No password: the job logs in with its delegated grant, else its server's admin credentials (null secret).
   const sourceSecret = v.sourcePassword ? ctx.vault.encrypt(v.sourcePassword) : null;
