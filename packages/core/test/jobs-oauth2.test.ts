@@ -404,6 +404,25 @@ for (const engineCase of ENGINES) {
       await expectMigratedJob(rerun.id, users, cmdlines.length);
     });
 
+    it("fails naming the OAuth2 access token when the server refuses it for the mailbox", async () => {
+      const name = `not-the-apps-${engineCase.kind}@example.com`;
+      await mailboxes(name);
+      // The app's tokens open another mailbox only (Dovecot checks the introspected username).
+      const destServerId = await microsoftDestination(`someone-else-${engineCase.kind}@example.com`);
+      const job = await createJob(t.ctx, {
+        sourceServerId: googleSource,
+        sourceEmail: name,
+        destServerId,
+        destEmail: name,
+        dryRun: false,
+      });
+      const ended = await waitForJobStatus(t.ctx, job.id, ["done", "incomplete", "failed"]);
+      expect(ended).toMatchObject({ status: "failed", errorCategory: "destination-auth" });
+      expect(ended.errorMessage).toContain(
+        `rejected the OAuth2 access token for ${name}: does the mailbox exist there, and may the service account, app or authorization open it (IMAP scope)?`,
+      );
+    });
+
     it("fails with the provider's sentence when Google refuses the service account", async () => {
       const undelegated = tokens.addServiceAccount({ delegated: false });
       const server = await createServer(t.ctx, {

@@ -407,11 +407,17 @@ export function runMigrationEngine(options: RunMigrationEngineOptions): Promise<
     args: SETPRIV ? ["--pdeathsig", "SIGTERM", "--", engine.bin, ...argv] : argv,
     env: engineEnv(spec),
     mailboxes: {
-      source: { user: spec.source.user, host: spec.source.host, admin: spec.source.admin?.login },
+      source: {
+        user: spec.source.user,
+        host: spec.source.host,
+        admin: spec.source.admin?.login,
+        oauth2: spec.source.accessTokenFile !== undefined,
+      },
       destination: {
         user: spec.destination.user,
         host: spec.destination.host,
         admin: spec.destination.admin?.login,
+        oauth2: spec.destination.accessTokenFile !== undefined,
       },
     },
     ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),

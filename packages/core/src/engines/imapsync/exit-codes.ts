@@ -81,10 +81,15 @@ export interface MailboxRef {
   host: string;
   /** The admin login the engine authenticated as on behalf of `user`, if it did. */
   admin?: string | undefined;
+  /** Logged in with an OAuth2 access token (XOAUTH2) rather than a password. */
+  oauth2?: boolean | undefined;
 }
 
 /** "The source server rejected the password for alice." or, logging in as an admin, names the admin. */
 function rejectedSentence(side: "source" | "destination", mailbox: MailboxRef): string {
+  if (mailbox.oauth2) {
+    return `The ${side} server ${mailbox.host} rejected the OAuth2 access token for ${mailbox.user}: does the mailbox exist there, and may the service account, app or authorization open it (IMAP scope)?`;
+  }
   if (mailbox.admin !== undefined) {
     return `The ${side} server ${mailbox.host} rejected the admin login "${mailbox.admin}" for ${mailbox.user}: check the server's admin credentials.`;
   }
