@@ -432,7 +432,14 @@ async function checkRows(
       ["dest", result.destination],
     ] as const) {
       if (check.ok) continue;
-      const column = check.category === "auth" ? `${side}Password` : `${side}ServerId`;
+      const grant = side === "source" ? row.sourceGrant : row.destGrant;
+      // A refused login or token is the credential's column; anything else the server's.
+      const column =
+        check.category === "auth" || (check.category === "oauth2" && grant)
+          ? grant
+            ? `${side}RefreshToken`
+            : `${side}Password`
+          : `${side}ServerId`;
       rowErrors.push({ line: row.line, column, reason: check.sentence });
     }
     if (rowErrors.length === 0) continue;

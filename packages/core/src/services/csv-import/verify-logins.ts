@@ -1,7 +1,14 @@
 import type { ServiceContext } from "../../context.ts";
-import type { ConnectionFailureCategory, ImapCredentials } from "../../engines/connection-test.ts";
+import type {
+  ConnectionFailureCategory,
+  ConnectionTestResult,
+  ImapCredentials,
+} from "../../engines/connection-test.ts";
 import { testConnection } from "../../engines/connection-test.ts";
+import { testConnectionWithOAuth2 } from "../../engines/oauth2-connection-test.ts";
 import { errorMessage } from "../../errors.ts";
+import type { OAuth2Grant } from "../../oauth2/grants.ts";
+import { type DelegatedOAuth2Input, delegatedGrant } from "../jobs/delegated-oauth2.ts";
 import { endpointCredentials } from "../servers/admin-credentials.ts";
 import { getSettings } from "../settings/settings.ts";
 
@@ -15,15 +22,17 @@ export interface RowLoginCheck {
   destination: LoginCheck;
 }
 
-/** What a row needs to be tried: its servers, logins and passwords as the file gives them. */
+/** What a row needs to be tried: its servers, logins and passwords (or refresh tokens) as the file gives them. */
 export interface LoginRow {
   line: number;
   sourceServerId: number;
   sourceEmail: string;
   sourcePassword: string;
+  sourceGrant?: DelegatedOAuth2Input | null;
   destServerId: number;
   destEmail: string;
   destPassword: string;
+  destGrant?: DelegatedOAuth2Input | null;
 }
 
 /** Logins tried at once in all; each server host also keeps to its own limit. */
@@ -92,18 +101,20 @@ export async function verifyLogins(
     side: "source" | "destination";
     login: string;
     password: string;
+    /** The row's refresh token for this side, instead of a password. */
+    grant: DelegatedOAuth2Input | null;
     result?: LoginCheck;
   }
   const attempts = new Map<string, Attempt>();
-  const keyOf = (serverId: number, login: string, password: string) =>
-    `${serverId}\u0000${login.toLowerCase()}\u0000${password}`;
+  const keyOf = (serverId: number, login: string, password: string, grant: DelegatedOAuth2Input | null) =>
+    `${serverId}\u0000${login.toLowerCase()}\u0000${password}\u0000${grant?.refreshToken ?? ""}`;
   for (const row of rows) {
-    for (const [side, serverId, login, password] of [
-      ["source", row.sourceServerId, row.sourceEmail, row.sourcePassword],
-      ["destination", row.destServerId, row.destEmail, row.destPassword],
+    for (const [side, serverId, login, password, grant] of [
+      ["source", row.sourceServerId, row.sourceEmail, row.sourcePassword, row.sourceGrant ?? null],
+      ["destination", row.destServerId, row.destEmail, row.destPassword, row.destGrant ?? null],
     ] as const) {
-      const key = keyOf(serverId, login, password);
-      if (!attempts.has(key)) attempts.set(key, { serverId, side, login, password });
+      const key = keyOf(serverId, login, password, grant);
+      if (!attempts.has(key)) attempts.set(key, { serverId, side, login, password, grant });
     }
   }
 
@@ -126,41 +137,55 @@ export async function verifyLogins(
         return;
       }
       let credentials: ImapCredentials = { user: attempt.login, password: attempt.password };
-      if (attempt.password === "") {
-        // No password on the row: the server's admin logs in for the mailbox, as the job would.
+      let grant: OAuth2Grant | null = attempt.grant ? delegatedGrant(attempt.grant) : null;
+      if (attempt.password === "" && !grant) {
+        // No password on the row: the server's admin (or its service account or app) logs in for the
+        // mailbox, as the job would.
         try {
           const admin = endpointCredentials(ctx.vault, attempt.side, server, attempt.login, null);
           credentials = { user: admin.user, password: admin.password, admin: admin.admin };
+          grant = admin.oauth2 ?? null;
         } catch (e: unknown) {
           attempt.result = { ok: false, category: "auth", sentence: errorMessage(e) };
           return;
         }
       }
-      const outcome = await testConnection(
-        {
-          host: server.host,
-          port: server.port,
-          security: server.security,
-          acceptSelfSigned: server.accept_self_signed,
-        },
-        credentials,
-        { timeoutMs: LOGIN_TIMEOUT_MS, ...(ctx.denyHosts ? { denyHosts: ctx.denyHosts } : {}) },
-      );
+      const endpoint = {
+        host: server.host,
+        port: server.port,
+        security: server.security,
+        acceptSelfSigned: server.accept_self_signed,
+      };
+      const options = { timeoutMs: LOGIN_TIMEOUT_MS, ...(ctx.denyHosts ? { denyHosts: ctx.denyHosts } : {}) };
+      const outcome = grant
+        ? await testConnectionWithOAuth2(endpoint, attempt.login, grant, options).catch(
+            (e: unknown): ConnectionTestResult => ({
+              ok: false,
+              category: "protocol",
+              sentence: errorMessage(e),
+            }),
+          )
+        : await testConnection(endpoint, credentials, options);
       attempt.result = outcome.ok
         ? { ok: true }
         : { ok: false, category: outcome.category, sentence: outcome.sentence };
     },
   );
 
-  const resultOf = (serverId: number, login: string, password: string): LoginCheck =>
-    attempts.get(keyOf(serverId, login, password))?.result ?? {
+  const resultOf = (
+    serverId: number,
+    login: string,
+    password: string,
+    grant: DelegatedOAuth2Input | null | undefined,
+  ): LoginCheck =>
+    attempts.get(keyOf(serverId, login, password, grant ?? null))?.result ?? {
       ok: false,
       category: "protocol",
       sentence: "The login was not tried.",
     };
   return rows.map((row) => ({
     line: row.line,
-    source: resultOf(row.sourceServerId, row.sourceEmail, row.sourcePassword),
-    destination: resultOf(row.destServerId, row.destEmail, row.destPassword),
+    source: resultOf(row.sourceServerId, row.sourceEmail, row.sourcePassword, row.sourceGrant),
+    destination: resultOf(row.destServerId, row.destEmail, row.destPassword, row.destGrant),
   }));
 }
