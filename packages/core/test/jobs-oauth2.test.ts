@@ -189,6 +189,24 @@ describe("OAuth2 server modes and delegated tokens", () => {
       },
     ]);
     expect(JSON.stringify(preview)).not.toContain("rt-");
+
+    // With the login check, a revoked refresh token is a rejected row naming its column.
+    const revoked = refreshTokenFor("csv-c@example.com");
+    tokens.revokeRefreshToken(revoked.refreshToken);
+    const checked = await previewImport(t.ctx, {
+      verifyLogins: true,
+      csv: [
+        "sourceServerId,sourceEmail,sourcePassword,destServerId,destEmail,destPassword,sourceRefreshToken,sourceOAuth2Provider,sourceOAuth2ClientId,sourceOAuth2ClientSecret,sourceOAuth2TokenUrl",
+        `plain source,csv-c@example.com,,plain dest,csv-c@example.com,pw,${revoked.refreshToken},google,${revoked.clientId},${revoked.clientSecret},${revoked.tokenUrl}`,
+      ].join("\r\n"),
+    });
+    expect(checked.errors).toContainEqual({
+      line: 2,
+      column: "sourceRefreshToken",
+      reason:
+        "Google refused the refresh token for csv-c@example.com: invalid_grant — the mailbox's authorization has expired or was revoked: connect the mailbox again.",
+    });
+    expect(JSON.stringify(checked)).not.toContain(revoked.refreshToken);
   });
 
   it("show only which mode a server holds, and store its secrets encrypted", async () => {
@@ -357,7 +375,11 @@ for (const engineCase of ENGINES) {
         `plain source,${name},,plain dest,${name},,false,${source.refreshToken},google,${source.clientId},${source.clientSecret},${source.tokenUrl},${dest.refreshToken},google,${dest.clientId},${dest.clientSecret},${dest.tokenUrl}`,
       ].join("\r\n");
       const before = cmdlines.length;
-      const imported = await importBatch(t.ctx, { csv, tag: `oauth2-csv-${engineCase.kind}` });
+      const imported = await importBatch(t.ctx, {
+        csv,
+        tag: `oauth2-csv-${engineCase.kind}`,
+        verifyLogins: true,
+      });
       expect(imported.jobCount).toBe(1);
       const job = await t.ctx.db
         .selectFrom("jobs")
