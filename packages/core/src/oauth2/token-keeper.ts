@@ -44,9 +44,13 @@ export function renewalDelayMs(token: AccessToken, now = Date.now()): number {
   return Math.max(0, lifetime - Math.min(5 * 60_000, lifetime / 2));
 }
 
-/** After a failed renewal: try again soon, but often enough to beat the current token's expiry. */
+/**
+ * After a failed renewal: soon enough to beat the current token's expiry; once it has expired, every
+ * 30 s (a provider that refuses is not hammered, and the job log gets a line a try, not a flood).
+ */
 function retryDelayMs(token: AccessToken, now = Date.now()): number {
-  return Math.min(30_000, Math.max(250, (token.expiresAt - now) / 4));
+  const remaining = token.expiresAt - now;
+  return remaining <= 0 ? 30_000 : Math.min(30_000, Math.max(250, remaining / 4));
 }
 
 /** Replaces the file in one step (imapsync and the built-in engine must never read half a token). */

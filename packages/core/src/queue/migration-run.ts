@@ -360,8 +360,12 @@ async function executeRun(
       (line) => writer.write(`${line}\n`),
       run.controller.signal,
       (side, grant) => storeRotatedGrant(ctx, job.id, fence, side, grant),
-    );
-    spec = tokens.spec;
+    ).catch((e: unknown) => {
+      // Stopped while asking for a first token: the run ends as stopped (the engine never starts).
+      if (run.controller.signal.aborted) return null;
+      throw e;
+    });
+    if (tokens) spec = tokens.spec;
     let result: EngineRunResult | null = null;
     if (input.preflight && input.engineRunner.preflight && !run.controller.signal.aborted) {
       // Totals for the progress bar. A failure here is not the run's failure: the engine reports
