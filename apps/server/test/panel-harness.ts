@@ -83,6 +83,8 @@ export async function startPanelStack(
   options: {
     /** Dovecots with a master passdb (see the testkit's addMasterUser). @defaultValue false */
     masterUsers?: boolean;
+    /** Dovecots that take OAuth2 tokens, asking this introspection endpoint. @defaultValue none */
+    oauth2IntrospectionUrl?: string;
   } = {},
 ): Promise<PanelStack> {
   const cleanups: Array<() => Promise<void>> = [];
@@ -105,7 +107,10 @@ export async function startPanelStack(
       log: silentLogger,
       clock: systemClock,
     };
-    const imap = await startImapPair({ masterUsers: options.masterUsers ?? false });
+    const imap = await startImapPair({
+      masterUsers: options.masterUsers ?? false,
+      ...(options.oauth2IntrospectionUrl ? { oauth2IntrospectionUrl: options.oauth2IntrospectionUrl } : {}),
+    });
     cleanups.push(() => imap.stop());
 
     const http = await createHttpApp({

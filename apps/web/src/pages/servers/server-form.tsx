@@ -213,7 +213,7 @@ export function ServerFormModal(props: {
           <div class="stack">
             <Field
               label="Mode"
-              hint="A master user logs in for every mailbox on this server: jobs then need only the mailbox login, no password. A job's own password still wins."
+              hint="A master user, or an OAuth2 service account or app, logs in for every mailbox on this server: jobs then need only the mailbox login, no password. A job's own password still wins."
             >
               {(id, describedBy) => (
                 <select

@@ -1,0 +1,106 @@
+import type { OAuth2TokenServer, ServiceAccountKeyJson } from "@imapferry/testkit";
+import { readMailbox, seedMailbox, standardMailboxSpec, startOAuth2TokenServer } from "@imapferry/testkit";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import type { Page, PanelStack } from "./panel-harness.ts";
+import { expectNoConsoleErrors, screenshot, screenshotOnFailure, startPanelStack } from "./panel-harness.ts";
+
+/**
+ * A Google service account on a server, entered in the panel, in Debian's Chromium against the whole
+ * product and a test OAuth2 token server: the key is write-only, and a job needs only the login.
+ */
+
+let tokens: OAuth2TokenServer;
+let key: ServiceAccountKeyJson;
+let stack: PanelStack;
+let page: Page;
+
+beforeAll(async () => {
+  tokens = await startOAuth2TokenServer();
+  key = tokens.addServiceAccount();
+  stack = await startPanelStack({ oauth2IntrospectionUrl: tokens.introspectionUrl });
+  await stack.imap.source.addUser("carol@example.com", "src-carol-pw");
+  await stack.imap.destination.addUser("carol@example.com", "dst-carol-pw");
+  await seedMailbox(stack.imap.source, "carol@example.com", "src-carol-pw", standardMailboxSpec());
+  page = await stack.browser.newPage({ width: 1280, height: 900 });
+  page.setDefaultTimeout(120_000);
+  await page.emulateMedia({ reducedMotion: "reduce" });
+});
+
+// A failing step leaves a picture of what the browser showed.
+screenshotOnFailure(() => page);
+
+afterEach(() => {
+  expectNoConsoleErrors(stack);
+});
+
+afterAll(async () => {
+  await stack?.close();
+  await tokens?.stop();
+});
+
+describe("the panel with a Google service account", { timeout: 0 }, () => {
+  test("adds the server with its key, which is never shown again, and migrates a mailbox by its login only", async () => {
+    await page.goto(`${stack.url}/login`);
+    await page.getByLabel("Username").fill("admin");
+    await page.getByLabel("Password").fill(stack.adminPassword);
+    await page.getByLabel("Password").press("Enter");
+    await page.waitForURL(/\/jobs$/);
+
+    await page.goto(`${stack.url}/servers`);
+    for (const server of [
+      { name: "Workspace", port: stack.imap.source.tlsPort, serviceAccount: true },
+      { name: "New provider", port: stack.imap.destination.tlsPort, serviceAccount: false },
+    ]) {
+      await page.getByRole("button", { name: "Add server" }).first().click();
+      const dialog = page.getByRole("dialog", { name: "Add server" });
+      await dialog.getByLabel("Name").fill(server.name);
+      await dialog.getByLabel("Host").fill("127.0.0.1");
+      await dialog.getByLabel("Port").fill(String(server.port));
+      await dialog.getByLabel("Accept a self-signed certificate").check();
+      if (server.serviceAccount) {
+        const admin = dialog.getByRole("group", { name: "Admin credentials" });
+        await admin.getByLabel("Mode").selectOption("google-service-account");
+        // Not a key: the form says which field, and adds nothing.
+        await admin.getByLabel("Service account key (JSON)").fill("{ not json");
+        await admin.getByLabel("Token endpoint (optional)").fill(tokens.tokenUrl);
+        await dialog.getByRole("button", { name: "Add server" }).click();
+        await admin.getByText("The service account key is not JSON.", { exact: false }).waitFor();
+        await admin.getByLabel("Service account key (JSON)").fill(JSON.stringify(key));
+        await screenshot(page, "server-google-service-account");
+      }
+      await dialog.getByRole("button", { name: "Add server" }).click();
+      await dialog.waitFor({ state: "detached" });
+      await page.locator(`tr[data-server="${server.name}"]`).waitFor();
+    }
+
+    await page.locator('tr[data-server="Workspace"]').getByRole("button", { name: "Edit" }).click();
+    const edit = page.getByRole("dialog", { name: "Edit Workspace" });
+    const admin = edit.getByRole("group", { name: "Admin credentials" });
+    expect(await admin.getByLabel("Mode").inputValue()).toBe("google-service-account");
+    expect(await admin.getByLabel("Service account key (JSON)").inputValue()).toBe("");
+    expect(await page.content()).not.toContain(key.private_key_id);
+    await edit.getByRole("button", { name: "Cancel" }).click();
+
+    await page.goto(`${stack.url}/jobs`);
+    await page.getByRole("button", { name: "New job" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "New migration job" });
+    const source = dialog.getByRole("group", { name: "Source" });
+    const destination = dialog.getByRole("group", { name: "Destination" });
+    await source.getByLabel("Server").selectOption({ label: "Workspace (127.0.0.1)" });
+    await source.getByLabel("Login", { exact: true }).fill("carol@example.com");
+    await destination.getByLabel("Server").selectOption({ label: "New provider (127.0.0.1)" });
+    await destination.getByLabel("Login", { exact: true }).fill("carol@example.com");
+    await destination.getByLabel("Password").fill("dst-carol-pw");
+    await dialog.getByLabel("Dry run").uncheck();
+    await dialog.getByRole("button", { name: "Queue migration" }).click();
+    await page.waitForURL(/\/jobs\/\d+$/);
+
+    const status = () => page.locator(".page-head .badge").first().getAttribute("data-status");
+    await expect.poll(status, { timeout: 120_000 }).toMatch(/^(done|failed|incomplete)$/);
+    expect(await status()).toBe("done");
+    expect(await readMailbox(stack.imap.destination, "carol@example.com", "dst-carol-pw")).toEqual(
+      await readMailbox(stack.imap.source, "carol@example.com", "src-carol-pw"),
+    );
+    expect(tokens.issued.some((t) => t.login === "carol@example.com" && t.grant === "jwt-bearer")).toBe(true);
+  });
+});
