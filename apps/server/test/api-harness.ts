@@ -66,6 +66,24 @@ export class ResponseRecorder {
   }
 }
 
+/**
+ * A fetch through `recorder` that keeps the session cookie the API sets, as a browser would: for an
+ * SDK client signed in with auth.login.
+ */
+export function cookieSessionFetch(
+  recorder: ResponseRecorder,
+): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
+  let cookie = "";
+  return async function fetchWithSession(input, init) {
+    const headers = new Headers(init?.headers);
+    if (cookie) headers.set("cookie", cookie);
+    const response = await recorder.fetch(input, { ...init, headers });
+    const setCookie = response.headers.get("set-cookie");
+    if (setCookie) cookie = setCookie.split(";")[0] ?? "";
+    return response;
+  };
+}
+
 export interface ApiTestServer {
   url: string;
   ctx: ServiceContext;

@@ -4,7 +4,7 @@ import type { ImapPair } from "@imapferry/testkit";
 import { readMailbox, seedMailbox, standardMailboxSpec, startImapPair } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
-import { ResponseRecorder, startApiTestServer } from "./api-harness.ts";
+import { cookieSessionFetch, ResponseRecorder, startApiTestServer } from "./api-harness.ts";
 
 /*
  * Plain logins (no "@") and servers with admin (master user) credentials, through the API as the SDK
@@ -23,16 +23,7 @@ describe("logins and admin credentials through the API", () => {
     [server, imap] = await Promise.all([startApiTestServer(), startImapPair({ masterUsers: true })]);
     recorder = new ResponseRecorder();
     await imap.destination.addMasterUser(ADMIN.login, ADMIN.password);
-    let cookie = "";
-    const cookieFetch = async (input: string | URL | Request, init?: RequestInit) => {
-      const headers = new Headers(init?.headers);
-      if (cookie) headers.set("cookie", cookie);
-      const response = await recorder.fetch(input, { ...init, headers });
-      const setCookie = response.headers.get("set-cookie");
-      if (setCookie) cookie = setCookie.split(";")[0] ?? "";
-      return response;
-    };
-    client = createClient({ url: server.url, fetch: cookieFetch });
+    client = createClient({ url: server.url, fetch: cookieSessionFetch(recorder) });
     await client.auth.login.mutate({ username: "admin", password: server.adminPassword });
   });
 

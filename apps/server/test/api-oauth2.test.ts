@@ -10,7 +10,7 @@ import {
 } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
-import { ResponseRecorder, startApiTestServer } from "./api-harness.ts";
+import { cookieSessionFetch, ResponseRecorder, startApiTestServer } from "./api-harness.ts";
 
 /*
  * OAuth2 through the API as the SDK speaks it: a server holding a Google service account, a job with a
@@ -36,16 +36,7 @@ describe("OAuth2 through the API", () => {
       startImapPair({ oauth2IntrospectionUrl: tokens.introspectionUrl }),
     ]);
     recorder = new ResponseRecorder();
-    let cookie = "";
-    const cookieFetch = async (input: string | URL | Request, init?: RequestInit) => {
-      const headers = new Headers(init?.headers);
-      if (cookie) headers.set("cookie", cookie);
-      const response = await recorder.fetch(input, { ...init, headers });
-      const setCookie = response.headers.get("set-cookie");
-      if (setCookie) cookie = setCookie.split(";")[0] ?? "";
-      return response;
-    };
-    client = createClient({ url: server.url, fetch: cookieFetch });
+    client = createClient({ url: server.url, fetch: cookieSessionFetch(recorder) });
     await client.auth.login.mutate({ username: "admin", password: server.adminPassword });
   });
 

@@ -157,6 +157,15 @@ export async function startPanelStack(
 }
 
 /** Saves a full-page screenshot as test-output/screenshots/<name>-<width>.png. */
+/** Signs in as the stack's admin on the login page and waits for the jobs list. */
+export async function signInAsAdmin(page: Page, stack: PanelStack): Promise<void> {
+  await page.goto(`${stack.url}/login`);
+  await page.getByLabel("Username").fill("admin");
+  await page.getByLabel("Password").fill(stack.adminPassword);
+  await page.getByLabel("Password").press("Enter");
+  await page.waitForURL(/\/jobs$/);
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   const width = page.viewportSize()?.width ?? 0;
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${width}.png`), fullPage: true });

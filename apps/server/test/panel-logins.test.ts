@@ -1,7 +1,13 @@
 import { readMailbox, seedMailbox, standardMailboxSpec } from "@imapferry/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
-import { expectNoConsoleErrors, screenshot, screenshotOnFailure, startPanelStack } from "./panel-harness.ts";
+import {
+  expectNoConsoleErrors,
+  screenshot,
+  screenshotOnFailure,
+  signInAsAdmin,
+  startPanelStack,
+} from "./panel-harness.ts";
 
 /**
  * Plain logins and a server's admin credentials in the panel, in Debian's Chromium against the whole
@@ -38,11 +44,7 @@ afterAll(async () => {
 
 describe("the panel with plain logins and admin credentials", { timeout: 0 }, () => {
   test("adds a server with admin credentials, whose password is never shown again", async () => {
-    await page.goto(`${stack.url}/login`);
-    await page.getByLabel("Username").fill("admin");
-    await page.getByLabel("Password").fill(stack.adminPassword);
-    await page.getByLabel("Password").press("Enter");
-    await page.waitForURL(/\/jobs$/);
+    await signInAsAdmin(page, stack);
 
     await page.goto(`${stack.url}/servers`);
     for (const server of [

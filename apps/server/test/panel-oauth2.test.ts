@@ -2,7 +2,13 @@ import type { OAuth2TokenServer, ServiceAccountKeyJson } from "@imapferry/testki
 import { readMailbox, seedMailbox, standardMailboxSpec, startOAuth2TokenServer } from "@imapferry/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
-import { expectNoConsoleErrors, screenshot, screenshotOnFailure, startPanelStack } from "./panel-harness.ts";
+import {
+  expectNoConsoleErrors,
+  screenshot,
+  screenshotOnFailure,
+  signInAsAdmin,
+  startPanelStack,
+} from "./panel-harness.ts";
 
 /**
  * A Google service account on a server, entered in the panel, in Debian's Chromium against the whole
@@ -40,11 +46,7 @@ afterAll(async () => {
 
 describe("the panel with a Google service account", { timeout: 0 }, () => {
   test("adds the server with its key, which is never shown again, and migrates a mailbox by its login only", async () => {
-    await page.goto(`${stack.url}/login`);
-    await page.getByLabel("Username").fill("admin");
-    await page.getByLabel("Password").fill(stack.adminPassword);
-    await page.getByLabel("Password").press("Enter");
-    await page.waitForURL(/\/jobs$/);
+    await signInAsAdmin(page, stack);
 
     await page.goto(`${stack.url}/servers`);
     for (const server of [
