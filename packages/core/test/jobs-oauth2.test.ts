@@ -19,7 +19,7 @@ import { resolveEngine } from "../src/engines/select-engine.ts";
 import { ImapferryError } from "../src/errors.ts";
 import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
 import { importBatch, previewImport } from "../src/services/csv-import/csv-import.ts";
-import { createJob, getJob, rerunJob } from "../src/services/jobs/index.ts";
+import { createJob, editJob, getJob, rerunJob } from "../src/services/jobs/index.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { createServer, getServer, getServerForTest } from "../src/services/servers/servers.ts";
 import { updateSettings } from "../src/services/settings/settings.ts";
@@ -144,6 +144,37 @@ async function refusal(promise: Promise<unknown>): Promise<ImapferryError> {
 }
 
 describe("OAuth2 server modes and delegated tokens", () => {
+  it("let an edit swap a side's password for a refresh token and back, trying the token first", async () => {
+    const job = await createJob(t.ctx, {
+      sourceServerId: plainSource,
+      sourceEmail: "edited@example.com",
+      sourcePassword: "old-password",
+      destServerId: plainDest,
+      destEmail: "edited@example.com",
+      destPassword: "pw",
+    });
+    const credentials = () =>
+      t.ctx.db
+        .selectFrom("jobs")
+        .select(["source_secret", "source_oauth2"])
+        .where("id", "=", job.id)
+        .executeTakeFirstOrThrow();
+    const revoked = refreshTokenFor("edited@example.com");
+    tokens.revokeRefreshToken(revoked.refreshToken);
+    const refused = await refusal(editJob(t.ctx, { id: job.id, sourceOAuth2: revoked }));
+    expect(refused.problems[0]?.path).toEqual(["sourceOAuth2", "refreshToken"]);
+    expect((await credentials()).source_oauth2).toBeNull();
+
+    await editJob(t.ctx, { id: job.id, sourceOAuth2: refreshTokenFor("edited@example.com") });
+    const swapped = await credentials();
+    expect(swapped.source_secret).toBeNull();
+    expect(swapped.source_oauth2).toMatch(/^v1:test:/);
+    await editJob(t.ctx, { id: job.id, sourcePassword: "new-password" });
+    const back = await credentials();
+    expect(back.source_oauth2).toBeNull();
+    expect(t.ctx.vault.decrypt(back.source_secret ?? "")).toBe("new-password");
+  });
+
   it("test a mailbox login with an access token from the server's service account, and name a refusal", async () => {
     const name = "tested@example.com";
     await pair.source.addUser(name, "unused-pw");

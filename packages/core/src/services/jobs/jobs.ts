@@ -288,6 +288,9 @@ export async function listJobs(ctx: Pick<ServiceContext, "db">, input: unknown =
  */
 export async function editJob(ctx: ServiceContext, input: unknown): Promise<JobView> {
   const v = parseInput(editJobInputSchema, input, "job change");
+  assertOnePasswordOrGrant(v);
+  // A new refresh token is tried before anything changes, for the login the job will have.
+  const grants = await editedGrants(ctx, v);
   const ids = [v.sourceServerId, v.destServerId].filter((x): x is number => x !== undefined);
   const sourceSecret = v.sourcePassword ? ctx.vault.encrypt(v.sourcePassword) : undefined;
   const destSecret = v.destPassword ? ctx.vault.encrypt(v.destPassword) : undefined;
@@ -328,13 +331,15 @@ export async function editJob(ctx: ServiceContext, input: unknown): Promise<JobV
         ...(v.name !== undefined ? { name: v.name } : {}),
         ...(v.sourceServerId !== undefined ? { source_server_id: v.sourceServerId } : {}),
         ...(v.sourceEmail !== undefined ? { source_email: v.sourceEmail } : {}),
-        // A side holds a password or a delegated grant: a new password replaces the grant.
+        // A side holds a password or a delegated grant: a new one replaces the other.
         ...(sourceSecret !== undefined ? { source_secret: sourceSecret, source_oauth2: null } : {}),
         ...(dropped.source ? { source_secret: null, source_oauth2: null } : {}),
+        ...(grants.source ? { source_secret: null, source_oauth2: grants.source } : {}),
         ...(v.destServerId !== undefined ? { dest_server_id: v.destServerId } : {}),
         ...(v.destEmail !== undefined ? { dest_email: v.destEmail } : {}),
         ...(destSecret !== undefined ? { dest_secret: destSecret, dest_oauth2: null } : {}),
         ...(dropped.destination ? { dest_secret: null, dest_oauth2: null } : {}),
+        ...(grants.destination ? { dest_secret: null, dest_oauth2: grants.destination } : {}),
         ...(v.dryRun !== undefined ? { dry_run: v.dryRun } : {}),
         ...(v.options !== undefined ? { options: JSON.stringify(v.options) } : {}),
         ...(v.priority !== undefined ? { priority: v.priority } : {}),
@@ -370,7 +375,8 @@ function assertPasswordsFollowEndpoint(
       moved:
         (change.sourceServerId !== undefined && change.sourceServerId !== job.source_server_id) ||
         (change.sourceEmail !== undefined && change.sourceEmail !== job.source_email),
-      password: change.sourcePassword,
+      // A new refresh token answers a move as a new password does.
+      password: change.sourcePassword || change.sourceOAuth2?.refreshToken,
       adminOnTarget: servers.get(change.sourceServerId ?? job.source_server_id)?.hasAdmin === true,
     },
     {
@@ -378,7 +384,7 @@ function assertPasswordsFollowEndpoint(
       moved:
         (change.destServerId !== undefined && change.destServerId !== job.dest_server_id) ||
         (change.destEmail !== undefined && change.destEmail !== job.dest_email),
-      password: change.destPassword,
+      password: change.destPassword || change.destOAuth2?.refreshToken,
       adminOnTarget: servers.get(change.destServerId ?? job.dest_server_id)?.hasAdmin === true,
     },
   ];
@@ -398,6 +404,28 @@ function assertPasswordsFollowEndpoint(
   return {
     source: unanswered.some((s) => s.side === "source"),
     destination: unanswered.some((s) => s.side === "destination"),
+  };
+}
+
+/** An edit's new delegated grants, tried at the token endpoint and sealed; none where none was given. */
+async function editedGrants(
+  ctx: ServiceContext,
+  v: z.output<typeof editJobInputSchema>,
+): Promise<{ source: string | null; destination: string | null }> {
+  if (!v.sourceOAuth2 && !v.destOAuth2) return { source: null, destination: null };
+  const job = await ctx.db
+    .selectFrom("jobs")
+    .select(["source_email", "dest_email"])
+    .where("id", "=", v.id)
+    .executeTakeFirst();
+  if (!job) throw new ImapferryError("NOT_FOUND", `There is no job ${v.id}.`);
+  const seal = async (input: typeof v.sourceOAuth2, login: string, field: string) =>
+    input
+      ? encryptDelegatedGrant(ctx.vault, await checkedDelegatedGrant(delegatedGrant(input), login, field))
+      : null;
+  return {
+    source: await seal(v.sourceOAuth2, v.sourceEmail ?? job.source_email, "sourceOAuth2"),
+    destination: await seal(v.destOAuth2, v.destEmail ?? job.dest_email, "destOAuth2"),
   };
 }
 

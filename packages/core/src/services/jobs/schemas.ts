@@ -105,9 +105,13 @@ export const editJobInputSchema = z.object({
   sourceEmail: loginSchema.optional(),
   /** Empty or absent keeps the stored password. */
   sourcePassword: optionalPasswordSchema,
+  /** Replaces the source password or refresh token with this grant (tried once first). */
+  sourceOAuth2: delegatedOAuth2InputSchema.optional(),
   destServerId: idSchema.optional(),
   destEmail: loginSchema.optional(),
   destPassword: optionalPasswordSchema,
+  /** Replaces the destination password or refresh token with this grant (tried once first). */
+  destOAuth2: delegatedOAuth2InputSchema.optional(),
   dryRun: z.boolean().optional(),
   options: jobOptionsSchema.optional(),
   priority: prioritySchema.optional(),
