@@ -39,4 +39,10 @@ export type {
   Verification,
   WorkerRow,
 } from "./schema.ts";
-export { ADMIN_MODES, API_TOKEN_ROLES, JOB_STATUSES, OAUTH2_ADMIN_MODES, SERVER_SECURITIES } from "./schema.ts";
+export {
+  ADMIN_MODES,
+  API_TOKEN_ROLES,
+  JOB_STATUSES,
+  OAUTH2_ADMIN_MODES,
+  SERVER_SECURITIES,
+} from "./schema.ts";
