@@ -258,6 +258,27 @@ describe("CSV import", () => {
     expect(await counts()).toEqual(before);
   });
 
+  it("reads a spreadsheet's semicolon export, and names the rows a non-UTF-8 export garbled", async () => {
+    const semicolons = `${HEADER.replaceAll(",", ";")};name\r\n${sourceId};semi@old.example;"p;w";new;semi@new.example;p;Zoë\r\n`;
+    const preview = await previewImport(t.ctx, { csv: semicolons });
+    expect(preview).toMatchObject({ ok: true, rowCount: 1 });
+    expect(preview.sample[0]).toMatchObject({ sourceEmail: "semi@old.example", name: "Zoë" });
+
+    const latin1 = Buffer.from(
+      `${HEADER},name\n${sourceId},l@old.example,p,new,l@new.example,p,Zo\xeb\n`,
+      "latin1",
+    );
+    const garbled = await previewImport(t.ctx, { csv: new TextDecoder("utf-8").decode(latin1) });
+    expect(garbled.errors).toEqual([
+      {
+        line: 2,
+        column: "name",
+        reason:
+          "This row has characters that are not UTF-8 (shown as �). Save the file as UTF-8 (in Excel: CSV UTF-8) and import it again.",
+      },
+    ]);
+  });
+
   it("names a missing column and refuses an empty file", async () => {
     const missing = await previewImport(t.ctx, {
       csv: "sourceServerId,sourceEmail,sourcePassword,destServerId,destEmail\n1,a@b.example,p,1,c@d.example\n",

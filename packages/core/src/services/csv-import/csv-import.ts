@@ -129,6 +129,15 @@ const COLUMN_ALIASES: Record<string, CsvColumn> = {
   sourcelogin: "sourceEmail",
   destlogin: "destEmail",
 };
+/**
+ * Commas, or semicolons for a spreadsheet export in a locale whose decimal mark is a comma: a header
+ * line with semicolons and no comma is read as such.
+ */
+function delimiterOf(csv: string): "," | ";" {
+  const header = csv.slice(0, csv.search(/\r?\n|$/));
+  return !header.includes(",") && header.includes(";") ? ";" : ",";
+}
+
 /** The rejected-rows download adds an `error` column; the fixed file comes back with it. */
 const IGNORED_COLUMNS = new Set(["error"]);
 const TRUE_WORDS = new Set(["true", "yes", "y", "1"]);
@@ -157,6 +166,7 @@ async function validateCsv(
   try {
     records = parseCsv(csv, {
       bom: true,
+      delimiter: delimiterOf(csv),
       info: true,
       relax_column_count: true,
       skip_empty_lines: true,
@@ -278,6 +288,18 @@ async function validateCsv(
       const i = index.get(c);
       return i === undefined ? "" : (record[i] ?? "");
     };
+    const garbled = record.findIndex((field) => field.includes("\uFFFD"));
+    if (garbled >= 0) {
+      // The panel reads the file as UTF-8: a Latin-1 or Windows-1252 export turns é into U+FFFD.
+      errors.push({
+        line,
+        column: header[garbled] ?? null,
+        reason:
+          "This row has characters that are not UTF-8 (shown as �). Save the file as UTF-8 (in Excel: CSV UTF-8) and import it again.",
+      });
+      rejectIfFaulty();
+      continue;
+    }
     const source = resolveServer(get("sourceServerId"));
     const dest = resolveServer(get("destServerId"));
     for (const [column, server] of [
