@@ -6,6 +6,7 @@ import { noticeSessionLoss } from "../session.ts";
 import { DataTable } from "../ui/data-table.tsx";
 import { DateTime } from "../ui/date-time.tsx";
 import { Icon } from "../ui/icons.tsx";
+import { PageHead } from "../ui/page-head.tsx";
 import { EmptyState, LoadStates } from "../ui/states.tsx";
 
 /** What the filter form asks for; empty fields filter nothing. */
@@ -69,19 +70,11 @@ export function AuditPage(): JSX.Element {
 
   return (
     <div class="page">
-      <div class="page-head">
-        <div>
-          <h1>Audit log</h1>
-          <p class="sub">
-            Every change, by whom, from where and how it ended. Passwords and tokens are never kept.
-          </p>
-        </div>
-        <div class="page-actions">
-          <button type="button" class="btn" onClick={() => void refetch()}>
-            <Icon name="refresh" /> Refresh
-          </button>
-        </div>
-      </div>
+      <PageHead
+        title="Audit log"
+        sub="Every change, by whom, from where and how it ended. Passwords and tokens are never kept."
+        onRefresh={() => void refetch()}
+      />
       <div class="card">
         <form class="toolbar" onSubmit={applyFilter} aria-label="Filter the audit log">
           <input

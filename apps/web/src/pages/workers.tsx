@@ -7,6 +7,7 @@ import { noticeSessionLoss } from "../session.ts";
 import { DataTable } from "../ui/data-table.tsx";
 import { DateTime } from "../ui/date-time.tsx";
 import { Icon } from "../ui/icons.tsx";
+import { PageHead } from "../ui/page-head.tsx";
 import { EmptyState, LoadStates } from "../ui/states.tsx";
 
 /**
@@ -29,19 +30,15 @@ export function WorkersPage(): JSX.Element {
 
   return (
     <div class="page">
-      <div class="page-head">
-        <div>
-          <h1>Workers</h1>
-          <p class="sub">
+      <PageHead
+        title="Workers"
+        sub={
+          <>
             Processes that run migrations. Start more with <code>imapferry worker</code> on any machine.
-          </p>
-        </div>
-        <div class="page-actions">
-          <button type="button" class="btn" onClick={() => void refetch()}>
-            <Icon name="refresh" /> Refresh
-          </button>
-        </div>
-      </div>
+          </>
+        }
+        onRefresh={() => void refetch()}
+      />
       <div class="card">
         <LoadStates
           failed={workers.error && !workers.latest}
