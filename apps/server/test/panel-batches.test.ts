@@ -6,6 +6,7 @@ import {
   expectNoConsoleErrors,
   screenshot,
   screenshotOnFailure,
+  signInAsAdmin,
   startPanelStack,
   until,
 } from "./panel-harness.ts";
@@ -35,11 +36,7 @@ beforeAll(async () => {
   page = await stack.browser.newPage({ width: 1280, height: 900 });
   page.setDefaultTimeout(120_000);
   await page.emulateMedia({ reducedMotion: "reduce" });
-  await page.goto(`${stack.url}/login`);
-  await page.getByLabel("Username").fill("admin");
-  await page.getByLabel("Password").fill(stack.adminPassword);
-  await page.getByLabel("Password").press("Enter");
-  await page.waitForURL(/\/jobs$/);
+  await signInAsAdmin(page, stack);
 });
 
 // A failing step leaves a picture of what the browser showed.
