@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { registerOperatorCommands } from "@imapferry/cli";
 import { isImapferryError } from "@imapferry/core";
 import { Command } from "commander";
 import { register as registerKeys } from "./commands/keys.ts";
@@ -21,6 +22,8 @@ registerWorker(program);
 registerMigrate(program);
 registerUsers(program);
 registerKeys(program);
+// jobs, batches, report: the same commands as @imapferry/cli, speaking to a server over its API.
+registerOperatorCommands(program);
 
 try {
   await program.parseAsync(process.argv);
