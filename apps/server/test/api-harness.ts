@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { serve } from "@hono/node-server";
@@ -27,6 +26,7 @@ import type { DatabaseHandle } from "@imapferry/db";
 import { openDatabase } from "@imapferry/db";
 import type { TestDatabase } from "@imapferry/db/testing";
 import { createTestDatabase } from "@imapferry/db/testing";
+import { freePort } from "@imapferry/testkit";
 import type { HttpApp } from "../src/http/app.ts";
 import { createHttpApp } from "../src/http/app.ts";
 
@@ -157,11 +157,13 @@ export async function startApiTestServer(
     "<!doctype html><title>imapferry</title><div id=app></div>",
   );
   const adminPassword = (await ensureInitialAdmin(ctx)) ?? "";
+  // The port is chosen first so the public URL (redirect URIs, links in emails) is the real one.
+  const port = await freePort();
   const runtime = {
     ctx,
     engine,
     databaseKind: "external" as const,
-    config: { publicUrl: "http://127.0.0.1" },
+    config: { publicUrl: `http://127.0.0.1:${port}` },
   };
   const open = () =>
     createHttpApp({
@@ -171,8 +173,7 @@ export async function startApiTestServer(
       ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
     });
   let http = await open();
-  let server = await listen(http, 0);
-  const port = (server.address() as AddressInfo).port;
+  let server = await listen(http, port);
   return {
     url: `http://127.0.0.1:${port}`,
     ctx,

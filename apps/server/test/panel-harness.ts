@@ -2,7 +2,6 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { serve } from "@hono/node-server";
 import type { ServiceContext, WorkerHandle } from "@imapferry/core";
@@ -20,7 +19,7 @@ import {
 import type { TestDatabase } from "@imapferry/db/testing";
 import { createTestDatabase } from "@imapferry/db/testing";
 import type { ImapPair, TestBrowser } from "@imapferry/testkit";
-import { launchBrowser, startImapPair } from "@imapferry/testkit";
+import { freePort, launchBrowser, startImapPair } from "@imapferry/testkit";
 import { beforeEach, onTestFailed } from "vitest";
 import { createHttpApp } from "../src/http/app.ts";
 
@@ -113,10 +112,12 @@ export async function startPanelStack(
     });
     cleanups.push(() => imap.stop());
 
+    // The port is chosen first so the public URL (redirect URIs, links in emails) is the real one.
+    const port = await freePort();
     const http = await createHttpApp({
       runtime: {
         ctx,
-        config: { publicUrl: "http://127.0.0.1", webRoot },
+        config: { publicUrl: `http://127.0.0.1:${port}`, webRoot },
         engine: { kind: "builtin", version: null },
         databaseKind: "external",
       },
@@ -125,7 +126,7 @@ export async function startPanelStack(
     });
     cleanups.push(() => http.close());
     const server = await new Promise<Server>((resolve) => {
-      const s = serve({ fetch: http.app.fetch, port: 0, hostname: "127.0.0.1" }, () =>
+      const s = serve({ fetch: http.app.fetch, port, hostname: "127.0.0.1" }, () =>
         resolve(s as Server),
       ) as Server;
     });
@@ -136,7 +137,7 @@ export async function startPanelStack(
           server.close(() => resolve());
         }),
     );
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const url = `http://127.0.0.1:${port}`;
 
     const engine = await resolveEngine({ engine: "builtin" });
     const worker = await startWorker({ ctx, engine, concurrency: 4, heartbeatMs: 1000 });

@@ -18,6 +18,7 @@ export * from "./services/csv-import/index.ts";
 export * from "./services/jobs/index.ts";
 export * from "./services/logs/index.ts";
 export * from "./services/notifications/index.ts";
+export * from "./services/oauth2-connect/index.ts";
 export * from "./services/plans/index.ts";
 export * from "./services/reports/index.ts";
 export * from "./services/servers/index.ts";

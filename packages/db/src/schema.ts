@@ -57,6 +57,15 @@ export interface ServersTable {
   admin_separator: string | null;
   /** The OAuth2 modes' token endpoint; null: the provider's public one. */
   admin_token_url: string | null;
+  /** The OAuth client mailbox owners sign in to with "Connect with Google / Microsoft"; null: none. */
+  connect_provider: "google" | "microsoft" | null;
+  connect_client_id: string | null;
+  /** Vault ciphertext; null for a public client. */
+  connect_client_secret: string | null;
+  /** null: the provider's public authorization endpoint. */
+  connect_authorize_url: string | null;
+  /** null: the provider's public token endpoint. */
+  connect_token_url: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -374,6 +383,30 @@ export interface VerifiedFoldersTable extends FolderPairKey {
   updated_at: Timestamp;
 }
 
+/** One "Connect with Google / Microsoft" sign-in, from its start to the job side that takes its grant. */
+export interface OAuth2ConnectionsTable {
+  id: Generated<number>;
+  /** SHA-256 of the state sent through the browser (hex). */
+  state_hash: string;
+  /** Vault ciphertext of the PKCE code verifier. */
+  code_verifier: string;
+  server_id: number;
+  user_id: ColumnType<number | null, number | null | undefined, number | null>;
+  token_id: ColumnType<number | null, number | null | undefined, number | null>;
+  tenant: ColumnType<string | null, string | null | undefined, string | null>;
+  login_hint: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp;
+  connected_at: NullableTimestamp;
+  /** The account the owner signed in as (the id token's email), when the provider said. */
+  account: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Vault ciphertext of the delegated grant, once connected. */
+  grant_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Why the sign-in failed (a sentence without secrets). */
+  error: ColumnType<string | null, string | null | undefined, string | null>;
+  used_at: NullableTimestamp;
+}
+
 export interface Database {
   servers: ServersTable;
   batches: BatchesTable;
@@ -390,6 +423,7 @@ export interface Database {
   watch_marks: WatchMarksTable;
   sync_folder_states: SyncFolderStatesTable;
   verified_folders: VerifiedFoldersTable;
+  oauth2_connections: OAuth2ConnectionsTable;
 }
 
 export type ServerRow = Selectable<ServersTable>;

@@ -22,6 +22,7 @@ import { createCredentialWatch } from "./credential-watch.ts";
 import type { HealthReport } from "./health.ts";
 import { createHealthProvider, healthHttpStatus, PROBE_DEADLINE_MS, publicHealth } from "./health.ts";
 import { createLogDownloadHandler } from "./log-download.ts";
+import { oauth2CallbackRoutes } from "./oauth2-callback.ts";
 import type { BodyProblem } from "./request-body.ts";
 import { jsonNestedDeeperThan, MAX_JSON_DEPTH, readBoundedBody, tooDeep } from "./request-body.ts";
 import { checkMutationOrigin } from "./request-origin.ts";
@@ -106,6 +107,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     watches: createWatchRecorder(ctx),
     loginLimiter: new LoginRateLimiter(options.loginRateLimits),
     health: freshHealth,
+    publicUrl: runtime.config.publicUrl,
   };
   const credentialWatch = createCredentialWatch(ctx, hub);
   /** The panel's origin as configured; the Host a browser addressed is accepted too (request-origin.ts). */
@@ -174,6 +176,12 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       resHeaders,
     });
   }
+
+  // "Connect with Google / Microsoft": the provider sends the owner's browser back here (public: the
+  // one-time state is the proof).
+  const oauth2Callback = oauth2CallbackRoutes(ctx, runtime.config.publicUrl);
+  app.get("/oauth2/callback", oauth2Callback.callback);
+  app.get("/oauth2/connected.js", oauth2Callback.script);
 
   app.all("/trpc/*", async function handleTrpc(c) {
     const auth = await authenticate(ctx, c.req.raw.headers);

@@ -4,6 +4,7 @@ import { authRouter } from "./auth.ts";
 import { batchesRouter } from "./batches.ts";
 import { jobsRouter } from "./jobs.ts";
 import { logsRouter } from "./logs.ts";
+import { oauth2Router } from "./oauth2.ts";
 import { serversRouter } from "./servers.ts";
 import { settingsRouter } from "./settings.ts";
 import { tokensRouter } from "./tokens.ts";
@@ -26,6 +27,7 @@ export const appRouter = router({
   workers: workersRouter,
   settings: settingsRouter,
   audit: auditRouter,
+  oauth2: oauth2Router,
 });
 
 /** The API's type, for `@imapferry/sdk` (a type-only import: no server code reaches a client). */

@@ -11,4 +11,6 @@ export interface RouterDeps {
   watches: WatchRecorder;
   loginLimiter: LoginRateLimiter;
   health(): Promise<HealthReport>;
+  /** IMAPFERRY_PUBLIC_URL: what redirect URIs are built from. */
+  publicUrl: string;
 }

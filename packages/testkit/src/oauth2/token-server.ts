@@ -1,4 +1,11 @@
-import { createPublicKey, createVerify, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
+import {
+  createHash,
+  createPublicKey,
+  createVerify,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+} from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,7 +17,7 @@ import type { AddressInfo } from "node:net";
  * login with a stale token fails at Dovecot exactly as it would at a provider.
  */
 
-export type OAuth2Grant = "jwt-bearer" | "client-credentials" | "refresh-token";
+export type OAuth2Grant = "jwt-bearer" | "client-credentials" | "refresh-token" | "authorization-code";
 
 /** A Google service account's JSON key, as the Cloud console downloads it. */
 export interface ServiceAccountKeyJson {
@@ -70,6 +77,17 @@ export interface OAuth2TokenServer {
     client: { clientId: string; clientSecret?: string },
     options?: { rotate?: boolean },
   ): string;
+  /**
+   * Where a browser signs in (authorization code flow with PKCE, S256 only): a consent page with the
+   * account's login and Allow / Deny, then a redirect to the client's redirect URI.
+   */
+  readonly authorizeUrl: string;
+  /**
+   * An OAuth client for the authorization code flow. The code is exchanged once, by this client, with
+   * the same redirect URI and the PKCE verifier of the challenge; the answer carries a refresh token
+   * and an id token naming the login as `email`.
+   */
+  addClient(client: { clientId: string; clientSecret?: string; redirectUri: string }): void;
   /** Revokes a refresh token: the next refresh answers invalid_grant. */
   revokeRefreshToken(refreshToken: string): void;
   readonly issued: readonly IssuedToken[];
@@ -110,11 +128,22 @@ export async function startOAuth2TokenServer(): Promise<OAuth2TokenServer> {
     string,
     { login: string; clientId: string; clientSecret?: string; rotate?: boolean }
   >();
+  const clients = new Map<string, { clientSecret?: string; redirectUri: string }>();
+  const codes = new Map<
+    string,
+    { clientId: string; redirectUri: string; challenge: string; login: string; used: boolean }
+  >();
   const live = new Map<string, IssuedToken>();
   const issued: IssuedToken[] = [];
   const events = new EventEmitter<TokenServerEvents>();
 
-  function issue(res: ServerResponse, grant: OAuth2Grant, login: string, refreshToken?: string): void {
+  function issue(
+    res: ServerResponse,
+    grant: OAuth2Grant,
+    login: string,
+    refreshToken?: string,
+    extra: Record<string, unknown> = {},
+  ): void {
     const token = `at-${randomBytes(24).toString("base64url")}`;
     const lifetime = self.tokenLifetimeSeconds;
     const entry: IssuedToken = {
@@ -132,7 +161,99 @@ export async function startOAuth2TokenServer(): Promise<OAuth2TokenServer> {
       token_type: "Bearer",
       expires_in: lifetime,
       ...(refreshToken ? { refresh_token: refreshToken } : {}),
+      ...extra,
     });
+  }
+
+  /** An id token as a provider's: only its claims matter to a client that got it from the endpoint. */
+  function idToken(login: string): string {
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    return `${part({ alg: "RS256", typ: "JWT" })}.${part({ iss: url, sub: login, email: login })}.c2ln`;
+  }
+
+  function authorizationCode(res: ServerResponse, form: URLSearchParams): void {
+    const entry = codes.get(form.get("code") ?? "");
+    const client = clients.get(form.get("client_id") ?? "");
+    if (!client || (client.clientSecret !== undefined && client.clientSecret !== form.get("client_secret"))) {
+      answer(res, 401, { error: "invalid_client", error_description: "Unauthorized" });
+      return;
+    }
+    const verifier = form.get("code_verifier") ?? "";
+    const challenge = createHash("sha256").update(verifier).digest("base64url");
+    if (
+      !entry ||
+      entry.used ||
+      entry.clientId !== form.get("client_id") ||
+      entry.redirectUri !== form.get("redirect_uri") ||
+      entry.challenge !== challenge
+    ) {
+      answer(res, 400, {
+        error: "invalid_grant",
+        error_description: "Malformed auth code or PKCE verifier.",
+      });
+      return;
+    }
+    entry.used = true;
+    const refreshToken = self.addRefreshToken(entry.login, {
+      clientId: entry.clientId,
+      ...(client.clientSecret !== undefined ? { clientSecret: client.clientSecret } : {}),
+    });
+    issue(res, "authorization-code", entry.login, refreshToken, { id_token: idToken(entry.login) });
+  }
+
+  function escapeHtml(text: string): string {
+    return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  }
+
+  /** GET: the consent page; POST: the owner's answer, sent back to the client's redirect URI. */
+  async function authorize(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const query = new URL(req.url ?? "/", "http://x").searchParams;
+    const params = req.method === "POST" ? await readForm(req) : query;
+    const client = clients.get(params.get("client_id") ?? "");
+    const redirectUri = params.get("redirect_uri") ?? "";
+    if (!client || client.redirectUri !== redirectUri) {
+      res.writeHead(400, { "content-type": "text/html" });
+      res.end("<h1>Error 400: redirect_uri_mismatch</h1>");
+      return;
+    }
+    const back = new URL(redirectUri);
+    back.searchParams.set("state", params.get("state") ?? "");
+    const challenge = params.get("code_challenge") ?? "";
+    if (
+      params.get("response_type") !== "code" ||
+      params.get("code_challenge_method") !== "S256" ||
+      !challenge
+    ) {
+      back.searchParams.set("error", "invalid_request");
+      res.writeHead(302, { location: back.toString() });
+      res.end();
+      return;
+    }
+    if (req.method !== "POST") {
+      const hidden = [...params]
+        .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
+        .join("");
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(`<!doctype html><title>Sign in</title><form method="post">${hidden}
+<label>Account <input name="login" value="${escapeHtml(params.get("login_hint") ?? "")}"></label>
+<button name="decision" value="allow">Allow</button> <button name="decision" value="deny">Deny</button></form>`);
+      return;
+    }
+    if (params.get("decision") !== "allow") {
+      back.searchParams.set("error", "access_denied");
+    } else {
+      const code = `code-${randomBytes(18).toString("base64url")}`;
+      codes.set(code, {
+        clientId: params.get("client_id") ?? "",
+        redirectUri,
+        challenge,
+        login: params.get("login") ?? "",
+        used: false,
+      });
+      back.searchParams.set("code", code);
+    }
+    res.writeHead(302, { location: back.toString() });
+    res.end();
   }
 
   function jwtBearer(res: ServerResponse, form: URLSearchParams, audience: string): void {
@@ -214,6 +335,10 @@ export async function startOAuth2TokenServer(): Promise<OAuth2TokenServer> {
   const server = createServer(async function handleOAuth2Request(req, res) {
     try {
       const path = new URL(req.url ?? "/", "http://x").pathname;
+      if (path === "/authorize" || /^\/[^/]+\/oauth2\/v2\.0\/authorize$/.test(path)) {
+        await authorize(req, res);
+        return;
+      }
       if (req.method !== "POST") {
         answer(res, 405, { error: "invalid_request" });
         return;
@@ -242,6 +367,7 @@ export async function startOAuth2TokenServer(): Promise<OAuth2TokenServer> {
         jwtBearer(res, form, self.tokenUrl);
       else if (grant === "client_credentials" && microsoft) clientCredentials(res, form, microsoft[1] ?? "");
       else if (grant === "refresh_token") refresh(res, form);
+      else if (grant === "authorization_code") authorizationCode(res, form);
       else answer(res, 400, { error: "unsupported_grant_type" });
     } catch (e: unknown) {
       answer(res, 500, { error: "server_error", error_description: String(e) });
@@ -254,6 +380,7 @@ export async function startOAuth2TokenServer(): Promise<OAuth2TokenServer> {
     url,
     tokenUrl: `${url}/token`,
     introspectionUrl: `${url}/introspect`,
+    authorizeUrl: `${url}/authorize`,
     tokenLifetimeSeconds: 3600,
     microsoftTokenUrl: (tenantId) => `${url}/${tenantId}/oauth2/v2.0/token`,
     addServiceAccount(options = {}) {
@@ -281,6 +408,9 @@ export async function startOAuth2TokenServer(): Promise<OAuth2TokenServer> {
       const token = `rt-${randomBytes(24).toString("base64url")}`;
       refreshTokens.set(token, { login, ...client, ...(options.rotate ? { rotate: true } : {}) });
       return token;
+    },
+    addClient({ clientId, ...client }) {
+      clients.set(clientId, client);
     },
     revokeRefreshToken(token) {
       refreshTokens.delete(token);

@@ -5,6 +5,7 @@ import type { ServiceContext } from "../../context.ts";
 import { layerOptions } from "../../engines/option-layers.ts";
 import { ImapferryError } from "../../errors.ts";
 import { enqueueJobs, nudgeWorkers } from "../../queue/queue-entries.ts";
+import { takeConnection } from "../oauth2-connect/connections.ts";
 import { lockServersForShare } from "../servers/credential-binding.ts";
 import { getSettings } from "../settings/settings.ts";
 import { parseInput } from "../validation.ts";
@@ -87,7 +88,7 @@ const SIDE_PASSWORD_FIELD = { source: "sourcePassword", destination: "destPasswo
  */
 function assertPasswordsOrAdmin(
   servers: Map<number, { hasAdmin: boolean }>,
-  sides: { side: "source" | "destination"; serverId: number; password: string | undefined }[],
+  sides: { side: "source" | "destination"; serverId: number; password: string | number | undefined }[],
 ): void {
   const missing = sides.filter((s) => !s.password && !servers.get(s.serverId)?.hasAdmin);
   const first = missing[0];
@@ -103,15 +104,18 @@ function assertPasswordsOrAdmin(
 function assertOnePasswordOrGrant(v: {
   sourcePassword?: string | undefined;
   sourceOAuth2?: unknown;
+  sourceConnectionId?: number | undefined;
   destPassword?: string | undefined;
   destOAuth2?: unknown;
+  destConnectionId?: number | undefined;
 }): void {
-  for (const [password, grant, field] of [
-    [v.sourcePassword, v.sourceOAuth2, "sourceOAuth2"],
-    [v.destPassword, v.destOAuth2, "destOAuth2"],
+  for (const [password, grant, connection, field] of [
+    [v.sourcePassword, v.sourceOAuth2, v.sourceConnectionId, "sourceOAuth2"],
+    [v.destPassword, v.destOAuth2, v.destConnectionId, "destOAuth2"],
   ] as const) {
-    if (password && grant) {
-      const message = "Give either the password or the OAuth2 refresh token for this side, not both.";
+    if ([password, grant, connection].filter(Boolean).length > 1) {
+      const message =
+        "Give one credential for this side: the password, the OAuth2 refresh token or a connection, not several.";
       throw new ImapferryError("BAD_INPUT", message, [{ path: [field], message }]);
     }
   }
@@ -136,9 +140,13 @@ export async function createJob(ctx: ServiceContext, input: unknown): Promise<Jo
     {
       side: "source",
       serverId: v.sourceServerId,
-      password: v.sourcePassword || v.sourceOAuth2?.refreshToken,
+      password: v.sourcePassword || v.sourceOAuth2?.refreshToken || v.sourceConnectionId,
     },
-    { side: "destination", serverId: v.destServerId, password: v.destPassword || v.destOAuth2?.refreshToken },
+    {
+      side: "destination",
+      serverId: v.destServerId,
+      password: v.destPassword || v.destOAuth2?.refreshToken || v.destConnectionId,
+    },
   ]);
   const sourceGrant = v.sourceOAuth2
     ? await checkedDelegatedGrant(delegatedGrant(v.sourceOAuth2), v.sourceEmail, "sourceOAuth2")
@@ -185,6 +193,21 @@ export async function createJob(ctx: ServiceContext, input: unknown): Promise<Jo
       ownOrigin: "job",
     });
     const options = parseInput(jobOptionsSchema, layered.merged, "engine options");
+    // A connection's grant is taken (used up) in this transaction: a failed insert leaves it usable.
+    const connected = async (id: number | undefined, serverId: number, login: string, field: string) =>
+      id === undefined ? null : takeConnection(trx, ctx, { id, serverId, login, tenant, field });
+    const sourceConnected = await connected(
+      v.sourceConnectionId,
+      v.sourceServerId,
+      v.sourceEmail,
+      "sourceConnectionId",
+    );
+    const destConnected = await connected(
+      v.destConnectionId,
+      v.destServerId,
+      v.destEmail,
+      "destConnectionId",
+    );
     const row = await trx
       .insertInto("jobs")
       .values({
@@ -195,11 +218,14 @@ export async function createJob(ctx: ServiceContext, input: unknown): Promise<Jo
         source_server_id: v.sourceServerId,
         source_email: v.sourceEmail,
         source_secret: sourceSecret,
-        source_oauth2: sourceGrant && !sourceSecret ? encryptDelegatedGrant(ctx.vault, sourceGrant) : null,
+        source_oauth2:
+          sourceConnected ??
+          (sourceGrant && !sourceSecret ? encryptDelegatedGrant(ctx.vault, sourceGrant) : null),
         dest_server_id: v.destServerId,
         dest_email: v.destEmail,
         dest_secret: destSecret,
-        dest_oauth2: destGrant && !destSecret ? encryptDelegatedGrant(ctx.vault, destGrant) : null,
+        dest_oauth2:
+          destConnected ?? (destGrant && !destSecret ? encryptDelegatedGrant(ctx.vault, destGrant) : null),
         dry_run: dryRun,
         options,
         option_origins: layered.origins,

@@ -61,6 +61,13 @@ export const createJobInputSchema = z.object({
   destPassword: optionalPasswordSchema,
   /** Instead of the password: the destination mailbox's OAuth2 refresh token and its client. */
   destOAuth2: delegatedOAuth2InputSchema.optional(),
+  /**
+   * Instead of a password: a connection made with "Connect with Google / Microsoft"
+   * (oauth2.connect.start), for the source server; the job takes its grant and the connection is used up.
+   */
+  sourceConnectionId: idSchema.optional(),
+  /** The same, for the destination side. */
+  destConnectionId: idSchema.optional(),
   /** A dry run connects and counts but copies nothing. @defaultValue true */
   dryRun: z.boolean().default(true),
   options: jobOptionsSchema.default(() => jobOptionsSchema.parse({})),

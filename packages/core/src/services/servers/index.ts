@@ -13,7 +13,7 @@ export {
   serverInputSchema,
   updateServerInputSchema,
 } from "./schemas.ts";
-export type { ServerAdminView, ServerView } from "./servers.ts";
+export type { ServerAdminView, ServerConnectView, ServerView } from "./servers.ts";
 export {
   createServer,
   deleteServer,

@@ -45,6 +45,23 @@ export const tokenUrlSchema = z
   .regex(/^https?:\/\/[^\s]+$/, "The token endpoint must be an http:// or https:// URL.");
 
 /**
+ * The OAuth client mailbox owners sign in to with "Connect with Google / Microsoft" on a server: a web
+ * (confidential, with a secret) or public client registered with the provider, whose redirect URI is
+ * `<IMAPFERRY_PUBLIC_URL>/oauth2/callback`.
+ */
+export const connectClientInputSchema = z.object({
+  provider: z.enum(["google", "microsoft"], "Choose the provider: google or microsoft."),
+  clientId: z.string().trim().min(1, "Enter the OAuth client id.").max(512),
+  /** Write-only; absent for a public client. Left out on an update, the stored one is kept. */
+  clientSecret: z.string().max(1024).optional(),
+  /** @defaultValue the provider's public authorization endpoint */
+  authorizeUrl: tokenUrlSchema.optional(),
+  /** @defaultValue the provider's public token endpoint */
+  tokenUrl: tokenUrlSchema.optional(),
+});
+export type ConnectClientInput = z.output<typeof connectClientInputSchema>;
+
+/**
  * A Google service account with domain-wide delegation: the worker signs a JWT per mailbox with the
  * key and logs in as the mailbox with the access token it gets (XOAUTH2).
  */
@@ -105,6 +122,11 @@ export const serverInputSchema = z.object({
   sourceHostLimit: z.number().int().min(1).max(1000).nullable().default(null),
   /** Admin credentials, or null for none (each job then carries its mailbox's password). @defaultValue null */
   admin: serverAdminInputSchema.nullable().default(null),
+  /**
+   * The OAuth client for "Connect with Google / Microsoft" on jobs' sides, or null for none.
+   * @defaultValue null
+   */
+  connect: connectClientInputSchema.nullable().default(null),
 });
 export type ServerInput = z.input<typeof serverInputSchema>;
 

@@ -9,6 +9,7 @@ import { parseServiceAccountKey } from "../../oauth2/service-account-key.ts";
 import { parseInput } from "../validation.ts";
 import { adminCredentialsOf, type ServerAdminCredentials, serverOAuth2GrantOf } from "./admin-credentials.ts";
 import { assertEndpointMayMove, endpointMoves } from "./credential-binding.ts";
+import type { ConnectClientInput } from "./schemas.ts";
 import { type serverAdminInputSchema, serverInputSchema, updateServerInputSchema } from "./schemas.ts";
 
 /**
@@ -31,6 +32,28 @@ function adminView(row: ServerRow): ServerAdminView | null {
   return { mode: row.admin_mode, login: row.admin_login, separator: row.admin_separator ?? "*" };
 }
 
+/** The server's OAuth client for "Connect with Google / Microsoft" (its secret is write-only). */
+export interface ServerConnectView {
+  provider: "google" | "microsoft";
+  clientId: string;
+  /** A confidential (web) client, holding a secret (write-only); false: a public client. */
+  confidential: boolean;
+  /** null: the provider's public endpoints. */
+  authorizeUrl: string | null;
+  tokenUrl: string | null;
+}
+
+function connectView(row: ServerRow): ServerConnectView | null {
+  if (!row.connect_provider || !row.connect_client_id) return null;
+  return {
+    provider: row.connect_provider,
+    clientId: row.connect_client_id,
+    confidential: row.connect_client_secret !== null,
+    authorizeUrl: row.connect_authorize_url,
+    tokenUrl: row.connect_token_url,
+  };
+}
+
 /**
  * An IMAP server definition: connection details and, optionally, admin credentials (whose password is
  * write-only). Mailbox passwords belong to each job.
@@ -51,6 +74,8 @@ export interface ServerView {
   admin: ServerAdminView | null;
   /** Whether jobs on this server may leave out the mailbox password (its admin credentials log in). */
   hasAdminCredentials: boolean;
+  /** Mailboxes on this server can be connected with the provider's sign-in (delegated OAuth2); null: no. */
+  connect: ServerConnectView | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -66,6 +91,7 @@ export function toServerView(row: ServerRow): ServerView {
     sourceHostLimit: row.source_host_limit,
     admin: adminView(row),
     hasAdminCredentials: Boolean(row.admin_mode && row.admin_login),
+    connect: connectView(row),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -133,6 +159,35 @@ function adminColumns(vault: Vault, admin: z.output<typeof serverAdminInputSchem
   };
 }
 
+/**
+ * The connect client's columns, or none. On an update, a client given without a secret keeps the
+ * stored secret when the client id stays the same (the secret is write-only: the form cannot show it).
+ */
+function connectColumns(
+  vault: Vault,
+  connect: ConnectClientInput | null,
+  current?: Pick<ServerRow, "connect_client_id" | "connect_client_secret">,
+) {
+  if (!connect) {
+    return {
+      connect_provider: null,
+      connect_client_id: null,
+      connect_client_secret: null,
+      connect_authorize_url: null,
+      connect_token_url: null,
+    };
+  }
+  const keptSecret =
+    current && current.connect_client_id === connect.clientId ? current.connect_client_secret : null;
+  return {
+    connect_provider: connect.provider,
+    connect_client_id: connect.clientId,
+    connect_client_secret: connect.clientSecret ? vault.encrypt(connect.clientSecret) : keptSecret,
+    connect_authorize_url: connect.authorizeUrl ?? null,
+    connect_token_url: connect.tokenUrl ?? null,
+  };
+}
+
 export async function createServer(
   ctx: Pick<ServiceContext, "db" | "denyHosts" | "vault">,
   input: unknown,
@@ -151,6 +206,7 @@ export async function createServer(
         accept_self_signed: v.acceptSelfSigned,
         source_host_limit: v.sourceHostLimit,
         ...admin,
+        ...connectColumns(ctx.vault, v.connect),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -209,6 +265,7 @@ export async function updateServer(
           ...next,
           ...(has("sourceHostLimit") ? { source_host_limit: v.sourceHostLimit ?? null } : {}),
           ...(admin ?? {}),
+          ...(has("connect") ? connectColumns(ctx.vault, v.connect ?? null, current) : {}),
           updated_at: sql<Date>`now()`,
         })
         .where("id", "=", id)
