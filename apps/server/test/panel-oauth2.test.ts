@@ -105,4 +105,79 @@ describe("the panel with a Google service account", { timeout: 0 }, () => {
     );
     expect(tokens.issued.some((t) => t.login === "carol@example.com" && t.grant === "jwt-bearer")).toBe(true);
   });
+
+  test("connects a mailbox with Connect with Google in a sign-in window, and migrates it without its password", async () => {
+    const secret = "Panel-Connect-Secret-9!";
+    tokens.addClient({
+      clientId: "panel-connect",
+      clientSecret: secret,
+      redirectUri: `${stack.url}/oauth2/callback`,
+    });
+    await stack.imap.source.addUser("erin@example.com", "src-erin-pw");
+    await stack.imap.destination.addUser("erin@example.com", "dst-erin-pw");
+    await seedMailbox(stack.imap.source, "erin@example.com", "src-erin-pw", standardMailboxSpec());
+
+    await page.goto(`${stack.url}/servers`);
+    await page.getByRole("button", { name: "Add server" }).first().click();
+    const form = page.getByRole("dialog", { name: "Add server" });
+    await form.getByLabel("Name").fill("Gmail");
+    await form.getByLabel("Host").fill("127.0.0.1");
+    await form.getByLabel("Port").fill(String(stack.imap.source.tlsPort));
+    await form.getByLabel("Accept a self-signed certificate").check();
+    const client = form.getByRole("group", { name: "Connect with Google / Microsoft" });
+    await client.getByLabel("OAuth client").selectOption("google");
+    await client.getByLabel("Client id").fill("panel-connect");
+    await client.getByLabel("Client secret (web clients)").fill(secret);
+    await client.getByLabel("Authorization endpoint (optional)").fill(tokens.authorizeUrl);
+    await client.getByLabel("Token endpoint (optional)").fill(tokens.tokenUrl);
+    await form.getByRole("button", { name: "Add server" }).click();
+    await form.waitFor({ state: "detached" });
+    await page.locator('tr[data-server="Gmail"]').waitFor();
+
+    await page.goto(`${stack.url}/jobs`);
+    await page.getByRole("button", { name: "New job" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "New migration job" });
+    const source = dialog.getByRole("group", { name: "Source" });
+    const destination = dialog.getByRole("group", { name: "Destination" });
+    await source.getByLabel("Server").selectOption({ label: "Gmail (127.0.0.1)" });
+    const popupOpened = page.waitForEvent("popup");
+    await source.getByRole("button", { name: "Connect with Google" }).click();
+    const popup = await popupOpened;
+    await popup.getByLabel("Account").fill("erin@example.com");
+    await popup.getByRole("button", { name: "Allow" }).click();
+    await popup
+      .getByText("Connected as erin@example.com.")
+      .waitFor()
+      .catch(() => {
+        // The page closes itself once it has told the panel; seeing it is not the point.
+      });
+    await source.getByText("Connected with Google as erin@example.com").waitFor();
+    expect(await source.getByLabel("Login", { exact: true }).inputValue()).toBe("erin@example.com");
+    expect(await source.getByLabel("Password").count()).toBe(0);
+    await screenshot(page, "job-form-connected-google");
+
+    await destination.getByLabel("Server").selectOption({ label: "New provider (127.0.0.1)" });
+    await destination.getByLabel("Login", { exact: true }).fill("erin@example.com");
+    await destination.getByLabel("Password").fill("dst-erin-pw");
+    await dialog.getByLabel("Dry run").uncheck();
+    await dialog.getByRole("button", { name: "Queue migration" }).click();
+    await page.waitForURL(/\/jobs\/\d+$/);
+    const status = () => page.locator(".page-head .badge").first().getAttribute("data-status");
+    await expect.poll(status, { timeout: 120_000 }).toMatch(/^(done|failed|incomplete)$/);
+    expect(await status()).toBe("done");
+    expect(await readMailbox(stack.imap.destination, "erin@example.com", "dst-erin-pw")).toEqual(
+      await readMailbox(stack.imap.source, "erin@example.com", "src-erin-pw"),
+    );
+
+    await page.goto(`${stack.url}/servers`);
+    await page.locator('tr[data-server="Gmail"]').getByRole("button", { name: "Edit" }).click();
+    const edit = page.getByRole("dialog", { name: "Edit Gmail" });
+    const stored = edit.getByRole("group", { name: "Connect with Google / Microsoft" });
+    expect(await stored.getByLabel("Client id").inputValue()).toBe("panel-connect");
+    expect(await stored.getByLabel("Client secret (web clients)").getAttribute("placeholder")).toBe(
+      "(unchanged)",
+    );
+    expect(await page.content()).not.toContain(secret);
+    await edit.getByRole("button", { name: "Cancel" }).click();
+  });
 });

@@ -12,6 +12,7 @@ import { Modal, ModalFormFooter } from "../../ui/modal.tsx";
 import { errorText } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
 import { ToggleField } from "../../ui/toggle-field.tsx";
+import { ConnectAccount, type ConnectedAccount } from "./connect-account.tsx";
 import { EngineOptionsFields, validateEngineOptions } from "./engine-options.tsx";
 
 /** What the form says about a field the schema has no sentence for (a server not chosen). */
@@ -47,6 +48,12 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
   const [destServerId, setDestServerId] = createSignal(editing ? String(editing.destServerId) : "");
   const [destEmail, setDestEmail] = createSignal(editing?.destEmail ?? "");
   const [destPassword, setDestPassword] = createSignal("");
+  // A side connected with "Connect with Google / Microsoft" logs in with that grant instead of a password.
+  const [sourceConnected, setSourceConnected] = createSignal<ConnectedAccount | null>(null);
+  const [destConnected, setDestConnected] = createSignal<ConnectedAccount | null>(null);
+  /** A connection counts only for the server it was made with (the side's server may have changed since). */
+  const connectedOn = (connected: ConnectedAccount | null, serverId: string) =>
+    connected && String(connected.serverId) === serverId ? connected : null;
   const [dryRun, setDryRun] = createSignal(editing?.dryRun ?? true);
   const [options, setOptions] = createSignal<Record<string, unknown>>({ ...(editing?.options ?? {}) });
   const [errors, setErrors] = createSignal<FieldErrors>({});
@@ -77,12 +84,25 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
   function missingPasswords(): FieldErrors {
     const errors: FieldErrors = {};
     const sides = [
-      { side: "source", field: "sourcePassword", serverId: sourceServerId(), password: sourcePassword() },
-      { side: "destination", field: "destPassword", serverId: destServerId(), password: destPassword() },
+      {
+        side: "source",
+        field: "sourcePassword",
+        serverId: sourceServerId(),
+        password: sourcePassword(),
+        connected: connectedOn(sourceConnected(), sourceServerId()),
+      },
+      {
+        side: "destination",
+        field: "destPassword",
+        serverId: destServerId(),
+        password: destPassword(),
+        connected: connectedOn(destConnected(), destServerId()),
+      },
     ] as const;
     for (const s of sides) {
       const server = serverOf(s.serverId);
-      if (!s.password && server && !server.admin) errors[s.field] = passwordRequiredSentence(s.side);
+      if (!s.password && !s.connected && server && !server.admin)
+        errors[s.field] = passwordRequiredSentence(s.side);
     }
     return errors;
   }
@@ -124,10 +144,16 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
         props.onSaved?.(saved);
         props.onClose();
       } else {
+        const source = connectedOn(sourceConnected(), sourceServerId());
+        const dest = connectedOn(destConnected(), destServerId());
         const input = {
           ...common,
-          ...(sourcePassword() ? { sourcePassword: sourcePassword() } : {}),
-          ...(destPassword() ? { destPassword: destPassword() } : {}),
+          ...(source
+            ? { sourceConnectionId: source.id }
+            : sourcePassword()
+              ? { sourcePassword: sourcePassword() }
+              : {}),
+          ...(dest ? { destConnectionId: dest.id } : destPassword() ? { destPassword: destPassword() } : {}),
         };
         const checked = validate(createJobInputSchema, input, JOB_SENTENCES);
         const optionErrors = validateEngineOptions(options());
@@ -223,7 +249,10 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
     email: TextSignal;
     password: TextSignal;
     emailPlaceholder: string;
+    connected?: [() => ConnectedAccount | null, (value: ConnectedAccount | null) => void];
   }): JSX.Element {
+    const connected = () =>
+      account.connected ? connectedOn(account.connected[0](), account.serverId[0]()) : null;
     return (
       <fieldset class="group">
         <legend>{account.legend}</legend>
@@ -233,21 +262,37 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
             placeholder: account.emailPlaceholder,
             hint: "An email address, a user name or DOMAIN\\user: whatever the server logs in with.",
           })}
-          {textInput("Password", `${account.side}Password`, account.password[0], account.password[1], {
-            type: "password",
-            placeholder: serverOf(account.serverId[0]())?.admin
-              ? editing
-                ? "(unchanged)"
-                : "(admin credentials)"
-              : passwordPlaceholder,
-            autocomplete: "new-password",
-            ...(serverOf(account.serverId[0]())?.admin
-              ? { hint: "Optional: this server's admin credentials log in for the mailbox." }
-              : // The stored password is only ever sent to the server and login it was entered for.
-                editing
-                ? { hint: "Needed again when you change this side's server or login." }
-                : {}),
-          })}
+          <Show when={!connected()}>
+            {textInput("Password", `${account.side}Password`, account.password[0], account.password[1], {
+              type: "password",
+              placeholder: serverOf(account.serverId[0]())?.admin
+                ? editing
+                  ? "(unchanged)"
+                  : "(admin credentials)"
+                : passwordPlaceholder,
+              autocomplete: "new-password",
+              ...(serverOf(account.serverId[0]())?.admin
+                ? { hint: "Optional: this server's admin credentials log in for the mailbox." }
+                : // The stored password is only ever sent to the server and login it was entered for.
+                  editing
+                  ? { hint: "Needed again when you change this side's server or login." }
+                  : {}),
+            })}
+          </Show>
+          <Show when={account.connected}>
+            {(signal) => (
+              <ConnectAccount
+                server={serverOf(account.serverId[0]())}
+                login={account.email[0]()}
+                connected={connected()}
+                onChange={(next) => {
+                  signal()[1](next);
+                  // The login is the account signed in to, unless the operator typed one.
+                  if (next?.account && account.email[0]().trim() === "") account.email[1](next.account);
+                }}
+              />
+            )}
+          </Show>
         </div>
       </fieldset>
     );
@@ -283,6 +328,7 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
             email: [sourceEmail, setSourceEmail],
             password: [sourcePassword, setSourcePassword],
             emailPlaceholder: "alice@old.example",
+            ...(editing ? {} : { connected: [sourceConnected, setSourceConnected] as const }),
           })}
           {accountFieldset({
             legend: "Destination",
@@ -291,6 +337,7 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
             email: [destEmail, setDestEmail],
             password: [destPassword, setDestPassword],
             emailPlaceholder: "alice@new.example",
+            ...(editing ? {} : { connected: [destConnected, setDestConnected] as const }),
           })}
         </div>
         <Show when={sameMailbox()}>

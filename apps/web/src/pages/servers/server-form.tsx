@@ -11,6 +11,7 @@ import { Modal, ModalFormFooter } from "../../ui/modal.tsx";
 import { errorText } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
 import { ToggleField } from "../../ui/toggle-field.tsx";
+import { createConnectClientState } from "./connect-client-fields.tsx";
 
 type Security = "tls" | "starttls" | "none";
 type AdminChoice = "none" | "sasl-authzid" | "login-separator" | "google-service-account" | "microsoft-app";
@@ -65,6 +66,7 @@ export function ServerFormModal(props: {
       setAdminTouched(true);
       set(value);
     };
+  const connect = createConnectClientState(initial ? initial.connect : undefined);
   const [errors, setErrors] = createSignal<FieldErrors>({});
   const [formError, setFormError] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
@@ -100,6 +102,7 @@ export function ServerFormModal(props: {
       acceptSelfSigned: acceptSelfSigned(),
       sourceHostLimit: limit().trim() === "" ? null : Number(limit()),
       ...(adminTouched() ? { admin: adminValue() } : {}),
+      ...connect.value(),
     };
   }
 
@@ -115,9 +118,14 @@ export function ServerFormModal(props: {
     setBusy(true);
     try {
       // An untouched admin section is left out of an edit: the stored credentials stay as they are.
-      const { admin, ...rest } = checked.data;
+      const { admin, connect: connectClient, ...rest } = checked.data;
       if (initial)
-        await api.servers.update.mutate({ id: initial.id, ...rest, ...(adminTouched() ? { admin } : {}) });
+        await api.servers.update.mutate({
+          id: initial.id,
+          ...rest,
+          ...(adminTouched() ? { admin } : {}),
+          ...(connect.touched() ? { connect: connectClient } : {}),
+        });
       else await api.servers.create.mutate(checked.data);
       toast("success", initial ? "Server saved" : "Server added", checked.data.name);
       props.onSaved();
@@ -340,6 +348,7 @@ export function ServerFormModal(props: {
             </Show>
           </div>
         </fieldset>
+        {connect.fields(errors())}
         <Show when={initial}>
           <div class="callout span-2 small">
             While jobs hold passwords for this server, its host, port, security and certificate setting cannot
