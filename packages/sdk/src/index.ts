@@ -33,9 +33,11 @@ export type {
   JobStatus,
   Me,
   NewApiToken,
+  OAuth2Connection,
   RouterInputs,
   RouterOutputs,
   Server,
   Settings,
+  StartedConnection,
 } from "./types.ts";
 export type { WatchHelpers, WatchJobsOptions } from "./watch-jobs.ts";

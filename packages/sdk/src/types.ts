@@ -25,6 +25,13 @@ export type JobStatus = Job["status"];
 export type ImportResult = RouterOutputs["batches"]["import"];
 export type ImportPreview = RouterOutputs["batches"]["preview"];
 export type Server = RouterOutputs["servers"]["create"];
+/**
+ * `oauth2.connect.start`: the connection's id and the provider URL to send the mailbox owner to
+ * ("Connect with Google / Microsoft"); give the id to jobs.create as sourceConnectionId / destConnectionId.
+ */
+export type StartedConnection = RouterOutputs["oauth2"]["connect"]["start"];
+/** `oauth2.connect.get`: pending, connected (with the account), failed (with why), used or expired. */
+export type OAuth2Connection = RouterOutputs["oauth2"]["connect"]["get"];
 export type Settings = RouterOutputs["settings"]["get"];
 export type ApiToken = RouterOutputs["tokens"]["list"][number];
 /**
