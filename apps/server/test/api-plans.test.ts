@@ -147,4 +147,60 @@ describe("batch plans over the API", () => {
       `The plan of batch ${batchId} has ended with its cutover. Only an active plan can be paused.`,
     );
   }, 300_000);
+
+  it("gives a single job a plan of its own: delta passes, then a cutover", async () => {
+    const user = "hal@example.com";
+    await imap.source.addUser(user, PASSWORD);
+    await imap.destination.addUser(user, PASSWORD);
+    const message = (n: string) => ({
+      source: `From: a@example.org\r\nSubject: ${n}\r\nMessage-ID: <${n}.${user}>\r\n\r\nhello\r\n`,
+    });
+    await seedMailbox(imap.source, user, PASSWORD, {
+      folders: [{ path: "INBOX", messages: [message("one")] }],
+    });
+    const servers = await client.servers.list.query();
+    const [oldId, newId] = ["old", "new"].map((name) => servers.find((s) => s.name === name)?.id ?? 0);
+    const job = await client.jobs.create.mutate({
+      sourceServerId: oldId!,
+      sourceEmail: user,
+      sourcePassword: PASSWORD,
+      destServerId: newId!,
+      destEmail: user,
+      destPassword: PASSWORD,
+      dryRun: false,
+    });
+    expect(await client.jobs.plan.get.query({ jobId: job.id })).toBeNull();
+
+    // One of several mailboxes of a batch is planned with its batch.
+    const member = (await client.jobs.list.query({ batchId })).items[0]!;
+    const shared = await refusal(client.jobs.plan.set.mutate({ jobId: member.id, intervalSeconds: 2 }));
+    expect(shared.message).toBe(
+      `Job ${member.id} is one of several mailboxes of batch "api-plan": its plan is the batch's (plan batch ${batchId}).`,
+    );
+
+    const plan = await client.jobs.plan.set.mutate({ jobId: job.id, intervalSeconds: 2 });
+    expect(plan).toMatchObject({ phase: "active", intervalSeconds: 2 });
+    const planned = await client.jobs.get.query({ id: job.id });
+    expect(planned.batchTag).toBe(`job-${job.id}`);
+    await client.waitForBatch(planned.batchId!);
+
+    await seedMailbox(imap.source, user, PASSWORD, {
+      folders: [{ path: "INBOX", messages: [message("two")] }],
+    });
+    let passes = 0;
+    for (let i = 0; i < 600 && passes < 1; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      passes = (await client.jobs.plan.get.query({ jobId: job.id }))?.passes ?? 0;
+    }
+    expect(passes).toBeGreaterThan(0);
+    await client.waitForBatch(planned.batchId!);
+    let ended = await client.jobs.plan.cutover.mutate({ jobId: job.id });
+    for (let i = 0; i < 900 && ended.phase !== "ended"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      ended = (await client.jobs.plan.get.query({ jobId: job.id }))!;
+    }
+    expect(ended).toMatchObject({ phase: "ended", outcome: { complete: 1, attention: 0 } });
+    const destination = await readMailbox(imap.destination, user, PASSWORD);
+    expect(destination.folders.find((f) => f.path === "INBOX")?.messages.map((m) => m.size)).toHaveLength(2);
+  }, 300_000);
 });

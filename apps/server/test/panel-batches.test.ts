@@ -337,4 +337,36 @@ describe("a batch in the panel", () => {
       await updateSettings(stack.ctx, { defaultEngineOptions: {} });
     }
   });
+
+  test("a single job's page plans its delta passes, which then run in a batch of its own", async () => {
+    const job = await createJob(stack.ctx, {
+      sourceServerId: sourceId,
+      sourceEmail: "cleo@old.test",
+      sourcePassword: PASSWORD,
+      destServerId: destId,
+      destEmail: "cleo@new.test",
+      destPassword: PASSWORD,
+      dryRun: false,
+    });
+    await page.goto(`${stack.url}/jobs/${job.id}`);
+    await page.locator("[data-job-plan] [data-plan-create]").click();
+    const form = page.getByRole("dialog", { name: `Plan delta passes for job ${job.id}` });
+    expect(await form.textContent()).toContain("Each pass runs this mailbox again");
+    await form.getByLabel("Run a pass every").fill("6");
+    await form.getByLabel("Unit").selectOption("hours");
+    await form.getByRole("button", { name: "Start delta passes" }).click();
+    await until(
+      () => text("[data-batch-plan]"),
+      (t) => t.includes("Delta passes on") && t.includes("every 6 hours"),
+      "the job's active plan",
+    );
+    const own = await stack.ctx.db
+      .selectFrom("batch_plans")
+      .innerJoin("batches", "batches.id", "batch_plans.batch_id")
+      .select(["batches.tag", "batch_plans.phase", "batch_plans.interval_seconds"])
+      .where("batches.tag", "=", `job-${job.id}`)
+      .executeTakeFirstOrThrow();
+    expect(own).toEqual({ tag: `job-${job.id}`, phase: "active", interval_seconds: 21_600 });
+    await screenshot(page, "job-plan-active");
+  });
 });

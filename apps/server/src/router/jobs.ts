@@ -29,8 +29,10 @@ import { afterScopeCheck, onlyTenantJobEvents } from "../live/tenant-streams.ts"
 import { markStreamedJobs } from "../live/watch-recorder.ts";
 import { protectedProcedure, protectedRawInputProcedure, router } from "../trpc/init.ts";
 import { jsonPlain } from "../trpc/json-plain.ts";
+import { jobPlanRouter } from "./job-plans.ts";
 
 export const jobsRouter = router({
+  plan: jobPlanRouter,
   /**
    * Newest first, paged by `cursor`; filters by status, batch, tenant and free text. In a batch, only each
    * mailbox pair's latest run unless `includeSuperseded`. A tenant's token lists its tenant's jobs only.

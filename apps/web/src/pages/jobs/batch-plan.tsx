@@ -43,9 +43,15 @@ function toLocalInput(value: string | null | undefined): string {
 }
 
 /** The plan form: how often passes run, when the cutover comes, whether it deletes on the destination. */
-function PlanForm(props: {
-  batch: BatchItem;
+export type PlanValues = Omit<Parameters<typeof api.batches.plan.set.mutate>[0], "batchId">;
+
+export function PlanForm(props: {
+  /** What the plan is for, in the title: a batch's tag, or "job 12". */
+  label: string;
+  /** "batch" or "job": what a pass runs again, in the form's explanation. */
+  scope: "batch" | "job";
   plan: BatchPlan | null;
+  save: (values: PlanValues) => Promise<unknown>;
   onClose: () => void;
   onSaved: () => void;
 }) {
@@ -73,8 +79,7 @@ function PlanForm(props: {
     setBusy(true);
     setError(null);
     try {
-      await api.batches.plan.set.mutate({
-        batchId: props.batch.id,
+      await props.save({
         intervalSeconds: n * UNITS[unit()],
         // The browser reads datetime-local in the person's time zone; the API gets an absolute time.
         cutoverAt: cutoverAt() ? new Date(cutoverAt()).toISOString() : null,
@@ -93,9 +98,7 @@ function PlanForm(props: {
 
   return (
     <Modal
-      title={
-        props.plan ? `Change the plan of ${props.batch.tag}` : `Plan delta passes for ${props.batch.tag}`
-      }
+      title={props.plan ? `Change the plan of ${props.label}` : `Plan delta passes for ${props.label}`}
       onClose={props.onClose}
       footer={
         <ModalFormFooter form="plan-form" busy={busy()} onDismiss={props.onClose}>
@@ -105,9 +108,9 @@ function PlanForm(props: {
     >
       <form id="plan-form" class="form-grid" onSubmit={(e) => void save(e)} data-plan-form>
         <p class="muted small span-2">
-          Each pass runs every mailbox of the batch again and copies what changed on the old server since the
-          last one, while people still use it. At the cutover (switch MX first), one final pass runs for every
-          mailbox, each is checked, and you get a summary.
+          {props.scope === "batch"
+            ? "Each pass runs every mailbox of the batch again and copies what changed on the old server since the last one, while people still use it. At the cutover (switch MX first), one final pass runs for every mailbox, each is checked, and you get a summary."
+            : "Each pass runs this mailbox again and copies what changed on the old server since the last one, while people still use it. At the cutover (switch MX first), one final pass runs, the result is checked, and you get a summary."}
         </p>
         <TextField
           label="Run a pass every"
@@ -355,8 +358,10 @@ export function BatchPlanCard(props: { batch: BatchItem; onChanged?: () => void 
         </Show>
         <Show when={editing()}>
           <PlanForm
-            batch={props.batch}
+            label={props.batch.tag}
+            scope="batch"
             plan={plan() ?? null}
+            save={(values) => api.batches.plan.set.mutate({ ...values, batchId: props.batch.id })}
             onClose={() => setEditing(false)}
             onSaved={() => {
               void refetch();

@@ -12,6 +12,7 @@ import { createLiveJob } from "./create-live-job.ts";
 import { JobActions } from "./job-actions.tsx";
 import { JobFactsCard } from "./job-facts-card.tsx";
 import { JobLogCard } from "./job-log-card.tsx";
+import { JobPlanCard } from "./job-plan-card.tsx";
 import { JobProgressCard } from "./job-progress-card.tsx";
 import { JobStatsCard } from "./job-stats-card.tsx";
 import { JobVerificationCard } from "./job-verification-card.tsx";
@@ -78,6 +79,7 @@ function JobDetail(props: { id: number }): JSX.Element {
                   <JobLogCard job={j()} log={log} />
                 </div>
                 <div class="stack">
+                  <JobPlanCard job={j()} onChanged={refetch} />
                   <JobStatsCard job={j()} />
                   <JobFactsCard job={j()} logBytes={log.bytes()} />
                   <PreviousRunsCard job={j()} />

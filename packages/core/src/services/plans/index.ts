@@ -1,3 +1,4 @@
+export { batchForJobPlan, planBatchOfJob, planJobInputSchema } from "./job-plans.ts";
 export { tickPlan } from "./passes.ts";
 export type { PlanView } from "./plan-view.ts";
 export { cutOverPlan, describeInterval, getPlan, pausePlan, resumePlan, setPlan } from "./plans.ts";
