@@ -376,6 +376,63 @@ describe("imapferry-sync", () => {
     expect(messageCount(await read(pair.destination, account, "destination"))).toBe(11);
   });
 
+  it("streams messages over 4 MB from the source into one APPEND in pieces: byte for byte with flags and dates, a header-less one with its added Message-Id, and a rerun copies nothing", async () => {
+    const account = await newAccount();
+    // Binary-ish bodies (every byte value but NUL, CR and LF inside lines) of 5 MB and 9 MB, a small
+    // message between them, and a large one without a Message-ID.
+    const body = (size: number, seed: number) => {
+      const line = Buffer.alloc(998);
+      for (let i = 0; i < line.length; i++) line[i] = 32 + ((i * 7 + seed) % 94);
+      const lines = Math.ceil(size / 1000);
+      return Buffer.concat(Array.from({ length: lines }, () => Buffer.concat([line, Buffer.from("\r\n")])));
+    };
+    const message = (subject: string, size: number, seed: number, id = true) =>
+      Buffer.concat([
+        Buffer.from(
+          `From: Big <big@example.org>\r\nTo: ${account.user}\r\nSubject: ${subject}\r\n${id ? `Message-ID: <${subject}@example.org>\r\n` : ""}Date: Mon, 02 Nov 2026 10:00:00 +0000\r\n\r\n`,
+        ),
+        body(size, seed),
+      ]);
+    await seedMailbox(pair.source, account.user, account.sourcePassword, {
+      folders: [
+        {
+          path: "INBOX",
+          messages: [
+            {
+              source: message("five", 5_000_000, 1),
+              flags: ["\\Seen", "$Work"],
+              internalDate: "2025-03-04T05:06:07Z",
+            },
+            { source: message("small", 2_000, 2) },
+            {
+              source: message("nine", 9_000_000, 3),
+              flags: ["\\Flagged"],
+              internalDate: "2024-01-02T03:04:05Z",
+            },
+            { source: message("no-id", 6_000_000, 4, false) },
+          ],
+        },
+      ],
+    });
+    const source = await read(pair.source, account, "source");
+
+    const run = await runPlain(account, ["--addheader"]);
+    expect(run.code, run.lines.join("\n")).toBe(0);
+    expect(statistics(run).messagesTransferred).toBe(4);
+    const destination = await read(pair.destination, account, "destination");
+    const noId = message("no-id", 6_000_000, 4, false);
+    const added = sha256(Buffer.concat([Buffer.from("Message-Id: <4@imapsync>\r\n"), noId]));
+    expect(destination.folders[0]?.messages.map((m) => m.sha256)).toContain(added);
+    expect(withoutMessages(destination, new Set([added]))).toEqual(
+      withoutMessages(source, new Set([sha256(noId)])),
+    );
+
+    const rerun = await runPlain(account, ["--addheader"]);
+    expect(rerun.code, rerun.lines.join("\n")).toBe(0);
+    expect(statistics(rerun).messagesTransferred).toBe(0);
+    expect(await read(pair.destination, account, "destination")).toEqual(destination);
+  });
+
   it("a rerun brings flags changed on the source since the last run to the destination", async () => {
     const account = await newSeededAccount();
     const first = await runPlain(account);

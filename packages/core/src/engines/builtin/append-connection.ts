@@ -274,6 +274,70 @@ export class AppendConnection {
     return messages.map((_message, i) => uids[i]);
   }
 
+  /**
+   * Appends one message whose bytes arrive in pieces (a large message read from the source a chunk at
+   * a time), writing each piece as it comes so the message is never whole in memory. `size` is the
+   * literal's announced length: pieces that add up to anything else leave the literal unfinishable,
+   * so the connection is closed (the server drops the partial APPEND) and the error thrown. Must not
+   * overlap other commands on this connection. Returns APPENDUID's UID when given.
+   */
+  async appendStream(
+    wireMailbox: string,
+    message: { flags: string[]; internalDate: Date | undefined; size: number },
+    pieces: AsyncIterable<Buffer>,
+  ): Promise<number | undefined> {
+    if (this.failure) throw this.failure;
+    this.tagCounter += 1;
+    const tag = `F${this.tagCounter}`;
+    const answered = new Promise<string>((resolve, reject) => {
+      this.pending.push({ tag, resolve, reject });
+    });
+    answered.catch(() => undefined);
+    const date = message.internalDate ? ` ${quoted(formatImapDateTime(message.internalDate))}` : "";
+    // literal8 where the server takes it: a large message is not scanned for NUL bytes first.
+    const marker = this.capabilities.has("BINARY") ? "~" : "";
+    this.socket.write(
+      `${tag} APPEND ${quoted(wireMailbox)} (${message.flags.join(" ")})${date} ${marker}{${message.size}+}\r\n`,
+    );
+    let sent = 0;
+    try {
+      for await (const piece of pieces) {
+        sent += piece.length;
+        if (sent > message.size) break;
+        if (!this.socket.write(piece)) await this.drained();
+      }
+    } catch (e: unknown) {
+      this.close();
+      throw e;
+    }
+    if (sent !== message.size) {
+      this.close();
+      throw new Error(`The source sent ${sent} bytes of a message announced as ${message.size}.`);
+    }
+    this.socket.write("\r\n");
+    const rest = await answered;
+    const space = rest.indexOf(" ");
+    const status = (space > 0 ? rest.slice(0, space) : rest).toUpperCase();
+    const text = space > 0 ? rest.slice(space + 1) : "";
+    if (status !== "OK") throw new AppendCommandError(text, responseCode(text));
+    const uid = /^\[APPENDUID \d+ (\d+)\]/i.exec(text)?.[1];
+    return uid === undefined ? undefined : Number(uid);
+  }
+
+  /** Resolves when the socket can take more, or rejects when the connection failed meanwhile. */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        this.socket.off("drain", done);
+        this.socket.off("close", done);
+        if (this.failure) reject(this.failure);
+        else resolve();
+      };
+      this.socket.once("drain", done);
+      this.socket.once("close", done);
+    });
+  }
+
   /** Keeps an idle connection alive; answered in turn with any APPENDs in flight. */
   async noop(): Promise<void> {
     await this.expectOk(["NOOP"]);

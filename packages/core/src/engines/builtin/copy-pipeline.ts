@@ -34,10 +34,54 @@ const STOP_GRACE_MS = 5000;
 /** MULTIAPPEND commands on the wire at once on the pipelined appender. */
 const APPENDS_IN_FLIGHT = 2;
 
+/**
+ * A message this large is not FETCHed whole: it streams from the source in STREAM_CHUNK_BYTES pieces
+ * (partial FETCH, BODY.PEEK[]<offset.length>) straight into one APPEND literal, so copying a 50 MB
+ * message costs a few MB of memory instead of several copies of it (parser, queue, batch in flight).
+ */
+const STREAM_MESSAGE_BYTES = 4 * 1024 * 1024;
+const STREAM_CHUNK_BYTES = 1024 * 1024;
+
 export interface WantedMessage {
   uid: number;
   size: number;
   addHeader: boolean;
+}
+
+/** What the reports need of a copied message: its bytes are the content's, or counted while streaming. */
+interface StreamedMessage {
+  sourceUid: number;
+  bytes: number;
+  flags: string[];
+  internalDate: Date | undefined;
+}
+type CopiedMessage = OutgoingMessage | StreamedMessage;
+
+function bytesOf(message: CopiedMessage): number {
+  return "content" in message ? message.content.length : message.bytes;
+}
+
+/** A source message's bytes in pieces (partial FETCHes), after `prefix` (an added header, or nothing). */
+async function* sourcePieces(
+  source: FolderSyncContext["source"],
+  uid: number,
+  size: number,
+  prefix: Buffer,
+): AsyncGenerator<Buffer> {
+  if (prefix.length > 0) yield prefix;
+  for (let start = 0; start < size; ) {
+    const row = await source.fetchOne(
+      String(uid),
+      { uid: true, source: { start, maxLength: Math.min(STREAM_CHUNK_BYTES, size - start) } },
+      { uid: true },
+    );
+    const piece = row ? row.source : undefined;
+    if (!piece || piece.length === 0) {
+      throw new Error(`The source stopped sending message ${uid} after ${start} of ${size} bytes.`);
+    }
+    start += piece.length;
+    yield piece;
+  }
 }
 
 class StopDeadline extends Error {
@@ -114,9 +158,13 @@ export async function copyMessages(
   wanted: WantedMessage[],
 ): Promise<number> {
   const { session, source, destination } = ctx;
-  const byUid = new Map(wanted.map((message) => [message.uid, message]));
-  const queue = new ByteBoundedQueue<OutgoingMessage>(QUEUE_BYTES);
   const throttled = Boolean(session.args.maxBytesPerSecond || session.args.maxMessagesPerSecond);
+  // Streaming needs the raw appender (LITERAL+); a throttled run keeps its message-by-message pacing.
+  const streams = ctx.appender !== undefined && !throttled;
+  const streamed = streams ? wanted.filter((message) => message.size >= STREAM_MESSAGE_BYTES) : [];
+  const whole = streams ? wanted.filter((message) => message.size < STREAM_MESSAGE_BYTES) : wanted;
+  const byUid = new Map(whole.map((message) => [message.uid, message]));
+  const queue = new ByteBoundedQueue<OutgoingMessage>(QUEUE_BYTES);
   const batchMessages = throttled ? 1 : BATCH_MESSAGES;
   let consumerDone = false;
   let fetchError: unknown;
@@ -125,7 +173,7 @@ export async function copyMessages(
   async function produce(): Promise<void> {
     try {
       for (const set of uidSets(
-        wanted.map((message) => message.uid),
+        whole.map((message) => message.uid),
         UIDS_PER_FETCH,
       )) {
         const rows: AsyncIterable<FetchMessageObject> = source.fetch(
@@ -166,14 +214,15 @@ export async function copyMessages(
     }
   }
 
-  function reportCopied(message: OutgoingMessage, destinationUid: number | undefined): void {
+  function reportCopied(message: CopiedMessage, destinationUid: number | undefined): void {
     const c = session.counters;
+    const bytes = bytesOf(message);
     copied += 1;
     ctx.ledger?.copied(message.sourceUid, destinationUid);
     c.transferred += 1;
     c.processed += 1;
-    c.bytesTransferred += message.content.length;
-    c.biggestTransferred = Math.max(c.biggestTransferred, message.content.length);
+    c.bytesTransferred += bytes;
+    c.biggestTransferred = Math.max(c.biggestTransferred, bytes);
     const limit = session.args.exitWhenOver;
     if (limit !== undefined && c.bytesTransferred >= limit && session.halt === undefined) {
       session.halt = SYNC_EXIT.transferExceeded;
@@ -183,7 +232,7 @@ export async function copyMessages(
       formatCopiedLine({
         sourceFolder: plan.source.wireName,
         sourceUid: message.sourceUid,
-        size: message.content.length,
+        size: bytes,
         destinationFolder: plan.destinationWireName,
         destinationUid,
         messagesPerSecond: c.transferred / seconds,
@@ -194,12 +243,13 @@ export async function copyMessages(
     );
   }
 
-  function reportFailed(message: OutgoingMessage, e: unknown): void {
+  function reportFailed(message: CopiedMessage, e: unknown): void {
     session.counters.processed += 1;
     const date = message.internalDate ? message.internalDate.toUTCString() : "";
+    const bytes = bytesOf(message);
     session.error(
       isOverQuota(e) ? "ERR_OVERQUOTA" : "ERR_APPEND",
-      `- msg ${plan.source.wireName}/${message.sourceUid} {${message.content.length}} could not append ( Date:[${date}], Size:[${message.content.length}], Flags:[${message.flags.join(" ")}] ) to folder ${plan.destinationWireName}: ${errorText(e)}`,
+      `- msg ${plan.source.wireName}/${message.sourceUid} {${bytes}} could not append ( Date:[${date}], Size:[${bytes}], Flags:[${message.flags.join(" ")}] ) to folder ${plan.destinationWireName}: ${errorText(e)}`,
     );
   }
 
@@ -356,12 +406,59 @@ export async function copyMessages(
     }
   }
 
+  /**
+   * The large messages, one at a time once the pipeline has settled (the appender then carries no
+   * other command): flags and date first, then the body in pieces into one APPEND.
+   */
+  async function streamLarge(appender: NonNullable<FolderSyncContext["appender"]>): Promise<void> {
+    for (const want of streamed) {
+      if (session.stopping || session.halt !== undefined || abandoned || connectionLost) return;
+      let message: StreamedMessage | undefined;
+      try {
+        const meta = await source.fetchOne(
+          String(want.uid),
+          { uid: true, flags: true, internalDate: true, size: true },
+          { uid: true },
+        );
+        if (!meta || meta.size === undefined) continue; // expunged on the source meanwhile
+        const prefix = want.addHeader ? addedHeader(want.uid) : Buffer.alloc(0);
+        message = {
+          sourceUid: want.uid,
+          bytes: prefix.length + meta.size,
+          flags: storableFlags(meta.flags ?? []),
+          internalDate: toDate(meta.internalDate),
+        };
+        const uid = await appender.appendStream(
+          plan.destinationWireName,
+          { flags: message.flags, internalDate: message.internalDate, size: message.bytes },
+          sourcePieces(source, want.uid, meta.size, prefix),
+        );
+        reportCopied(message, uid);
+      } catch (e: unknown) {
+        if (destinationGone(e)) {
+          reportConnectionLost(e);
+          return;
+        }
+        if (!message) {
+          fetchError = e;
+          return;
+        }
+        reportFailed(message, e);
+        if (isOverQuota(e)) {
+          session.halt = SYNC_EXIT.overQuota;
+          return;
+        }
+      }
+    }
+  }
+
   const producer = produce();
   await consume();
   if (!session.stopping) {
     // On a stop the FETCH may still be streaming; the connection is closed instead of drained.
     await producer;
   }
+  if (ctx.appender && streamed.length > 0 && fetchError === undefined) await streamLarge(ctx.appender);
   if (fetchError !== undefined) {
     session.error(
       "ERR_FETCH",
