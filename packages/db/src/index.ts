@@ -18,6 +18,8 @@ export type {
   AuditEventRow,
   BatchPlanRow,
   BatchRow,
+  CredentialRequestRow,
+  CredentialRequestStatus,
   Database,
   FolderVerification,
   JobLogRow,

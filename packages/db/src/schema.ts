@@ -13,6 +13,8 @@ export const JOB_STATUSES = [
   "failed",
   "cancelled",
   "interrupted",
+  /** Created without its source password: waits for the mailbox owner to enter it through a link. */
+  "awaiting_credentials",
 ] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
@@ -229,6 +231,32 @@ export interface JobsTable {
   last_watched_at: NullableTimestamp;
 }
 
+/** What became of a credential link (see migration 0018-credential-requests). */
+export type CredentialRequestStatus = "pending" | "used" | "expired" | "replaced" | "cancelled";
+
+/** A single-use link asking a mailbox's owner for its source password; only the token's hash is kept. */
+export interface CredentialRequestsTable {
+  id: Generated<number>;
+  job_id: number;
+  /** sha256 (hex) of the link's token. */
+  token_hash: string;
+  /** Where the link (and its reminder) is emailed; null: it was only returned to the caller. */
+  owner_email: string | null;
+  status: Generated<CredentialRequestStatus>;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+  emailed_at: NullableTimestamp;
+  /** Why the last email about this link did not go out (a sentence without credentials). */
+  email_error: string | null;
+  reminders_sent: Generated<number>;
+  last_reminder_at: NullableTimestamp;
+  /** Passwords the owner entered that the server refused. */
+  failed_attempts: Generated<number>;
+  used_at: NullableTimestamp;
+  /** When it stopped being usable (used, expired, replaced, cancelled). */
+  ended_at: NullableTimestamp;
+}
+
 export interface JobLogsTable {
   id: Generated<string>;
   job_id: number;
@@ -412,6 +440,7 @@ export interface Database {
   batches: BatchesTable;
   batch_plans: BatchPlansTable;
   jobs: JobsTable;
+  credential_requests: CredentialRequestsTable;
   job_logs: JobLogsTable;
   workers: WorkersTable;
   users: UsersTable;
@@ -435,6 +464,7 @@ export type JobRow = Selectable<JobsTable>;
 export type NewJob = Insertable<JobsTable>;
 export type JobUpdate = Updateable<JobsTable>;
 export type JobLogRow = Selectable<JobLogsTable>;
+export type CredentialRequestRow = Selectable<CredentialRequestsTable>;
 export type WorkerRow = Selectable<WorkersTable>;
 export type UserRow = Selectable<UsersTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;

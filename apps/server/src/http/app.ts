@@ -2,7 +2,13 @@ import type { HttpBindings } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { LoginRateLimits, ServiceContext, SmtpConfig } from "@imapferry/core";
-import { createEventHub, csvTemplate, errorMessage, LoginRateLimiter } from "@imapferry/core";
+import {
+  createEventHub,
+  csvTemplate,
+  errorMessage,
+  LoginRateLimiter,
+  notificationStatus,
+} from "@imapferry/core";
 import type { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Context } from "hono";
@@ -23,6 +29,7 @@ import type { HealthReport } from "./health.ts";
 import { createHealthProvider, healthHttpStatus, PROBE_DEADLINE_MS, publicHealth } from "./health.ts";
 import { createLogDownloadHandler } from "./log-download.ts";
 import { oauth2CallbackRoutes } from "./oauth2-callback.ts";
+import { createOwnerLinkPage } from "./owner-link-page.ts";
 import type { BodyProblem } from "./request-body.ts";
 import { jsonNestedDeeperThan, MAX_JSON_DEPTH, readBoundedBody, tooDeep } from "./request-body.ts";
 import { checkMutationOrigin } from "./request-origin.ts";
@@ -64,6 +71,8 @@ export interface HttpAppOptions {
   health?: () => Promise<HealthReport>;
   /** @defaultValue DEFAULT_LOGIN_RATE_LIMITS */
   loginRateLimits?: Partial<LoginRateLimits>;
+  /** Passwords tried on mailbox owners' links, per address and per link. @defaultValue DEFAULT_LOGIN_RATE_LIMITS */
+  ownerLinkRateLimits?: Partial<LoginRateLimits>;
   /**
    * Proxies (addresses or CIDR ranges) whose X-Forwarded-For and X-Forwarded-Proto are believed.
    * @defaultValue runtime.config.trustedProxies, else none
@@ -108,6 +117,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     loginLimiter: new LoginRateLimiter(options.loginRateLimits),
     health: freshHealth,
     publicUrl: runtime.config.publicUrl,
+    ownerLinks: {
+      publicUrl: runtime.config.publicUrl,
+      emailEnabled: notificationStatus({ smtp: runtime.config.smtp, from: runtime.config.notifyFrom })
+        .enabled,
+    },
   };
   const credentialWatch = createCredentialWatch(ctx, hub);
   /** The panel's origin as configured; the Host a browser addressed is accepted too (request-origin.ts). */
@@ -311,6 +325,14 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       404,
     );
   });
+
+  // A mailbox owner's link: public (the token is the key), outside the panel and the API.
+  const ownerLink = createOwnerLinkPage(ctx, {
+    limiter: new LoginRateLimiter(options.ownerLinkRateLimits),
+    clientAddress: (c) => clients.address(peerAddress(c), c.req.raw.headers),
+  });
+  app.get("/credentials/:token", ownerLink.showOwnerLink);
+  app.post("/credentials/:token", ownerLink.submitOwnerLink);
 
   const webRoot = options.webRoot ?? runtime.config.webRoot;
   const panel = webRoot ? createPanelHandler(webRoot) : null;

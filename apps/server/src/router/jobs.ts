@@ -30,6 +30,7 @@ import { markStreamedJobs } from "../live/watch-recorder.ts";
 import { protectedProcedure, protectedRawInputProcedure, router } from "../trpc/init.ts";
 import { jsonPlain } from "../trpc/json-plain.ts";
 import { jobPlanRouter } from "./job-plans.ts";
+import { auditLinkIssued, sendOwnerLinkProcedure } from "./owner-links.ts";
 
 export const jobsRouter = router({
   plan: jobPlanRouter,
@@ -87,10 +88,21 @@ export const jobsRouter = router({
   }) {
     const tenant = scopedTenant(ctx.principal, input.tenant);
     if (input.batchId !== undefined) await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.batchId);
-    return jsonPlain(
-      await createJob(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) }),
+    const job = await createJob(
+      ctx.deps.ctx,
+      { ...input, ...(tenant === undefined ? {} : { tenant }) },
+      ctx.deps.ownerLinks,
     );
+    if (input.askOwner)
+      await auditLinkIssued(ctx.deps.ctx, ctx.principal, ctx.ip, job, input.askOwner.returnLink);
+    return jsonPlain(job);
   }),
+
+  /**
+   * A new link asking the mailbox's owner for the source password of a job awaiting it, emailed
+   * (`sendEmail`, to `email` or the last link's address) and/or returned once (`returnLink`).
+   */
+  sendOwnerLink: sendOwnerLinkProcedure,
 
   /**
    * Edits a job that is not running (CONFLICT while it runs); only the fields sent change. A stored

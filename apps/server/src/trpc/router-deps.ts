@@ -1,4 +1,4 @@
-import type { EventHub, LoginRateLimiter, ServiceContext } from "@imapferry/core";
+import type { EventHub, LoginRateLimiter, OwnerLinkConfig, ServiceContext } from "@imapferry/core";
 import type { HealthReport } from "../http/health.ts";
 import type { LogReader } from "../live/coalescing-log-reader.ts";
 import type { WatchRecorder } from "../live/watch-recorder.ts";
@@ -13,4 +13,6 @@ export interface RouterDeps {
   health(): Promise<HealthReport>;
   /** IMAPFERRY_PUBLIC_URL: what redirect URIs are built from. */
   publicUrl: string;
+  /** Where mailbox owners' links point, and whether they can be emailed. */
+  ownerLinks: OwnerLinkConfig;
 }

@@ -13,6 +13,7 @@ import * as m0013 from "./0013-token-scope.ts";
 import * as m0014 from "./0014-audit-log.ts";
 import * as m0015 from "./0015-batch-plans.ts";
 import * as m0016 from "./0016-option-origins.ts";
+import * as m0018 from "./0018-credential-requests.ts";
 import * as m0020 from "./0020-oauth2-connect.ts";
 
 /**
@@ -34,5 +35,6 @@ export const migrations: Record<string, Migration> = {
   "0014-audit-log": m0014,
   "0015-batch-plans": m0015,
   "0016-option-origins": m0016,
+  "0018-credential-requests": m0018,
   "0020-oauth2-connect": m0020,
 };

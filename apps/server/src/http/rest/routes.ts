@@ -7,6 +7,7 @@ import {
   listBatchesInputSchema,
   listJobsInputSchema,
   rerunJobInputSchema,
+  sendOwnerLinkFieldsSchema,
 } from "@imapferry/core";
 import { z } from "zod";
 import { testServerInputSchema } from "../../router/server-test.ts";
@@ -113,6 +114,17 @@ export const REST_ROUTES: readonly RestRoute[] = [
     params: byId,
     body: rerunJobInputSchema.omit({ id: true }),
     status: 201,
+  },
+  {
+    method: "post",
+    path: "/jobs/{id}/owner-link",
+    procedure: "jobs.sendOwnerLink",
+    operationId: "sendOwnerLink",
+    summary:
+      "A new single-use link asking the mailbox's owner for the source password of a job awaiting it; emailed and/or returned once in credentialRequest.url.",
+    tag: "jobs",
+    params: byId,
+    body: sendOwnerLinkFieldsSchema.omit({ id: true }),
   },
   {
     method: "get",

@@ -48,6 +48,7 @@ const TARGET_TYPES: Record<string, string> = {
   tokens: "token",
   settings: "settings",
   auth: "user",
+  credentialLinks: "job",
 };
 
 /** Appends one event. Never updates or deletes: the table refuses both (migration 0014). */

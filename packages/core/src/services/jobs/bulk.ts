@@ -3,6 +3,7 @@ import { type Kysely, sql } from "kysely";
 import type { ServiceContext } from "../../context.ts";
 import type { ImapferryErrorCode } from "../../errors.ts";
 import { enqueueJobs, removeQueueEntries } from "../../queue/queue-entries.ts";
+import { endPendingLinks } from "../credential-requests/issue-link.ts";
 import { queueBatchEndCheck } from "../notifications/queue.ts";
 import { parseInput } from "../validation.ts";
 import { idIn } from "./id-list.ts";
@@ -75,9 +76,12 @@ function missingOutcomes(target: BulkTarget, found: LockedJob[]): BulkOutcome[] 
     .map((id) => fail(id, "NOT_FOUND", `There is no job ${id}.`));
 }
 
-/** Jobs with a queue entry and no engine: queued, or waiting to resume after a passing fault. */
+/**
+ * Jobs with no engine that have yet to run: queued, waiting to resume after a passing fault (both with
+ * a queue entry), or awaiting their source password from the owner (no entry yet).
+ */
 function isPending(job: LockedJob): boolean {
-  return job.status === "queued" || job.status === "waiting";
+  return job.status === "queued" || job.status === "waiting" || job.status === "awaiting_credentials";
 }
 
 async function cancelLocked(trx: Db, jobs: LockedJob[]): Promise<BulkOutcome[]> {
@@ -93,10 +97,12 @@ async function cancelLocked(trx: Db, jobs: LockedJob[]): Promise<BulkOutcome[]> 
         cancel_requested_at: sql<Date>`now()`,
         resume_at: null,
         error_category: "cancelled",
-        error_message: sql<string>`case when status = 'waiting' then 'Cancelled while waiting to resume; what was already copied stays on the destination.' else 'Cancelled before it started.' end`,
+        error_message: sql<string>`case when status = 'waiting' then 'Cancelled while waiting to resume; what was already copied stays on the destination.' when status = 'awaiting_credentials' then 'Cancelled while waiting for the owner to enter the source password.' else 'Cancelled before it started.' end`,
       })
       .where(idIn("id", queued))
       .execute();
+    // Their owners' links stop working with them.
+    await endPendingLinks(trx, queued, "cancelled");
     await notifyJobsChanged(trx, queued);
     await checkBatchesEnded(trx, jobs.filter(isPending));
   }
@@ -132,6 +138,7 @@ async function deleteLocked(trx: Db, jobs: LockedJob[], hard: boolean): Promise<
   if (ids.length === 0) return outcomes;
   const queued = deletable.filter(isPending).map((j) => j.id);
   await removeQueueEntries(trx, queued);
+  await endPendingLinks(trx, queued, "cancelled");
   if (hard) {
     // The pair's other runs lose their pointer with the row (on delete set null): point them again.
     const pairs = await pairMembersOf(trx, ids);
@@ -195,7 +202,9 @@ async function rerunLocked(trx: Db, jobs: LockedJob[], overrides: RerunOverrides
           "CONFLICT",
           j.status === "waiting"
             ? `Job ${j.id} is waiting to resume by itself. Use "Resume now", or cancel it, rather than running it again.`
-            : `Job ${j.id} is still ${j.status}. Wait for it to end, or cancel it, before running it again.`,
+            : j.status === "awaiting_credentials"
+              ? `Job ${j.id} has not run yet: it is waiting for its owner to enter the source password. Send a new link, or cancel it.`
+              : `Job ${j.id} is still ${j.status}. Wait for it to end, or cancel it, before running it again.`,
         ),
       );
     } else {

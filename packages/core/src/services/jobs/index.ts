@@ -11,6 +11,7 @@ export {
   listJobs,
   rerunJob,
   resumeJobNow,
+  withLinkUrl,
 } from "./jobs.ts";
 export type { PreviousRun } from "./previous-runs.ts";
 export { listPreviousRuns } from "./previous-runs.ts";

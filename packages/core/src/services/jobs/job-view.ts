@@ -1,4 +1,5 @@
-import type { JobProgress, JobRow, JobStatus, OptionOrigin } from "@imapferry/db";
+import type { CredentialRequestStatus, JobProgress, JobRow, JobStatus, OptionOrigin } from "@imapferry/db";
+import { type CredentialRequestView, toCredentialRequestView } from "../credential-requests/request-view.ts";
 
 /**
  * A job as the API and the panel see it. Built field by field from the row, so a credential column
@@ -53,6 +54,11 @@ export interface JobView {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /**
+   * The job's latest link asking the mailbox owner for the source password (status awaiting_credentials),
+   * with whether it was emailed, reminded, used or expired; null when none was ever issued.
+   */
+  credentialRequest: CredentialRequestView | null;
 }
 
 /** The columns a JobView is made from (never the secrets). */
@@ -97,7 +103,39 @@ export type JobViewRow = Pick<JobRow, JobViewColumn> & {
   batch_tag?: string | null;
   source_server_name?: string | null;
   dest_server_name?: string | null;
-};
+} & Partial<CredentialRequestJoin>;
+
+/** The job's latest credential link, joined in by the jobs' views (see jobs.ts); all null without one. */
+export interface CredentialRequestJoin {
+  cr_id: number | null;
+  cr_status: CredentialRequestStatus | null;
+  cr_owner_email: string | null;
+  cr_created_at: Date | null;
+  cr_expires_at: Date | null;
+  cr_emailed_at: Date | null;
+  cr_email_error: string | null;
+  cr_reminders_sent: number | null;
+  cr_last_reminder_at: Date | null;
+  cr_failed_attempts: number | null;
+  cr_used_at: Date | null;
+}
+
+function credentialRequestOf(row: Partial<CredentialRequestJoin>): CredentialRequestView | null {
+  if (row.cr_id === undefined || row.cr_id === null) return null;
+  return toCredentialRequestView({
+    id: row.cr_id,
+    status: row.cr_status ?? "pending",
+    owner_email: row.cr_owner_email ?? null,
+    created_at: row.cr_created_at ?? new Date(0),
+    expires_at: row.cr_expires_at ?? new Date(0),
+    emailed_at: row.cr_emailed_at ?? null,
+    email_error: row.cr_email_error ?? null,
+    reminders_sent: row.cr_reminders_sent ?? 0,
+    last_reminder_at: row.cr_last_reminder_at ?? null,
+    failed_attempts: row.cr_failed_attempts ?? 0,
+    used_at: row.cr_used_at ?? null,
+  });
+}
 
 export function toJobView(row: JobViewRow): JobView {
   return {
@@ -134,5 +172,6 @@ export function toJobView(row: JobViewRow): JobView {
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    credentialRequest: credentialRequestOf(row),
   };
 }

@@ -1,4 +1,4 @@
-import type { Database } from "@imapferry/db";
+import type { CredentialRequestStatus, Database } from "@imapferry/db";
 import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
@@ -6,6 +6,12 @@ import { layerOptions } from "../../engines/option-layers.ts";
 import { ImapferryError } from "../../errors.ts";
 import { enqueueJobs, nudgeWorkers } from "../../queue/queue-entries.ts";
 import { takeConnection } from "../oauth2-connect/connections.ts";
+import {
+  emailOffProblem,
+  endPendingLinks,
+  issueLinkIn,
+  type OwnerLinkConfig,
+} from "../credential-requests/issue-link.ts";
 import { lockServersForShare } from "../servers/credential-binding.ts";
 import { getSettings } from "../settings/settings.ts";
 import { parseInput } from "../validation.ts";
@@ -36,17 +42,45 @@ export interface JobPage {
 type Db = Kysely<Database>;
 
 function selectJobViews(db: Db) {
-  return db
-    .selectFrom("jobs")
-    .leftJoin("batches", "batches.id", "jobs.batch_id")
-    .leftJoin("servers as ss", "ss.id", "jobs.source_server_id")
-    .leftJoin("servers as ds", "ds.id", "jobs.dest_server_id")
-    .select([
-      ...JOB_VIEW_COLUMNS,
-      "batches.tag as batch_tag",
-      "ss.name as source_server_name",
-      "ds.name as dest_server_name",
-    ]);
+  return (
+    db
+      .selectFrom("jobs")
+      .leftJoin("batches", "batches.id", "jobs.batch_id")
+      .leftJoin("servers as ss", "ss.id", "jobs.source_server_id")
+      .leftJoin("servers as ds", "ds.id", "jobs.dest_server_id")
+      // The job's latest credential link (an index lookup per job: credential_requests_job_idx).
+      .leftJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom("credential_requests")
+            .selectAll()
+            .whereRef("credential_requests.job_id", "=", "jobs.id")
+            .orderBy("credential_requests.id", "desc")
+            .limit(1)
+            .as("cr"),
+        (join) => join.onTrue(),
+      )
+      .select([
+        ...JOB_VIEW_COLUMNS,
+        "batches.tag as batch_tag",
+        "ss.name as source_server_name",
+        "ds.name as dest_server_name",
+        "cr.id as cr_id",
+        // A pending link past its expiry is expired by the database's clock, before its task has run.
+        sql<CredentialRequestStatus>`case when cr.status = 'pending' and cr.expires_at <= now() then 'expired' else cr.status end`.as(
+          "cr_status",
+        ),
+        "cr.owner_email as cr_owner_email",
+        "cr.created_at as cr_created_at",
+        "cr.expires_at as cr_expires_at",
+        "cr.emailed_at as cr_emailed_at",
+        "cr.email_error as cr_email_error",
+        "cr.reminders_sent as cr_reminders_sent",
+        "cr.last_reminder_at as cr_last_reminder_at",
+        "cr.failed_attempts as cr_failed_attempts",
+        "cr.used_at as cr_used_at",
+      ])
+  );
 }
 
 async function loadViews(db: Db, ids: readonly number[]): Promise<JobView[]> {
@@ -131,16 +165,40 @@ export function routePool(
   return explicit ?? batchPool ?? (tenant ? (tenantPools[tenant] ?? null) : null);
 }
 
-/** Creates one job and its queue entry in one transaction. Passwords are encrypted before anything is written. */
-export async function createJob(ctx: ServiceContext, input: unknown): Promise<JobView> {
+/**
+ * Creates one job and its queue entry in one transaction. Passwords are encrypted before anything is
+ * written. With `askOwner` the job is created awaiting its source password instead (no queue entry)
+ * and its owner's link is issued in the same transaction; `ownerLinks` is then required.
+ */
+export async function createJob(
+  ctx: ServiceContext,
+  input: unknown,
+  ownerLinks?: OwnerLinkConfig,
+): Promise<JobView> {
   const v = parseInput(createJobInputSchema, input, "job");
   const servers = await assertServersExist(ctx.db, [v.sourceServerId, v.destServerId]);
   assertOnePasswordOrGrant(v);
+  const askOwner = v.askOwner;
+  if (askOwner && (v.sourcePassword || v.sourceOAuth2 || v.sourceConnectionId)) {
+    const message =
+      "Give either the source password (or refresh token, or connection) or askOwner to ask the mailbox's owner for it, not both.";
+    throw new ImapferryError("BAD_INPUT", message, [{ path: ["askOwner"], message }]);
+  }
+  if (askOwner?.email !== undefined && ownerLinks && !ownerLinks.emailEnabled)
+    throw emailOffProblem(askOwner.email, ["askOwner", "email"]);
+  if (askOwner && !ownerLinks)
+    throw new ImapferryError(
+      "CONFIG",
+      "Links to mailbox owners need the server's public URL; this caller has none.",
+    );
   assertPasswordsOrAdmin(servers, [
     {
       side: "source",
       serverId: v.sourceServerId,
-      password: v.sourcePassword || v.sourceOAuth2?.refreshToken || v.sourceConnectionId,
+      // The owner will give it: the job does not run before.
+      password: askOwner
+        ? "asked of the owner"
+        : v.sourcePassword || v.sourceOAuth2?.refreshToken || v.sourceConnectionId,
     },
     {
       side: "destination",
@@ -158,7 +216,7 @@ export async function createJob(ctx: ServiceContext, input: unknown): Promise<Jo
   // No password: the job logs in with its delegated grant, else its server's admin credentials (null secret).
   const sourceSecret = v.sourcePassword ? ctx.vault.encrypt(v.sourcePassword) : null;
   const destSecret = v.destPassword ? ctx.vault.encrypt(v.destPassword) : null;
-  const id = await ctx.db.transaction().execute(async (trx) => {
+  const created = await ctx.db.transaction().execute(async (trx) => {
     await lockServersForShare(trx, [v.sourceServerId, v.destServerId]);
     let batchPool: string | null = null;
     let tenant = v.tenant ?? null;
@@ -230,16 +288,32 @@ export async function createJob(ctx: ServiceContext, input: unknown): Promise<Jo
         options,
         option_origins: layered.origins,
         priority: v.priority,
+        ...(askOwner ? { status: "awaiting_credentials" as const } : {}),
       })
       .returning("id")
       .executeTakeFirstOrThrow();
     // A job created into a batch for a pair it already has is that pair's new run.
     if (v.batchId !== undefined) await refreshSuperseded(trx, [row.id]);
-    await enqueueJobs(trx, { jobIds: [row.id] });
+    // Awaiting its owner, the job has no queue entry (and holds no worker slot) until the link is used.
+    const link =
+      askOwner && ownerLinks
+        ? await issueLinkIn(trx, ctx.vault, ownerLinks, {
+            jobId: row.id,
+            ownerEmail: askOwner.email ?? null,
+            expiresInHours: askOwner.expiresInHours,
+          })
+        : null;
+    if (!link) await enqueueJobs(trx, { jobIds: [row.id] });
     await notifyJobsChanged(trx, [row.id]);
-    return row.id;
+    return { id: row.id, url: link && askOwner?.returnLink ? link.url : null };
   });
-  return getJob(ctx, id);
+  return withLinkUrl(await getJob(ctx, created.id), created.url);
+}
+
+/** The view with the URL of the link just issued (shown this once: only its hash is stored). */
+export function withLinkUrl(job: JobView, url: string | null): JobView {
+  if (url === null || job.credentialRequest === null) return job;
+  return { ...job, credentialRequest: { ...job.credentialRequest, url } };
 }
 
 export async function getJob(ctx: Pick<ServiceContext, "db">, id: number): Promise<JobView> {
@@ -260,7 +334,7 @@ const SORT_EXPRESSIONS: Record<JobSortKey, (table: string) => RawBuilder<unknown
   created: (t) => sql`${sql.ref(`${t}.created_at`)}`,
   finished: (t) => sql`coalesce(${sql.ref(`${t}.finished_at`)}, '-infinity'::timestamptz)`,
   status: (t) =>
-    sql`array_position(array['done', 'cancelled', 'queued', 'running', 'waiting', 'interrupted', 'incomplete', 'failed']::text[], ${sql.ref(`${t}.status`)}::text)`,
+    sql`array_position(array['done', 'cancelled', 'queued', 'running', 'waiting', 'awaiting_credentials', 'interrupted', 'incomplete', 'failed']::text[], ${sql.ref(`${t}.status`)}::text)`,
   name: (t) => sql`lower(${sql.ref(`${t}.name`)})`,
 };
 
@@ -373,6 +447,14 @@ export async function editJob(ctx: ServiceContext, input: unknown): Promise<JobV
       .where("id", "=", v.id)
       .execute();
     if (movesPair) await refreshSuperseded(trx, [v.id, ...formerPair]);
+    // The operator entered the source password the owner was asked for: the job queues, the link dies.
+    const answered =
+      job.status === "awaiting_credentials" && (sourceSecret !== undefined || grants.source !== null);
+    if (answered) {
+      await trx.updateTable("jobs").set({ status: "queued" }).where("id", "=", v.id).execute();
+      await endPendingLinks(trx, [v.id], "cancelled");
+      await enqueueJobs(trx, { jobIds: [v.id] });
+    }
     const requeue =
       job.status === "queued" &&
       ((v.sourceServerId !== undefined && v.sourceServerId !== job.source_server_id) ||

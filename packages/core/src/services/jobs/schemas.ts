@@ -1,6 +1,7 @@
 import { JOB_STATUSES } from "@imapferry/db";
 import { z } from "zod";
 import { engineOptionsSchema } from "../../engines/options.ts";
+import { askOwnerSchema } from "../credential-requests/schemas.ts";
 import { tokenUrlSchema } from "../servers/schemas.ts";
 import {
   cursorSchema,
@@ -54,6 +55,12 @@ export const createJobInputSchema = z.object({
    * token endpoint before the job is stored.
    */
   sourceOAuth2: delegatedOAuth2InputSchema.optional(),
+  /**
+   * Instead of the source password: ask the mailbox's owner for it through a single-use link (emailed
+   * to `email` and/or returned in the answer's `credentialRequest.url`). The job waits, status
+   * `awaiting_credentials`, until the owner has entered a password the server accepts.
+   */
+  askOwner: askOwnerSchema.optional(),
   destServerId: idSchema,
   /** The destination mailbox's login. */
   destEmail: loginSchema,

@@ -19,7 +19,7 @@ export interface JobEndEnv extends EmailContext {
 }
 
 /** The statuses of a batch's jobs that are still going to end; everything else has ended. */
-const UNFINISHED = ["queued", "running", "waiting"] as const;
+const UNFINISHED = ["queued", "running", "waiting", "awaiting_credentials"] as const;
 
 async function batchWatched(db: Kysely<Database>, batchId: number | null): Promise<boolean> {
   if (batchId === null) return false;

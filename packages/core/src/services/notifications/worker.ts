@@ -1,4 +1,5 @@
 import { startSideRunner } from "../../queue/side-runner.ts";
+import { credentialLinkTasks } from "../credential-requests/link-tasks.ts";
 import { type NotificationTaskDeps, notificationTasks } from "./tasks.ts";
 
 export interface NotificationWorkerOptions extends NotificationTaskDeps {
@@ -28,7 +29,8 @@ export async function startNotificationWorker(
 ): Promise<NotificationWorker> {
   const runner = await startSideRunner(options.ctx, {
     source: "notifications",
-    taskList: notificationTasks(options),
+    // Credential links' emails and expiries share the runner: same SMTP, same reasons to run apart.
+    taskList: { ...notificationTasks(options), ...credentialLinkTasks(options) },
     concurrency: options.concurrency ?? 1,
     pollIntervalMs: options.pollInterval ?? 2000,
   });

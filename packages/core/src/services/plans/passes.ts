@@ -14,7 +14,7 @@ type Db = Kysely<Database>;
 const PASS_STATUSES = ["done", "incomplete", "failed", "interrupted"] as const satisfies JobStatus[];
 
 /** Latest runs still going: a pass leaves their mailboxes alone rather than giving them a second run. */
-const BUSY_STATUSES = ["queued", "running", "waiting"] as const satisfies JobStatus[];
+const BUSY_STATUSES = ["queued", "running", "waiting", "awaiting_credentials"] as const satisfies JobStatus[];
 
 /** What a pass changes in the runs it copies: after a pre-stage, the age filter goes. */
 function passOptions(plan: PlanRow): RerunOverrides {
@@ -104,9 +104,9 @@ async function checkCutover(trx: Db, plan: PlanRow): Promise<PlanRow> {
     },
   );
   const tally = await sql<{ pending: string; complete: string; attention: string }>`
-    select count(*) filter (where status in ('queued', 'running', 'waiting')) as pending,
+    select count(*) filter (where status in ('queued', 'running', 'waiting', 'awaiting_credentials')) as pending,
            count(*) filter (where status = 'done' and not dry_run) as complete,
-           count(*) filter (where status not in ('queued', 'running', 'waiting')
+           count(*) filter (where status not in ('queued', 'running', 'waiting', 'awaiting_credentials')
                               and (status <> 'done' or dry_run)) as attention
     from jobs
     where batch_id = ${plan.batch_id} and deleted_at is null and superseded_by is null`.execute(trx);
