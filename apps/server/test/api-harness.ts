@@ -6,6 +6,7 @@ import path from "node:path";
 import { serve } from "@hono/node-server";
 import type {
   LoginRateLimits,
+  NotificationWorker,
   ResolvedEngine,
   ServiceContext,
   SettingsPatch,
@@ -17,6 +18,7 @@ import {
   parseDenyHosts,
   resolveEngine,
   silentLogger,
+  startNotificationWorker,
   startPlanScheduler,
   startWorker,
   systemClock,
@@ -131,6 +133,13 @@ export async function startApiTestServer(
     connectThrough?: (connectionString: string) => string | Promise<string>;
     /** Settings stored before the worker starts (it reads them at start, then at each heartbeat). */
     settings?: SettingsPatch;
+    /**
+     * Email through an SMTP server on this loopback port (SMTP_URL and NOTIFY_FROM set), with the
+     * notification runner beside the worker. @defaultValue emails off
+     */
+    smtpPort?: number;
+    /** Passwords tried on mailbox owners' links, per address and link. @defaultValue the defaults */
+    ownerLinkRateLimits?: Partial<LoginRateLimits>;
   } = {},
 ): Promise<ApiTestServer> {
   const database = await createTestDatabase();
@@ -159,17 +168,25 @@ export async function startApiTestServer(
   const adminPassword = (await ensureInitialAdmin(ctx)) ?? "";
   // The port is chosen first so the public URL (redirect URIs, links in emails) is the real one.
   const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const smtp = options.smtpPort ? { url: `smtp://127.0.0.1:${options.smtpPort}` } : undefined;
+  const notifyFrom = "imapferry <ferry@api.example>";
   const runtime = {
     ctx,
     engine,
     databaseKind: "external" as const,
-    config: { publicUrl: `http://127.0.0.1:${port}` },
+    config: { publicUrl, ...(smtp ? { smtp, notifyFrom } : {}) },
   };
+  const notifications: NotificationWorker | null =
+    options.worker === false
+      ? null
+      : await startNotificationWorker({ ctx, smtp, from: notifyFrom, publicUrl, pollInterval: 200 });
   const open = () =>
     createHttpApp({
       runtime,
       webRoot,
       ...(options.loginRateLimits ? { loginRateLimits: options.loginRateLimits } : {}),
+      ...(options.ownerLinkRateLimits ? { ownerLinkRateLimits: options.ownerLinkRateLimits } : {}),
       ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
     });
   let http = await open();
@@ -192,6 +209,7 @@ export async function startApiTestServer(
       await closeServer(server);
       await http.close();
       await plans?.stop();
+      await notifications?.stop();
       await worker?.stop();
       await own?.close();
       await database.drop();

@@ -4,7 +4,7 @@ import { mkdir, rm } from "node:fs/promises";
 import type { Server } from "node:http";
 import path from "node:path";
 import { serve } from "@hono/node-server";
-import type { ServiceContext, WorkerHandle } from "@imapferry/core";
+import type { NotificationWorker, ServiceContext, WorkerHandle } from "@imapferry/core";
 import {
   createVault,
   ensureInitialAdmin,
@@ -12,6 +12,7 @@ import {
   keyIdOf,
   resolveEngine,
   silentLogger,
+  startNotificationWorker,
   startPlanScheduler,
   startWorker,
   systemClock,
@@ -84,6 +85,8 @@ export async function startPanelStack(
     masterUsers?: boolean;
     /** Dovecots that take OAuth2 tokens, asking this introspection endpoint. @defaultValue none */
     oauth2IntrospectionUrl?: string;
+    /** Send emails (credential links, notifications) to this SMTP port on loopback. @defaultValue none */
+    smtpPort?: number;
   } = {},
 ): Promise<PanelStack> {
   const cleanups: Array<() => Promise<void>> = [];
@@ -114,10 +117,13 @@ export async function startPanelStack(
 
     // The port is chosen first so the public URL (redirect URIs, links in emails) is the real one.
     const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const smtp = options.smtpPort ? { url: `smtp://127.0.0.1:${options.smtpPort}` } : undefined;
+    const notifyFrom = "imapferry <ferry@panel.example>";
     const http = await createHttpApp({
       runtime: {
         ctx,
-        config: { publicUrl: `http://127.0.0.1:${port}`, webRoot },
+        config: { publicUrl: url, webRoot, ...(smtp ? { smtp, notifyFrom } : {}) },
         engine: { kind: "builtin", version: null },
         databaseKind: "external",
       },
@@ -137,13 +143,21 @@ export async function startPanelStack(
           server.close(() => resolve());
         }),
     );
-    const url = `http://127.0.0.1:${port}`;
 
     const engine = await resolveEngine({ engine: "builtin" });
     const worker = await startWorker({ ctx, engine, concurrency: 4, heartbeatMs: 1000 });
     cleanups.push(() => worker.stop({ handBack: false }));
     const plans = await startPlanScheduler(ctx, { pollIntervalMs: 200 });
     cleanups.push(() => plans.stop());
+    // Emails and credential links' expiries, as `imapferry start` runs them (no-ops without SMTP).
+    const notifications: NotificationWorker = await startNotificationWorker({
+      ctx,
+      smtp,
+      from: notifyFrom,
+      publicUrl: url,
+      pollInterval: 200,
+    });
+    cleanups.push(() => notifications.stop());
 
     const adminPassword = await ensureInitialAdmin(ctx);
     if (!adminPassword) throw new Error("A fresh database must get an initial admin.");
