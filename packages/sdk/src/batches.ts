@@ -127,8 +127,14 @@ export function rowsToCsv(rows: readonly MailboxRow[]): string {
 }
 
 export function isFinished(batch: Batch): boolean {
-  // A waiting job (it resumes by itself after a dropped connection or throttling) is not finished.
-  return batch.counts.queued === 0 && batch.counts.running === 0 && (batch.counts.waiting ?? 0) === 0;
+  // A waiting job (it resumes by itself after a dropped connection or throttling) is not finished, nor
+  // is one awaiting its owner's password (it runs once the owner has used the link).
+  return (
+    batch.counts.queued === 0 &&
+    batch.counts.running === 0 &&
+    (batch.counts.waiting ?? 0) === 0 &&
+    (batch.counts.awaiting_credentials ?? 0) === 0
+  );
 }
 
 export function createBatchHelpers(core: ClientCore): BatchHelpers {

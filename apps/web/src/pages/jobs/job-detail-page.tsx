@@ -16,6 +16,7 @@ import { JobPlanCard } from "./job-plan-card.tsx";
 import { JobProgressCard } from "./job-progress-card.tsx";
 import { JobStatsCard } from "./job-stats-card.tsx";
 import { JobVerificationCard } from "./job-verification-card.tsx";
+import { OwnerLinkCard } from "./owner-link-card.tsx";
 import { PreviousRunsCard } from "./previous-runs-card.tsx";
 
 export function JobDetailPage(props: { params: Record<string, string> }): JSX.Element {
@@ -79,6 +80,7 @@ function JobDetail(props: { id: number }): JSX.Element {
                   <JobLogCard job={j()} log={log} />
                 </div>
                 <div class="stack">
+                  <OwnerLinkCard job={j()} onChanged={refetch} />
                   <JobPlanCard job={j()} onChanged={refetch} />
                   <JobStatsCard job={j()} />
                   <JobFactsCard job={j()} logBytes={log.bytes()} />

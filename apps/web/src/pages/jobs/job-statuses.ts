@@ -8,8 +8,14 @@ export const JOB_STATUSES = [
   "failed",
   "cancelled",
   "interrupted",
+  "awaiting_credentials",
 ] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** Statuses in which a job still has work ahead of it (it can be cancelled, not rerun or edited). */
-export const ACTIVE_STATUSES: ReadonlySet<string> = new Set(["queued", "running", "waiting"]);
+export const ACTIVE_STATUSES: ReadonlySet<string> = new Set([
+  "queued",
+  "running",
+  "waiting",
+  "awaiting_credentials",
+]);

@@ -6,6 +6,7 @@ import { DataTable } from "../../ui/data-table.tsx";
 import { DateTime } from "../../ui/date-time.tsx";
 import { StatusBadge } from "../../ui/status-badge.tsx";
 import type { JobSort } from "./create-live-job-list.ts";
+import { ownerLinkSentence } from "./owner-link-card.tsx";
 import { ProgressCell } from "./progress-cell.tsx";
 
 /** Statuses whose sentence says what went wrong: the list shows it under the job, on one line. */
@@ -94,6 +95,13 @@ export function JobsTable(props: {
               <div class="cell-error" data-job-error title={job.errorMessage ?? ""}>
                 {job.errorMessage}
               </div>
+            </Show>
+            <Show when={ownerLinkSentence(job)}>
+              {(sentence) => (
+                <div class="cell-error" data-owner-link-sentence>
+                  {sentence()}
+                </div>
+              )}
             </Show>
           </td>
           <td data-label="Status">

@@ -3,6 +3,7 @@ import { For, onCleanup, Show } from "solid-js";
 import type { BatchItem } from "../../api/types.ts";
 import { setQuery } from "../../router.tsx";
 import type { JobStatus } from "./job-statuses.ts";
+import { statusLabel } from "../../ui/status-badge.tsx";
 import { JOB_STATUSES } from "./job-statuses.ts";
 
 /**
@@ -44,8 +45,7 @@ export function JobsToolbar(props: {
               aria-pressed={props.status === s}
               onClick={() => setQuery({ status: props.status === s ? null : s, cursor: null })}
             >
-              {s[0]?.toUpperCase()}
-              {s.slice(1)}
+              {statusLabel(s)}
             </button>
           )}
         </For>
