@@ -347,6 +347,56 @@ describe("credential links asking mailbox owners for their old password", () => 
     expect((await fetch(`${server.url}/credentials/short`)).status).toBe(404);
   });
 
+  it("imports a CSV whose rows ask their owners: emailed by ownerEmail, or links returned", async () => {
+    const mailsBefore = smtp.messages.length;
+    const header =
+      "sourceServerId,sourceEmail,sourcePassword,destServerId,destEmail,destPassword,owner_email";
+    const line = (login: string, password: string, owner: string) =>
+      `Old provider,${login},${password},New provider,${login},${DEST_PASSWORD},${owner}`;
+    const csv = [
+      header,
+      line("alice@old.example", "", "alice.csv@customer.example"),
+      line("bob@old.example", "", ""),
+      line("carol@old.example", OWNER_PASSWORD, ""),
+    ].join("\n");
+
+    // Without returnLinks, a row with neither password nor owner email still needs its password.
+    const refused = await errorOf(acme.importBatch(csv, { tag: "owners-refused", dryRun: true }));
+    expect(refused?.message).toMatch(
+      /Line 3, column sourcePassword: The source server has no admin credentials/,
+    );
+    const bad = await errorOf(
+      acme.importBatch(`${header}\n${line("alice@old.example", OWNER_PASSWORD, "not-an-address")}`, {
+        tag: "owners-bad",
+      }),
+    );
+    expect(bad?.message).toMatch(/Line 2, column ownerEmail: .*email address/);
+    expect(
+      await server.ctx.db.selectFrom("batches").select("id").where("tag", "like", "owners-%").execute(),
+    ).toEqual([]);
+
+    const imported = await acme.importBatch(csv, {
+      tag: "owners-wave",
+      dryRun: true,
+      askOwners: { returnLinks: true, expiresInHours: 48 },
+    });
+    expect(imported.jobCount).toBe(3);
+    expect("awaitingCount" in imported && imported.awaitingCount).toBe(2);
+    const links = "ownerLinks" in imported ? imported.ownerLinks : [];
+    expect(links.map((l) => [l.line, l.sourceEmail, l.ownerEmail])).toEqual([
+      [2, "alice@old.example", "alice.csv@customer.example"],
+      [3, "bob@old.example", null],
+    ]);
+    expect(links.every((l) => l.url?.startsWith(`${server.url}/credentials/`))).toBe(true);
+    expect(imported.batch.counts).toMatchObject({ awaiting_credentials: 2, queued: expect.any(Number) });
+
+    const mails = await smtp.waitForMessages(mailsBefore + 1);
+    const mail = mails.find((m) => m.to.includes("alice.csv@customer.example"));
+    expect(linkIn(mail!.text)).toBe(links[0]!.url);
+    const issued = await admin.audit.list.query({ action: "credentialLinks.issue", limit: 1 });
+    expect(issued.items[0]?.details).toMatchObject({ batchId: imported.batch.id, links: 2, emailed: 1 });
+  });
+
   it("refuses to email a link while emails are off, and changes nothing", async () => {
     const quiet = await startApiTestServer({ worker: false });
     try {

@@ -29,6 +29,7 @@ import {
 import { z } from "zod";
 import { protectedProcedure, router } from "../trpc/init.ts";
 import { jsonPlain } from "../trpc/json-plain.ts";
+import { auditImportLinks } from "./owner-links.ts";
 
 /**
  * A batch's plan: delta passes on a schedule while users still work on the old server, then a
@@ -144,7 +145,11 @@ export const batchesRouter = router({
   }) {
     const tenant = scopedTenant(ctx.principal, input.tenant);
     return jsonPlain(
-      await previewImport(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) }),
+      await previewImport(
+        ctx.deps.ctx,
+        { ...input, ...(tenant === undefined ? {} : { tenant }) },
+        ctx.deps.ownerLinks,
+      ),
     );
   }),
 
@@ -154,9 +159,13 @@ export const batchesRouter = router({
     input,
   }) {
     const tenant = scopedTenant(ctx.principal, input.tenant);
-    return jsonPlain(
-      await importBatch(ctx.deps.ctx, { ...input, ...(tenant === undefined ? {} : { tenant }) }),
+    const imported = await importBatch(
+      ctx.deps.ctx,
+      { ...input, ...(tenant === undefined ? {} : { tenant }) },
+      ctx.deps.ownerLinks,
     );
+    if (imported.ownerLinks.length > 0) await auditImportLinks(ctx.deps.ctx, ctx.principal, ctx.ip, imported);
+    return jsonPlain(imported);
   }),
 });
 

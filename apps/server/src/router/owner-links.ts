@@ -1,4 +1,4 @@
-import type { JobView, Principal, ServiceContext } from "@imapferry/core";
+import type { ImportResult, JobView, Principal, ServiceContext } from "@imapferry/core";
 import {
   assertJobsInScope,
   errorMessage,
@@ -40,6 +40,33 @@ export async function auditLinkIssued(
   }).catch((e: unknown) => {
     ctx.log.error("could not record an issued credential link in the audit log", {
       jobId: job.id,
+      error: errorMessage(e),
+    });
+  });
+}
+
+/** One entry for an import's links (a file can hold thousands): the batch, how many, emailed or returned. */
+export async function auditImportLinks(
+  ctx: ServiceContext,
+  caller: Principal,
+  ip: string,
+  imported: ImportResult,
+): Promise<void> {
+  await recordAuditEvent(ctx, {
+    caller,
+    ip,
+    action: "credentialLinks.issue",
+    input: {
+      batchId: imported.batch.id,
+      tenant: imported.batch.tenant,
+      links: imported.ownerLinks.length,
+      emailed: imported.ownerLinks.filter((l) => l.ownerEmail !== null).length,
+      returned: imported.ownerLinks.some((l) => l.url !== null),
+    },
+    outcome: "ok",
+  }).catch((e: unknown) => {
+    ctx.log.error("could not record an import's credential links in the audit log", {
+      batchId: imported.batch.id,
       error: errorMessage(e),
     });
   });

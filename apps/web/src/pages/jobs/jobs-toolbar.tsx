@@ -2,8 +2,8 @@ import type { JSX } from "solid-js";
 import { For, onCleanup, Show } from "solid-js";
 import type { BatchItem } from "../../api/types.ts";
 import { setQuery } from "../../router.tsx";
-import type { JobStatus } from "./job-statuses.ts";
 import { statusLabel } from "../../ui/status-badge.tsx";
+import type { JobStatus } from "./job-statuses.ts";
 import { JOB_STATUSES } from "./job-statuses.ts";
 
 /**

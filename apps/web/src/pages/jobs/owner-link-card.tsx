@@ -45,7 +45,11 @@ export function OwnerLinkCard(props: { job: JobItem; onChanged: () => void }): J
   async function copyLink(): Promise<void> {
     setBusy(true);
     try {
-      const job = await api.jobs.sendOwnerLink.mutate({ id: props.job.id, sendEmail: false, returnLink: true });
+      const job = await api.jobs.sendOwnerLink.mutate({
+        id: props.job.id,
+        sendEmail: false,
+        returnLink: true,
+      });
       const url = job.credentialRequest?.url ?? null;
       setCopied(url);
       if (url) await navigator.clipboard?.writeText(url).catch(() => undefined);
@@ -107,8 +111,8 @@ export function OwnerLinkCard(props: { job: JobItem; onChanged: () => void }): J
             {(url) => (
               <div class="callout callout-ok stack" role="status">
                 <div>
-                  <strong>New link made.</strong> Give it to the mailbox's owner; it is not shown again, and the
-                  previous link no longer works.
+                  <strong>New link made.</strong> Give it to the mailbox's owner; it is not shown again, and
+                  the previous link no longer works.
                 </div>
                 <code class="mono" style={{ "overflow-wrap": "anywhere" }} data-owner-link-url>
                   {url()}
@@ -135,7 +139,12 @@ export function OwnerLinkCard(props: { job: JobItem; onChanged: () => void }): J
           </Show>
           <Show when={awaiting()}>
             <div class="row">
-              <button type="button" class="btn btn-primary" disabled={busy()} onClick={() => setSending(true)}>
+              <button
+                type="button"
+                class="btn btn-primary"
+                disabled={busy()}
+                onClick={() => setSending(true)}
+              >
                 Send a new link
               </button>
               <button type="button" class="btn" disabled={busy()} onClick={() => void copyLink()}>

@@ -27,10 +27,15 @@ export const CSV_OAUTH2_COLUMNS = [
 ] as const;
 export type CsvOAuth2Column = (typeof CSV_OAUTH2_COLUMNS)[number];
 export const CSV_OPTIONAL_COLUMNS = ["name", "dryRun"] as const;
+/**
+ * The mailbox owner's email: with an empty source password, the job waits for the owner, who is
+ * emailed a single-use link to enter it (header `ownerEmail` or `owner_email`).
+ */
+export const CSV_OWNER_COLUMNS = ["ownerEmail"] as const;
 /** The template's columns, in order (the OAuth2 and engine option columns are added where used). */
 export const CSV_COLUMNS = [...CSV_REQUIRED_COLUMNS, ...CSV_OPTIONAL_COLUMNS] as const;
 /** A column the import reads besides the engine options. */
-export type CsvColumn = (typeof CSV_COLUMNS)[number] | CsvOAuth2Column;
+export type CsvColumn = (typeof CSV_COLUMNS)[number] | CsvOAuth2Column | (typeof CSV_OWNER_COLUMNS)[number];
 
 /**
  * Engine option columns a row may add (each optional; an empty cell leaves the option to the batch,

@@ -7,6 +7,8 @@ import { ImapferryError } from "../../errors.ts";
 import { CHANNELS } from "../../events/channels.ts";
 import { enqueueJobs } from "../../queue/queue-entries.ts";
 import { type BatchView, defaultBatchTag, getBatch, mapDuplicateTag } from "../batches/batches.ts";
+import { issueLinkIn, type OwnerLinkConfig } from "../credential-requests/issue-link.ts";
+import { DEFAULT_LINK_HOURS, ownerEmailSchema } from "../credential-requests/schemas.ts";
 import { delegatedGrant, encryptDelegatedGrant } from "../jobs/delegated-oauth2.ts";
 import { routePool } from "../jobs/jobs.ts";
 import { passwordRequiredSentence } from "../jobs/schemas.ts";
@@ -17,6 +19,7 @@ import {
   CSV_COLUMNS,
   CSV_OAUTH2_COLUMNS,
   CSV_OPTION_COLUMNS,
+  CSV_OWNER_COLUMNS,
   CSV_REQUIRED_COLUMNS,
   type CsvColumn,
   type CsvOptionColumn,
@@ -90,9 +93,23 @@ export interface ImportPreview extends ImportPlan {
   logins?: RowLoginCheck[];
 }
 
+/** A row whose owner was asked for the source password. */
+export interface OwnerLinkRow {
+  jobId: number;
+  line: number;
+  sourceEmail: string;
+  /** Where the link was emailed; null when it was only returned. */
+  ownerEmail: string | null;
+  /** The link, with `askOwners.returnLinks` (shown this once: only its hash is kept); else null. */
+  url: string | null;
+}
+
 export interface ImportResult {
   batch: BatchView;
   jobCount: number;
+  /** Jobs waiting for their owner to enter the source password through a link (status awaiting_credentials). */
+  awaitingCount: number;
+  ownerLinks: OwnerLinkRow[];
   /** Of the imported jobs, how many copy mail and how many are dry runs. */
   realCount: number;
   dryRunCount: number;
@@ -114,6 +131,10 @@ interface ValidRow extends Omit<CsvRowSummary, "setOptions"> {
   destPassword: string;
   sourceGrant: CsvGrant | null;
   destGrant: CsvGrant | null;
+  /** The owner's address from the ownerEmail column; null when empty. */
+  ownerEmail: string | null;
+  /** The job waits for its owner to enter the source password through a link. */
+  awaitsOwner: boolean;
 }
 
 /** A CSV with the expected header and one example row, offered for download. */
@@ -128,6 +149,7 @@ export function csvTemplate(): string {
 const COLUMN_ALIASES: Record<string, CsvColumn> = {
   sourcelogin: "sourceEmail",
   destlogin: "destEmail",
+  owner_email: "ownerEmail",
 };
 /**
  * Commas, or semicolons for a spreadsheet export in a locale whose decimal mark is a comma: a header
@@ -160,6 +182,8 @@ async function validateCsv(
   defaultDryRun: boolean,
   /** What every row's options start from: the batch's over the settings' defaults. */
   inheritedOptions: Pick<OptionLayers, "settings" | "batch">,
+  /** How rows may ask their owner for the source password (emails on, links returned). */
+  owners: { emailEnabled: boolean; returnLinks: boolean } = { emailEnabled: false, returnLinks: false },
 ): Promise<{ rowCount: number; errors: CsvRowError[]; rows: ValidRow[]; rejected: RejectedRow[] }> {
   const errors: CsvRowError[] = [];
   let records: { record: string[]; info: { lines: number } }[];
@@ -198,7 +222,9 @@ async function validateCsv(
   }
   const header = first.record.map((h) => h.trim());
   const known = new Map<string, CsvColumn>([
-    ...[...CSV_COLUMNS, ...CSV_OAUTH2_COLUMNS].map((c) => [c.toLowerCase(), c] as const),
+    ...[...CSV_COLUMNS, ...CSV_OAUTH2_COLUMNS, ...CSV_OWNER_COLUMNS].map(
+      (c) => [c.toLowerCase(), c] as const,
+    ),
     ...Object.entries(COLUMN_ALIASES),
   ]);
   const index = new Map<CsvColumn, number>();
@@ -216,7 +242,7 @@ async function validateCsv(
       errors.push({
         line: 1,
         column: h,
-        reason: `The column "${h}" is not known. Columns are ${CSV_COLUMNS.join(", ")}, the OAuth2 columns (${CSV_OAUTH2_COLUMNS.join(", ")}) and the engine options (${CSV_OPTION_COLUMNS.join(", ")}).`,
+        reason: `The column "${h}" is not known. Columns are ${CSV_COLUMNS.join(", ")}, ${CSV_OWNER_COLUMNS.join(", ")}, the OAuth2 columns (${CSV_OAUTH2_COLUMNS.join(", ")}) and the engine options (${CSV_OPTION_COLUMNS.join(", ")}).`,
       });
   });
   for (const column of CSV_REQUIRED_COLUMNS) {
@@ -330,6 +356,34 @@ async function validateCsv(
     const destPassword = get("destPassword");
     const sourceGrant = readCsvGrant("source", get, line, errors);
     const destGrant = readCsvGrant("dest", get, line, errors);
+    const ownerEmail = get("ownerEmail").trim();
+    if (ownerEmail !== "") {
+      const parsedOwner = ownerEmailSchema.safeParse(ownerEmail);
+      if (!parsedOwner.success)
+        errors.push({
+          line,
+          column: "ownerEmail",
+          reason: parsedOwner.error.issues[0]?.message ?? "Not an email address.",
+        });
+      else if (sourcePassword !== "" || sourceGrant !== null)
+        errors.push({
+          line,
+          column: "ownerEmail",
+          reason:
+            "Give either the source password (or refresh token) or the owner's email to ask them for it, not both.",
+        });
+      else if (!owners.emailEnabled)
+        errors.push({
+          line,
+          column: "ownerEmail",
+          reason: `Emails are off (SMTP is not configured), so no link can be emailed to ${ownerEmail}. Set SMTP_URL and NOTIFY_FROM, or import with askOwners.returnLinks and pass the links on yourself.`,
+        });
+    }
+    // The owner gives the source password: asked by email, or through a link returned to the caller.
+    const awaitsOwner =
+      sourcePassword === "" &&
+      sourceGrant === null &&
+      (ownerEmail !== "" || (owners.returnLinks && source !== undefined && !source.hasAdmin));
     for (const [column, password, side, server, grant] of [
       ["sourcePassword", sourcePassword, "source", source, sourceGrant],
       ["destPassword", destPassword, "destination", dest, destGrant],
@@ -343,7 +397,7 @@ async function validateCsv(
           reason: "Give either the password or the refresh token for this side, not both.",
         });
       } else if (password === "") {
-        if (server && !server.hasAdmin && grant === null)
+        if (server && !server.hasAdmin && grant === null && !(side === "source" && awaitsOwner))
           errors.push({ line, column, reason: passwordRequiredSentence(side) });
       } else if (password.length > 1024)
         errors.push({ line, column, reason: "The password is longer than 1024 characters." });
@@ -400,6 +454,8 @@ async function validateCsv(
       destPassword,
       sourceGrant,
       destGrant,
+      ownerEmail: ownerEmail === "" ? null : ownerEmail,
+      awaitsOwner,
     });
   }
   return { rowCount, errors, rows, rejected };
@@ -434,12 +490,16 @@ function parseImportRequest(input: unknown) {
 async function checkRows(
   ctx: Pick<ServiceContext, "db" | "vault" | "denyHosts">,
   v: ReturnType<typeof parseImportRequest>,
+  ownerLinks: OwnerLinkConfig | undefined,
 ): Promise<Awaited<ReturnType<typeof validateCsv>> & { logins?: RowLoginCheck[] }> {
   const settings = await getSettings(ctx);
-  const checked = await validateCsv(ctx, v.csv, v.dryRun, {
-    settings: settings.defaultEngineOptions,
-    batch: v.options,
-  });
+  const checked = await validateCsv(
+    ctx,
+    v.csv,
+    v.dryRun,
+    { settings: settings.defaultEngineOptions, batch: v.options },
+    { emailEnabled: ownerLinks?.emailEnabled ?? false, returnLinks: v.askOwners?.returnLinks ?? false },
+  );
   if (!v.verifyLogins || checked.rows.length === 0) return checked;
   const logins = await verifyLogins(ctx, checked.rows);
   const failedLines = new Set<number>();
@@ -453,7 +513,8 @@ async function checkRows(
       ["source", result.source],
       ["dest", result.destination],
     ] as const) {
-      if (check.ok) continue;
+      // The owner has yet to give this password: there is nothing to try.
+      if (check.ok || (side === "source" && row.awaitsOwner)) continue;
       const grant = side === "source" ? row.sourceGrant : row.destGrant;
       // A refused login or token is the credential's column; anything else the server's.
       const column =
@@ -490,9 +551,10 @@ export const MAX_REPORTED_ERRORS = 200;
 export async function previewImport(
   ctx: Pick<ServiceContext, "db" | "vault" | "denyHosts">,
   input: unknown,
+  ownerLinks?: OwnerLinkConfig,
 ): Promise<ImportPreview> {
   const v = parseImportRequest(input);
-  const { rowCount, errors, rows, rejected, logins } = await checkRows(ctx, v);
+  const { rowCount, errors, rows, rejected, logins } = await checkRows(ctx, v, ownerLinks);
   return {
     ...(logins ? { logins } : {}),
     rowCount,
@@ -508,6 +570,8 @@ export async function previewImport(
           index: _i,
           sourceGrant: _sg,
           destGrant: _dg,
+          ownerEmail: _oe,
+          awaitsOwner: _ao,
           options,
           optionOrigins,
           ...summary
@@ -535,9 +599,14 @@ function rejectedErrorCount(rejected: readonly RejectedRow[]): number {
  * `skipInvalid`: then the valid rows are imported and the others come back in `rejected` with their
  * reasons. A file that is unusable as a whole (not CSV, a bad header) imports nothing either way.
  */
-export async function importBatch(ctx: ServiceContext, input: unknown): Promise<ImportResult> {
+export async function importBatch(
+  ctx: ServiceContext,
+  input: unknown,
+  /** Needed for rows that ask their owner for the source password. */
+  ownerLinks?: OwnerLinkConfig,
+): Promise<ImportResult> {
   const v = parseImportRequest(input);
-  const { errors, rows, rejected } = await checkRows(ctx, v);
+  const { errors, rows, rejected } = await checkRows(ctx, v, ownerLinks);
   const skippable = v.skipInvalid && rows.length > 0 && rejectedErrorCount(rejected) === errors.length;
   if (errors.length > 0 && !skippable) {
     const count = `${errors.length} problem${errors.length === 1 ? "" : "s"}`;
@@ -566,7 +635,7 @@ export async function importBatch(ctx: ServiceContext, input: unknown): Promise<
         r.destGrant ? encryptDelegatedGrant(ctx.vault, delegatedGrant(r.destGrant)) : null,
       ] as const,
   );
-  const batchId = await ctx.db
+  const { batchId, ownerRows } = await ctx.db
     .transaction()
     .execute(async (trx) => {
       await lockServersForShare(
@@ -584,10 +653,10 @@ export async function importBatch(ctx: ServiceContext, input: unknown): Promise<
       await sql`
         insert into jobs (name, batch_id, tenant, pool, source_server_id, source_email, source_secret,
                           source_oauth2, dest_server_id, dest_email, dest_secret, dest_oauth2, dry_run, options,
-                          option_origins, priority)
+                          option_origins, priority, status)
         select r.name, ${batch.id}::int, ${tenant}::text, ${pool}::text, r.source_server_id, r.source_email, r.source_secret,
                r.source_oauth2, r.dest_server_id, r.dest_email, r.dest_secret, r.dest_oauth2, r.dry_run,
-               r.options::jsonb, r.origins::jsonb, ${v.priority}::int
+               r.options::jsonb, r.origins::jsonb, ${v.priority}::int, r.status
         from unnest(
           ${column((r) => r.name)}::text[],
           ${column((r) => r.sourceServerId)}::int[],
@@ -600,17 +669,20 @@ export async function importBatch(ctx: ServiceContext, input: unknown): Promise<
           ${column((r) => JSON.stringify(r.options))}::text[],
           ${column((r) => JSON.stringify(r.optionOrigins))}::text[],
           ${column((_r, i) => grants[i]![0])}::text[],
-          ${column((_r, i) => grants[i]![1])}::text[]
+          ${column((_r, i) => grants[i]![1])}::text[],
+          ${column((r) => (r.awaitsOwner ? "awaiting_credentials" : "queued"))}::text[]
         ) with ordinality as r(name, source_server_id, source_email, source_secret, dest_server_id, dest_email,
-                               dest_secret, dry_run, options, origins, source_oauth2, dest_oauth2, n)
+                               dest_secret, dry_run, options, origins, source_oauth2, dest_oauth2, status, n)
         order by r.n`.execute(trx);
+      // Only the queued rows get a queue entry; those awaiting their owner get a link instead.
       await enqueueJobs(trx, { batchId: batch.id });
+      const ownerRows = await issueOwnerLinks(trx, ctx, batch.id, rows, v.askOwners, ownerLinks);
       // One event per new job, as for any job (10,000 NOTIFYs cost PostgreSQL a few tens of ms);
       // a listener that falls behind resyncs from the database.
       await sql`
         select pg_notify(${CHANNELS.job}, json_build_object('jobId', id, 'batchId', batch_id, 'status', status)::text)
         from jobs where batch_id = ${batch.id} order by id`.execute(trx);
-      return batch.id;
+      return { batchId: batch.id, ownerRows };
     })
     .catch((e: unknown) => {
       throw mapDuplicateTag(e, tag);
@@ -619,8 +691,73 @@ export async function importBatch(ctx: ServiceContext, input: unknown): Promise<
   return {
     batch: await getBatch(ctx, batchId),
     jobCount: rows.length,
+    awaitingCount: ownerRows.length,
+    ownerLinks: ownerRows,
     realCount: plan.realCount,
     dryRunCount: plan.dryRunCount,
     rejected: skippable ? rejected : [],
   };
+}
+
+/**
+ * Issues the links of an import's rows that wait for their owner, in the import's transaction: each
+ * row is found back by its mailbox pair (unique within a file). The URLs go back only with returnLinks.
+ */
+async function issueOwnerLinks(
+  trx: Parameters<typeof issueLinkIn>[0],
+  ctx: Pick<ServiceContext, "vault">,
+  batchId: number,
+  rows: readonly ValidRow[],
+  askOwners: { returnLinks: boolean; expiresInHours: number } | undefined,
+  ownerLinks: OwnerLinkConfig | undefined,
+): Promise<OwnerLinkRow[]> {
+  const waiting = rows.filter((r) => r.awaitsOwner);
+  if (waiting.length === 0) return [];
+  if (!ownerLinks)
+    throw new ImapferryError(
+      "CONFIG",
+      "Links to mailbox owners need the server's public URL; this caller has none.",
+    );
+  const pairKey = (a: {
+    sourceServerId: number;
+    sourceEmail: string;
+    destServerId: number;
+    destEmail: string;
+  }) =>
+    `${a.sourceServerId}\u0000${a.sourceEmail.toLowerCase()}\u0000${a.destServerId}\u0000${a.destEmail.toLowerCase()}`;
+  const jobs = await trx
+    .selectFrom("jobs")
+    .select(["id", "source_server_id", "source_email", "dest_server_id", "dest_email"])
+    .where("batch_id", "=", batchId)
+    .where("status", "=", "awaiting_credentials")
+    .execute();
+  const idByPair = new Map(
+    jobs.map((j) => [
+      pairKey({
+        sourceServerId: j.source_server_id,
+        sourceEmail: j.source_email,
+        destServerId: j.dest_server_id,
+        destEmail: j.dest_email,
+      }),
+      j.id,
+    ]),
+  );
+  const out: OwnerLinkRow[] = [];
+  for (const row of waiting) {
+    const jobId = idByPair.get(pairKey(row));
+    if (jobId === undefined) continue;
+    const link = await issueLinkIn(trx, ctx.vault, ownerLinks, {
+      jobId,
+      ownerEmail: row.ownerEmail,
+      expiresInHours: askOwners?.expiresInHours ?? DEFAULT_LINK_HOURS,
+    });
+    out.push({
+      jobId,
+      line: row.line,
+      sourceEmail: row.sourceEmail,
+      ownerEmail: row.ownerEmail,
+      url: askOwners?.returnLinks ? link.url : null,
+    });
+  }
+  return out;
 }

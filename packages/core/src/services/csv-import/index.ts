@@ -3,6 +3,7 @@ export {
   CSV_COLUMNS,
   CSV_OAUTH2_COLUMNS,
   CSV_OPTIONAL_COLUMNS,
+  CSV_OWNER_COLUMNS,
   CSV_REQUIRED_COLUMNS,
 } from "./columns.ts";
 export type {
@@ -11,6 +12,7 @@ export type {
   ImportPlan,
   ImportPreview,
   ImportResult,
+  OwnerLinkRow,
   RejectedRow,
 } from "./csv-import.ts";
 export { CSV_MAX_ROWS, csvTemplate, importBatch, previewImport } from "./csv-import.ts";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { explicitEngineOptionsSchema } from "../../engines/options.ts";
 import { batchTagSchema } from "../batches/schemas.ts";
+import { askOwnersSchema } from "../credential-requests/schemas.ts";
 import { poolSchema, prioritySchema, tenantSchema } from "../validation.ts";
 
 export const CSV_MAX_BYTES = 32 * 1024 * 1024;
@@ -31,5 +32,11 @@ export const importCsvInputSchema = z.object({
    * a time per host); a row whose login fails is a problem of that row. @defaultValue false
    */
   verifyLogins: z.boolean().default(false),
+  /**
+   * Rows whose owner is asked for the source password by a single-use link: those with an ownerEmail
+   * and no source password always; with `returnLinks`, also those with neither (on a server without
+   * admin credentials), and every row's link comes back in the answer's `ownerLinks`.
+   */
+  askOwners: askOwnersSchema.optional(),
 });
 export type ImportCsvInput = z.input<typeof importCsvInputSchema>;
