@@ -137,6 +137,21 @@ describe("upgrading a database filled by the previous schema", () => {
     ]);
     // The new status is accepted now.
     await database.db.updateTable("jobs").set({ status: "waiting" }).where("id", "=", job.id).execute();
+    // New in 0018: no job had a credential link; a job may now await its owner's password, with one
+    // pending link at a time.
+    expect(await database.db.selectFrom("credential_requests").select("id").execute()).toEqual([]);
+    await database.db
+      .updateTable("jobs")
+      .set({ status: "awaiting_credentials" })
+      .where("id", "=", job.id)
+      .execute();
+    await run(sql`insert into credential_requests (job_id, token_hash, expires_at)
+      values (${job.id}, 'hash-1', now() + interval '7 days')`);
+    await expect(
+      run(sql`insert into credential_requests (job_id, token_hash, expires_at)
+        values (${job.id}, 'hash-2', now() + interval '7 days')`),
+    ).rejects.toThrow(/credential_requests_one_pending/);
+    await database.db.updateTable("jobs").set({ status: "waiting" }).where("id", "=", job.id).execute();
 
     // New in 0009: servers keep their endpoints and have no admin credentials.
     const servers = await sql<Record<string, unknown>>`
