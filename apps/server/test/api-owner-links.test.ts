@@ -260,6 +260,17 @@ describe("credential links asking mailbox owners for their old password", () => 
     expect(await (await fetch(renewed.credentialRequest!.url!)).text()).toContain("This move was cancelled");
   });
 
+  it("queues an awaiting job when the operator enters the source password, and ends its link", async () => {
+    const job = await awaitingJob(acme, "carol@old.example", { returnLink: true });
+    const rerun = await errorOf(acme.jobs.rerun.mutate({ id: job.id }));
+    expect(rerun?.data).toMatchObject({ code: "CONFLICT" });
+    expect(rerun?.message).toMatch(/waiting for its owner to enter the source password/);
+    const edited = await acme.jobs.update.mutate({ id: job.id, sourcePassword: OWNER_PASSWORD });
+    expect(["queued", "running", "done"]).toContain(edited.status);
+    expect(edited.credentialRequest?.status).toBe("cancelled");
+    expect(await (await fetch(job.credentialRequest!.url!)).text()).toContain("This move was cancelled");
+  });
+
   it("keeps each tenant's links to its own token", async () => {
     const job = await awaitingJob(acme, "bob@old.example", { returnLink: true });
     const hidden = await errorOf(globex.jobs.get.query({ id: job.id }));

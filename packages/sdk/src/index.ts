@@ -21,6 +21,7 @@ export type {
   BatchPlan,
   BatchReport,
   BatchReportRow,
+  CredentialRequest,
   FetchLike,
   Health,
   ImportOptions,

@@ -22,6 +22,12 @@ export type BatchReport = RouterOutputs["batches"]["report"];
 export type BatchReportRow = BatchReport["rows"][number];
 /** What a job's status can be: `done` only when the check found every source message on the destination. */
 export type JobStatus = Job["status"];
+/**
+ * A job's latest link asking its mailbox's owner for the source password (`jobs.create` with
+ * `askOwner`, `jobs.sendOwnerLink`): status, owner email, emailed, reminders, expiry, use. `url` only
+ * in the answer that issued it with `returnLink`.
+ */
+export type CredentialRequest = NonNullable<Job["credentialRequest"]>;
 export type ImportResult = RouterOutputs["batches"]["import"];
 export type ImportPreview = RouterOutputs["batches"]["preview"];
 export type Server = RouterOutputs["servers"]["create"];
