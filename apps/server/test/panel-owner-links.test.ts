@@ -251,4 +251,35 @@ describe("a mailbox owner enters the old password through a link, on a phone", (
     expect(mails.at(-1)?.to).toEqual([OWNER_EMAIL]);
     expectNoConsoleErrors(stack);
   });
+
+  it("lets the operator create a job that asks its owner, from the New job form", async () => {
+    const operator = await stack.browser.newPage();
+    page = operator;
+    await signInAsAdmin(operator, stack);
+    await operator.getByRole("button", { name: "New job" }).click();
+    const dialog = operator.getByRole("dialog");
+    await dialog.locator("select[name=sourceServerId]").selectOption({ label: "Old Mail Co (127.0.0.1)" });
+    await dialog.locator("input[name=sourceEmail]").fill(LOGIN);
+    await dialog.getByText("Ask the mailbox's owner").click();
+    expect(await dialog.locator("input[name=sourcePassword]").count()).toBe(0);
+    await dialog.getByLabel("Owner's email (optional)").fill("not-an-address");
+    await dialog.locator("select[name=destServerId]").selectOption({ label: "New Mail Co (127.0.0.1)" });
+    await dialog.locator("input[name=destEmail]").fill(LOGIN);
+    await dialog.locator("input[name=destPassword]").fill(DEST_PASSWORD);
+    await dialog.getByRole("button", { name: "Queue dry run" }).click();
+    await expect
+      .poll(() => dialog.locator(".field .error").first().textContent())
+      .toMatch(/must be an email address/);
+    const mailsBefore = smtp.messages.length;
+    await dialog.getByLabel("Owner's email (optional)").fill(OWNER_EMAIL);
+    await dialog.getByRole("button", { name: "Queue dry run" }).click();
+    await operator.waitForURL(/\/jobs\/\d+$/);
+    await expect.poll(() => operator.locator(".badge").first().textContent()).toBe("Awaiting credentials");
+    await expect
+      .poll(() => operator.locator("[data-owner-link] [data-owner-email]").textContent())
+      .toBe(OWNER_EMAIL);
+    const mails = await smtp.waitForMessages(mailsBefore + 1);
+    expect(mails.at(-1)?.subject).toBe(`Action needed: your mailbox ${LOGIN} is being moved`);
+    expectNoConsoleErrors(stack);
+  });
 });

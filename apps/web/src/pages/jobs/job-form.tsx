@@ -54,6 +54,9 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
   /** A connection counts only for the server it was made with (the side's server may have changed since). */
   const connectedOn = (connected: ConnectedAccount | null, serverId: string) =>
     connected && String(connected.serverId) === serverId ? connected : null;
+  // A new job may ask the source mailbox's owner for its password through a single-use link.
+  const [askOwner, setAskOwner] = createSignal(false);
+  const [ownerEmail, setOwnerEmail] = createSignal("");
   const [dryRun, setDryRun] = createSignal(editing?.dryRun ?? true);
   const [options, setOptions] = createSignal<Record<string, unknown>>({ ...(editing?.options ?? {}) });
   const [errors, setErrors] = createSignal<FieldErrors>({});
@@ -100,6 +103,7 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
       },
     ] as const;
     for (const s of sides) {
+      if (s.side === "source" && askOwner()) continue;
       const server = serverOf(s.serverId);
       if (!s.password && !s.connected && server && !server.admin)
         errors[s.field] = passwordRequiredSentence(s.side);
@@ -148,11 +152,14 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
         const dest = connectedOn(destConnected(), destServerId());
         const input = {
           ...common,
-          ...(source
-            ? { sourceConnectionId: source.id }
-            : sourcePassword()
-              ? { sourcePassword: sourcePassword() }
-              : {}),
+          // Asking the owner, the source side carries no credential: the owner enters it through the link.
+          ...(askOwner()
+            ? { askOwner: ownerEmail().trim() ? { email: ownerEmail().trim() } : { returnLink: true } }
+            : source
+              ? { sourceConnectionId: source.id }
+              : sourcePassword()
+                ? { sourcePassword: sourcePassword() }
+                : {}),
           ...(dest ? { destConnectionId: dest.id } : destPassword() ? { destPassword: destPassword() } : {}),
         };
         const checked = validate(createJobInputSchema, input, JOB_SENTENCES);
@@ -164,11 +171,20 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
         }
         setErrors({});
         const created = await api.jobs.create.mutate(input);
-        toast(
-          "success",
-          dryRun() ? "Dry run queued" : "Migration queued",
-          created.name || created.sourceEmail,
-        );
+        if (created.status === "awaiting_credentials")
+          toast(
+            "success",
+            "Job created: awaiting the owner's password",
+            ownerEmail().trim()
+              ? `Link emailed to ${ownerEmail().trim()}`
+              : "Use Copy link on the job's page to pass a link on",
+          );
+        else
+          toast(
+            "success",
+            dryRun() ? "Dry run queued" : "Migration queued",
+            created.name || created.sourceEmail,
+          );
         props.onSaved?.(created);
         props.onClose();
         navigate(`/jobs/${created.id}`);
@@ -262,36 +278,54 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
             placeholder: account.emailPlaceholder,
             hint: "An email address, a user name or DOMAIN\\user: whatever the server logs in with.",
           })}
-          <Show when={!connected()}>
-            {textInput("Password", `${account.side}Password`, account.password[0], account.password[1], {
-              type: "password",
-              placeholder: serverOf(account.serverId[0]())?.admin
-                ? editing
-                  ? "(unchanged)"
-                  : "(admin credentials)"
-                : passwordPlaceholder,
-              autocomplete: "new-password",
-              ...(serverOf(account.serverId[0]())?.admin
-                ? { hint: "Optional: this server's admin credentials log in for the mailbox." }
-                : // The stored password is only ever sent to the server and login it was entered for.
-                  editing
-                  ? { hint: "Needed again when you change this side's server or login." }
-                  : {}),
+          <Show when={!editing && account.side === "source"}>
+            <ToggleField
+              label="Ask the mailbox's owner"
+              description="Instead of the password: the owner gets a single-use link to enter it. The job waits until then."
+              name="askOwner"
+              checked={askOwner()}
+              onToggle={setAskOwner}
+            />
+          </Show>
+          <Show when={account.side === "source" && askOwner()}>
+            {textInput("Owner's email (optional)", "askOwner.email", ownerEmail, setOwnerEmail, {
+              type: "email",
+              placeholder: "alice@customer.example",
+              hint: "The link is emailed here, with a reminder. Leave empty to hand the link out yourself.",
             })}
           </Show>
-          <Show when={account.connected}>
-            {(signal) => (
-              <ConnectAccount
-                server={serverOf(account.serverId[0]())}
-                login={account.email[0]()}
-                connected={connected()}
-                onChange={(next) => {
-                  signal()[1](next);
-                  // The login is the account signed in to, unless the operator typed one.
-                  if (next?.account && account.email[0]().trim() === "") account.email[1](next.account);
-                }}
-              />
-            )}
+          <Show when={!(account.side === "source" && askOwner())}>
+            <Show when={!connected()}>
+              {textInput("Password", `${account.side}Password`, account.password[0], account.password[1], {
+                type: "password",
+                placeholder: serverOf(account.serverId[0]())?.admin
+                  ? editing
+                    ? "(unchanged)"
+                    : "(admin credentials)"
+                  : passwordPlaceholder,
+                autocomplete: "new-password",
+                ...(serverOf(account.serverId[0]())?.admin
+                  ? { hint: "Optional: this server's admin credentials log in for the mailbox." }
+                  : // The stored password is only ever sent to the server and login it was entered for.
+                    editing
+                    ? { hint: "Needed again when you change this side's server or login." }
+                    : {}),
+              })}
+            </Show>
+            <Show when={account.connected}>
+              {(signal) => (
+                <ConnectAccount
+                  server={serverOf(account.serverId[0]())}
+                  login={account.email[0]()}
+                  connected={connected()}
+                  onChange={(next) => {
+                    signal()[1](next);
+                    // The login is the account signed in to, unless the operator typed one.
+                    if (next?.account && account.email[0]().trim() === "") account.email[1](next.account);
+                  }}
+                />
+              )}
+            </Show>
           </Show>
         </div>
       </fieldset>
