@@ -45,6 +45,7 @@ export function credentialLinkTasks(deps: NotificationTaskDeps): TaskList {
       .innerJoin("jobs", "jobs.id", "r.job_id")
       .innerJoin("servers", "servers.id", "jobs.source_server_id")
       .select([
+        "r.job_id",
         "r.status",
         "r.owner_email",
         "r.expires_at",
@@ -103,6 +104,8 @@ export function credentialLinkTasks(deps: NotificationTaskDeps): TaskList {
       )
       .where("id", "=", requestId)
       .execute();
+    // The job's page shows when the link went out (and how many reminders): tell it, as for any change.
+    await notifyJobsChanged(ctx.db, [row.job_id]);
     ctx.log.info("credential link emailed", { requestId, reminder });
   }
 
