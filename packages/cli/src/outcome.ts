@@ -1,8 +1,16 @@
 import type { JobStatus } from "@imapferry/sdk";
 import { EXIT, type ExitCode } from "./exit-codes.ts";
 
-/** Statuses a job moves on from by itself: following it goes on while it has one of these. */
-export const ACTIVE_STATUSES: readonly string[] = ["queued", "running", "waiting"] satisfies JobStatus[];
+/**
+ * Statuses a job moves on from without the operator: following it goes on while it has one of these
+ * (awaiting_credentials: the mailbox's owner has a link to enter the source password).
+ */
+export const ACTIVE_STATUSES: readonly string[] = [
+  "queued",
+  "running",
+  "waiting",
+  "awaiting_credentials",
+] satisfies JobStatus[];
 
 export function isActive(status: string): boolean {
   return ACTIVE_STATUSES.includes(status);

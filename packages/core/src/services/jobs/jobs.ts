@@ -5,13 +5,13 @@ import type { ServiceContext } from "../../context.ts";
 import { layerOptions } from "../../engines/option-layers.ts";
 import { ImapferryError } from "../../errors.ts";
 import { enqueueJobs, nudgeWorkers } from "../../queue/queue-entries.ts";
-import { takeConnection } from "../oauth2-connect/connections.ts";
 import {
   emailOffProblem,
   endPendingLinks,
   issueLinkIn,
   type OwnerLinkConfig,
 } from "../credential-requests/issue-link.ts";
+import { takeConnection } from "../oauth2-connect/connections.ts";
 import { lockServersForShare } from "../servers/credential-binding.ts";
 import { getSettings } from "../settings/settings.ts";
 import { parseInput } from "../validation.ts";
