@@ -278,10 +278,10 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
             placeholder: account.emailPlaceholder,
             hint: "An email address, a user name or DOMAIN\\user: whatever the server logs in with.",
           })}
-          <Show when={!editing && account.side === "source"}>
+          <Show when={!editing && account.side === "source" && !connected()}>
             <ToggleField
               label="Ask the mailbox's owner"
-              description="Instead of the password: the owner gets a single-use link to enter it. The job waits until then."
+              description="The owner gets a single-use link to enter it themselves; the job waits until then."
               name="askOwner"
               checked={askOwner()}
               onToggle={setAskOwner}
