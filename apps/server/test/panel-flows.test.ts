@@ -267,6 +267,7 @@ describe("the panel", { timeout: 0 }, () => {
     }
     expect(visited).toEqual([
       "sourcePassword",
+      "askOwner",
       "destServerId",
       "destEmail",
       "destPassword",

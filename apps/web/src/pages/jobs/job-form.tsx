@@ -278,15 +278,6 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
             placeholder: account.emailPlaceholder,
             hint: "An email address, a user name or DOMAIN\\user: whatever the server logs in with.",
           })}
-          <Show when={!editing && account.side === "source" && !connected()}>
-            <ToggleField
-              label="Ask the mailbox's owner"
-              description="The owner gets a single-use link to enter it themselves; the job waits until then."
-              name="askOwner"
-              checked={askOwner()}
-              onToggle={setAskOwner}
-            />
-          </Show>
           <Show when={account.side === "source" && askOwner()}>
             {textInput("Owner's email (optional)", "askOwner.email", ownerEmail, setOwnerEmail, {
               type: "email",
@@ -326,6 +317,15 @@ export function JobFormModal(props: JobFormProps): JSX.Element {
                 />
               )}
             </Show>
+          </Show>
+          <Show when={!editing && account.side === "source" && !connected()}>
+            <ToggleField
+              label="Ask the mailbox's owner"
+              description="Leave the source secret to the mailbox's owner: they get a single-use link and enter it there. The job waits until then."
+              name="askOwner"
+              checked={askOwner()}
+              onToggle={setAskOwner}
+            />
           </Show>
         </div>
       </fieldset>
