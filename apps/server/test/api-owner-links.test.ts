@@ -49,6 +49,8 @@ describe("credential links asking mailbox owners for their old password", () => 
   let admin: ImapferryClient;
   let acme: ImapferryClient;
   let globex: ImapferryClient;
+  /** Bearer tokens, for the REST API. */
+  const tokens = { acme: "", globex: "" };
   let sourceServerId: number;
   let destServerId: number;
   const recorder = new ResponseRecorder();
@@ -80,8 +82,10 @@ describe("credential links asking mailbox owners for their old password", () => 
     const token = async (name: string, tenant?: string) =>
       (await createApiToken(server.ctx, adminId, { name, role: tenant ? "operate" : "admin", tenant })).token;
     admin = createClient({ url: server.url, token: await token("admin"), fetch: recorder.fetch });
-    acme = createClient({ url: server.url, token: await token("acme", "acme"), fetch: recorder.fetch });
-    globex = createClient({ url: server.url, token: await token("globex", "globex"), fetch: recorder.fetch });
+    tokens.acme = await token("acme", "acme");
+    tokens.globex = await token("globex", "globex");
+    acme = createClient({ url: server.url, token: tokens.acme, fetch: recorder.fetch });
+    globex = createClient({ url: server.url, token: tokens.globex, fetch: recorder.fetch });
     sourceServerId = (
       await admin.servers.create.mutate({
         name: "Old provider",
@@ -278,11 +282,29 @@ describe("credential links asking mailbox owners for their old password", () => 
     const resend = await errorOf(globex.jobs.sendOwnerLink.mutate({ id: job.id, returnLink: true }));
     expect(resend?.data).toMatchObject({ code: "NOT_FOUND" });
     expect(resend?.message).toBe(`There is no job ${job.id}.`);
+    // The same over REST: another tenant's job does not exist; its own tenant gets a new link back.
+    const restLink = (who: "acme" | "globex") =>
+      fetch(`${server.url}/api/v1/jobs/${job.id}/owner-link`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${tokens[who]}`, "content-type": "application/json" },
+        body: JSON.stringify({ sendEmail: false, returnLink: true }),
+      });
+    expect((await restLink("globex")).status).toBe(404);
+    const own = await restLink("acme");
+    expect(own.status).toBe(200);
+    const renewed = (await own.json()) as { credentialRequest: { status: string; url: string } };
+    expect(renewed.credentialRequest.status).toBe("pending");
+    expect(renewed.credentialRequest.url).toMatch(/\/credentials\/[A-Za-z0-9_-]{43}$/);
+    const document = (await (await fetch(`${server.url}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(document.paths)).toContain("/jobs/{id}/owner-link");
+
     const listed = await globex.jobs.list.query({ status: "awaiting_credentials" });
     expect(listed.items).toEqual([]);
-    const own = await acme.jobs.list.query({ status: "awaiting_credentials" });
-    expect(own.items.map((j) => j.id)).toContain(job.id);
-    expect(own.items.every((j) => j.tenant === "acme" && j.status === "awaiting_credentials")).toBe(true);
+    const ownList = await acme.jobs.list.query({ status: "awaiting_credentials" });
+    expect(ownList.items.map((j) => j.id)).toContain(job.id);
+    expect(ownList.items.every((j) => j.tenant === "acme" && j.status === "awaiting_credentials")).toBe(true);
   });
 
   it("answers bad input with a sentence naming the field, and creates nothing", async () => {
