@@ -77,7 +77,11 @@ describe("credential links asking mailbox owners for their old password", () => 
 
   beforeAll(async () => {
     [smtp, imap] = await Promise.all([startSmtpServer(), startImapPair()]);
-    server = await startApiTestServer({ smtpPort: smtp.port });
+    // Two wrong passwords from one address are free; the next try waits ten minutes (see the last test).
+    server = await startApiTestServer({
+      smtpPort: smtp.port,
+      ownerLinkRateLimits: { addressFailures: 2, userFailures: 2, baseDelayMs: 600_000 },
+    });
     const adminId = (await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow()).id;
     const token = async (name: string, tenant?: string) =>
       (await createApiToken(server.ctx, adminId, { name, role: tenant ? "operate" : "admin", tenant })).token;
@@ -428,6 +432,26 @@ describe("credential links asking mailbox owners for their old password", () => 
     expect(linkIn(mail!.text)).toBe(links[0]!.url);
     const issued = await admin.audit.list.query({ action: "credentialLinks.issue", limit: 1 });
     expect(issued.items[0]?.details).toMatchObject({ batchId: imported.batch.id, links: 2, emailed: 1 });
+  });
+
+  it("holds back password guesses on links from an address that keeps failing", async () => {
+    const job = await awaitingJob(acme, "bob@old.example", { returnLink: true });
+    const url = job.credentialRequest!.url!;
+    const post = (password: string) =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ password }).toString(),
+      });
+    // The address's second failure (its first was in an earlier test) is still checked…
+    expect(await (await post("guess-1")).text()).toContain("That password was not accepted");
+    // …then even the right password waits, and the server is not asked.
+    const held = await post(OWNER_PASSWORD);
+    expect(held.status).toBe(400);
+    expect(await held.text()).toMatch(/Too many tries\. Wait 600 seconds, then try again\./);
+    const seen = await acme.jobs.get.query({ id: job.id });
+    expect(seen.status).toBe("awaiting_credentials");
+    expect(seen.credentialRequest).toMatchObject({ status: "pending", failedAttempts: 1 });
   });
 
   it("refuses to email a link while emails are off, and changes nothing", async () => {
