@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { JobView, MigrationSpec, ServiceContext } from "@imapferry/core";
 import {
   buildImapsyncArgs,
+  builtinEngineCommand,
   createJob,
   createServer,
   defaultEngineRunner,
@@ -109,7 +110,9 @@ export function benchSpec(pair: ImapPair, user: string, destinationUser: string)
 
 /** The built-in engine's script with the argv and environment imapferry gives any engine. */
 export function runBuiltin(spec: MigrationSpec): Promise<Timed> {
-  return runTimed(process.execPath, [CLI, ...buildImapsyncArgs(spec)], engineEnv(spec));
+  // The command the worker runs (with its Node flags), on the built script.
+  const { bin, prefixArgs } = builtinEngineCommand(CLI);
+  return runTimed(bin, [...prefixArgs, ...buildImapsyncArgs(spec)], engineEnv(spec));
 }
 
 async function runDsync(pair: ImapPair, user: string, destinationUser: string): Promise<number> {

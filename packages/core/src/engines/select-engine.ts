@@ -29,6 +29,13 @@ export interface ResolvedEngine {
 const VERSION_TIMEOUT_MS = 30_000;
 
 /**
+ * V8's young generation (16 MB semi-spaces by default, three of them) is sized for throughput; the
+ * engine allocates a stream of short-lived FETCH buffers, and small semi-spaces collect them sooner.
+ * Measured on 100,000 small messages: peak RSS 254 -> 233 MiB, and the copy no slower (55 s vs 70 s).
+ */
+const ENGINE_NODE_FLAGS = ["--max-semi-space-size=2"];
+
+/**
  * The built-in engine's script next to this module: `dist/engines/builtin/cli.js` once compiled. Under
  * vitest this module is the `.ts` source, and the `.ts` script runs through tsx (Node 20 has no native TS).
  */
@@ -39,9 +46,9 @@ export function builtinEngineCommand(builtinCli?: string): { bin: string; prefix
     builtinCli ?? fileURLToPath(new URL(`./builtin/cli.${fromSource ? "ts" : "js"}`, import.meta.url));
   if (script.endsWith(".ts")) {
     const tsxLoader = createRequire(import.meta.url).resolve("tsx");
-    return { bin: process.execPath, prefixArgs: ["--import", tsxLoader, script] };
+    return { bin: process.execPath, prefixArgs: [...ENGINE_NODE_FLAGS, "--import", tsxLoader, script] };
   }
-  return { bin: process.execPath, prefixArgs: [script] };
+  return { bin: process.execPath, prefixArgs: [...ENGINE_NODE_FLAGS, script] };
 }
 
 function packageVersion(): string | null {

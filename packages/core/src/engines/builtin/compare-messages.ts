@@ -17,8 +17,8 @@ function takeSimulated(simulated: Map<string, number>, identity: string): boolea
 
 export function withinAgeAndSize(session: SyncSession, message: ScannedMessage): boolean {
   const { maxAgeDays, minAgeDays } = session.args;
-  if (message.internalDate && (maxAgeDays !== undefined || minAgeDays !== undefined)) {
-    const ageDays = (Date.now() - message.internalDate.getTime()) / 86_400_000;
+  if (message.internalTime !== undefined && (maxAgeDays !== undefined || minAgeDays !== undefined)) {
+    const ageDays = (Date.now() - message.internalTime) / 86_400_000;
     if (maxAgeDays !== undefined && ageDays > maxAgeDays) {
       return false;
     }

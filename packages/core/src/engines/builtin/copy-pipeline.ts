@@ -163,7 +163,7 @@ export async function copyMessages(
   const streams = ctx.appender !== undefined && !throttled;
   const streamed = streams ? wanted.filter((message) => message.size >= STREAM_MESSAGE_BYTES) : [];
   const whole = streams ? wanted.filter((message) => message.size < STREAM_MESSAGE_BYTES) : wanted;
-  const byUid = new Map(whole.map((message) => [message.uid, message]));
+
   const queue = new ByteBoundedQueue<OutgoingMessage>(QUEUE_BYTES);
   const batchMessages = throttled ? 1 : BATCH_MESSAGES;
   let consumerDone = false;
@@ -172,10 +172,15 @@ export async function copyMessages(
 
   async function produce(): Promise<void> {
     try {
-      for (const set of uidSets(
-        whole.map((message) => message.uid),
-        UIDS_PER_FETCH,
-      )) {
+      for (let first = 0; first < whole.length; first += UIDS_PER_FETCH) {
+        // A lookup per FETCH command, not one for the whole folder: 100,000 entries held to the end
+        // of the copy were megabytes of a bounded-memory engine.
+        const chunk = whole.slice(first, first + UIDS_PER_FETCH);
+        const byUid = new Map(chunk.map((message) => [message.uid, message]));
+        const [set = ""] = uidSets(
+          chunk.map((message) => message.uid),
+          UIDS_PER_FETCH,
+        );
         const rows: AsyncIterable<FetchMessageObject> = source.fetch(
           set,
           { uid: true, flags: true, internalDate: true, source: true },

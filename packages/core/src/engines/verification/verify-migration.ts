@@ -189,8 +189,8 @@ async function readFolder(client: ImapFlow, path: string, skipSize: boolean): Pr
 }
 
 function withinAge(args: SyncArgs, message: ScannedMessage, now: number): boolean {
-  if (!message.internalDate) return true;
-  const ageDays = (now - message.internalDate.getTime()) / 86_400_000;
+  if (message.internalTime === undefined) return true;
+  const ageDays = (now - message.internalTime) / 86_400_000;
   if (args.maxAgeDays !== undefined && ageDays > args.maxAgeDays) return false;
   if (args.minAgeDays !== undefined && ageDays < args.minAgeDays) return false;
   return true;
