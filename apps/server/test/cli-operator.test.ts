@@ -236,6 +236,32 @@ describe("the imapferry operator CLI", () => {
     expect(rerun.stderr).toMatch(/Job \d+ \(.*\) done: copied 0 \/ 5 messages\./);
   });
 
+  it("creates a job that waits for its owner's password and prints the owner's link once", async () => {
+    const run = await runCli(
+      [
+        "jobs",
+        "create",
+        "--from",
+        "old host",
+        "--from-login",
+        "emil@example.com",
+        "--to",
+        "new host",
+        "--to-login",
+        "emil@example.com",
+        "--owner-link",
+        "--real",
+      ],
+      { ...env, IMAPFERRY_DEST_PASSWORD: PASSWORD },
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Job (\d+) \(.*\) is waiting for its owner's password\.$/m);
+    const link = /Link for the owner \(shown once\): (\S+)/.exec(run.stdout)?.[1] ?? "";
+    expect(link.startsWith(`${server.url}/credentials/`)).toBe(true);
+    const id = Number(/^Job (\d+)/m.exec(run.stdout)?.[1]);
+    expect((await client.jobs.get.query({ id })).status).toBe("awaiting_credentials");
+  });
+
   it("says what is wrong with the connection: no URL (2), a bad token (4), no server (5), an unknown job (3)", async () => {
     const noUrl = await runCli(["jobs", "list"], { IMAPFERRY_TOKEN: "x" });
     expect([noUrl.code, noUrl.stderr]).toEqual([2, expect.stringContaining("Set IMAPFERRY_URL")]);

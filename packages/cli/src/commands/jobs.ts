@@ -31,6 +31,8 @@ interface CreateOptions {
   real?: boolean;
   batch?: string;
   askPasswords?: boolean;
+  askOwner?: string;
+  ownerLink?: boolean;
   follow?: boolean;
 }
 
@@ -77,6 +79,8 @@ export function registerJobCommands(program: Command): void {
     )
     .option("--batch <id-or-tag>", "add the job to this batch")
     .option("--ask-passwords", "ask for the passwords on the terminal")
+    .option("--ask-owner <email>", "no source password: email the mailbox's owner a link to enter it")
+    .option("--owner-link", "no source password: print a link for the mailbox's owner to enter it")
     .option("--follow", "follow the job until it ends; the exit code tells how it ended")
     .action(withSession<CreateOptions>(createJob));
 
@@ -205,7 +209,14 @@ async function createJob(session: Session, _args: string[], options: CreateOptio
     resolveServerId(client, options.to, "destination"),
   ]);
   const ask = Boolean(options.askPasswords);
-  const sourcePassword = await password("IMAPFERRY_SOURCE_PASSWORD", ask, `Source (${options.fromLogin})`);
+  const askOwner =
+    options.askOwner || options.ownerLink
+      ? { ...(options.askOwner ? { email: options.askOwner } : {}), returnLink: Boolean(options.ownerLink) }
+      : undefined;
+  // The owner enters the source password through the link: nothing to ask here.
+  const sourcePassword = askOwner
+    ? undefined
+    : await password("IMAPFERRY_SOURCE_PASSWORD", ask, `Source (${options.fromLogin})`);
   const destPassword = await password("IMAPFERRY_DEST_PASSWORD", ask, `Destination (${options.toLogin})`);
   const job = await client.jobs.create.mutate({
     sourceServerId,
@@ -215,9 +226,18 @@ async function createJob(session: Session, _args: string[], options: CreateOptio
     dryRun: !options.real,
     ...(sourcePassword ? { sourcePassword } : {}),
     ...(destPassword ? { destPassword } : {}),
+    ...(askOwner ? { askOwner } : {}),
     ...(options.name ? { name: options.name } : {}),
     ...(options.batch ? { batchId: await resolveBatchId(client, options.batch) } : {}),
   });
+  if (job.status === "awaiting_credentials") {
+    if (out.json) return writeJson(out, job);
+    const link = job.credentialRequest?.url;
+    return writeLines(out.stdout, [
+      `Job ${job.id} (${job.name}) is waiting for its owner's password${options.askOwner ? `; the link went to ${options.askOwner}` : ""}.`,
+      ...(link ? [`Link for the owner (shown once): ${link}`] : []),
+    ]);
+  }
   if (!options.follow) {
     if (out.json) return writeJson(out, job);
     return writeLines(out.stdout, [
