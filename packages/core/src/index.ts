@@ -15,6 +15,7 @@ export * from "./services/audit/index.ts";
 export * from "./services/auth/index.ts";
 export * from "./services/batches/index.ts";
 export * from "./services/credential-requests/index.ts";
+export * from "./services/budgets/index.ts";
 export * from "./services/csv-import/index.ts";
 export * from "./services/jobs/index.ts";
 export * from "./services/logs/index.ts";

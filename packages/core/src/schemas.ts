@@ -8,6 +8,7 @@
 
 export { ENGINE_PRESETS, engineOptionsSchema } from "./engines/options.ts";
 export { batchTagSchema } from "./services/batches/schemas.ts";
+export { SERVER_PRESETS } from "./services/budgets/provider-presets.ts";
 export {
   bulkJobsInputSchema,
   createJobInputSchema,

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ResolvedEngine } from "../src/engines/select-engine.ts";
 import { resolveEngine } from "../src/engines/select-engine.ts";
 import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
-import { getJob } from "../src/services/jobs/index.ts";
+import { getJob, resumeJobNow } from "../src/services/jobs/index.ts";
 import { createServer } from "../src/services/servers/servers.ts";
 import { updateSettings } from "../src/services/settings/settings.ts";
 import {
@@ -135,13 +135,71 @@ describe("a job whose source throttles", () => {
     const { serverId, proxy } = await throttlingSource("the built-in engine", 3);
     const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: serverId });
 
-    const done = await waitForJob(job.id, ["waiting", "done", "failed", "incomplete"]);
+    // While the engine waits in process, the job shows waiting with the resume time, then running.
+    const seen: { status: string; resumeAt: Date | null; attempt: number }[] = [];
+    const done = await waitFor(
+      `job ${job.id} to end`,
+      async () => {
+        const v = await getJob(t.ctx, job.id);
+        const last = seen.at(-1);
+        if (last?.status !== v.status || last.resumeAt?.getTime() !== v.resumeAt?.getTime())
+          seen.push({ status: v.status, resumeAt: v.resumeAt, attempt: v.attempt });
+        return ["done", "failed", "incomplete"].includes(v.status) ? v : undefined;
+      },
+      120_000,
+    );
     expect(done.status, done.errorMessage ?? "").toBe("done");
     expect(done).toMatchObject({ attempt: 1, autoRetries: 0 });
+    const waits = seen.filter((s) => s.status === "waiting");
+    expect(waits.length).toBeGreaterThanOrEqual(2);
+    for (const wait of waits) {
+      expect(wait.attempt).toBe(1);
+      expect(wait.resumeAt).not.toBeNull();
+    }
+    // Back to running after each wait, within the same attempt.
+    const afterFirstWait = seen.slice(seen.indexOf(waits[0]!));
+    expect(afterFirstWait.some((s) => s.status === "running")).toBe(true);
     expect(proxy.throttled).toBe(3);
     // It waited as asked before each retry (imapflow's throttle handling), rather than hammering on.
     const ranMs = done.finishedAt!.getTime() - done.startedAt!.getTime();
     expect(ranMs).toBeGreaterThanOrEqual(3 * SUGGESTED_WAIT_MS - 500);
+    expect(await messagesOn("destination", users)).toEqual(await messagesOn("source", users));
+  }, 240_000);
+
+  it("run by the built-in engine: a suggested wait over 30 s ends the run as waiting until the server's time", async () => {
+    worker = await startWorker({
+      ctx: t.ctx,
+      engine: await engines[0]!.resolve(),
+      concurrency: 1,
+      heartbeatMs: 500,
+    });
+    const users = await largeUsers(imap.pair, "throttled-long", 30, 33);
+    const proxy = await startImapFaultProxy({ host: imap.pair.source.host, port: imap.pair.source.port });
+    proxies.push(proxy);
+    proxy.throttleDownloads(1, 45_000);
+    const source = await createServer(t.ctx, {
+      name: "throttling source for a long wait",
+      host: "127.0.0.1",
+      port: proxy.port,
+      security: "none",
+    });
+    const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: source.id });
+
+    // Handed back to the queue (a new attempt), not waited out in the worker.
+    await waitFor("the run to be handed back", async () => {
+      const v = await getJob(t.ctx, job.id);
+      return v.attempt === 2 && v.status === "waiting" ? v : undefined;
+    });
+    const handedBack = await getJob(t.ctx, job.id);
+    expect(handedBack.errorCategory).toBe("throttled");
+    expect(handedBack.errorMessage).toMatch(/asked to wait 45 s/);
+    expect(handedBack.resumeAt!.getTime() - handedBack.finishedAt!.getTime()).toBeGreaterThanOrEqual(44_900);
+    // The run ended well before the server's time.
+    expect(handedBack.finishedAt!.getTime() - handedBack.startedAt!.getTime()).toBeLessThan(20_000);
+
+    await resumeJobNow(t.ctx, { id: job.id });
+    const done = await waitForJob(job.id, ["done", "failed", "incomplete"]);
+    expect(done.status, done.errorMessage ?? "").toBe("done");
     expect(await messagesOn("destination", users)).toEqual(await messagesOn("source", users));
   }, 240_000);
 });

@@ -68,8 +68,24 @@ export interface ServersTable {
   connect_authorize_url: string | null;
   /** null: the provider's public token endpoint. */
   connect_token_url: string | null;
+  /** Bytes a run may read from one source account per budget window; null = no limit. */
+  daily_download_bytes: ColumnType<string | null, number | null | undefined, number | null>;
+  /** Bytes a run may write to one destination account per budget window; null = no limit. */
+  daily_upload_bytes: ColumnType<string | null, number | null | undefined, number | null>;
+  /** Most IMAP connections a run opens to one account on this server; null = the engine's own. */
+  max_connections: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+/** Bytes copied per account and budget window (see servers.daily_download_bytes). */
+export interface AccountUsageTable {
+  server_id: number;
+  login: string;
+  direction: "download" | "upload";
+  window_start: Timestamp;
+  /** bigint: pg returns it as a string. */
+  bytes: ColumnType<string, number, number>;
 }
 
 export interface BatchesTable {
@@ -453,6 +469,7 @@ export interface Database {
   sync_folder_states: SyncFolderStatesTable;
   verified_folders: VerifiedFoldersTable;
   oauth2_connections: OAuth2ConnectionsTable;
+  account_usage: AccountUsageTable;
 }
 
 export type ServerRow = Selectable<ServersTable>;

@@ -54,13 +54,14 @@ export async function* watchJobEvents(
         continue;
       }
       sentSinceHeartbeat = true;
-      const { jobId, batchId: eventBatchId, status, progress } = next.item;
+      const { jobId, batchId: eventBatchId, status, progress, resumeAt } = next.item;
       // The worker puts the job's JobProgress object in the event (the channel contract).
       yield {
         type: "job",
         jobId,
         batchId: eventBatchId,
         status,
+        resumeAt: resumeAt ?? null,
         progress: (progress ?? null) as JobProgress | null,
       };
     }

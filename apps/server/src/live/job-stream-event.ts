@@ -14,5 +14,7 @@ export interface JobStatusEvent {
   batchId: number | null;
   /** A job status, or "deleted". */
   status: string;
+  /** While waiting (handed back to the queue, or in process for a short suggested backoff): when it resumes. */
+  resumeAt: string | null;
   progress: JobProgress | null;
 }

@@ -11,6 +11,7 @@ import {
   editJob,
   editJobInputSchema,
   getJob,
+  getJobBudgetUsage,
   getJobReport,
   idSchema,
   jobIdInputSchema,
@@ -67,6 +68,18 @@ export const jobsRouter = router({
   }) {
     await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
     return jsonPlain(await listPreviousRuns(ctx.deps.ctx, input));
+  }),
+
+  /**
+   * The job's source and destination accounts' byte usage in the current budget window, against their
+   * servers' daily budgets (null: none), with when the window resets.
+   */
+  budgetUsage: protectedProcedure.input(jobIdInputSchema).query(async function jobBudgetUsageProcedure({
+    ctx,
+    input,
+  }) {
+    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
+    return jsonPlain(await getJobBudgetUsage(ctx.deps.ctx, input.id));
   }),
 
   /** What the last run did and what the check after it found, per folder. */

@@ -38,6 +38,11 @@ export interface MigrationSpec {
   justLogin?: boolean;
   /** Operator-visible options, validated against the allow-list (see engines/options.ts). */
   options: Record<string, unknown>;
+  /**
+   * Most IMAP connections per account, from the servers' connection caps: the built-in engine's
+   * `--connections` (imapsync holds one per side anyway). @defaultValue the engine's own
+   */
+  maxConnections?: number;
 }
 
 export type EngineKind = "imapsync" | "builtin";

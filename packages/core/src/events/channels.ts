@@ -30,6 +30,8 @@ export interface JobEvent {
   status: string;
   /** The job's progress object (JobProgress), when the event is a progress update. */
   progress?: unknown;
+  /** While waiting: when the job resumes (ISO time), also for a wait the engine spends in process. */
+  resumeAt?: string | null;
 }
 
 export interface CancelEvent {

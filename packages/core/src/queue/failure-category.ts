@@ -23,4 +23,6 @@ export type RunOutcomeCategory =
   | "incomplete"
   | "unverified"
   /** A token endpoint refused (or did not answer) the OAuth2 grant of a side: see oauth2/token-request.ts. */
-  | "oauth2-token";
+  | "oauth2-token"
+  /** An account reached its server's daily download or upload budget: the job waits for the window to reset. */
+  | "daily-budget";

@@ -9,6 +9,7 @@ import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
 import { errorMessage } from "../errors.ts";
 import { DeniedHostError, type HostDenyList } from "../net/deny-hosts.ts";
+import { recordAccountUsage } from "../services/budgets/account-usage.ts";
 import { storeRotatedGrant } from "../services/jobs/delegated-oauth2.ts";
 import { notifyJobsChanged } from "../services/jobs/job-events.ts";
 import { createLogWriter } from "../services/logs/log-writer.ts";
@@ -21,6 +22,15 @@ import { createSyncStateWriter, loadSyncState } from "../services/sync-state/syn
 import { loadFolderProofs, storeFolderProofs } from "../services/sync-state/verified-folders-store.ts";
 import { recoverInterruptedJobs } from "../services/workers/workers.ts";
 import {
+  budgetWaitOutcome,
+  bytesCopied,
+  connectionCap,
+  planRunBudget,
+  type RunBudget,
+  specWithinBudget,
+  stoppedAtBudget,
+} from "./budget-run.ts";
+import {
   decideOutcome,
   needsVerification,
   type Outcome,
@@ -29,6 +39,7 @@ import {
   type VerificationCheck,
 } from "./decide-outcome.ts";
 import type { EngineRunner, EngineRunResult } from "./engine-run.ts";
+import { trackInProcessWaits } from "./in-process-wait.ts";
 import { leaseTiming } from "./lease-timing.ts";
 import { type RunTokens, resumeAfterStaleToken, startRunTokens } from "./oauth2-run.ts";
 import { createProgressTracker, emptyProgress } from "./progress-tracker.ts";
@@ -233,6 +244,8 @@ async function claimJob(input: MigrationTaskInput, payload: MigratePayload): Pro
         exit_code: null,
         error_category: null,
         error_message: null,
+        // Running now: a resume time left from the wait before would read as an in-process wait.
+        resume_at: null,
       })
       .where("id", "=", job.id)
       .returningAll()
@@ -334,6 +347,7 @@ async function executeRun(
     fence,
     onError: logError,
   });
+  const waits = trackInProcessWaits({ db: ctx.db, jobId: job.id, fence, onError: logError });
   const engineName = `${input.engine.kind}${input.engine.version ? ` ${input.engine.version}` : ""}`;
   writer.write(
     `[imapferry] ${new Date().toISOString()} attempt ${job.attempt} on ${os.hostname()} (worker ${workerId}), engine ${engineName}${job.dry_run ? ", dry run" : ""}\n`,
@@ -341,6 +355,7 @@ async function executeRun(
 
   let outcome: Outcome;
   let tokens: RunTokens | null = null;
+  const windowSeconds = input.settings().budgetWindowSeconds;
   try {
     let spec: MigrationSpec;
     try {
@@ -366,6 +381,16 @@ async function executeRun(
       throw e;
     });
     if (tokens) spec = tokens.spec;
+    // The servers' per-account budgets: a run starts only with budget left, and stops at it.
+    const budget: RunBudget | null = job.dry_run
+      ? null
+      : await planRunBudget(ctx, job, source, destination, windowSeconds);
+    if (budget) spec = specWithinBudget(spec, budget, connectionCap(source, destination));
+    const names = { source: source.name, destination: destination.name };
+    if (budget?.remaining.bytes === 0) {
+      // Nothing left in this window: the engine does not start at all.
+      throw new BudgetSpent(budgetWaitOutcome(budget, job, names, windowSeconds));
+    }
     let result: EngineRunResult | null = null;
     if (input.preflight && input.engineRunner.preflight && !run.controller.signal.aborted) {
       // Totals for the progress bar. A failure here is not the run's failure: the engine reports
@@ -387,7 +412,10 @@ async function executeRun(
         result = await input.engineRunner.run({
           spec,
           signal: run.controller.signal,
-          onLine: (line) => writer.write(`${line}\n`),
+          onLine: (line) => {
+            writer.write(`${line}\n`);
+            waits.onLine(line);
+          },
           onEvent: (event) => {
             tracker.onEvent(event);
             if (event.type === "message" && event.action === "skipped") {
@@ -402,18 +430,32 @@ async function executeRun(
       if (result.stats) result.stats.cannotCopy = cannotCopy;
       result = resumeAfterStaleToken(input.engine.kind, result, tokens);
     }
+    if (run.reason === null && stoppedAtBudget(result, budget) && budget && result) {
+      // Stopped at the budget, not done: the check would only find what the next windows copy.
+      throw new BudgetSpent(
+        budgetWaitOutcome(budget, job, names, windowSeconds, {
+          exitCode: result.exitCode,
+          stats: result.stats,
+        }),
+      );
+    }
     const check =
       !job.dry_run && input.engineRunner.verify && needsVerification(result, run.reason)
         ? await verifyRun(input.engineRunner, spec, result, run.controller.signal, writer, { ctx, job })
         : null;
     outcome = decideOutcome(result, run.reason, check, job.dry_run);
   } catch (e: unknown) {
-    outcome = outcomeOfRunError(e);
-    writer.write(`[imapferry] ${outcome.sentence}\n`);
+    if (e instanceof BudgetSpent) {
+      outcome = e.outcome;
+    } else {
+      outcome = outcomeOfRunError(e);
+      writer.write(`[imapferry] ${outcome.sentence}\n`);
+    }
   } finally {
     await tokens?.close();
   }
 
+  await waits.settle();
   tracker.close();
   if (run.reason === "lost") {
     // Another worker owns the job now (this one missed its heartbeats): write nothing more.
@@ -441,7 +483,7 @@ async function executeRun(
   // The retry policy as stored now (an operator's change applies to the next run that ends), or as
   // the worker last read it when the database cannot answer.
   const policy = outcome.passing ? await getSettings(ctx).catch(() => input.settings()) : input.settings();
-  const retry = planRetry(outcome, job.auto_retries, policy);
+  const retry = outcome.status === "waiting" ? null : planRetry(outcome, job.auto_retries, policy);
   if (retry) outcome = waitingOutcome(outcome, retry, policy.retryMaxAttempts);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   writer.write(
@@ -624,8 +666,10 @@ async function writeOutcome(
         ...(outcome.retry
           ? {
               attempt: job.attempt + 1,
-              auto_retries: job.auto_retries + 1,
-              resume_at: sql<Date>`now() + make_interval(secs => ${outcome.retry.waitMs / 1000})`,
+              auto_retries: job.auto_retries + (outcome.retry.counted === false ? 0 : 1),
+              resume_at: outcome.retry.resumeAt
+                ? outcome.retry.resumeAt
+                : sql<Date>`now() + make_interval(secs => ${outcome.retry.waitMs / 1000})`,
             }
           : { resume_at: null }),
       })
@@ -636,6 +680,8 @@ async function writeOutcome(
       .returning("id")
       .executeTakeFirst();
     if (!updated) return;
+    // What the run copied counts against both accounts' budgets, with the outcome or not at all.
+    await recordAccountUsage(trx, job, bytesCopied(outcome.stats), input.settings().budgetWindowSeconds);
     if (outcome.retry) await enqueueJobs(trx, { jobIds: [job.id] }, { atResumeTime: true });
     // In the same transaction as the status: the notification exists exactly when the outcome does.
     else if (outcome.status === "done" || outcome.status === "incomplete" || outcome.status === "failed")
@@ -646,4 +692,12 @@ async function writeOutcome(
     // A source-server slot just freed up: wake idle workers so a job waiting for it starts now.
     await nudgeWorkers(trx);
   });
+}
+
+/** Thrown inside a run to end it as a budget wait (see budget-run.ts): not a failure. */
+class BudgetSpent extends Error {
+  override readonly name = "BudgetSpent";
+  constructor(readonly outcome: Outcome) {
+    super(outcome.sentence ?? "budget spent");
+  }
 }

@@ -108,9 +108,11 @@ export function createProgressTracker(options: {
         with updated as (
           update jobs set progress = ${snapshot}::jsonb
           where id = ${options.jobId} and worker_id = ${options.fence.workerId} and attempt = ${options.fence.attempt} and status = 'running'
-          returning id, batch_id, status, progress
+          returning id, batch_id, status, progress, resume_at
         )
-        select pg_notify(${CHANNELS.job}, json_build_object('jobId', id, 'batchId', batch_id, 'status', status, 'progress', progress)::text)
+        select pg_notify(${CHANNELS.job}, json_build_object('jobId', id, 'batchId', batch_id,
+          'status', case when resume_at is not null then 'waiting' else status end, 'resumeAt', resume_at,
+          'progress', progress)::text)
         from updated`.execute(options.db);
       failures = 0;
     } catch (e: unknown) {

@@ -7,6 +7,13 @@ export interface RetryPlan {
   waitMs: number;
   /** Which automatic retry this will be (1 for the first). */
   retry: number;
+  /**
+   * Whether the wait counts against the retry policy's attempts. A budget wait does not: spreading a
+   * big mailbox over many windows is the plan, not a fault. @defaultValue true
+   */
+  counted?: boolean;
+  /** The exact time to resume, when known (a budget window's reset); else now + waitMs. */
+  resumeAt?: Date;
 }
 
 /**

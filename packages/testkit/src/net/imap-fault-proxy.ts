@@ -16,6 +16,16 @@ export interface ImapFaultProxy {
   /** How many commands were answered with a throttle so far. */
   readonly throttled: number;
   /**
+   * Drops a connection (client and server side, no BYE) when the bytes sent from the server to the
+   * clients, counted over all connections from the proxy's start, pass each of these offsets: with
+   * offsets inside a migration's download, each cut lands in the middle of a FETCH.
+   */
+  cutAtDownloadedBytes(offsets: readonly number[]): void;
+  /** Bytes sent from the server to the clients so far. */
+  readonly downloadedBytes: number;
+  /** How many connections were cut so far. */
+  readonly cuts: number;
+  /**
    * Every command the clients sent so far, by name only ("STATUS", "UID FETCH", "LOGIN"), never with
    * its arguments (a LOGIN's would be a password): what a test asserts a run did, or did not, ask.
    */
@@ -39,6 +49,9 @@ export async function startImapFaultProxy(target: { host: string; port: number }
   let pendingThrottles = 0;
   let throttleWaitMs = 0;
   let throttled = 0;
+  let downloaded = 0;
+  let cuts = 0;
+  let cutOffsets: number[] = [];
   const commands: string[] = [];
   const sockets = new Set<Socket>();
 
@@ -53,7 +66,21 @@ export async function startImapFaultProxy(target: { host: string; port: number }
         server.destroy();
       });
     }
-    server.on("data", (chunk: Buffer) => client.write(chunk));
+    server.on("data", (chunk: Buffer) => {
+      const next = cutOffsets[0];
+      if (next !== undefined && downloaded + chunk.length >= next) {
+        // Deliver up to the offset, then drop both sides without a word, as a failing network does.
+        cutOffsets.shift();
+        cuts++;
+        client.write(chunk.subarray(0, Math.max(0, next - downloaded)));
+        downloaded = next;
+        client.destroy();
+        server.destroy();
+        return;
+      }
+      downloaded += chunk.length;
+      client.write(chunk);
+    });
     // Client → server is read line by line (commands), passing literal bytes through as they are.
     let buffered = Buffer.alloc(0);
     let literalLeft = 0;
@@ -104,6 +131,15 @@ export async function startImapFaultProxy(target: { host: string; port: number }
     },
     get throttled() {
       return throttled;
+    },
+    cutAtDownloadedBytes(offsets) {
+      cutOffsets = [...offsets].sort((a, b) => a - b).filter((offset) => offset > downloaded);
+    },
+    get downloadedBytes() {
+      return downloaded;
+    },
+    get cuts() {
+      return cuts;
     },
     get commands() {
       return commands;

@@ -1,6 +1,7 @@
 import type { JSX } from "solid-js";
 import { createSignal, onCleanup, Show } from "solid-js";
 import type { JobItem } from "../../api/types.ts";
+import { BudgetUsageCard } from "./budget-usage-card.tsx";
 import { formatDuration } from "../../format.ts";
 import { Link } from "../../router.tsx";
 import { Icon } from "../../ui/icons.tsx";
@@ -83,6 +84,7 @@ function JobDetail(props: { id: number }): JSX.Element {
                   <OwnerLinkCard job={j()} onChanged={refetch} />
                   <JobPlanCard job={j()} onChanged={refetch} />
                   <JobStatsCard job={j()} />
+                  <BudgetUsageCard job={j()} />
                   <JobFactsCard job={j()} logBytes={log.bytes()} />
                   <PreviousRunsCard job={j()} />
                 </div>
@@ -130,11 +132,10 @@ function JobErrorSentence(props: { job: JobItem }): JSX.Element {
   return (
     <Show
       when={
-        j().errorMessage &&
-        (j().status === "failed" ||
-          j().status === "interrupted" ||
-          j().status === "incomplete" ||
-          j().status === "waiting")
+        // A wait spent in the engine's process (a short suggested backoff) has no sentence yet.
+        j().status === "waiting" ||
+        (j().errorMessage &&
+          (j().status === "failed" || j().status === "interrupted" || j().status === "incomplete"))
       }
     >
       <div class="error-sentence" role="alert">

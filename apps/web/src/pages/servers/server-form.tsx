@@ -1,6 +1,6 @@
-import { serverInputSchema } from "@imapferry/core/schemas";
+import { SERVER_PRESETS, serverInputSchema } from "@imapferry/core/schemas";
 import type { JSX } from "solid-js";
-import { createSignal, Show } from "solid-js";
+import { createSignal, For, Show } from "solid-js";
 import { api } from "../../api/client.ts";
 import { errorProblems } from "../../api/errors.ts";
 import type { ServerItem } from "../../api/types.ts";
@@ -26,6 +26,9 @@ const SERVER_SENTENCES: FieldSentences = {
   security: "Choose how the connection is secured.",
   sourceHostLimit:
     "Enter how many migrations may read from this server at once, a whole number from 1 to 1000, or leave it empty for the default.",
+  dailyDownloadBytes: "Enter the daily download budget in MB (at least 1), or leave it empty for no limit.",
+  dailyUploadBytes: "Enter the daily upload budget in MB (at least 1), or leave it empty for no limit.",
+  maxConnections: "Enter the connections per account, a whole number from 1 to 100, or leave it empty.",
   "admin.login": "Enter the admin login (at most 320 characters, not starting with -).",
   "admin.password": "Enter the admin password.",
   "admin.serviceAccountKey": "Paste the service account's JSON key.",
@@ -47,6 +50,12 @@ export function ServerFormModal(props: {
   );
   const [acceptSelfSigned, setAcceptSelfSigned] = createSignal(initial?.acceptSelfSigned ?? false);
   const [limit, setLimit] = createSignal(initial?.sourceHostLimit ? String(initial.sourceHostLimit) : "");
+  // Budgets are entered in MB (10^6 bytes, as Google and Microsoft publish their limits).
+  const [download, setDownload] = createSignal(megabytesText(initial?.dailyDownloadBytes));
+  const [upload, setUpload] = createSignal(megabytesText(initial?.dailyUploadBytes));
+  const [connections, setConnections] = createSignal(
+    initial?.maxConnections ? String(initial.maxConnections) : "",
+  );
   const [adminMode, setAdminMode] = createSignal<AdminChoice>(initial?.admin?.mode ?? "none");
   const stored = initial?.admin && "login" in initial.admin ? initial.admin : null;
   const [adminLogin, setAdminLogin] = createSignal(stored?.login ?? "");
@@ -70,6 +79,20 @@ export function ServerFormModal(props: {
   const [errors, setErrors] = createSignal<FieldErrors>({});
   const [formError, setFormError] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
+
+  /** A provider's published per-account limits (and its address, where none is entered yet). */
+  function applyPreset(name: string): void {
+    const preset = SERVER_PRESETS[name as keyof typeof SERVER_PRESETS];
+    if (!preset) return;
+    if (host().trim() === "") {
+      setHost(preset.host);
+      setPort(String(preset.port));
+      setSecurity(preset.security);
+    }
+    setDownload(megabytesText(preset.dailyDownloadBytes));
+    setUpload(megabytesText(preset.dailyUploadBytes));
+    setConnections(String(preset.maxConnections));
+  }
 
   function changeSecurity(next: Security): void {
     // Follow the conventional port unless the operator typed a custom one.
@@ -101,6 +124,9 @@ export function ServerFormModal(props: {
       security: security(),
       acceptSelfSigned: acceptSelfSigned(),
       sourceHostLimit: limit().trim() === "" ? null : Number(limit()),
+      dailyDownloadBytes: bytesFromMegabytes(download()),
+      dailyUploadBytes: bytesFromMegabytes(upload()),
+      maxConnections: connections().trim() === "" ? null : Number(connections()),
       ...(adminTouched() ? { admin: adminValue() } : {}),
       ...connect.value(),
     };
@@ -216,6 +242,62 @@ export function ServerFormModal(props: {
           disabled={security() === "none"}
           onToggle={setAcceptSelfSigned}
         />
+        <fieldset class="group span-2" data-provider-limits>
+          <legend>Provider limits</legend>
+          <div class="form-grid">
+            <Field
+              label="Fill in a provider's limits"
+              class="span-2"
+              hint="A run that reaches a budget stops and the job waits until the budget window resets (a day by default, in Settings)."
+            >
+              {(id, describedBy) => (
+                <select
+                  id={id}
+                  class="select"
+                  name="preset"
+                  aria-describedby={describedBy}
+                  value=""
+                  onChange={(e) => applyPreset(e.currentTarget.value)}
+                >
+                  <option value="">Choose a provider…</option>
+                  <For each={Object.entries(SERVER_PRESETS)}>
+                    {([key, preset]) => <option value={key}>{preset.label}</option>}
+                  </For>
+                </select>
+              )}
+            </Field>
+            <TextField
+              label="Daily download budget (MB)"
+              error={errors().dailyDownloadBytes}
+              hint="Read from each source account per window. Empty = no limit."
+              name="dailyDownloadBytes"
+              inputmode="decimal"
+              placeholder="no limit"
+              value={download()}
+              onValue={setDownload}
+            />
+            <TextField
+              label="Daily upload budget (MB)"
+              error={errors().dailyUploadBytes}
+              hint="Written to each destination account per window. Empty = no limit."
+              name="dailyUploadBytes"
+              inputmode="decimal"
+              placeholder="no limit"
+              value={upload()}
+              onValue={setUpload}
+            />
+            <TextField
+              label="Connections per account"
+              error={errors().maxConnections}
+              hint="Most IMAP connections a run opens to one account. Empty = the engine's own."
+              name="maxConnections"
+              inputmode="numeric"
+              placeholder="engine default"
+              value={connections()}
+              onValue={setConnections}
+            />
+          </div>
+        </fieldset>
         <fieldset class="group span-2" data-admin-credentials>
           <legend>Admin credentials</legend>
           <div class="stack">
@@ -364,4 +446,17 @@ export function ServerFormModal(props: {
       </form>
     </Modal>
   );
+}
+
+/** "2500" for 2,500,000,000 bytes; "" for no budget. */
+function megabytesText(bytes: number | null | undefined): string {
+  return bytes ? String(bytes / 1_000_000) : "";
+}
+
+/** Bytes for an MB figure as typed ("2500", "2,5"); NaN for text that is not one (the schema names it). */
+function bytesFromMegabytes(text: string): number | null {
+  const trimmed = text.trim().replace(",", ".");
+  if (trimmed === "") return null;
+  if (!/^\d+(?:\.\d+)?$/.test(trimmed)) return Number.NaN;
+  return Math.round(Number(trimmed) * 1_000_000);
 }

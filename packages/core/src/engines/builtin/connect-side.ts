@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { ImapFlow } from "imapflow";
 import type { SideArgs } from "./sync-args.ts";
+import type { SyncSession } from "./sync-session.ts";
+import { throttleLogger } from "./throttle-waits.ts";
 
 export type SideNumber = 1 | 2;
 
@@ -114,7 +116,11 @@ export function imapflowAuth(
  * upgrades with STARTTLS when the server offers it. Certificates are verified unless
  * `--sslargsN SSL_verify_mode=0` says otherwise.
  */
-export function createSideClient(args: SideArgs, password: string): ImapFlow {
+export function createSideClient(
+  args: SideArgs,
+  password: string,
+  logger: NonNullable<ConstructorParameters<typeof ImapFlow>[0]>["logger"] = false,
+): ImapFlow {
   const timeoutMs = Math.max(1, args.timeoutSeconds) * 1000;
   return new ImapFlow({
     host: args.host,
@@ -123,7 +129,7 @@ export function createSideClient(args: SideArgs, password: string): ImapFlow {
     doSTARTTLS: args.security === "starttls" ? true : args.security === "none" ? false : undefined,
     tls: { rejectUnauthorized: args.verifyCertificate },
     auth: imapflowAuth(args, password),
-    logger: false,
+    logger,
     disableAutoIdle: true,
     disableCompression: true,
     connectionTimeout: timeoutMs,
@@ -143,10 +149,22 @@ export function connectingLine(side: SideNumber, args: SideArgs): string {
  * Connects and logs in one side, returning the imapsync-shaped lines to print (the caller
  * prints both sides in order, Host1 first, though they connect at the same time).
  */
-export async function openSide(side: SideNumber, args: SideArgs, password: string): Promise<OpenResult> {
+export async function openSide(
+  side: SideNumber,
+  args: SideArgs,
+  password: string,
+  /** The run's session, to report the server's suggested backoffs in (see throttle-waits.ts). */
+  session?: SyncSession,
+): Promise<OpenResult> {
   const label = `Host${side}`;
   const lines: string[] = [];
-  const client = createSideClient(args, password);
+  let opened: ImapFlow | undefined;
+  const client = createSideClient(
+    args,
+    password,
+    session ? throttleLogger(side, session, () => opened) : false,
+  );
+  opened = client;
   // imapflow emits 'error' for socket failures after connect; without a listener Node would
   // turn it into an uncaught exception. The failing command reports the error itself.
   client.on("error", function ignoreEmittedError() {});

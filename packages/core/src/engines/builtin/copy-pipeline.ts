@@ -367,6 +367,35 @@ export async function copyMessages(
     return appendMessages(destination, plan.destinationPath, batch, ctx.multiAppend);
   }
 
+  let bytesInFlight = 0;
+
+  /**
+   * The messages of `batch` that keep the run within --exitwhenover, counting what is already on the
+   * wire; when some do not fit, the run halts after them (EXIT_TRANSFER_EXCEEDED). A byte budget
+   * (the worker passes what is left of a server's daily budget) is thus never overrun by the
+   * pipeline's depth; only a run's very first message may exceed it, or a message bigger than the
+   * whole budget would never be copied.
+   */
+  function withinTransferLimit(batch: OutgoingMessage[]): OutgoingMessage[] {
+    const limit = session.args.exitWhenOver;
+    if (limit === undefined) {
+      return batch;
+    }
+    let committed = session.counters.bytesTransferred + bytesInFlight;
+    let fits = 0;
+    for (const message of batch) {
+      if (committed > 0 && committed + message.content.length > limit) {
+        break;
+      }
+      committed += message.content.length;
+      fits += 1;
+    }
+    if (fits < batch.length && session.halt === undefined) {
+      session.halt = SYNC_EXIT.transferExceeded;
+    }
+    return fits < batch.length ? batch.slice(0, fits) : batch;
+  }
+
   async function consume(): Promise<void> {
     const inFlight: { batch: OutgoingMessage[]; attempt: Promise<(number | undefined)[]> }[] = [];
     const depth = ctx.appender && !throttled ? APPENDS_IN_FLIGHT : 1;
@@ -378,8 +407,12 @@ export async function copyMessages(
     }
     try {
       while (!session.stopping && session.halt === undefined) {
-        const batch = await queue.takeBatch(batchMessages, BATCH_BYTES);
-        if (batch.length === 0 || session.stopping) {
+        const taken = await queue.takeBatch(batchMessages, BATCH_BYTES);
+        if (taken.length === 0 || session.stopping) {
+          break;
+        }
+        const batch = withinTransferLimit(taken);
+        if (batch.length === 0) {
           break;
         }
         await throttle(
@@ -390,6 +423,12 @@ export async function copyMessages(
         const attempt = send(batch);
         // Settled later, in order; until then a rejection is not unhandled.
         attempt.catch(() => undefined);
+        const batchBytes = batch.reduce((sum, message) => sum + message.content.length, 0);
+        bytesInFlight += batchBytes;
+        void attempt.then(
+          () => (bytesInFlight -= batchBytes),
+          () => (bytesInFlight -= batchBytes),
+        );
         inFlight.push({ batch, attempt });
         if (inFlight.length >= depth) {
           await settleOldest();

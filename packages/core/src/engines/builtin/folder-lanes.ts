@@ -4,6 +4,7 @@ import { openSide } from "./connect-side.ts";
 import type { FolderPlan } from "./folder-plan.ts";
 import type { FolderSyncContext } from "./folder-sync-context.ts";
 import type { SyncArgs } from "./sync-args.ts";
+import type { SyncSession } from "./sync-session.ts";
 
 /*
  * Folders copied in parallel. One source connection and one destination connection serve one folder
@@ -67,10 +68,11 @@ export async function openLane(
   args: SyncArgs,
   passwords: { source: string; destination: string },
   withAppender: boolean,
+  session?: SyncSession,
 ): Promise<LaneConnections | string> {
   const [source, destination, appender] = await Promise.all([
-    openSide(1, args.host1, passwords.source),
-    openSide(2, args.host2, passwords.destination),
+    openSide(1, args.host1, passwords.source, session),
+    openSide(2, args.host2, passwords.destination, session),
     withAppender
       ? AppendConnection.open(args.host2, passwords.destination).catch((e: unknown) =>
           e instanceof Error ? e.message.split("\n")[0] : String(e),

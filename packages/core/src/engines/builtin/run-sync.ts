@@ -144,8 +144,8 @@ export async function runSync(args: SyncArgs, io: SyncIo): Promise<SyncExitCode>
     session.write(connectingLine(1, args.host1));
     session.write(connectingLine(2, args.host2));
     const opening = Promise.all([
-      openSide(1, args.host1, io.password1),
-      openSide(2, args.host2, io.password2),
+      openSide(1, args.host1, io.password1, session),
+      openSide(2, args.host2, io.password2, session),
     ]);
     // A stop during login does not wait for a slow server to answer or time out.
     const opened = await Promise.race([opening, abortedPromise(signal)]);
@@ -196,8 +196,13 @@ export async function runSync(args: SyncArgs, io: SyncIo): Promise<SyncExitCode>
 
     const multiAppend = canMultiAppend(destination);
     // The append connection logs in while the folders are listed.
+    // A cap of one connection per account (--connections 1) leaves no room for a second destination one.
+    const appenderFits = !(args.connectionsCapped && args.connections < 2);
     const appending =
-      !args.dry && destination.capabilities.has("LITERAL+") && destination.capabilities.has("MULTIAPPEND")
+      !args.dry &&
+      appenderFits &&
+      destination.capabilities.has("LITERAL+") &&
+      destination.capabilities.has("MULTIAPPEND")
         ? AppendConnection.open(args.host2, io.password2).catch(function noAppender(e: unknown) {
             const reason = e instanceof Error ? e.message.split("\n")[0] : String(e);
             session.write(
@@ -260,7 +265,12 @@ export async function runSync(args: SyncArgs, io: SyncIo): Promise<SyncExitCode>
     if (wanted > 1) {
       const opened = await Promise.all(
         Array.from({ length: wanted - 1 }, () =>
-          openLane(args, { source: io.password1, destination: io.password2 }, appender !== undefined),
+          openLane(
+            args,
+            { source: io.password1, destination: io.password2 },
+            appender !== undefined,
+            session,
+          ),
         ),
       );
       for (const lane of opened) {
@@ -402,7 +412,7 @@ async function reopenIfLost(ctx: ReconnectingContext, side: 1 | 2, io: SyncIo): 
   let reopened: Awaited<ReturnType<typeof openSide>>;
   for (let attempt = 0; ; attempt++) {
     session.write(connectingLine(side, endpoint));
-    reopened = await openSide(side, endpoint, io[parts.password]);
+    reopened = await openSide(side, endpoint, io[parts.password], session);
     for (const line of reopened.lines) {
       session.write(line);
     }

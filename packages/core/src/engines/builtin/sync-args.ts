@@ -86,6 +86,11 @@ export interface SyncArgs {
    */
   connections: number;
   /**
+   * Whether `--connections` was given: a cap given as 1 leaves no room for the pipelined appender's
+   * second destination connection, while the default of 1 keeps it (one connection set).
+   */
+  connectionsCapped: boolean;
+  /**
    * `--statefd N` (imapferry-sync only): the file descriptor of the incremental sync state channel
    * (see state-channel.ts). Without it every folder gets the full comparison and no state is kept.
    */
@@ -450,6 +455,7 @@ export function parseSyncArgs(argv: string[]): SyncArgs {
     resyncFlags: !flag(values, "noresyncflags"),
     exitWhenOver: positiveNumber(values, "exitwhenover"),
     connections: parseConnections(values),
+    connectionsCapped: stringValue(values, "connections") !== undefined,
     stateFd: parseStateFd(values),
     commandLine: [...argv],
   };

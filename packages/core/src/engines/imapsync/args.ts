@@ -181,6 +181,12 @@ export function buildImapsyncArgs(spec: MigrationSpec, engine: EngineKind = "ima
   if (spec.dryRun) args.push("--dry");
   if (spec.justLogin) args.push("--justlogin");
   else args.push(...optionArgs(options, engine));
+  // imapsync has no such option: it holds one connection per side, within any cap.
+  if (engine === "builtin" && spec.maxConnections !== undefined) {
+    if (!Number.isInteger(spec.maxConnections) || spec.maxConnections < 1)
+      throw new ImapferryError("INTERNAL", "The connection cap must be a whole number of at least 1.");
+    args.push("--connections", String(spec.maxConnections));
+  }
   args.push(...ALWAYS_ARGS);
 
   // Belt and braces: the builders above cannot produce these (no value may start with "-", so every

@@ -13,10 +13,14 @@ export async function notifyJobsChanged(
   options: { status?: string; includeProgress?: boolean } = {},
 ): Promise<void> {
   if (jobIds.length === 0) return;
-  const status = options.status ? sql`${options.status}::text` : sql`j.status`;
+  // A running job with a resume time is waiting in process for a server's suggested backoff: it is
+  // reported as waiting, like one handed back to the queue (see queue/in-process-wait.ts).
+  const status = options.status
+    ? sql`${options.status}::text`
+    : sql`case when j.status = 'running' and j.resume_at is not null then 'waiting' else j.status end`;
   const progress = options.includeProgress ? sql`, 'progress', j.progress` : sql``;
   await sql`
-    select pg_notify(${CHANNELS.job}, json_build_object('jobId', j.id, 'batchId', j.batch_id, 'status', ${status}${progress})::text)
+    select pg_notify(${CHANNELS.job}, json_build_object('jobId', j.id, 'batchId', j.batch_id, 'status', ${status}, 'resumeAt', j.resume_at${progress})::text)
     from jobs j where j.id = any(${sql.val([...jobIds])}::int[]) order by j.id`.execute(db);
 }
 

@@ -154,7 +154,8 @@ export function toJobView(row: JobViewRow): JobView {
     dryRun: row.dry_run,
     options: row.options ?? {},
     optionOrigins: row.option_origins ?? {},
-    status: row.status,
+    // A running job with a resume time waits in process for a server's suggested backoff.
+    status: row.status === "running" && row.resume_at ? "waiting" : row.status,
     priority: row.priority,
     progress: row.progress,
     stats: row.stats,

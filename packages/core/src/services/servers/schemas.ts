@@ -111,6 +111,21 @@ export const serverAdminInputSchema = z.discriminatedUnion(
 );
 export type ServerAdminInput = z.input<typeof serverAdminInputSchema>;
 
+/** Smallest byte budget: less than a megabyte would stop a run after its first larger message. */
+export const MIN_BUDGET_BYTES = 1_000_000;
+
+/** A daily byte budget per account, or null for none. */
+function budgetSchema(what: "download" | "upload") {
+  const sentence = `The daily ${what} budget must be at least 1 MB (${MIN_BUDGET_BYTES.toLocaleString("en-US")} bytes, a whole number), or empty for no limit.`;
+  return z
+    .number(sentence)
+    .int(sentence)
+    .min(MIN_BUDGET_BYTES, sentence)
+    .max(Number.MAX_SAFE_INTEGER, sentence)
+    .nullable()
+    .default(null);
+}
+
 export const serverInputSchema = z.object({
   name: plainText(z.string().trim().min(1, "Give the server a name.").max(200)),
   host: hostSchema,
@@ -120,6 +135,24 @@ export const serverInputSchema = z.object({
   acceptSelfSigned: z.boolean().default(false),
   /** @defaultValue null (the global default from settings) */
   sourceHostLimit: z.number().int().min(1).max(1000).nullable().default(null),
+  /**
+   * Bytes a run may read from one source account per budget window (settings.budgetWindowSeconds, a
+   * day by default); a run that reaches it waits until the window resets. @defaultValue null (no limit)
+   */
+  dailyDownloadBytes: budgetSchema("download"),
+  /** Bytes a run may write to one destination account per budget window. @defaultValue null (no limit) */
+  dailyUploadBytes: budgetSchema("upload"),
+  /**
+   * Most IMAP connections a run opens to one account on this server (the built-in engine's parallel
+   * folders; imapsync uses one per side). @defaultValue null (the engine's own)
+   */
+  maxConnections: z
+    .number("The connection cap is a whole number from 1 to 100, or empty for the engine's own.")
+    .int("The connection cap is a whole number from 1 to 100, or empty for the engine's own.")
+    .min(1, "The connection cap is a whole number from 1 to 100, or empty for the engine's own.")
+    .max(100, "The connection cap is a whole number from 1 to 100, or empty for the engine's own.")
+    .nullable()
+    .default(null),
   /** Admin credentials, or null for none (each job then carries its mailbox's password). @defaultValue null */
   admin: serverAdminInputSchema.nullable().default(null),
   /**

@@ -67,6 +67,12 @@ export interface ServerView {
   acceptSelfSigned: boolean;
   /** Migrations that may read from this server at once across all workers; null = the global default. */
   sourceHostLimit: number | null;
+  /** Bytes a run may read from one source account per budget window; null = no limit. */
+  dailyDownloadBytes: number | null;
+  /** Bytes a run may write to one destination account per budget window; null = no limit. */
+  dailyUploadBytes: number | null;
+  /** Most IMAP connections a run opens to one account here; null = the engine's own. */
+  maxConnections: number | null;
   /**
    * The admin credentials' mode and login, or null when the server has none (or the caller, a tenant's
    * token, may not see them: see `hasAdminCredentials`).
@@ -89,6 +95,9 @@ export function toServerView(row: ServerRow): ServerView {
     security: row.security,
     acceptSelfSigned: row.accept_self_signed,
     sourceHostLimit: row.source_host_limit,
+    dailyDownloadBytes: row.daily_download_bytes === null ? null : Number(row.daily_download_bytes),
+    dailyUploadBytes: row.daily_upload_bytes === null ? null : Number(row.daily_upload_bytes),
+    maxConnections: row.max_connections,
     admin: adminView(row),
     hasAdminCredentials: Boolean(row.admin_mode && row.admin_login),
     connect: connectView(row),
@@ -205,6 +214,9 @@ export async function createServer(
         security: v.security,
         accept_self_signed: v.acceptSelfSigned,
         source_host_limit: v.sourceHostLimit,
+        daily_download_bytes: v.dailyDownloadBytes,
+        daily_upload_bytes: v.dailyUploadBytes,
+        max_connections: v.maxConnections,
         ...admin,
         ...connectColumns(ctx.vault, v.connect),
       })
@@ -264,6 +276,9 @@ export async function updateServer(
           ...(has("name") && v.name !== undefined ? { name: v.name } : {}),
           ...next,
           ...(has("sourceHostLimit") ? { source_host_limit: v.sourceHostLimit ?? null } : {}),
+          ...(has("dailyDownloadBytes") ? { daily_download_bytes: v.dailyDownloadBytes ?? null } : {}),
+          ...(has("dailyUploadBytes") ? { daily_upload_bytes: v.dailyUploadBytes ?? null } : {}),
+          ...(has("maxConnections") ? { max_connections: v.maxConnections ?? null } : {}),
           ...(admin ?? {}),
           ...(has("connect") ? connectColumns(ctx.vault, v.connect ?? null, current) : {}),
           updated_at: sql<Date>`now()`,

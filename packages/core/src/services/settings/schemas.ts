@@ -40,6 +40,16 @@ export const settingsSchema = z.object({
     .max(7 * 86_400)
     .default(3600),
   /**
+   * How long a server's byte budgets (daily download / upload per account) last before they reset;
+   * windows are aligned to the epoch (a day's starts at 00:00 UTC). @defaultValue 86400 (a day)
+   */
+  budgetWindowSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(86_400),
+  /**
    * The shortest interval a batch plan may repeat its delta passes at: each pass reads every mailbox
    * of the batch on both servers, so a busy installation keeps this high. @defaultValue 3600
    */
