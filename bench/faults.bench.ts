@@ -36,7 +36,10 @@ async function copyThroughProxy(
     if (cuts > 0) proxy.cutAtDownloadedBytes(randomCutOffsets(cuts, downloadBytes));
     await pair.destination.addUser(destinationUser, PASSWORD);
     const spec = benchSpec(pair, user, destinationUser);
-    const run = await runBuiltin({ ...spec, source: { ...spec.source, host: "127.0.0.1", port: proxy.port } });
+    const run = await runBuiltin({
+      ...spec,
+      source: { ...spec.source, host: "127.0.0.1", port: proxy.port },
+    });
     if (run.code !== 0) throw new Error(`imapferry-sync exited ${run.code}:\n${run.output.slice(-3000)}`);
     const copied = await messageCount(pair.destination, destinationUser);
     if (copied !== MESSAGES) {
@@ -65,7 +68,13 @@ export default async function faultsBench(): Promise<BenchRow[]> {
     let faultedSeconds = Number.POSITIVE_INFINITY;
     for (let run = 1; run <= RUNS; run++) {
       const clean = await copyThroughProxy(pair, user, `clean${run}@example.com`, 0, mailbox.totalBytes);
-      const faulted = await copyThroughProxy(pair, user, `faulted${run}@example.com`, CUTS, mailbox.totalBytes);
+      const faulted = await copyThroughProxy(
+        pair,
+        user,
+        `faulted${run}@example.com`,
+        CUTS,
+        mailbox.totalBytes,
+      );
       if (faulted.cuts !== CUTS) throw new Error(`the proxy cut ${faulted.cuts} connections, not ${CUTS}`);
       process.stderr.write(
         `bench: faults run ${run}: without faults ${clean.seconds.toFixed(2)} s, with ${faulted.cuts} cuts ${faulted.seconds.toFixed(2)} s (${faulted.reconnections} reconnections)\n`,

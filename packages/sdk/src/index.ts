@@ -28,6 +28,7 @@ export type {
   ImportPreview,
   ImportResult,
   Job,
+  JobBudgetUsage,
   JobEvent,
   JobPage,
   JobReport,

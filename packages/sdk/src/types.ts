@@ -17,6 +17,8 @@ export type Batch = RouterOutputs["batches"]["get"];
 export type BatchPlan = NonNullable<RouterOutputs["batches"]["plan"]["get"]>;
 /** `jobs.report({ id })`: the last run's statistics and the check after it, per folder. */
 export type JobReport = RouterOutputs["jobs"]["report"];
+/** A job's accounts' use of their servers' daily byte budgets in the current window. */
+export type JobBudgetUsage = RouterOutputs["jobs"]["budgetUsage"];
 /** `batches.report({ id })`: one row per mailbox (its latest run); also as CSV at GET /api/batches/:id/report.csv. */
 export type BatchReport = RouterOutputs["batches"]["report"];
 export type BatchReportRow = BatchReport["rows"][number];

@@ -355,7 +355,8 @@ async function executeRun(
 
   let outcome: Outcome;
   let tokens: RunTokens | null = null;
-  const windowSeconds = input.settings().budgetWindowSeconds;
+  // Read afresh: the job page computes the window from the stored setting, and so must the run.
+  const windowSeconds = (await getSettings(ctx).catch(() => input.settings())).budgetWindowSeconds;
   try {
     let spec: MigrationSpec;
     try {
@@ -490,7 +491,7 @@ async function executeRun(
     `[imapferry] ${new Date().toISOString()} ${outcome.status}${outcome.exitCode !== null ? ` (exit ${outcome.exitCode})` : ""} after ${seconds} s${outcome.sentence ? `: ${outcome.sentence}` : ""}\n`,
   );
   await writer.close();
-  await finishJob(input, job, fence, outcome, tracker.progress);
+  await finishJob(input, job, fence, outcome, tracker.progress, windowSeconds);
 }
 
 /**
@@ -616,6 +617,7 @@ async function finishJob(
   fence: { workerId: string; attempt: number },
   outcome: Outcome,
   progress: unknown,
+  windowSeconds: number,
 ): Promise<void> {
   // An outcome that is never written costs a whole run again (the lease lapses, the job is resumed),
   // and giving up here would fail graphile-worker's own bookkeeping too, in the same outage. So wait
@@ -623,7 +625,7 @@ async function finishJob(
   // once another worker took the job over).
   for (let failures = 0; ; failures++) {
     try {
-      await writeOutcome(input, job, fence, outcome, progress);
+      await writeOutcome(input, job, fence, outcome, progress, windowSeconds);
       if (failures > 0)
         input.ctx.log.info("recorded a job's outcome after the database came back", { jobId: job.id });
       return;
@@ -647,6 +649,7 @@ async function writeOutcome(
   fence: { workerId: string; attempt: number },
   outcome: Outcome,
   progress: unknown,
+  windowSeconds: number,
 ): Promise<void> {
   const { ctx } = input;
   await ctx.db.transaction().execute(async (trx) => {
@@ -681,7 +684,7 @@ async function writeOutcome(
       .executeTakeFirst();
     if (!updated) return;
     // What the run copied counts against both accounts' budgets, with the outcome or not at all.
-    await recordAccountUsage(trx, job, bytesCopied(outcome.stats), input.settings().budgetWindowSeconds);
+    await recordAccountUsage(trx, job, bytesCopied(outcome.stats), windowSeconds);
     if (outcome.retry) await enqueueJobs(trx, { jobIds: [job.id] }, { atResumeTime: true });
     // In the same transaction as the status: the notification exists exactly when the outcome does.
     else if (outcome.status === "done" || outcome.status === "incomplete" || outcome.status === "failed")

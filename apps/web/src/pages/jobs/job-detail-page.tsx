@@ -1,13 +1,13 @@
 import type { JSX } from "solid-js";
 import { createSignal, onCleanup, Show } from "solid-js";
 import type { JobItem } from "../../api/types.ts";
-import { BudgetUsageCard } from "./budget-usage-card.tsx";
 import { formatDuration } from "../../format.ts";
 import { Link } from "../../router.tsx";
 import { Icon } from "../../ui/icons.tsx";
 import { LoadStates } from "../../ui/states.tsx";
 import { StatusBadge } from "../../ui/status-badge.tsx";
 import { NotFound } from "../not-found.tsx";
+import { BudgetUsageCard } from "./budget-usage-card.tsx";
 import { createJobLog } from "./create-job-log.ts";
 import { createLiveJob } from "./create-live-job.ts";
 import { JobActions } from "./job-actions.tsx";

@@ -255,7 +255,7 @@ export function ServerFormModal(props: {
                   id={id}
                   class="select"
                   name="preset"
-                  aria-describedby={describedBy}
+                  aria-describedby={describedBy()}
                   value=""
                   onChange={(e) => applyPreset(e.currentTarget.value)}
                 >

@@ -529,8 +529,12 @@ function finish(session: SyncSession): SyncExitCode {
   }
   session.writeErrorListing();
   if (session.halt === SYNC_EXIT.transferExceeded) {
+    const transferred = session.counters.bytesTransferred;
+    const limit = session.args.exitWhenOver ?? 0;
     session.write(
-      `Exiting because total bytes transferred ${session.counters.bytesTransferred} reached --exitwhenover ${session.args.exitWhenOver}`,
+      transferred >= limit
+        ? `Exiting because total bytes transferred ${transferred} reached --exitwhenover ${limit}`
+        : `Exiting because the next message would take total bytes transferred ${transferred} past --exitwhenover ${limit}`,
     );
   }
   const code = session.halt ?? session.exitCodeForErrors();

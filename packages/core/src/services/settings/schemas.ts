@@ -2,6 +2,9 @@ import { z } from "zod";
 import { explicitEngineOptionsSchema } from "../../engines/options.ts";
 import { poolSchema } from "../validation.ts";
 
+const BUDGET_WINDOW_SENTENCE =
+  "The budget window is a whole number of seconds from 1 to 2592000 (30 days); 86400 is a day.";
+
 /**
  * Operator settings, one row per key in the `settings` table. Every key has a default, so a fresh
  * installation needs no row at all; unknown or malformed stored values fall back to the default rather
@@ -44,10 +47,10 @@ export const settingsSchema = z.object({
    * windows are aligned to the epoch (a day's starts at 00:00 UTC). @defaultValue 86400 (a day)
    */
   budgetWindowSeconds: z
-    .number()
-    .int()
-    .min(1)
-    .max(30 * 86_400)
+    .number(BUDGET_WINDOW_SENTENCE)
+    .int(BUDGET_WINDOW_SENTENCE)
+    .min(1, BUDGET_WINDOW_SENTENCE)
+    .max(30 * 86_400, BUDGET_WINDOW_SENTENCE)
     .default(86_400),
   /**
    * The shortest interval a batch plan may repeat its delta passes at: each pass reads every mailbox
