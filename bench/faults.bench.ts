@@ -14,7 +14,7 @@ import type { BenchRow } from "./types.ts";
 const MESSAGES = 2000;
 const FOLDERS = 6;
 const CUTS = 5;
-const RUNS = 3;
+const RUNS = 5;
 const PASSWORD = "bench-Password-1";
 
 /** `count` offsets spread at random over the middle of a download of `totalBytes`. */
@@ -40,7 +40,14 @@ async function copyThroughProxy(
       ...spec,
       source: { ...spec.source, host: "127.0.0.1", port: proxy.port },
     });
-    if (run.code !== 0) throw new Error(`imapferry-sync exited ${run.code}:\n${run.output.slice(-3000)}`);
+    if (run.code !== 0)
+      throw new Error(
+        `imapferry-sync exited ${run.code}:\n${run.output
+          .split("\n")
+          .filter((line) => /Host[12]|[Cc]onnection|Err|folder/.test(line) && !/^msg /.test(line))
+          .slice(-60)
+          .join("\n")}`,
+      );
     const copied = await messageCount(pair.destination, destinationUser);
     if (copied !== MESSAGES) {
       throw new Error(

@@ -457,8 +457,12 @@ const LOST_CONNECTION_TEXT = new RegExp(
   [SELECT_CUT_SHORT, "No mailbox is selected", "Connection not available", "ECONNRESET", "EPIPE"].join("|"),
 );
 
-/** Passes over one folder at most: the first, and reruns after reconnecting. */
-const MAX_FOLDER_PASSES = 3;
+/**
+ * Passes over one folder that copy nothing before the engine gives up on it: the first, and reruns
+ * after reconnecting. A pass that copied messages before its connection dropped does not count: a
+ * big folder on a flaky network may take many cuts, each costing only a reconnect, and still finish.
+ */
+const MAX_FRUITLESS_FOLDER_PASSES = 3;
 
 /**
  * Syncs a folder; if a pass ended with errors because a connection dropped (server restart,
@@ -477,11 +481,17 @@ async function syncFolderWithReconnect(
   const earlier = { messages: 0, bytes: 0 };
   let pass = startFolderPass(session);
   let result: Awaited<ReturnType<typeof syncFolder>>;
-  for (let attempt = 1; ; attempt++) {
+  for (let fruitless = 0; ; ) {
     // Other folders are counted meanwhile on other lanes: this folder's figures are its pass's own.
     result = await syncFolder({ ...ctx, session: pass.session }, plan, index, total);
     const failed = pass.errors.length > 0;
-    if (!failed || session.stopping || session.halt !== undefined || attempt >= MAX_FOLDER_PASSES) {
+    if (pass.tally.transferred === 0) fruitless += 1;
+    if (
+      !failed ||
+      session.stopping ||
+      session.halt !== undefined ||
+      fruitless >= MAX_FRUITLESS_FOLDER_PASSES
+    ) {
       break;
     }
     // Some errors only happen when the connection dropped under the command, even while imapflow's

@@ -175,6 +175,20 @@ function priorState(ctx: FolderSyncContext, plan: FolderPlan): FolderSyncState |
   return prior && prior.selection === selectionKey(session.args) ? prior : undefined;
 }
 
+/** A source folder's identified scan, kept for the passes after a reconnect within the same run. */
+interface SourceScan {
+  folder: ExaminedFolder;
+  messages: ScannedMessage[];
+  shared: Set<string>;
+}
+
+/** Keyed by the plan, which lives as long as the run: a new run scans afresh. */
+const earlierSourceScans = new WeakMap<FolderPlan, SourceScan>();
+
+function sameFolderState(a: ExaminedFolder, b: ExaminedFolder): boolean {
+  return a.uidValidity === b.uidValidity && a.uidNext === b.uidNext && a.exists === b.exists;
+}
+
 async function fullPass(ctx: FolderSyncContext, plan: FolderPlan): Promise<FolderPassResult | undefined> {
   const { session, source, destination } = ctx;
   const sourceLabel = folderLabel(plan.source.wireName, plan.source.path);
@@ -217,15 +231,24 @@ async function fullPass(ctx: FolderSyncContext, plan: FolderPlan): Promise<Folde
   let sourceMessages: ScannedMessage[];
   let destinationMessages: ScannedMessage[];
   try {
-    [sourceMessages, destinationMessages] = await Promise.all([
-      scanMailbox(source, sourceExists, session.args.skipSize),
+    // A pass after a dropped connection finds the source folder as the cut pass left it (same
+    // UIDVALIDITY, UIDNEXT and count): its scan is reused and only the destination, which the cut
+    // pass changed, is read again. The rescan was most of a reconnect's cost on a big folder.
+    const earlier = earlierSourceScans.get(plan);
+    const reusable = earlier && sameFolderState(earlier.folder, sourceFolder) ? earlier : undefined;
+    const scanning = Promise.all([
+      reusable
+        ? Promise.resolve(reusable.messages)
+        : scanMailbox(source, sourceExists, session.args.skipSize),
       scanMailbox(destination, destinationFolder.exists, session.args.skipSize),
     ]);
-    const shared = sharedHeaderKeys(sourceMessages);
+    [sourceMessages, destinationMessages] = await scanning;
+    const shared = reusable?.shared ?? sharedHeaderKeys(sourceMessages);
     await Promise.all([
-      identifyMessages(source, sourceMessages, shared, session.args.skipSize),
+      reusable ? Promise.resolve() : identifyMessages(source, sourceMessages, shared, session.args.skipSize),
       identifyMessages(destination, destinationMessages, shared, session.args.skipSize),
     ]);
+    earlierSourceScans.set(plan, { folder: sourceFolder, messages: sourceMessages, shared });
   } catch (e: unknown) {
     session.error("ERR_FETCH", `Host1: could not read the headers of folder ${sourceLabel}: ${errorText(e)}`);
     session.counters.processed += sourceExists;
