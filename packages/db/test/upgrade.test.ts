@@ -135,6 +135,18 @@ describe("upgrading a database filled by the previous schema", () => {
       ["wave alice 2", null],
       ["wave bob", null],
     ]);
+    // New in 0019: old servers have no budgets or connection cap, and no usage is counted yet.
+    expect(
+      await database.db
+        .selectFrom("servers")
+        .select(["name", "daily_download_bytes", "daily_upload_bytes", "max_connections"])
+        .orderBy("name")
+        .execute(),
+    ).toEqual([
+      { name: "new", daily_download_bytes: null, daily_upload_bytes: null, max_connections: null },
+      { name: "old", daily_download_bytes: null, daily_upload_bytes: null, max_connections: null },
+    ]);
+    expect(await database.db.selectFrom("account_usage").selectAll().execute()).toEqual([]);
     // The new status is accepted now.
     await database.db.updateTable("jobs").set({ status: "waiting" }).where("id", "=", job.id).execute();
     // New in 0018: no job had a credential link; a job may now await its owner's password, with one
