@@ -166,6 +166,48 @@ describe("a job whose source throttles", () => {
     expect(await messagesOn("destination", users)).toEqual(await messagesOn("source", users));
   }, 240_000);
 
+  it("run by the built-in engine: Office 365's BYE with a suggested wait, twice, is waited out before reconnecting, and the run ends done", async () => {
+    worker = await startWorker({
+      ctx: t.ctx,
+      engine: await engines[0]!.resolve(),
+      concurrency: 1,
+      heartbeatMs: 500,
+    });
+    const users = await largeUsers(imap.pair, "throttled-bye", 30, 34);
+    const proxy = await startImapFaultProxy({ host: imap.pair.source.host, port: imap.pair.source.port });
+    proxies.push(proxy);
+    proxy.throttleDownloadsWithBye(2, SUGGESTED_WAIT_MS);
+    const source = await createServer(t.ctx, {
+      name: "source that hangs up with a backoff",
+      host: "127.0.0.1",
+      port: proxy.port,
+      security: "none",
+    });
+    const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: source.id });
+
+    let waitingSeen: Date | null = null;
+    const done = await waitFor(
+      `job ${job.id} to end`,
+      async () => {
+        const v = await getJob(t.ctx, job.id);
+        if (v.status === "waiting" && v.attempt === 1) waitingSeen ??= v.resumeAt;
+        return ["done", "failed", "incomplete"].includes(v.status) ? v : undefined;
+      },
+      120_000,
+    );
+    expect(done.status, done.errorMessage ?? "").toBe("done");
+    expect(done).toMatchObject({ attempt: 1, autoRetries: 0 });
+    expect(proxy.throttled).toBe(2);
+    expect(waitingSeen).not.toBeNull();
+    // Each reconnect came only after the server's suggested wait.
+    expect(done.finishedAt!.getTime() - done.startedAt!.getTime()).toBeGreaterThanOrEqual(
+      2 * SUGGESTED_WAIT_MS - 500,
+    );
+    const reconnects = proxy.commands.filter((c) => c === "LOGIN" || c === "AUTHENTICATE").length;
+    expect(reconnects).toBeGreaterThanOrEqual(3);
+    expect(await messagesOn("destination", users)).toEqual(await messagesOn("source", users));
+  }, 240_000);
+
   it("run by the built-in engine: a suggested wait over 30 s ends the run as waiting until the server's time", async () => {
     worker = await startWorker({
       ctx: t.ctx,

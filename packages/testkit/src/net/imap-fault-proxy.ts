@@ -13,6 +13,11 @@ export interface ImapFaultProxy {
    * instead of reaching the server.
    */
   throttleDownloads(count: number, waitMs: number): void;
+  /**
+   * The next `count` message downloads are answered `* BYE [THROTTLED] Request is throttled. Suggested
+   * Backoff Time: <waitMs> milliseconds` and the connection is closed, as Office 365 does.
+   */
+  throttleDownloadsWithBye(count: number, waitMs: number): void;
   /** How many commands were answered with a throttle so far. */
   readonly throttled: number;
   /**
@@ -47,6 +52,7 @@ function commandName(line: string): string {
 
 export async function startImapFaultProxy(target: { host: string; port: number }): Promise<ImapFaultProxy> {
   let pendingThrottles = 0;
+  let pendingByes = 0;
   let throttleWaitMs = 0;
   let throttled = 0;
   let downloaded = 0;
@@ -106,6 +112,15 @@ export async function startImapFaultProxy(target: { host: string; port: number }
         if (!continuing) commands.push(commandName(text));
         continuing = literal !== null;
         if (literal) literalLeft = Number(literal[1]);
+        if (!literal && pendingByes > 0 && BODY_FETCH.test(text)) {
+          pendingByes--;
+          throttled++;
+          client.end(
+            `* BYE [THROTTLED] Request is throttled. Suggested Backoff Time: ${throttleWaitMs} milliseconds\r\n`,
+          );
+          server.destroy();
+          return;
+        }
         if (!literal && pendingThrottles > 0 && BODY_FETCH.test(text)) {
           pendingThrottles--;
           throttled++;
@@ -127,6 +142,10 @@ export async function startImapFaultProxy(target: { host: string; port: number }
     port: typeof address === "object" && address ? address.port : 0,
     throttleDownloads(count, waitMs) {
       pendingThrottles = count;
+      throttleWaitMs = waitMs;
+    },
+    throttleDownloadsWithBye(count, waitMs) {
+      pendingByes = count;
       throttleWaitMs = waitMs;
     },
     get throttled() {

@@ -19,6 +19,7 @@ import { ensureDestinationFolder, syncFolder } from "./sync-folder.ts";
 import type { SyncErrorCategory, SyncIo } from "./sync-session.ts";
 import { ErrorsMaxReached, SyncSession } from "./sync-session.ts";
 import { stateApplies } from "./sync-state.ts";
+import { waitBeforeReconnect } from "./throttle-waits.ts";
 
 export const ENGINE_NAME = "imapferry-sync";
 /** How often idle connections get a NOOP (servers log out clients idle for 30 minutes). */
@@ -406,6 +407,11 @@ async function reopenIfLost(ctx: ReconnectingContext, side: 1 | 2, io: SyncIo): 
     return true;
   }
   ctx[parts.client].close();
+  // A server that said how long to back off as it hung up (Office 365) is not called back at once:
+  // an immediate reconnect is what gets accounts locked.
+  if (!(await waitBeforeReconnect(side, session, ctx[parts.client]))) {
+    return false;
+  }
   const endpoint = session.args[parts.endpoint];
   // A server that restarts or a network that blinks refuses connections for a few seconds: retry
   // with backoff (1, 2, 4, 8 and 16 s) before giving up on the side. A refused login is final.

@@ -10,6 +10,41 @@ import type { SyncSession } from "./sync-session.ts";
  */
 export const IN_PROCESS_WAIT_LIMIT_MS = 30_000;
 
+/** The wait a server's BYE asked for ("Suggested Backoff Time: N milliseconds"), if it asked. */
+export function suggestedWaitInBye(client: ImapFlow): { waitMs: number; text: string } | null {
+  const reason = (client as unknown as { byeReason?: unknown }).byeReason;
+  if (typeof reason !== "string") return null;
+  const match = /Suggested Backoff Time[:=\s]+(\d+)/i.exec(reason);
+  return match ? { waitMs: Number(match[1]), text: reason } : null;
+}
+
+/**
+ * Honours a backoff the server asked for as it closed the connection, before reconnecting: a short
+ * one is waited out here (announced like imapflow's in-command waits), a long one stops the run.
+ * Returns false when the run must stop instead of reconnecting.
+ */
+export async function waitBeforeReconnect(
+  side: 1 | 2,
+  session: SyncSession,
+  closed: ImapFlow,
+): Promise<boolean> {
+  const asked = suggestedWaitInBye(closed);
+  if (!asked) return true;
+  const text = `Suggested Backoff Time: ${asked.waitMs} milliseconds, "BYE ${asked.text}"`;
+  const seconds = (asked.waitMs / 1000).toFixed(1);
+  if (asked.waitMs > IN_PROCESS_WAIT_LIMIT_MS) {
+    session.write(
+      `Host${side}: throttled (${text}): stopping the run rather than waiting ${seconds} s in process; it resumes from the queue`,
+    );
+    session.halt ??= SYNC_EXIT.withErrors;
+    return false;
+  }
+  session.write(`Host${side}: throttled (${text}): waiting ${seconds} s in process before trying again`);
+  await new Promise((resolve) => setTimeout(resolve, asked.waitMs));
+  session.write(`Host${side}: waited ${seconds} s; trying again`);
+  return !session.stopping;
+}
+
 /** What imapflow logs when a server answers "Request is throttled. Suggested Backoff Time: N milliseconds". */
 interface ThrottleLogEntry {
   msg?: unknown;
