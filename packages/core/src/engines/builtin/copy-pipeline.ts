@@ -457,6 +457,13 @@ export async function copyMessages(
   async function streamLarge(appender: NonNullable<FolderSyncContext["appender"]>): Promise<void> {
     for (const want of streamed) {
       if (session.stopping || session.halt !== undefined || abandoned || connectionLost) return;
+      // --exitwhenover as in the pipeline: a big message that would pass it is left for the next run.
+      const limit = session.args.exitWhenOver;
+      const sent = session.counters.bytesTransferred;
+      if (limit !== undefined && sent > 0 && sent + want.size > limit) {
+        session.halt = SYNC_EXIT.transferExceeded;
+        return;
+      }
       let message: StreamedMessage | undefined;
       try {
         const meta = await source.fetchOne(
