@@ -56,6 +56,7 @@ const envSchema = z.object({
   IMAPFERRY_WEB_ROOT: z.string().min(1).optional(),
   IMAPFERRY_TRUSTED_PROXIES: commaList(parseAddressRanges),
   IMAPFERRY_DENY_HOSTS: commaList(parseDenyHosts),
+  IMAPFERRY_WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().min(0.1).max(3600).optional(),
 });
 
 export interface Config {
@@ -81,6 +82,8 @@ export interface Config {
    * private and link-local ranges), for an installation whose users must not reach its own network.
    */
   denyHosts: string[];
+  /** The first webhook retry's delay before jitter, doubling per failure. @defaultValue 30 s */
+  webhookRetryBaseMs: number | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -110,6 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     notifyFrom: e.NOTIFY_FROM ?? "imapferry <imapferry@localhost>",
     trustedProxies: e.IMAPFERRY_TRUSTED_PROXIES,
     denyHosts: e.IMAPFERRY_DENY_HOSTS,
+    webhookRetryBaseMs:
+      e.IMAPFERRY_WEBHOOK_RETRY_BASE_SECONDS === undefined ? undefined : e.IMAPFERRY_WEBHOOK_RETRY_BASE_SECONDS * 1000,
     webRoot: path.resolve(e.IMAPFERRY_WEB_ROOT ?? path.join(import.meta.dirname, "../../web/dist")),
   };
 }

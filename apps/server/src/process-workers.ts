@@ -3,12 +3,14 @@ import {
   type PlanScheduler,
   startNotificationWorker,
   startPlanScheduler,
+  startWebhookWorker,
   startWorker,
+  type WebhookWorker,
   type WorkerHandle,
 } from "@imapferry/core";
 import type { Runtime } from "./runtime.ts";
 
-/** The workers a process runs: migrations, and emails and batch plans' ticks in runners of their own. */
+/** The workers a process runs: migrations, and emails, webhooks and batch plans' ticks in runners of their own. */
 export interface ProcessWorkers {
   migrations: WorkerHandle;
   /** Lets running migrations finish, taking nothing new; then stops the email runner. */
@@ -31,6 +33,7 @@ export async function startProcessWorkers(runtime: Runtime): Promise<ProcessWork
   });
   let notifications: NotificationWorker;
   let plans: PlanScheduler;
+  let webhooks: WebhookWorker;
   try {
     notifications = await startNotificationWorker({
       ctx,
@@ -49,17 +52,30 @@ export async function startProcessWorkers(runtime: Runtime): Promise<ProcessWork
     await notifications.stop();
     throw e;
   }
+  try {
+    webhooks = await startWebhookWorker({
+      ctx,
+      ...(config.webhookRetryBaseMs !== undefined ? { retryBaseMs: config.webhookRetryBaseMs } : {}),
+    });
+  } catch (e: unknown) {
+    await plans.stop();
+    await migrations.stop({ handBack: true });
+    await notifications.stop();
+    throw e;
+  }
   return {
     migrations,
     async drain() {
       await plans.stop();
       await migrations.drain();
       await notifications.stop();
+      await webhooks.stop();
     },
     async stop(options) {
       await plans.stop();
       await migrations.stop(options);
       await notifications.stop();
+      await webhooks.stop();
     },
   };
 }

@@ -34,5 +34,6 @@ export {
   passwordSchema,
   plainText,
 } from "./services/validation.ts";
+export * from "./services/webhooks/index.ts";
 export * from "./services/workers/index.ts";
 export * from "./vault/index.ts";

@@ -39,6 +39,9 @@ export type {
   ServerUpdate,
   UserRow,
   Verification,
+  WebhookAttemptRow,
+  WebhookDeliveryRow,
+  WebhookEndpointRow,
   WorkerRow,
 } from "./schema.ts";
 export {

@@ -451,6 +451,61 @@ export interface OAuth2ConnectionsTable {
   used_at: NullableTimestamp;
 }
 
+/** Where signed webhooks go (migration 0017). `secret` is vault ciphertext. */
+export interface WebhookEndpointsTable {
+  id: Generated<number>;
+  url: string;
+  description: Generated<string>;
+  secret: string;
+  /** The event types sent here ("job.ended", "job.waiting", "batch.ended", "plan.cutover"). */
+  event_types: string[];
+  /** Only events of this tenant; null: every tenant's. */
+  tenant: string | null;
+  enabled: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Something that happened, recorded once (unique dedupe_key) when an endpoint wanted it. */
+export interface WebhookEventsTable {
+  id: Generated<number>;
+  type: string;
+  dedupe_key: string;
+  tenant: string | null;
+  data: JSONColumnType<Record<string, unknown>, string, never>;
+  created_at: Timestamp;
+}
+
+/** One event for one endpoint (unique pair); its attempts are in webhook_attempts. */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  endpoint_id: number;
+  event_id: number;
+  status: Generated<"pending" | "delivered" | "failed">;
+  attempts: Generated<number>;
+  last_status_code: number | null;
+  last_response_ms: number | null;
+  /** Why the last attempt failed, as a sentence (never the secret). */
+  last_error: string | null;
+  /** When the next automatic attempt runs; null when none is scheduled. */
+  next_attempt_at: NullableTimestamp;
+  created_at: Timestamp;
+  delivered_at: NullableTimestamp;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  number: number;
+  /** Asked for by someone ("Redeliver"), not scheduled by the retry policy. */
+  redelivery: Generated<boolean>;
+  started_at: Timestamp;
+  ok: boolean;
+  status_code: number | null;
+  response_ms: number;
+  error: string | null;
+}
+
 export interface Database {
   servers: ServersTable;
   batches: BatchesTable;
@@ -470,6 +525,10 @@ export interface Database {
   verified_folders: VerifiedFoldersTable;
   oauth2_connections: OAuth2ConnectionsTable;
   account_usage: AccountUsageTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type ServerRow = Selectable<ServersTable>;
@@ -487,3 +546,6 @@ export type UserRow = Selectable<UsersTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type NotificationRow = Selectable<NotificationsTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;

@@ -8,6 +8,7 @@ import { oauth2Router } from "./oauth2.ts";
 import { serversRouter } from "./servers.ts";
 import { settingsRouter } from "./settings.ts";
 import { tokensRouter } from "./tokens.ts";
+import { webhooksRouter } from "./webhooks.ts";
 import { workersRouter } from "./workers.ts";
 
 export const appRouter = router({
@@ -28,6 +29,7 @@ export const appRouter = router({
   settings: settingsRouter,
   audit: auditRouter,
   oauth2: oauth2Router,
+  webhooks: webhooksRouter,
 });
 
 /** The API's type, for `@imapferry/sdk` (a type-only import: no server code reaches a client). */

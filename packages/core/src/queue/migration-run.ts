@@ -14,6 +14,7 @@ import { storeRotatedGrant } from "../services/jobs/delegated-oauth2.ts";
 import { notifyJobsChanged } from "../services/jobs/job-events.ts";
 import { createLogWriter } from "../services/logs/log-writer.ts";
 import { queueBatchEndCheck, queueJobEndNotification } from "../services/notifications/queue.ts";
+import { recordJobStatusEvents } from "../services/webhooks/events.ts";
 import { endpointCredentials, MissingCredentialsError } from "../services/servers/admin-credentials.ts";
 import type { Settings } from "../services/settings/schemas.ts";
 import { getSettings } from "../services/settings/settings.ts";
@@ -691,6 +692,8 @@ async function writeOutcome(
       await queueJobEndNotification(trx, job.id);
     // A cancelled job sends no email of its own, but it may be the last of its batch to end.
     else if (job.batch_id !== null) await queueBatchEndCheck(trx, job.batch_id);
+    // Webhooks (job.ended, job.waiting, then batch.ended) likewise, in the transaction of the status.
+    await recordJobStatusEvents(trx, [job.id]);
     await notifyJobsChanged(trx, [job.id], { includeProgress: true });
     // A source-server slot just freed up: wake idle workers so a job waiting for it starts now.
     await nudgeWorkers(trx);

@@ -13,6 +13,7 @@ import * as m0013 from "./0013-token-scope.ts";
 import * as m0014 from "./0014-audit-log.ts";
 import * as m0015 from "./0015-batch-plans.ts";
 import * as m0016 from "./0016-option-origins.ts";
+import * as m0017 from "./0017-webhooks.ts";
 import * as m0018 from "./0018-credential-requests.ts";
 import * as m0019 from "./0019-server-budgets.ts";
 import * as m0020 from "./0020-oauth2-connect.ts";
@@ -36,6 +37,7 @@ export const migrations: Record<string, Migration> = {
   "0014-audit-log": m0014,
   "0015-batch-plans": m0015,
   "0016-option-origins": m0016,
+  "0017-webhooks": m0017,
   "0018-credential-requests": m0018,
   "0019-server-budgets": m0019,
   "0020-oauth2-connect": m0020,

@@ -6,7 +6,10 @@ import {
   listAuditEventsInputSchema,
   listBatchesInputSchema,
   listJobsInputSchema,
+  createWebhookInputSchema,
+  listWebhookDeliveriesInputSchema,
   rerunJobInputSchema,
+  updateWebhookInputSchema,
   sendOwnerLinkFieldsSchema,
 } from "@imapferry/core";
 import { z } from "zod";
@@ -25,7 +28,7 @@ export interface RestRoute {
   procedure: string;
   operationId: string;
   summary: string;
-  tag: "servers" | "jobs" | "batches" | "tokens" | "auth" | "audit";
+  tag: "servers" | "jobs" | "batches" | "tokens" | "auth" | "audit" | "webhooks";
   /** Path parameters (ids, decimal in the URL). */
   params?: z.ZodObject;
   /** GET only: the query string. */
@@ -199,5 +202,70 @@ export const REST_ROUTES: readonly RestRoute[] = [
     summary: "Every change, newest first: who, what, when, from where, and how it ended (admins only).",
     tag: "audit",
     query: listAuditEventsInputSchema,
+  },
+  {
+    method: "get",
+    path: "/webhooks",
+    procedure: "webhooks.list",
+    operationId: "listWebhooks",
+    summary: "Webhook endpoints (admins; a tenant's admin token: its tenant's), without secrets.",
+    tag: "webhooks",
+  },
+  {
+    method: "post",
+    path: "/webhooks",
+    procedure: "webhooks.create",
+    operationId: "createWebhook",
+    summary: "Creates a webhook endpoint; `secret` (generated unless given) is in this response only.",
+    tag: "webhooks",
+    body: createWebhookInputSchema,
+    status: 201,
+  },
+  {
+    method: "post",
+    path: "/webhooks/{id}",
+    procedure: "webhooks.update",
+    operationId: "updateWebhook",
+    summary: "Changes the fields sent: URL, event types, tenant filter, description, enabled.",
+    tag: "webhooks",
+    params: byId,
+    body: updateWebhookInputSchema.omit({ id: true }),
+  },
+  {
+    method: "post",
+    path: "/webhooks/{id}/delete",
+    procedure: "webhooks.delete",
+    operationId: "deleteWebhook",
+    summary: "Deletes a webhook endpoint and its delivery log.",
+    tag: "webhooks",
+    params: byId,
+  },
+  {
+    method: "get",
+    path: "/webhooks/{id}/deliveries",
+    procedure: "webhooks.deliveries",
+    operationId: "listWebhookDeliveries",
+    summary: "The endpoint's delivery log, newest first: attempts, response codes and times, errors.",
+    tag: "webhooks",
+    params: byId,
+    query: listWebhookDeliveriesInputSchema.omit({ id: true }),
+  },
+  {
+    method: "post",
+    path: "/webhooks/{id}/ping",
+    procedure: "webhooks.ping",
+    operationId: "pingWebhook",
+    summary: "Sends a `ping` event to the endpoint.",
+    tag: "webhooks",
+    params: byId,
+  },
+  {
+    method: "post",
+    path: "/webhook-deliveries/{deliveryId}/redeliver",
+    procedure: "webhooks.redeliver",
+    operationId: "redeliverWebhook",
+    summary: "A new attempt of an existing delivery, now (same event, body and delivery id).",
+    tag: "webhooks",
+    params: z.object({ deliveryId: idSchema.meta({ description: "The delivery's id." }) }),
   },
 ];

@@ -49,6 +49,7 @@ const TARGET_TYPES: Record<string, string> = {
   settings: "settings",
   auth: "user",
   credentialLinks: "job",
+  webhooks: "webhook",
 };
 
 /** Appends one event. Never updates or deletes: the table refuses both (migration 0014). */
@@ -86,8 +87,13 @@ export async function recordAuditEvent(
 function targetIdOf(details: Record<string, unknown>, result: unknown): number | null {
   if (typeof details.id === "number") return details.id;
   if (result !== null && typeof result === "object") {
-    const r = result as { id?: unknown; batch?: { id?: unknown }; apiToken?: { id?: unknown } };
-    for (const id of [r.id, r.batch?.id, r.apiToken?.id]) if (typeof id === "number") return id;
+    const r = result as {
+      id?: unknown;
+      batch?: { id?: unknown };
+      apiToken?: { id?: unknown };
+      webhook?: { id?: unknown };
+    };
+    for (const id of [r.id, r.batch?.id, r.apiToken?.id, r.webhook?.id]) if (typeof id === "number") return id;
   }
   return null;
 }

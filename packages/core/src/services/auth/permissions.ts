@@ -20,7 +20,9 @@ export type Permission =
   /** Change the settings. */
   | "change-installation"
   /** Read the audit log: every user's and tenant's changes. */
-  | "read-audit";
+  | "read-audit"
+  /** See and change webhook endpoints and their delivery logs (a tenant's token: its tenant's). */
+  | "manage-webhooks";
 
 const RANK: Record<ApiTokenRole, number> = { read: 0, operate: 1, admin: 2 };
 
@@ -32,6 +34,7 @@ export function isAllowed(principal: Principal, permission: Permission): boolean
       return RANK[principal.role] >= RANK.operate;
     case "create-tokens":
     case "manage-tokens":
+    case "manage-webhooks":
       return principal.role === "admin";
     case "see-installation":
       return principal.tenant === null;
@@ -52,6 +55,8 @@ const REFUSALS: Record<Permission, string> = {
     "Only an admin token that is not bound to a tenant can change servers or see their admin credentials.",
   "see-installation": "A token bound to a tenant cannot see the settings or the workers.",
   "change-installation": "Only an admin token that is not bound to a tenant can change settings.",
+  "manage-webhooks":
+    "Only an admin (a person, or an admin token) can see or change webhook endpoints and their deliveries.",
   "read-audit": "Only an admin (a person, or an admin token not bound to a tenant) can read the audit log.",
 };
 

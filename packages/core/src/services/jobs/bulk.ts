@@ -5,6 +5,7 @@ import type { ImapferryErrorCode } from "../../errors.ts";
 import { enqueueJobs, removeQueueEntries } from "../../queue/queue-entries.ts";
 import { endPendingLinks } from "../credential-requests/issue-link.ts";
 import { queueBatchEndCheck } from "../notifications/queue.ts";
+import { recordJobStatusEvents } from "../webhooks/events.ts";
 import { parseInput } from "../validation.ts";
 import { idIn } from "./id-list.ts";
 import { notifyCancel, notifyJobsChanged, notifyJobsDeleted } from "./job-events.ts";
@@ -104,6 +105,7 @@ async function cancelLocked(trx: Db, jobs: LockedJob[]): Promise<BulkOutcome[]> 
     // Their owners' links stop working with them.
     await endPendingLinks(trx, queued, "cancelled");
     await notifyJobsChanged(trx, queued);
+    await recordJobStatusEvents(trx, queued);
     await checkBatchesEnded(trx, jobs.filter(isPending));
   }
   if (running.length > 0) {

@@ -2,6 +2,7 @@ import type { Database, JobStatus } from "@imapferry/db";
 import { type Kysely, sql } from "kysely";
 import { type RerunOverrides, rerunBatchRunsIn } from "../jobs/bulk.ts";
 import { queueCutoverNotification } from "../notifications/queue.ts";
+import { recordPlanCutoverEvent } from "../webhooks/events.ts";
 import { type PlanRow, readPlan } from "./plan-view.ts";
 import { CUTOVER_CHECK_SECONDS, schedulePlanTick } from "./schedule.ts";
 
@@ -128,6 +129,7 @@ async function checkCutover(trx: Db, plan: PlanRow): Promise<PlanRow> {
     .returningAll()
     .executeTakeFirstOrThrow();
   await queueCutoverNotification(trx, plan.batch_id);
+  await recordPlanCutoverEvent(trx, ended);
   return ended;
 }
 

@@ -8,6 +8,7 @@ import { notifyJobsChanged } from "../jobs/job-events.ts";
 import { appendLogChunk } from "../logs/logs.ts";
 import type { Settings } from "../settings/schemas.ts";
 import { getSettings } from "../settings/settings.ts";
+import { recordJobStatusEvents } from "../webhooks/events.ts";
 import { currentProcessIdentity, hasCertainlyExited } from "./process-identity.ts";
 
 export interface WorkerView {
@@ -245,6 +246,7 @@ export async function recoverInterruptedJobs(
           .where("id", "=", job.id)
           .execute();
         result.cancelled.push(job.id);
+        await recordJobStatusEvents(trx, [job.id]);
         continue;
       }
       const sentence =
