@@ -114,7 +114,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxies: e.IMAPFERRY_TRUSTED_PROXIES,
     denyHosts: e.IMAPFERRY_DENY_HOSTS,
     webhookRetryBaseMs:
-      e.IMAPFERRY_WEBHOOK_RETRY_BASE_SECONDS === undefined ? undefined : e.IMAPFERRY_WEBHOOK_RETRY_BASE_SECONDS * 1000,
+      e.IMAPFERRY_WEBHOOK_RETRY_BASE_SECONDS === undefined
+        ? undefined
+        : e.IMAPFERRY_WEBHOOK_RETRY_BASE_SECONDS * 1000,
     webRoot: path.resolve(e.IMAPFERRY_WEB_ROOT ?? path.join(import.meta.dirname, "../../web/dist")),
   };
 }

@@ -20,6 +20,7 @@ import {
   silentLogger,
   startNotificationWorker,
   startPlanScheduler,
+  startWebhookWorker,
   startWorker,
   systemClock,
   updateSettings,
@@ -140,6 +141,8 @@ export async function startApiTestServer(
     smtpPort?: number;
     /** Passwords tried on mailbox owners' links, per address and link. @defaultValue the defaults */
     ownerLinkRateLimits?: Partial<LoginRateLimits>;
+    /** The first webhook retry's delay (before jitter). @defaultValue 200 ms, so retries come within seconds */
+    webhookRetryBaseMs?: number;
   } = {},
 ): Promise<ApiTestServer> {
   const database = await createTestDatabase();
@@ -160,6 +163,11 @@ export async function startApiTestServer(
     options.worker === false ? null : await startWorker({ ctx, engine, concurrency: 4, heartbeatMs: 1000 });
   // Batch plans' ticks run beside the worker, as in `imapferry start`.
   const plans = options.worker === false ? null : await startPlanScheduler(ctx, { pollIntervalMs: 200 });
+  // Webhook deliveries run beside the worker too; retries scheduled ahead are looked for every 200 ms.
+  const webhooks =
+    options.worker === false
+      ? null
+      : await startWebhookWorker({ ctx, retryBaseMs: options.webhookRetryBaseMs ?? 200, pollInterval: 200 });
   const webRoot = await mkdtemp(path.join(tmpdir(), "imapferry-web-"));
   await writeFile(
     path.join(webRoot, "index.html"),
@@ -210,6 +218,7 @@ export async function startApiTestServer(
       await http.close();
       await plans?.stop();
       await notifications?.stop();
+      await webhooks?.stop();
       await worker?.stop();
       await own?.close();
       await database.drop();

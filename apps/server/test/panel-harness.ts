@@ -14,6 +14,7 @@ import {
   silentLogger,
   startNotificationWorker,
   startPlanScheduler,
+  startWebhookWorker,
   startWorker,
   systemClock,
 } from "@imapferry/core";
@@ -158,6 +159,8 @@ export async function startPanelStack(
       pollInterval: 200,
     });
     cleanups.push(() => notifications.stop());
+    const webhooks = await startWebhookWorker({ ctx, retryBaseMs: 200, pollInterval: 200 });
+    cleanups.push(() => webhooks.stop());
 
     const adminPassword = await ensureInitialAdmin(ctx);
     if (!adminPassword) throw new Error("A fresh database must get an initial admin.");

@@ -54,11 +54,12 @@ export const webhooksRouter = router({
   }),
 
   /** The endpoint's delivery log, newest first: each delivery with its attempts, codes, times, errors. */
-  deliveries: protectedProcedure
-    .input(listWebhookDeliveriesInputSchema)
-    .query(async function listDeliveries({ ctx, input }) {
-      return jsonPlain(await listWebhookDeliveries(ctx.deps.ctx, ctx.principal, input));
-    }),
+  deliveries: protectedProcedure.input(listWebhookDeliveriesInputSchema).query(async function listDeliveries({
+    ctx,
+    input,
+  }) {
+    return jsonPlain(await listWebhookDeliveries(ctx.deps.ctx, ctx.principal, input));
+  }),
 
   /** A new attempt of an existing delivery, now: the same event id, body and delivery id. */
   redeliver: protectedProcedure.input(redeliverWebhookInputSchema).mutation(async function redeliver({

@@ -14,13 +14,13 @@ import { storeRotatedGrant } from "../services/jobs/delegated-oauth2.ts";
 import { notifyJobsChanged } from "../services/jobs/job-events.ts";
 import { createLogWriter } from "../services/logs/log-writer.ts";
 import { queueBatchEndCheck, queueJobEndNotification } from "../services/notifications/queue.ts";
-import { recordJobStatusEvents } from "../services/webhooks/events.ts";
 import { endpointCredentials, MissingCredentialsError } from "../services/servers/admin-credentials.ts";
 import type { Settings } from "../services/settings/schemas.ts";
 import { getSettings } from "../services/settings/settings.ts";
 import type { MailboxPair, SyncStateWriter } from "../services/sync-state/sync-state-store.ts";
 import { createSyncStateWriter, loadSyncState } from "../services/sync-state/sync-state-store.ts";
 import { loadFolderProofs, storeFolderProofs } from "../services/sync-state/verified-folders-store.ts";
+import { recordJobStatusEvents } from "../services/webhooks/events.ts";
 import { recoverInterruptedJobs } from "../services/workers/workers.ts";
 import {
   budgetWaitOutcome,

@@ -1,12 +1,12 @@
 import {
   createApiTokenInputSchema,
   createJobInputSchema,
+  createWebhookInputSchema,
   idSchema,
   importCsvInputSchema,
   listAuditEventsInputSchema,
   listBatchesInputSchema,
   listJobsInputSchema,
-  createWebhookInputSchema,
   listWebhookDeliveriesInputSchema,
   rerunJobInputSchema,
   updateWebhookInputSchema,

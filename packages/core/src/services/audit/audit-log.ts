@@ -93,7 +93,8 @@ function targetIdOf(details: Record<string, unknown>, result: unknown): number |
       apiToken?: { id?: unknown };
       webhook?: { id?: unknown };
     };
-    for (const id of [r.id, r.batch?.id, r.apiToken?.id, r.webhook?.id]) if (typeof id === "number") return id;
+    for (const id of [r.id, r.batch?.id, r.apiToken?.id, r.webhook?.id])
+      if (typeof id === "number") return id;
   }
   return null;
 }

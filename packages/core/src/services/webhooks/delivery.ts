@@ -1,8 +1,8 @@
 import { sql } from "kysely";
 import type { ServiceContext } from "../../context.ts";
 import { errorMessage } from "../../errors.ts";
-import { webhookRetryDelayMs, WEBHOOK_RETRY_WINDOW_MS } from "./retry-schedule.ts";
 import { queueWebhookDelivery } from "./queue.ts";
+import { WEBHOOK_RETRY_WINDOW_MS, webhookRetryDelayMs } from "./retry-schedule.ts";
 import { webhookSignatureHeader } from "./signature.ts";
 
 export interface DeliveryOptions {
@@ -39,7 +39,8 @@ function describeReceiver(url: URL): string {
 
 /** Node's fetch hides the network error in `cause`; its code says what happened. */
 function networkReason(e: unknown): string {
-  const cause = e instanceof Error ? (e.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  const cause =
+    e instanceof Error ? (e.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
   if (cause && typeof cause.code === "string") return cause.code;
   if (cause && typeof cause.message === "string") return cause.message;
   return errorMessage(e);
@@ -132,12 +133,21 @@ export async function attemptWebhookDelivery(
   if (!redelivery && !row.enabled && row.type !== "ping") {
     await ctx.db
       .updateTable("webhook_deliveries")
-      .set({ status: "failed", next_attempt_at: null, last_error: "The endpoint was disabled before this was delivered." })
+      .set({
+        status: "failed",
+        next_attempt_at: null,
+        last_error: "The endpoint was disabled before this was delivered.",
+      })
       .where("id", "=", row.id)
       .execute();
     return "failed";
   }
-  const body = webhookBody({ id: row.event_id, type: row.type, created_at: row.event_created_at, data: row.data });
+  const body = webhookBody({
+    id: row.event_id,
+    type: row.type,
+    created_at: row.event_created_at,
+    data: row.data,
+  });
   const timestamp = Math.floor(Date.now() / 1000);
   const result = await post(
     ctx,

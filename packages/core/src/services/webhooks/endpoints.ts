@@ -98,7 +98,10 @@ async function endpointInScope(ctx: Ctx, caller: Principal, id: number): Promise
   return row;
 }
 
-async function lastDeliveries(ctx: Ctx, ids: number[]): Promise<Map<number, WebhookEndpoint["lastDelivery"]>> {
+async function lastDeliveries(
+  ctx: Ctx,
+  ids: number[],
+): Promise<Map<number, WebhookEndpoint["lastDelivery"]>> {
   if (ids.length === 0) return new Map();
   const rows = await ctx.db
     .selectFrom("webhook_deliveries")
@@ -184,7 +187,11 @@ export async function updateWebhookEndpoint(
 }
 
 /** Deletes an endpoint with its delivery log; attempts still queued find nothing and end. */
-export async function deleteWebhookEndpoint(ctx: Ctx, caller: Principal, id: number): Promise<{ id: number }> {
+export async function deleteWebhookEndpoint(
+  ctx: Ctx,
+  caller: Principal,
+  id: number,
+): Promise<{ id: number }> {
   assertAllowed(caller, "manage-webhooks");
   await endpointInScope(ctx, caller, id);
   await ctx.db.deleteFrom("webhook_endpoints").where("id", "=", id).execute();
@@ -281,11 +288,7 @@ export async function redeliverWebhook(
 }
 
 /** Sends a `ping` event to one endpoint (enabled or not), to try the receiver and its signature check. */
-export async function pingWebhook(
-  ctx: Ctx,
-  caller: Principal,
-  id: number,
-): Promise<{ deliveryId: number }> {
+export async function pingWebhook(ctx: Ctx, caller: Principal, id: number): Promise<{ deliveryId: number }> {
   assertAllowed(caller, "manage-webhooks");
   const endpoint = await endpointInScope(ctx, caller, id);
   const [deliveryId] = await ctx.db.transaction().execute(function recordPing(trx) {

@@ -12,7 +12,11 @@ export {
 export type { NewWebhookEvent } from "./events.ts";
 export { recordWebhookEvent } from "./events.ts";
 export { WEBHOOK_TASKS } from "./queue.ts";
-export { DEFAULT_WEBHOOK_RETRY_BASE_MS, WEBHOOK_RETRY_WINDOW_MS, webhookRetryDelayMs } from "./retry-schedule.ts";
+export {
+  DEFAULT_WEBHOOK_RETRY_BASE_MS,
+  WEBHOOK_RETRY_WINDOW_MS,
+  webhookRetryDelayMs,
+} from "./retry-schedule.ts";
 export type {
   CreateWebhookInput,
   ListWebhookDeliveriesInput,

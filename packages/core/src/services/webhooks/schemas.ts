@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cursorSchema, idSchema, plainText, tenantSchema } from "../validation.ts";
+import { cursorSchema, hasControlCharacter, idSchema, plainText, tenantSchema } from "../validation.ts";
 
 /** What an endpoint can subscribe to. `ping` is not among them: it goes only where it is asked for. */
 export const WEBHOOK_EVENT_TYPES = ["job.ended", "job.waiting", "batch.ended", "plan.cutover"] as const;
@@ -11,14 +11,17 @@ const URL_SENTENCE = "Enter the full address of the receiver, e.g. https://panel
  * The receiver's address: absolute http(s), without a user or password in it (the signature is how a
  * receiver knows the sender; credentials in a URL end up in logs and lists).
  */
-export const webhookUrlSchema = plainText(z.string().trim().min(1, URL_SENTENCE).max(2000, "A URL has at most 2000 characters."))
+export const webhookUrlSchema = plainText(
+  z.string().trim().min(1, URL_SENTENCE).max(2000, "A URL has at most 2000 characters."),
+)
   .refine((value) => URL.canParse(value), { message: `This is not a URL. ${URL_SENTENCE}`, abort: true })
   .refine((value) => ["http:", "https:"].includes(new URL(value).protocol), {
     message: "Only http:// and https:// URLs can receive webhooks.",
     abort: true,
   })
   .refine((value) => !new URL(value).username && !new URL(value).password, {
-    message: "Leave the user and password out of the URL: receivers check the Imapferry-Signature header instead.",
+    message:
+      "Leave the user and password out of the URL: receivers check the Imapferry-Signature header instead.",
     abort: true,
   });
 
@@ -37,7 +40,7 @@ export const webhookSecretSchema = z
   .string()
   .min(16, "A webhook secret has at least 16 characters (leave it out to get a generated one).")
   .max(200, "A webhook secret has at most 200 characters.")
-  .refine((value) => !/[\0-\x1f\x7f]/.test(value), "A webhook secret cannot contain control characters.");
+  .refine((value) => !hasControlCharacter(value), "A webhook secret cannot contain control characters.");
 
 const descriptionSchema = plainText(z.string().trim().max(200, "A description has at most 200 characters."));
 

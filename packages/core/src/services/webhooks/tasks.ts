@@ -1,7 +1,7 @@
 import type { JobHelpers, TaskList } from "graphile-worker";
 import { z } from "zod";
 import type { ServiceContext } from "../../context.ts";
-import { type DeliveryOptions, attemptWebhookDelivery } from "./delivery.ts";
+import { attemptWebhookDelivery, type DeliveryOptions } from "./delivery.ts";
 import { recordBatchEndedIfOver } from "./events.ts";
 import { WEBHOOK_TASKS } from "./queue.ts";
 
