@@ -206,5 +206,19 @@ describe("upgrading a database filled by the previous schema", () => {
       ),
     ).rejects.toThrow(/jobs_source_one_credential/);
     await run(sql`update jobs set source_oauth2 = 'v1:key:grant' where source_email = 'bob'`);
+
+    // New in 0017: webhook endpoints, and one delivery per event per endpoint, whatever retries happen.
+    await run(sql`insert into webhook_endpoints (url, secret, event_types)
+      values ('https://panel.example/hook', 'v1:key:sealed-hook', '{job.ended}')`);
+    await run(
+      sql`insert into webhook_events (type, dedupe_key, data) values ('job.ended', 'job.ended:1', '{}')`,
+    );
+    await expect(
+      run(sql`insert into webhook_events (type, dedupe_key, data) values ('job.ended', 'job.ended:1', '{}')`),
+    ).rejects.toThrow(/webhook_events_dedupe_key_unique/);
+    const deliver = sql`insert into webhook_deliveries (endpoint_id, event_id)
+      select e.id, ev.id from webhook_endpoints e, webhook_events ev`;
+    await run(deliver);
+    await expect(run(deliver)).rejects.toThrow(/webhook_deliveries_once_per_endpoint/);
   });
 });

@@ -35,11 +35,16 @@ export type {
   JobStatus,
   Me,
   NewApiToken,
+  NewWebhookEndpoint,
   OAuth2Connection,
   RouterInputs,
   RouterOutputs,
   Server,
   Settings,
   StartedConnection,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEventType,
 } from "./types.ts";
 export type { WatchHelpers, WatchJobsOptions } from "./watch-jobs.ts";
+export { verifyWebhookSignature } from "./webhook-signature.ts";

@@ -59,6 +59,14 @@ export type JobEvent = Exclude<
   RouterOutputs["jobs"]["events"] extends AsyncIterable<infer E> ? E : never,
   { type: "heartbeat" }
 >;
+/** `webhooks.list`: an endpoint (URL, event types, tenant filter, enabled), never its secret. */
+export type WebhookEndpoint = RouterOutputs["webhooks"]["list"][number];
+/** `webhooks.create`: the URL, event types, optional tenant filter and secret (generated when absent). */
+export type NewWebhookEndpoint = RouterInputs["webhooks"]["create"];
+/** `job.ended`, `job.waiting`, `batch.ended` or `plan.cutover`. */
+export type WebhookEventType = WebhookEndpoint["eventTypes"][number];
+/** `webhooks.deliveries`: one event's delivery to an endpoint, with each attempt's code, time and error. */
+export type WebhookDelivery = RouterOutputs["webhooks"]["deliveries"]["items"][number];
 export type ImportOptions = Omit<RouterInputs["batches"]["import"], "csv">;
 /** Engine options as a job, a batch or a CSV row sets them (see the README's option list). */
 export type EngineOptionsInput = NonNullable<RouterInputs["jobs"]["create"]["options"]>;
