@@ -8,6 +8,7 @@ import { LoginPage } from "./pages/login.tsx";
 import { NotFoundPage } from "./pages/not-found.tsx";
 import { ServersPage } from "./pages/servers/servers-page.tsx";
 import { SettingsPage } from "./pages/settings/settings-page.tsx";
+import { WebhooksPage } from "./pages/webhooks/webhooks-page.tsx";
 import { WorkersPage } from "./pages/workers.tsx";
 import { Link, matchPath, navigate, useLocation } from "./router.tsx";
 import { loadSession, logOut, user } from "./session.ts";
@@ -23,6 +24,7 @@ const NAV: { href: string; label: string; icon: IconName }[] = [
   { href: "/workers", label: "Workers", icon: "workers" },
   { href: "/settings", label: "Settings", icon: "settings" },
   { href: "/audit", label: "Audit log", icon: "file" },
+  { href: "/webhooks", label: "Webhooks", icon: "bell" },
 ];
 
 const TITLES: Record<string, string> = {
@@ -31,6 +33,7 @@ const TITLES: Record<string, string> = {
   "/workers": "Workers",
   "/settings": "Settings",
   "/audit": "Audit log",
+  "/webhooks": "Webhooks",
 };
 
 export function App(): JSX.Element {
@@ -117,6 +120,7 @@ function Shell(): JSX.Element {
     if (matchPath("/workers", path)) return { component: WorkersPage, params: {} };
     if (matchPath("/settings", path)) return { component: SettingsPage, params: {} };
     if (matchPath("/audit", path)) return { component: AuditPage, params: {} };
+    if (matchPath("/webhooks", path)) return { component: WebhooksPage, params: {} };
     return { component: NotFoundPage, params: {} };
   }
 

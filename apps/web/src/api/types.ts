@@ -17,3 +17,6 @@ export type ServerTestResult = Output<Api["servers"]["test"]["mutate"]>;
 export type ApiTokenItem = Output<Api["tokens"]["list"]["query"]>[number];
 export type AuditList = Output<Api["audit"]["list"]["query"]>;
 export type AuditEventItem = AuditList["items"][number];
+export type WebhookItem = Output<Api["webhooks"]["list"]["query"]>[number];
+export type WebhookDeliveryPage = Output<Api["webhooks"]["deliveries"]["query"]>;
+export type WebhookDeliveryItem = WebhookDeliveryPage["items"][number];
