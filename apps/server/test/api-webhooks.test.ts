@@ -1,7 +1,3 @@
-import { createHmac } from "node:crypto";
-import { once } from "node:events";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createApiToken, verifyWebhookSignature } from "@imapferry/core";
 import type { ImapferryClient } from "@imapferry/sdk";
 import { createClient, rowsToCsv } from "@imapferry/sdk";
@@ -11,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { ResponseRecorder, startApiTestServer } from "./api-harness.ts";
 import { errorOf } from "./support/client-error.ts";
+import { signatureMatches, startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.ts";
 
 // A hosting panel learns that a migration ended from a signed HTTP request instead of holding an SSE
 // stream open: a real receiver here, a real migration (Dovecot → Dovecot through the built-in engine).
@@ -31,52 +28,6 @@ async function waitFor<T>(what: string, probe: () => Promise<T | null | undefine
   }
 }
 
-interface ReceivedHook {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  /** What the receiver answered. */
-  status: number;
-}
-
-/**
- * A webhook receiver: records every request and answers each path with the next code of its script
- * (then 200), so a test can make it fail first.
- */
-async function startReceiver(): Promise<{
-  url(path: string): string;
-  received: ReceivedHook[];
-  answerNext(path: string, ...statuses: number[]): void;
-  close(): Promise<void>;
-}> {
-  const received: ReceivedHook[] = [];
-  const scripts = new Map<string, number[]>();
-  const server: Server = createServer(function receiveHook(req, res) {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const path = req.url ?? "/";
-      const status = scripts.get(path)?.shift() ?? 200;
-      received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), status });
-      res.writeHead(status, { "content-type": "text/plain" }).end(status === 200 ? "thanks" : "not now");
-    });
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: (path) => `http://127.0.0.1:${port}${path}`,
-    received,
-    answerNext(path, ...statuses) {
-      scripts.set(path, statuses);
-    },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 function message(i: number): string {
   return [
     `From: Sender ${i} <sender${i}@example.org>`,
@@ -90,19 +41,10 @@ function message(i: number): string {
   ].join("\r\n");
 }
 
-/** The receiver's own check, written as a panel would (not with imapferry's helper). */
-function signatureMatches(secret: string, hook: ReceivedHook): boolean {
-  const header = String(hook.headers["imapferry-signature"] ?? "");
-  const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
-  if (!match) return false;
-  const expected = createHmac("sha256", secret).update(`${match[1]}.${hook.body}`).digest("hex");
-  return expected === match[2];
-}
-
 describe("signed webhooks", () => {
   let server: ApiTestServer;
   let imap: ImapPair;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: WebhookReceiver;
   let client: ImapferryClient;
   const recorder = new ResponseRecorder();
   let adminId: number;
@@ -120,7 +62,7 @@ describe("signed webhooks", () => {
     [server, imap, receiver] = await Promise.all([
       startApiTestServer({ webhookRetryBaseMs: 200 }),
       startImapPair(),
-      startReceiver(),
+      startWebhookReceiver(),
     ]);
     for (const user of mailboxes) {
       await imap.source.addUser(user, SOURCE_PASSWORD);

@@ -208,30 +208,39 @@ export async function listWebhookDeliveries(
   const v = parseInput(listWebhookDeliveriesInputSchema, input, "delivery log query");
   await endpointInScope(ctx, caller, v.id);
   const limit = v.limit ?? 50;
-  let query = ctx.db
-    .selectFrom("webhook_deliveries as d")
-    .innerJoin("webhook_events as ev", "ev.id", "d.event_id")
-    .selectAll("d")
-    .select(["ev.type"])
-    .where("d.endpoint_id", "=", v.id)
-    .orderBy("d.id", "desc")
-    .limit(limit + 1);
-  if (v.cursor !== undefined) query = query.where("d.id", "<", Number(v.cursor));
-  const rows = await query.execute();
+  // One snapshot for both reads: an attempt recorded in between would otherwise show in the attempt
+  // log but not yet in the delivery's counts.
+  const { rows, attempts } = await ctx.db
+    .transaction()
+    .setIsolationLevel("repeatable read")
+    .execute(async function readDeliveryLog(trx) {
+      let query = trx
+        .selectFrom("webhook_deliveries as d")
+        .innerJoin("webhook_events as ev", "ev.id", "d.event_id")
+        .selectAll("d")
+        .select(["ev.type"])
+        .where("d.endpoint_id", "=", v.id)
+        .orderBy("d.id", "desc")
+        .limit(limit + 1);
+      if (v.cursor !== undefined) query = query.where("d.id", "<", Number(v.cursor));
+      const rows = await query.execute();
+      const page = rows.slice(0, limit);
+      const attempts =
+        page.length === 0
+          ? []
+          : await trx
+              .selectFrom("webhook_attempts")
+              .selectAll()
+              .where(
+                "delivery_id",
+                "in",
+                page.map((r) => r.id),
+              )
+              .orderBy("id")
+              .execute();
+      return { rows, attempts };
+    });
   const page = rows.slice(0, limit);
-  const attempts =
-    page.length === 0
-      ? []
-      : await ctx.db
-          .selectFrom("webhook_attempts")
-          .selectAll()
-          .where(
-            "delivery_id",
-            "in",
-            page.map((r) => r.id),
-          )
-          .orderBy("id")
-          .execute();
   return {
     items: page.map((r) => ({
       id: r.id,
