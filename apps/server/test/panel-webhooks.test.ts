@@ -69,7 +69,7 @@ describe("the webhooks page", { timeout: 0 }, () => {
     expect(secret).toMatch(/^whsec_/);
     const row = page.getByRole("table", { name: "Webhook endpoints" }).locator("tr[data-webhook-id]");
     await row.filter({ hasText: "billing panel" }).waitFor();
-    expect(await row.locator("td").nth(1).innerText()).toBe("job.ended");
+    expect((await row.locator("td").nth(1).textContent())?.trim()).toBe("job.ended");
     await screenshot(page, "webhooks-created");
     // Shown once: after Done, the secret is nowhere on the page, and the list never had it.
     await page.getByRole("button", { name: "Done" }).click();
@@ -126,7 +126,7 @@ describe("the webhooks page", { timeout: 0 }, () => {
       Boolean,
       "the job's delivery to show as delivered",
     );
-    expect(await delivery.locator("td").first().innerText()).toContain("job.ended");
+    expect(await delivery.locator("td").first().textContent()).toContain("job.ended");
     const attempts = await attemptsOf(delivery);
     expect(attempts).toHaveLength(2);
     expect(attempts[0]).toMatch(/^500 \d+ ms/);
