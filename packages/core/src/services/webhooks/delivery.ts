@@ -91,7 +91,7 @@ async function post(
       statusCode: null,
       responseMs: elapsed(),
       error: timedOut
-        ? `${describeReceiver(url)} did not answer within ${Math.round(timeoutMs / 1000)} s.`
+        ? `${describeReceiver(url)} did not answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}.`
         : `Could not reach ${describeReceiver(url)}: ${networkReason(e)}.`,
     };
   }
