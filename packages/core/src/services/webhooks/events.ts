@@ -74,32 +74,32 @@ async function anyEndpointFor(db: Db, type: WebhookEventType): Promise<boolean> 
 
 const JOB_END_STATUSES = new Set(["done", "incomplete", "failed", "cancelled"]);
 
-/** A job as events carry it: what a panel needs to update its own record, no credentials. */
-async function jobData(db: Db, jobId: number) {
-  return db
-    .selectFrom("jobs")
-    .select([
-      "id",
-      "name",
-      "status",
-      "batch_id",
-      "tenant",
-      "source_email",
-      "dest_email",
-      "dry_run",
-      "attempt",
-      "error_category",
-      "error_message",
-      "started_at",
-      "finished_at",
-      "resume_at",
-      "rerun_of",
-    ])
-    .where("id", "=", jobId)
-    .executeTakeFirst();
+/** The columns of a job that events carry: what a panel needs to update its own record, no credentials. */
+const JOB_COLUMNS = [
+  "id",
+  "name",
+  "status",
+  "batch_id",
+  "tenant",
+  "source_email",
+  "dest_email",
+  "dry_run",
+  "attempt",
+  "error_category",
+  "error_message",
+  "started_at",
+  "finished_at",
+  "resume_at",
+  "rerun_of",
+] as const;
+
+type JobColumns = Awaited<ReturnType<typeof jobsByIds>>[number];
+
+function jobsByIds(db: Db, ids: readonly number[]) {
+  return db.selectFrom("jobs").select(JOB_COLUMNS).where("id", "in", ids).orderBy("id").execute();
 }
 
-function jobPayload(job: NonNullable<Awaited<ReturnType<typeof jobData>>>): Record<string, unknown> {
+function jobPayload(job: JobColumns): Record<string, unknown> {
   return {
     id: job.id,
     name: job.name,
@@ -118,39 +118,46 @@ function jobPayload(job: NonNullable<Awaited<ReturnType<typeof jobData>>>): Reco
   };
 }
 
+/** Jobs read per query: a bulk cancel of a whole batch can end many thousands at once. */
+const JOBS_PER_READ = 1000;
+
 /**
  * The events of jobs that have just ended (done, incomplete, failed, cancelled) or started waiting to
  * resume: `job.ended` / `job.waiting`, and for a job of a batch the check whether the batch has ended.
- * Call it in the transaction that wrote the new status.
+ * Call it in the transaction that wrote the new status. Costs one query when no endpoint listens.
  */
 export async function recordJobStatusEvents(db: Db, jobIds: readonly number[]): Promise<void> {
+  if (jobIds.length === 0) return;
+  const wants = {
+    ended: await anyEndpointFor(db, "job.ended"),
+    waiting: await anyEndpointFor(db, "job.waiting"),
+    batch: await anyEndpointFor(db, "batch.ended"),
+  };
+  if (!wants.ended && !wants.waiting && !wants.batch) return;
   const batches = new Set<number>();
-  for (const jobId of jobIds) {
-    const job = await jobData(db, jobId);
-    if (!job) continue;
-    if (JOB_END_STATUSES.has(job.status)) {
-      if (job.batch_id !== null) batches.add(job.batch_id);
-      if (await anyEndpointFor(db, "job.ended")) {
+  for (let from = 0; from < jobIds.length; from += JOBS_PER_READ) {
+    for (const job of await jobsByIds(db, jobIds.slice(from, from + JOBS_PER_READ))) {
+      if (JOB_END_STATUSES.has(job.status)) {
+        if (job.batch_id !== null) batches.add(job.batch_id);
+        if (!wants.ended) continue;
         await recordWebhookEvent(db, {
           type: "job.ended",
           dedupeKey: `job.ended:${job.id}`,
           tenant: job.tenant,
           data: { job: jobPayload(job) },
         });
+      } else if (job.status === "waiting" && wants.waiting) {
+        await recordWebhookEvent(db, {
+          type: "job.waiting",
+          // The attempt that will run next: each wait of a job is its own event.
+          dedupeKey: `job.waiting:${job.id}:${job.attempt}`,
+          tenant: job.tenant,
+          data: { job: { ...jobPayload(job), resumeAt: job.resume_at?.toISOString() ?? null } },
+        });
       }
-    } else if (job.status === "waiting" && (await anyEndpointFor(db, "job.waiting"))) {
-      await recordWebhookEvent(db, {
-        type: "job.waiting",
-        // The attempt that will run next: each wait of a job is its own event.
-        dedupeKey: `job.waiting:${job.id}:${job.attempt}`,
-        tenant: job.tenant,
-        data: { job: { ...jobPayload(job), resumeAt: job.resume_at?.toISOString() ?? null } },
-      });
     }
   }
-  for (const batchId of batches) {
-    if (await anyEndpointFor(db, "batch.ended")) await queueWebhookBatchCheck(db, batchId);
-  }
+  if (wants.batch) for (const batchId of batches) await queueWebhookBatchCheck(db, batchId);
 }
 
 const UNFINISHED = ["queued", "running", "waiting"] as const;
