@@ -133,6 +133,8 @@ describe("the webhooks page", { timeout: 0 }, () => {
     expect(attempts[1]).toMatch(/^200 \d+ ms/);
     const copied = await readMailbox(stack.imap.destination, "hana@new.test", PASSWORD);
     expect(copied.folders.find((f) => f.path === "INBOX")?.messages).toHaveLength(1);
+    // The endpoints list follows the open log: its last delivery is the one just made.
+    await row.filter({ hasText: "billing panel" }).locator('[data-delivery-status="delivered"]').waitFor();
     await screenshot(page, "webhooks-delivery-log");
 
     // Redeliver: a third attempt of the same delivery, marked as a redelivery.

@@ -1,7 +1,7 @@
 import type { JSX } from "solid-js";
-import { createResource, For, onCleanup, Show } from "solid-js";
+import { createEffect, createResource, For, on, onCleanup, Show } from "solid-js";
 import { api } from "../../api/client.ts";
-import type { WebhookDeliveryItem, WebhookDeliveryPage, WebhookItem } from "../../api/types.ts";
+import type { WebhookDeliveryItem, WebhookDeliveryPage } from "../../api/types.ts";
 import { noticeSessionLoss } from "../../session.ts";
 import { DataTable } from "../../ui/data-table.tsx";
 import { DateTime } from "../../ui/date-time.tsx";
@@ -16,9 +16,15 @@ import { DeliveryStatus } from "./delivery-status.tsx";
 const REFRESH_MS = 2000;
 
 /** One endpoint's delivery log, newest first: each delivery's attempts, and Redeliver. */
-export function DeliveryLog(props: { endpoint: WebhookItem; onClose: () => void }): JSX.Element {
+export function DeliveryLog(props: {
+  endpointId: number;
+  url: string;
+  onClose: () => void;
+  /** Called when the newest delivery or its status changed, so the list's "Last delivery" follows. */
+  onNewest: () => void;
+}): JSX.Element {
   const [page, { refetch }] = createResource(
-    () => props.endpoint.id,
+    () => props.endpointId,
     async function loadDeliveries(id): Promise<WebhookDeliveryPage> {
       try {
         return await api.webhooks.deliveries.query({ id, limit: 50 });
@@ -32,6 +38,17 @@ export function DeliveryLog(props: { endpoint: WebhookItem; onClose: () => void 
     if (!page.loading) void refetch();
   }, REFRESH_MS);
   onCleanup(() => clearInterval(timer));
+  createEffect(
+    on(
+      () => {
+        const newest = page.latest?.items[0];
+        return newest ? `${newest.id}:${newest.status}` : "";
+      },
+      (newest, before) => {
+        if (before !== undefined && newest !== before) props.onNewest();
+      },
+    ),
+  );
 
   async function redeliver(delivery: WebhookDeliveryItem): Promise<void> {
     try {
@@ -48,7 +65,7 @@ export function DeliveryLog(props: { endpoint: WebhookItem; onClose: () => void 
       <div class="card-head">
         <h2>Delivery log</h2>
         <span class="muted small mono" style={{ "overflow-wrap": "anywhere" }}>
-          {props.endpoint.url}
+          {props.url}
         </span>
         <button type="button" class="btn btn-sm btn-ghost" onClick={props.onClose}>
           Close

@@ -144,7 +144,10 @@ export function WebhooksPage(): JSX.Element {
                     </Show>
                   </td>
                   <td class="actions">
-                    <div class="row" style={{ gap: "6px", "justify-content": "flex-end" }}>
+                    <div
+                      class="row"
+                      style={{ gap: "6px", "justify-content": "flex-end", "flex-wrap": "nowrap" }}
+                    >
                       <button type="button" class="btn btn-sm" onClick={() => setSelected(endpoint.id)}>
                         Deliveries
                       </button>
@@ -173,8 +176,16 @@ export function WebhooksPage(): JSX.Element {
           )}
         </LoadStates>
       </div>
-      <Show when={selectedEndpoint()} keyed>
-        {(endpoint) => <DeliveryLog endpoint={endpoint} onClose={() => setSelected(null)} />}
+      {/* Keyed by id: a refreshed list (new objects) must not remount the open log. */}
+      <Show when={selected()} keyed>
+        {(id) => (
+          <DeliveryLog
+            endpointId={id}
+            url={selectedEndpoint()?.url ?? ""}
+            onClose={() => setSelected(null)}
+            onNewest={() => void refetch()}
+          />
+        )}
       </Show>
       <Show when={deleting()}>
         {(endpoint) => (
