@@ -60,16 +60,19 @@ export async function recordWebhookEvent(db: Db, event: NewWebhookEvent): Promis
   return deliveries.map((d) => d.id);
 }
 
-/** Whether any enabled endpoint listens for `type`: lets hot paths skip building an event's data. */
-async function anyEndpointFor(db: Db, type: WebhookEventType): Promise<boolean> {
-  const row = await db
+/** The event types some enabled endpoint listens for: lets hot paths skip building an event's data. */
+async function wantedEventTypes(db: Db): Promise<Set<string>> {
+  const rows = await db
     .selectFrom("webhook_endpoints")
-    .select("id")
+    .select(sql<string>`unnest(event_types)`.as("type"))
+    .distinct()
     .where("enabled", "=", true)
-    .where(sql<boolean>`${type} = any(event_types)`)
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
+    .execute();
+  return new Set(rows.map((row) => row.type));
+}
+
+async function anyEndpointFor(db: Db, type: WebhookEventType): Promise<boolean> {
+  return (await wantedEventTypes(db)).has(type);
 }
 
 const JOB_END_STATUSES = new Set(["done", "incomplete", "failed", "cancelled"]);
@@ -128,10 +131,11 @@ const JOBS_PER_READ = 1000;
  */
 export async function recordJobStatusEvents(db: Db, jobIds: readonly number[]): Promise<void> {
   if (jobIds.length === 0) return;
+  const types = await wantedEventTypes(db);
   const wants = {
-    ended: await anyEndpointFor(db, "job.ended"),
-    waiting: await anyEndpointFor(db, "job.waiting"),
-    batch: await anyEndpointFor(db, "batch.ended"),
+    ended: types.has("job.ended"),
+    waiting: types.has("job.waiting"),
+    batch: types.has("batch.ended"),
   };
   if (!wants.ended && !wants.waiting && !wants.batch) return;
   const batches = new Set<number>();
