@@ -166,7 +166,10 @@ export async function updateWebhookEndpoint(
   const v = parseInput(updateWebhookInputSchema, input, "webhook endpoint");
   await endpointInScope(ctx, caller, v.id);
   if (v.tenant !== undefined && caller.tenant !== null && v.tenant !== caller.tenant) {
-    scopedTenant(caller, v.tenant ?? "(every tenant)");
+    throw new ImapferryError(
+      "FORBIDDEN",
+      `This token is bound to tenant "${caller.tenant}": its endpoints hear of that tenant's events only.`,
+    );
   }
   if (v.url !== undefined) assertUrlAllowed(ctx, v.url);
   const row = await ctx.db
@@ -278,20 +281,15 @@ export async function redeliverWebhook(
 ): Promise<{ deliveryId: number; queued: true }> {
   assertAllowed(caller, "manage-webhooks");
   const v = parseInput(redeliverWebhookInputSchema, input, "redelivery");
-  const delivery = await ctx.db
-    .selectFrom("webhook_deliveries")
-    .select(["id", "endpoint_id"])
-    .where("id", "=", v.deliveryId)
-    .executeTakeFirst();
-  if (delivery) {
-    try {
-      await endpointInScope(ctx, caller, delivery.endpoint_id);
-    } catch {
-      throw new ImapferryError("NOT_FOUND", `There is no webhook delivery ${v.deliveryId}.`);
-    }
-  } else {
-    throw new ImapferryError("NOT_FOUND", `There is no webhook delivery ${v.deliveryId}.`);
-  }
+  let query = ctx.db
+    .selectFrom("webhook_deliveries as d")
+    .innerJoin("webhook_endpoints as e", "e.id", "d.endpoint_id")
+    .select("d.id")
+    .where("d.id", "=", v.deliveryId);
+  // Another tenant's delivery answers as one that does not exist.
+  if (caller.tenant !== null) query = query.where("e.tenant", "=", caller.tenant);
+  const delivery = await query.executeTakeFirst();
+  if (!delivery) throw new ImapferryError("NOT_FOUND", `There is no webhook delivery ${v.deliveryId}.`);
   await queueWebhookDelivery(ctx.db, delivery.id, { redelivery: true });
   return { deliveryId: delivery.id, queued: true };
 }
