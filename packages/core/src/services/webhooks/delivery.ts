@@ -100,7 +100,8 @@ async function post(
 /**
  * One attempt of one delivery, recorded in the delivery log. After a failed automatic attempt the next
  * one is queued with exponential backoff until the retry window (24 h from the delivery's creation)
- * is over; then the delivery is marked failed. A redelivery is one extra attempt: it schedules nothing.
+ * is over; then the delivery is marked failed. A redelivery of a delivery that was delivered or given
+ * up is one extra attempt and schedules nothing.
  */
 export async function attemptWebhookDelivery(
   ctx: Pick<ServiceContext, "db" | "vault" | "log" | "denyHosts">,
@@ -162,7 +163,7 @@ export async function attemptWebhookDelivery(
     body,
     options.timeoutMs ?? 10_000,
   );
-  const number = row.attempts + 1;
+  const attemptNumber = row.attempts + 1;
   const windowOver =
     Date.now() - row.created_at.getTime() >= (options.retryWindowMs ?? WEBHOOK_RETRY_WINDOW_MS);
   // A pending delivery keeps its retry schedule, whoever asked for this attempt; a redelivery of one
@@ -170,14 +171,33 @@ export async function attemptWebhookDelivery(
   const nextAt =
     result.ok || row.status !== "pending" || windowOver
       ? null
-      : new Date(Date.now() + webhookRetryDelayMs(number, options.retryBaseMs));
+      : new Date(Date.now() + webhookRetryDelayMs(attemptNumber, options.retryBaseMs));
   const status = result.ok ? "delivered" : row.status === "pending" && !nextAt ? "failed" : row.status;
   await ctx.db.transaction().execute(async function recordAttempt(trx) {
+    // Numbered from the row under its lock: an automatic attempt and a redelivery may run at once.
+    const counted = await trx
+      .updateTable("webhook_deliveries")
+      .set({
+        attempts: sql<number>`attempts + 1`,
+        last_status_code: result.statusCode,
+        last_response_ms: result.responseMs,
+        last_error: result.error,
+        next_attempt_at: nextAt,
+        // Once delivered, always delivered: a late failing attempt racing a redelivery changes nothing.
+        status: sql<
+          "pending" | "delivered" | "failed"
+        >`case when status = 'delivered' then status else ${status} end`,
+        ...(result.ok ? { delivered_at: sql<Date>`now()` } : {}),
+      })
+      .where("id", "=", row.id)
+      .returning("attempts")
+      .executeTakeFirst();
+    if (!counted) return; // The endpoint was deleted meanwhile, with its log.
     await trx
       .insertInto("webhook_attempts")
       .values({
         delivery_id: row.id,
-        number,
+        number: counted.attempts,
         redelivery,
         started_at: new Date(timestamp * 1000),
         ok: result.ok,
@@ -186,23 +206,14 @@ export async function attemptWebhookDelivery(
         error: result.error,
       })
       .execute();
-    await trx
-      .updateTable("webhook_deliveries")
-      .set({
-        attempts: sql<number>`attempts + 1`,
-        last_status_code: result.statusCode,
-        last_response_ms: result.responseMs,
-        last_error: result.error,
-        next_attempt_at: nextAt,
-        status,
-        ...(result.ok ? { delivered_at: sql<Date>`now()` } : {}),
-      })
-      .where("id", "=", row.id)
-      .execute();
     if (nextAt) await queueWebhookDelivery(trx, row.id, { runAt: nextAt });
   });
   if (!result.ok) {
-    ctx.log.warn("webhook not delivered", { deliveryId: row.id, attempt: number, error: result.error });
+    ctx.log.warn("webhook not delivered", {
+      deliveryId: row.id,
+      attempt: attemptNumber,
+      error: result.error,
+    });
   }
   return nextAt ? "retrying" : status === "pending" ? "failed" : status;
 }
