@@ -9,8 +9,8 @@ import {
   listJobsInputSchema,
   listWebhookDeliveriesInputSchema,
   rerunJobInputSchema,
-  updateWebhookInputSchema,
   sendOwnerLinkFieldsSchema,
+  updateWebhookInputSchema,
 } from "@imapferry/core";
 import { z } from "zod";
 import { testServerInputSchema } from "../../router/server-test.ts";

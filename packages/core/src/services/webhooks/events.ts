@@ -164,7 +164,8 @@ export async function recordJobStatusEvents(db: Db, jobIds: readonly number[]): 
   if (wants.batch) for (const batchId of batches) await queueWebhookBatchCheck(db, batchId);
 }
 
-const UNFINISHED = ["queued", "running", "waiting"] as const;
+/** A job awaiting its owner's password has yet to run: its batch has not ended. */
+const UNFINISHED = ["queued", "running", "waiting", "awaiting_credentials"] as const;
 
 /**
  * `batch.ended` when the batch has no queued, running or waiting job left. Run by a task queued after
