@@ -485,7 +485,12 @@ describe("signed webhooks", () => {
     expect(((await gone.json()) as { error: { message: string } }).error.message).toBe(
       `There is no webhook endpoint ${webhook.id}.`,
     );
-    const spec = (await (await rest("/openapi.json")).json()) as { paths: Record<string, unknown> };
+    const spec = (await (await rest("/openapi.json")).json()) as {
+      paths: Record<string, unknown>;
+      webhooks: Record<string, unknown>;
+    };
+    // The payloads a receiver gets are described too, as OpenAPI 3.1 webhooks.
+    expect(Object.keys(spec.webhooks)).toEqual(["job.ended", "job.waiting", "batch.ended", "plan.cutover"]);
     expect(Object.keys(spec.paths)).toEqual(
       expect.arrayContaining([
         "/webhooks",

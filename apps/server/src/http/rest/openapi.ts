@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { ZodOpenApiOperationObject, ZodOpenApiPathsObject } from "zod-openapi";
 import { createDocument } from "zod-openapi";
 import { version } from "../../version.ts";
+import { webhookDescriptions } from "./openapi-webhooks.ts";
 import type { RestRoute } from "./routes.ts";
 import { REST_ROUTES } from "./routes.ts";
 
@@ -142,6 +143,7 @@ export function createOpenApiDocument(): ReturnType<typeof createDocument> {
       security: [{ bearer: [] }],
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       paths,
+      webhooks: webhookDescriptions(),
     },
     {
       // Any other z.custom is an object the document cannot describe further ("any JSON").
