@@ -5,7 +5,7 @@ import path from "node:path";
 import { createApiToken } from "@imapferry/core";
 import type { ImapferryClient } from "@imapferry/sdk";
 import { createClient } from "@imapferry/sdk";
-import { freePort } from "@imapferry/testkit";
+import { ensurePhp, freePort } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { startApiTestServer } from "./api-harness.ts";
@@ -67,6 +67,7 @@ describe("the PHP webhook receiver example", () => {
   const receivers: ChildProcess[] = [];
 
   beforeAll(async () => {
+    ensurePhp();
     server = await startApiTestServer({ webhookRetryBaseMs: 60_000 });
     dir = await mkdtemp(path.join(tmpdir(), "imapferry-php-hook-"));
     const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();

@@ -5,7 +5,7 @@ import path from "node:path";
 import { createApiToken, createServer } from "@imapferry/core";
 import { rowsToCsv } from "@imapferry/sdk";
 import type { ImapPair } from "@imapferry/testkit";
-import { seedMailbox, startImapPair } from "@imapferry/testkit";
+import { ensurePhp, seedMailbox, startImapPair } from "@imapferry/testkit";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
@@ -66,6 +66,7 @@ describe("the PHP example client", () => {
   let destId: number;
 
   beforeAll(async () => {
+    ensurePhp();
     [server, imap] = await Promise.all([startApiTestServer(), startImapPair()]);
     dir = await mkdtemp(path.join(tmpdir(), "imapferry-php-"));
     for (const [n, user] of ["alice@example.com", "bob@example.com"].entries()) {

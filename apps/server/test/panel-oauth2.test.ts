@@ -44,6 +44,27 @@ afterAll(async () => {
   await tokens?.stop();
 });
 
+/**
+ * Finishes the New job form with the destination side of `name@example.com` (password dst-<name>-pw),
+ * queues a real migration, and expects it done with the destination equal to the source.
+ */
+async function queueRealMigrationAndExpectCopied(dialog: ReturnType<Page["getByRole"]>, name: string) {
+  const login = `${name}@example.com`;
+  const destination = dialog.getByRole("group", { name: "Destination" });
+  await destination.getByLabel("Server").selectOption({ label: "New provider (127.0.0.1)" });
+  await destination.getByLabel("Login", { exact: true }).fill(login);
+  await destination.getByLabel("Password").fill(`dst-${name}-pw`);
+  await dialog.getByLabel("Dry run").uncheck();
+  await dialog.getByRole("button", { name: "Queue migration" }).click();
+  await page.waitForURL(/\/jobs\/\d+$/);
+  const status = () => page.locator(".page-head .badge").first().getAttribute("data-status");
+  await expect.poll(status, { timeout: 120_000 }).toMatch(/^(done|failed|incomplete)$/);
+  expect(await status()).toBe("done");
+  expect(await readMailbox(stack.imap.destination, login, `dst-${name}-pw`)).toEqual(
+    await readMailbox(stack.imap.source, login, `src-${name}-pw`),
+  );
+}
+
 describe("the panel with a Google service account", { timeout: 0 }, () => {
   test("adds the server with its key, which is never shown again, and migrates a mailbox by its login only", async () => {
     await signInAsAdmin(page, stack);
@@ -87,22 +108,9 @@ describe("the panel with a Google service account", { timeout: 0 }, () => {
     await page.getByRole("button", { name: "New job" }).first().click();
     const dialog = page.getByRole("dialog", { name: "New migration job" });
     const source = dialog.getByRole("group", { name: "Source" });
-    const destination = dialog.getByRole("group", { name: "Destination" });
     await source.getByLabel("Server").selectOption({ label: "Workspace (127.0.0.1)" });
     await source.getByLabel("Login", { exact: true }).fill("carol@example.com");
-    await destination.getByLabel("Server").selectOption({ label: "New provider (127.0.0.1)" });
-    await destination.getByLabel("Login", { exact: true }).fill("carol@example.com");
-    await destination.getByLabel("Password").fill("dst-carol-pw");
-    await dialog.getByLabel("Dry run").uncheck();
-    await dialog.getByRole("button", { name: "Queue migration" }).click();
-    await page.waitForURL(/\/jobs\/\d+$/);
-
-    const status = () => page.locator(".page-head .badge").first().getAttribute("data-status");
-    await expect.poll(status, { timeout: 120_000 }).toMatch(/^(done|failed|incomplete)$/);
-    expect(await status()).toBe("done");
-    expect(await readMailbox(stack.imap.destination, "carol@example.com", "dst-carol-pw")).toEqual(
-      await readMailbox(stack.imap.source, "carol@example.com", "src-carol-pw"),
-    );
+    await queueRealMigrationAndExpectCopied(dialog, "carol");
     expect(tokens.issued.some((t) => t.login === "carol@example.com" && t.grant === "jwt-bearer")).toBe(true);
   });
 
@@ -138,7 +146,6 @@ describe("the panel with a Google service account", { timeout: 0 }, () => {
     await page.getByRole("button", { name: "New job" }).first().click();
     const dialog = page.getByRole("dialog", { name: "New migration job" });
     const source = dialog.getByRole("group", { name: "Source" });
-    const destination = dialog.getByRole("group", { name: "Destination" });
     await source.getByLabel("Server").selectOption({ label: "Gmail (127.0.0.1)" });
     const popupOpened = page.waitForEvent("popup");
     await source.getByRole("button", { name: "Connect with Google" }).click();
@@ -156,18 +163,7 @@ describe("the panel with a Google service account", { timeout: 0 }, () => {
     expect(await source.getByLabel("Password").count()).toBe(0);
     await screenshot(page, "job-form-connected-google");
 
-    await destination.getByLabel("Server").selectOption({ label: "New provider (127.0.0.1)" });
-    await destination.getByLabel("Login", { exact: true }).fill("erin@example.com");
-    await destination.getByLabel("Password").fill("dst-erin-pw");
-    await dialog.getByLabel("Dry run").uncheck();
-    await dialog.getByRole("button", { name: "Queue migration" }).click();
-    await page.waitForURL(/\/jobs\/\d+$/);
-    const status = () => page.locator(".page-head .badge").first().getAttribute("data-status");
-    await expect.poll(status, { timeout: 120_000 }).toMatch(/^(done|failed|incomplete)$/);
-    expect(await status()).toBe("done");
-    expect(await readMailbox(stack.imap.destination, "erin@example.com", "dst-erin-pw")).toEqual(
-      await readMailbox(stack.imap.source, "erin@example.com", "src-erin-pw"),
-    );
+    await queueRealMigrationAndExpectCopied(dialog, "erin");
 
     await page.goto(`${stack.url}/servers`);
     await page.locator('tr[data-server="Gmail"]').getByRole("button", { name: "Edit" }).click();

@@ -44,5 +44,6 @@ export type {
   ServiceAccountKeyJson,
 } from "./oauth2/token-server.ts";
 export { startOAuth2TokenServer } from "./oauth2/token-server.ts";
+export { ensurePhp } from "./php.ts";
 export type { ReceivedMail, SmtpTestServer, StartSmtpServerOptions } from "./smtp/index.ts";
 export { startSmtpServer } from "./smtp/index.ts";
