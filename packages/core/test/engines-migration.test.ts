@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import type { ImapPair, ReadMailboxOptions } from "@imapferry/testkit";
 import {
   freeClosedPort,
@@ -17,6 +16,7 @@ import type { ResolvedEngine } from "../src/engines/select-engine.ts";
 import { resolveEngine } from "../src/engines/select-engine.ts";
 import type { MigrationSpec } from "../src/engines/types.ts";
 import { applyEvent, emptyProgress } from "../src/queue/progress-tracker.ts";
+import { cmdlineOf } from "./support/engine-worker.ts";
 import {
   ADDED_HEADER_COPIES,
   HEADERLESS,
@@ -37,11 +37,6 @@ const IGNORING_MESSAGE_ID: ReadMailboxOptions = { ignoreHeaders: ["Message-ID"] 
 const USER = "carol@example.com";
 const SOURCE_PASSWORD = "Source-pw-31337-ünï";
 const DEST_PASSWORD = "Dest-pw-42-zebra";
-
-function cmdlineOf(pid: number): string {
-  // NUL-separated argv, exactly what `ps` and every local user can read.
-  return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
-}
 
 if (!IMAPSYNC_BIN) {
   console.warn(

@@ -42,8 +42,8 @@ export interface RunEngineOptions {
   onLine?: (line: string, stream: OutputStream) => void;
   /** Every parsed event (progress, folders, errors, statistics…), as lines arrive. */
   onEvent?: (event: ParsedEvent) => void;
-  /** Called once the process exists. */
-  onSpawn?: (pid: number) => void;
+  /** The engine started: its process id and the argv it was started with (never a secret). */
+  onSpawn?: (pid: number, argv: readonly string[]) => void;
   /** Aborting cancels the run: SIGTERM to the engine's process group, then SIGKILL after the grace. */
   signal?: AbortSignal;
   /** How long a cancelled engine may take to print its statistics and exit. @defaultValue 10000 */
@@ -310,7 +310,7 @@ export function runEngine(options: RunEngineOptions): Promise<RunEngineResult> {
       if (child.pid !== undefined) {
         liveEngineGroups.add(child.pid);
         stopEnginesOnExit();
-        options.onSpawn?.(child.pid);
+        options.onSpawn?.(child.pid, child.spawnargs);
       }
       options.signal?.addEventListener("abort", onAbort, { once: true });
       if (options.signal?.aborted) onAbort();

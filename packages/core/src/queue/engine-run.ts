@@ -25,7 +25,7 @@ export interface EngineRunInput {
   onLine(line: string): void;
   onEvent(event: ParsedEvent): void;
   /** Called once the engine process exists (dispatch latency is measured up to here). */
-  onSpawn?(pid: number): void;
+  onSpawn?(pid: number, argv: readonly string[]): void;
   /** The built-in engine's incremental sync state (ignored by imapsync, which keeps none). */
   stateChannel?: EngineStateChannel;
 }
@@ -57,7 +57,7 @@ export interface EngineRunner {
  */
 export function defaultEngineRunner(
   engine: ResolvedEngine,
-  options: { onSpawn?: (pid: number) => void } = {},
+  options: { onSpawn?: (pid: number, argv: readonly string[]) => void } = {},
 ): EngineRunner {
   return {
     async run(input) {
@@ -68,9 +68,9 @@ export function defaultEngineRunner(
         onLine: (line) => input.onLine(line),
         onEvent: (event) => input.onEvent(event),
         ...(input.stateChannel ? { stateChannel: input.stateChannel } : {}),
-        onSpawn: (pid) => {
-          input.onSpawn?.(pid);
-          options.onSpawn?.(pid);
+        onSpawn: (pid, argv) => {
+          input.onSpawn?.(pid, argv);
+          options.onSpawn?.(pid, argv);
         },
       });
       if (engineNotExecuted(result)) {

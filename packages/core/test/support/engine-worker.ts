@@ -35,7 +35,7 @@ export function capturingLogger(lines: string[]): Logger {
   return { info: keep, warn: keep, error: keep };
 }
 
-/** A worker with the real engine, recording each engine process's argv into `cmdlines`. */
+/** A worker with the real engine, recording each engine process's argv (as given and as `ps` shows it). */
 export async function startArgvRecordingWorker(
   ctx: ServiceContext,
   kind: EngineKind,
@@ -57,8 +57,10 @@ export async function startArgvRecordingWorker(
       run: (input) =>
         runner.run({
           ...input,
-          onSpawn: (pid) => {
-            cmdlines.push(cmdlineOf(pid));
+          onSpawn: (pid, argv) => {
+            // What execve was given, and what `ps` shows now: a wrapper (setpriv, env) may still be
+            // exec'ing, so /proc alone can read empty or the wrapper's own line.
+            cmdlines.push(argv.join(" "), cmdlineOf(pid));
           },
         }),
     },
