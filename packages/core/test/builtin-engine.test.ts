@@ -763,6 +763,42 @@ describe("imapferry-sync", () => {
     },
   );
 
+  it("spends its --retries on reconnections, and with none left stops instead of reconnecting; a rerun completes without duplicates", async () => {
+    const account = await newAccount();
+    await pair.source.seedMaildir(
+      account.user,
+      generateLargeMailbox({ messages: 600, folders: 4, seed: 12 }),
+    );
+    const source = await read(pair.source, account, "source");
+
+    const firstCut = startEngine(
+      [...plainArgs(account), "--retries", "1"],
+      account.sourcePassword,
+      account.destinationPassword,
+    );
+    const copied = (lines: string[]) => lines.filter((line) => line.startsWith("msg ")).length;
+    await firstCut.waitForLines((lines) => copied(lines) >= 30);
+    await pair.source.kick(account.user);
+    await firstCut.waitForLines((lines) =>
+      lines.some((line) => line.includes("automatic retry 1 of this run")),
+    );
+    await firstCut.waitForLines((lines) => copied(lines) >= 60);
+    await pair.source.kick(account.user);
+    const run = await firstCut.done;
+
+    const text = run.lines.filter((line) => !line.startsWith("msg ")).join("\n");
+    expect(run.code, text).not.toBe(0);
+    expect(text).toMatch(/^Host1: automatic retry 1 of this run \(reconnected\); 0 left$/m);
+    expect(text).toMatch(
+      /^Host1: reconnecting would need an automatic retry, but the job's automatic retries are used up: stopping the run$/m,
+    );
+    expect(statistics(run).reconnectionsToSource).toBe(1);
+
+    const rerun = await runPlain(account);
+    expect(rerun.code, rerun.lines.join("\n")).toBe(0);
+    expect(await read(pair.destination, account, "destination")).toEqual(source);
+  });
+
   it("stops at once on SIGTERM while a silent server keeps the login waiting", async () => {
     const account = await newAccount();
     const sockets = new Set<Socket>();

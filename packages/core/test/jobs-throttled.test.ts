@@ -59,10 +59,11 @@ async function messagesOn(side: "source" | "destination", users: MailboxUsers): 
 async function throttlingSource(
   label: string,
   count: number,
+  waitMs = SUGGESTED_WAIT_MS,
 ): Promise<{ serverId: number; proxy: ImapFaultProxy }> {
   const proxy = await startImapFaultProxy({ host: imap.pair.source.host, port: imap.pair.source.port });
   proxies.push(proxy);
-  proxy.throttleDownloads(count, SUGGESTED_WAIT_MS);
+  proxy.throttleDownloads(count, waitMs);
   const source = await createServer(t.ctx, {
     name: `throttling source for ${label}`,
     host: "127.0.0.1",
@@ -81,6 +82,16 @@ function waitForJob(jobId: number, statuses: string[]) {
     },
     120_000,
   );
+}
+
+async function logOf(jobId: number): Promise<string> {
+  const rows = await t.ctx.db
+    .selectFrom("job_logs")
+    .select("chunk")
+    .where("job_id", "=", jobId)
+    .orderBy("byte_offset")
+    .execute();
+  return rows.map((row) => row.chunk).join("");
 }
 
 describe("a job whose source throttles", () => {
@@ -149,7 +160,8 @@ describe("a job whose source throttles", () => {
       120_000,
     );
     expect(done.status, done.errorMessage ?? "").toBe("done");
-    expect(done).toMatchObject({ attempt: 1, autoRetries: 0 });
+    // Each wait spent one of the job's automatic retries, within the one attempt.
+    expect(done).toMatchObject({ attempt: 1, autoRetries: 3 });
     const waits = seen.filter((s) => s.status === "waiting");
     expect(waits.length).toBeGreaterThanOrEqual(2);
     for (const wait of waits) {
@@ -159,16 +171,7 @@ describe("a job whose source throttles", () => {
     // Back to running after each wait, within the same attempt: the engine says so after every wait
     // (the worker clears resume_at then). Polling may not catch the running moments between waits that
     // follow each other, or after the last one when the rest of the copy is quick, so the log is the proof.
-    const log = (
-      await t.ctx.db
-        .selectFrom("job_logs")
-        .select("chunk")
-        .where("job_id", "=", job.id)
-        .orderBy("byte_offset")
-        .execute()
-    )
-      .map((row) => row.chunk)
-      .join("");
+    const log = await logOf(job.id);
     expect(log.match(/^Host1: waited \d+(?:\.\d+)? s; trying again$/gm)).toHaveLength(3);
     expect(done.resumeAt).toBeNull();
     expect(proxy.throttled).toBe(3);
@@ -208,7 +211,8 @@ describe("a job whose source throttles", () => {
       120_000,
     );
     expect(done.status, done.errorMessage ?? "").toBe("done");
-    expect(done).toMatchObject({ attempt: 1, autoRetries: 0 });
+    // One automatic retry for each reconnection.
+    expect(done).toMatchObject({ attempt: 1, autoRetries: 2 });
     expect(proxy.throttled).toBe(2);
     expect(waitingSeen).not.toBeNull();
     // Each reconnect came only after the server's suggested wait.
@@ -217,6 +221,73 @@ describe("a job whose source throttles", () => {
     );
     const reconnects = proxy.commands.filter((c) => c === "LOGIN" || c === "AUTHENTICATE").length;
     expect(reconnects).toBeGreaterThanOrEqual(3);
+    expect(await messagesOn("destination", users)).toEqual(await messagesOn("source", users));
+  }, 240_000);
+
+  it("run by the built-in engine: waits in process spend the job's automatic retries, and past the policy's the job fails saying so", async () => {
+    await updateSettings(t.ctx, { retryMaxAttempts: 2 });
+    try {
+      worker = await startWorker({
+        ctx: t.ctx,
+        engine: await engines[0]!.resolve(),
+        concurrency: 1,
+        heartbeatMs: 500,
+      });
+      const users = await largeUsers(imap.pair, "throttled-spent", 30, 35);
+      const { serverId, proxy } = await throttlingSource("a spent retry budget", 5);
+      const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: serverId });
+
+      const failed = await waitForJob(job.id, ["done", "failed", "incomplete"]);
+      expect(failed.status, failed.errorMessage ?? "").toBe("failed");
+      expect(failed).toMatchObject({ attempt: 1, autoRetries: 2, errorCategory: "throttled" });
+      expect(failed.errorMessage).toMatch(
+        /the job has used 2 automatic retries, the most the retry policy allows \(Settings\); rerun it to try again\.$/,
+      );
+      // Two waits, then the third throttle stopped the run instead of a third wait.
+      expect(proxy.throttled).toBe(3);
+      const log = await logOf(job.id);
+      expect(
+        log.match(/^Host1: automatic retry \d of this run \(waiting out the throttle\); \d left$/gm),
+      ).toEqual([
+        "Host1: automatic retry 1 of this run (waiting out the throttle); 1 left",
+        "Host1: automatic retry 2 of this run (waiting out the throttle); 0 left",
+      ]);
+      expect(log).toMatch(/automatic retries are used up: stopping the run/);
+      // What was copied before it stopped is there once, and nothing else.
+      const source = await messagesOn("source", users);
+      const destination = await messagesOn("destination", users);
+      expect(new Set(destination).size).toBe(destination.length);
+      for (const message of destination) expect(source).toContain(message);
+    } finally {
+      await updateSettings(t.ctx, { retryMaxAttempts: 5 });
+    }
+  }, 240_000);
+
+  it("run by the built-in engine: Resume now ends a wait spent in process at once", async () => {
+    worker = await startWorker({
+      ctx: t.ctx,
+      engine: await engines[0]!.resolve(),
+      concurrency: 1,
+      heartbeatMs: 500,
+    });
+    const users = await largeUsers(imap.pair, "throttled-resumed", 30, 36);
+    // A long wait, but within what the engine waits out in process.
+    const { serverId } = await throttlingSource("Resume now", 1, 25_000);
+    const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: serverId });
+
+    const waiting = await waitFor("the engine to wait in process", async () => {
+      const v = await getJob(t.ctx, job.id);
+      return v.status === "waiting" && v.attempt === 1 ? v : undefined;
+    });
+    await resumeJobNow(t.ctx, { id: job.id });
+    const done = await waitForJob(job.id, ["done", "failed", "incomplete"]);
+    expect(done.status, done.errorMessage ?? "").toBe("done");
+    expect(done.attempt).toBe(1);
+    // It went on before the server's time, because it was asked to.
+    expect(done.finishedAt!.getTime()).toBeLessThan(waiting.resumeAt!.getTime());
+    expect(await logOf(job.id)).toMatch(
+      /^Host1: waited \d+\.\d s of 25\.0 s \(resumed on request\); trying again$/m,
+    );
     expect(await messagesOn("destination", users)).toEqual(await messagesOn("source", users));
   }, 240_000);
 

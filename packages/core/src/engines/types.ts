@@ -43,6 +43,11 @@ export interface MigrationSpec {
    * `--connections` (imapsync holds one per side anyway). @defaultValue the engine's own
    */
   maxConnections?: number;
+  /**
+   * Automatic retries the built-in engine may still spend inside the run, on waiting out a throttling
+   * server and on reconnecting: its `--retries` (imapsync retries by its own rules). @defaultValue unlimited
+   */
+  retriesLeft?: number;
 }
 
 export type EngineKind = "imapsync" | "builtin";

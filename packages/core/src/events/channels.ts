@@ -10,6 +10,8 @@ export const CHANNELS = {
   job: "imapferry_job",
   /** Stop a running job's engine, wherever it runs. */
   cancel: "imapferry_cancel",
+  /** End a running job's in-process wait for a throttling server now ("Resume now"). */
+  resume: "imapferry_resume",
   /** A user's session ended, token was revoked or password reset: their open streams check again. */
   credentials: "imapferry_credentials",
 } as const;
@@ -35,6 +37,10 @@ export interface JobEvent {
 }
 
 export interface CancelEvent {
+  jobId: number;
+}
+
+export interface ResumeEvent {
   jobId: number;
 }
 

@@ -7,6 +7,7 @@ import {
   type CredentialsEvent,
   type JobEvent,
   type LogEvent,
+  type ResumeEvent,
 } from "./channels.ts";
 
 /** The payload type of each channel. */
@@ -14,6 +15,7 @@ export interface ChannelPayloads {
   [CHANNELS.log]: LogEvent;
   [CHANNELS.job]: JobEvent;
   [CHANNELS.cancel]: CancelEvent;
+  [CHANNELS.resume]: ResumeEvent;
   [CHANNELS.credentials]: CredentialsEvent;
 }
 export type ChannelName = keyof ChannelPayloads;

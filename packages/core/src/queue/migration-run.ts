@@ -45,7 +45,7 @@ import { leaseTiming } from "./lease-timing.ts";
 import { type RunTokens, resumeAfterStaleToken, startRunTokens } from "./oauth2-run.ts";
 import { createProgressTracker, emptyProgress } from "./progress-tracker.ts";
 import { enqueueJobs, type MigratePayload, nudgeWorkers, requeueEntry } from "./queue-entries.ts";
-import { planRetry, waitingOutcome } from "./retry-policy.ts";
+import { planRetry, retriesUsedUp, waitingOutcome } from "./retry-policy.ts";
 import { WorkerKeyError } from "./worker-key-error.ts";
 
 export type { RunStopReason } from "./decide-outcome.ts";
@@ -64,6 +64,8 @@ export interface ActiveRun {
    * measured from when its last successful renewal was sent, minus the kill margin (see lease-timing.ts).
    */
   stopBy: number;
+  /** Ends the engine's in-process wait for a throttling server now, if it is in one ("Resume now"). */
+  resumeWait?: () => void;
 }
 
 /** Stops a run's engine; a lease about to lapse kills it at once, without the cancel grace. */
@@ -357,11 +359,16 @@ async function executeRun(
   let outcome: Outcome;
   let tokens: RunTokens | null = null;
   // Read afresh: the job page computes the window from the stored setting, and so must the run.
-  const windowSeconds = (await getSettings(ctx).catch(() => input.settings())).budgetWindowSeconds;
+  const settingsNow = await getSettings(ctx).catch(() => input.settings());
+  const windowSeconds = settingsNow.budgetWindowSeconds;
   try {
     let spec: MigrationSpec;
     try {
-      spec = buildSpec(ctx, job, source, destination);
+      spec = {
+        ...buildSpec(ctx, job, source, destination),
+        // The engine's waits and reconnections spend the job's automatic retries too.
+        retriesLeft: Math.max(0, settingsNow.retryMaxAttempts - job.auto_retries),
+      };
     } catch (e: unknown) {
       if (e instanceof MissingCredentialsError) throw e;
       // A worker without the key the credentials were encrypted with (a key rotation not rolled out
@@ -425,6 +432,13 @@ async function executeRun(
             }
           },
           ...(syncState ? { stateChannel: syncState.channel } : {}),
+          onSpawn: (pid) => {
+            // Only the built-in engine waits in process, and it ends its waits on SIGUSR2 (whose
+            // default action would kill any other program, hence the check that it is waiting).
+            run.resumeWait = () => {
+              if (waits.waiting) process.kill(pid, "SIGUSR2");
+            };
+          },
         });
       } finally {
         await syncState?.writer.close();
@@ -485,14 +499,23 @@ async function executeRun(
   // The retry policy as stored now (an operator's change applies to the next run that ends), or as
   // the worker last read it when the database cannot answer.
   const policy = outcome.passing ? await getSettings(ctx).catch(() => input.settings()) : input.settings();
-  const retry = outcome.status === "waiting" ? null : planRetry(outcome, job.auto_retries, policy);
+  const retriesSoFar = job.auto_retries + waits.retriesSpent;
+  const retry = outcome.status === "waiting" ? null : planRetry(outcome, retriesSoFar, policy);
   if (retry) outcome = waitingOutcome(outcome, retry, policy.retryMaxAttempts);
+  else if (outcome.status === "failed" && outcome.passing) outcome = retriesUsedUp(outcome, retriesSoFar);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   writer.write(
     `[imapferry] ${new Date().toISOString()} ${outcome.status}${outcome.exitCode !== null ? ` (exit ${outcome.exitCode})` : ""} after ${seconds} s${outcome.sentence ? `: ${outcome.sentence}` : ""}\n`,
   );
   await writer.close();
-  await finishJob(input, job, fence, outcome, tracker.progress, windowSeconds);
+  await finishJob(
+    input,
+    { ...job, auto_retries: retriesSoFar },
+    fence,
+    outcome,
+    tracker.progress,
+    windowSeconds,
+  );
 }
 
 /**

@@ -58,3 +58,12 @@ export function waitingOutcome(
     sentence: `${outcome.sentence ?? "The run stopped."} It resumes by itself at ${at} (automatic retry ${plan.retry} of ${maxRetries}).`,
   };
 }
+
+/** A failure that would have passed, after the job's automatic retries ran out: the sentence says so. */
+export function retriesUsedUp(outcome: Outcome, retriesSoFar: number): Outcome {
+  const spent = retriesSoFar === 1 ? "1 automatic retry" : `${retriesSoFar} automatic retries`;
+  return {
+    ...outcome,
+    sentence: `${outcome.sentence ?? "The run stopped."} It was not retried again: the job has used ${spent}, the most the retry policy allows (Settings); rerun it to try again.`,
+  };
+}

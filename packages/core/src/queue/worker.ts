@@ -103,6 +103,10 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     if (typeof event?.jobId === "number") stopRun(event.jobId, "cancel");
   });
   await unsubscribeCancel.ready;
+  const unsubscribeResume = hub.subscribe(CHANNELS.resume, function onResumeRequest(event) {
+    if (typeof event?.jobId === "number") active.get(event.jobId)?.resumeWait?.();
+  });
+  await unsubscribeResume.ready;
 
   /**
    * graphile-worker skips entries carrying a forbidden flag: while draining, every migration; else
@@ -331,6 +335,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     });
     runner = null;
     unsubscribeCancel();
+    unsubscribeResume();
     if (ownHub) await hub.close();
     await markWorkerStopped(ctx.db, id).catch(() => {});
     clearInterval(watchdog);

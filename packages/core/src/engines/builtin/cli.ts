@@ -16,7 +16,9 @@
  * descriptor of the incremental sync state channel the worker opens (see state-channel.ts). imapsync's
  * logging/caching/release-check flags are accepted and
  * ignored; anything else, and --password1/2, --delete1, --regextrans2, --pipemess…, exits 64.
- * SIGTERM/SIGINT: stop, print the statistics, exit 6 (EXIT_BY_SIGNAL).
+ * --retries N, the automatic retries (in-process waits, reconnections) the run may spend.
+ * SIGTERM/SIGINT: stop, print the statistics, exit 6 (EXIT_BY_SIGNAL). SIGUSR2: end the waits for
+ * a throttling server now ("Resume now").
  */
 import type { SyncExitCode } from "./exit-codes.ts";
 import { exitCodeName, SYNC_EXIT } from "./exit-codes.ts";
@@ -77,6 +79,12 @@ async function main(): Promise<void> {
       }
     });
   }
+  // "Resume now" on a job waiting out a throttle in this process: the worker sends SIGUSR2 and every
+  // in-process wait ends at once (see throttle-waits.ts).
+  const resumeRequests = new EventTarget();
+  process.on("SIGUSR2", function resumeWaitsNow() {
+    resumeRequests.dispatchEvent(new Event("resume"));
+  });
   // Without setpriv's parent-death signal (macOS, Alpine), a worker killed with -9 would leave this
   // engine copying while another worker resumes the job: stop as on SIGTERM once the parent is gone.
   const parent = process.ppid;
@@ -90,6 +98,7 @@ async function main(): Promise<void> {
     password1,
     password2,
     signal: controller.signal,
+    resumeRequests,
     pid: process.pid,
     ppid: process.ppid,
     ...(state ? { state } : {}),

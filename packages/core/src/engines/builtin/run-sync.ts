@@ -19,7 +19,7 @@ import { ensureDestinationFolder, syncFolder } from "./sync-folder.ts";
 import type { SyncErrorCategory, SyncIo } from "./sync-session.ts";
 import { ErrorsMaxReached, SyncSession } from "./sync-session.ts";
 import { stateApplies } from "./sync-state.ts";
-import { waitBeforeReconnect } from "./throttle-waits.ts";
+import { retryLeft, spendRetry, waitBeforeReconnect } from "./throttle-waits.ts";
 
 export const ENGINE_NAME = "imapferry-sync";
 /** How often idle connections get a NOOP (servers log out clients idle for 30 minutes). */
@@ -407,6 +407,11 @@ async function reopenIfLost(ctx: ReconnectingContext, side: 1 | 2, io: SyncIo): 
     return true;
   }
   ctx[parts.client].close();
+  // A reconnection spends a retry once it succeeds; one that fails ends the run, whose own retry
+  // (from the queue) covers it.
+  if (!retryLeft(side, session, "reconnecting")) {
+    return false;
+  }
   // A server that said how long to back off as it hung up (Office 365) is not called back at once:
   // an immediate reconnect is what gets accounts locked.
   if (!(await waitBeforeReconnect(side, session, ctx[parts.client]))) {
@@ -440,6 +445,7 @@ async function reopenIfLost(ctx: ReconnectingContext, side: 1 | 2, io: SyncIo): 
   }
   ctx[parts.client] = reopened.client;
   session.counters[parts.reconnections] += 1;
+  spendRetry(side, session, "reconnected");
   return true;
 }
 

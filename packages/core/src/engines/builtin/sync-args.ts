@@ -95,6 +95,12 @@ export interface SyncArgs {
    * (see state-channel.ts). Without it every folder gets the full comparison and no state is kept.
    */
   stateFd: number | undefined;
+  /**
+   * `--retries N` (imapferry-sync only): how many automatic retries the run may still spend on
+   * waiting out a throttling server and on reconnecting (the job's retry budget, less what earlier
+   * runs spent). Past it the run stops instead, and the job fails. @defaultValue unlimited (by hand)
+   */
+  retries: number | undefined;
   /** The command line as given (it never holds a password: those come from the environment). */
   commandLine: string[];
 }
@@ -223,6 +229,7 @@ function buildOptionsConfig(): NonNullable<ParseArgsConfig["options"]> {
     errorsmax: { type: "string" },
     connections: { type: "string" },
     statefd: { type: "string" },
+    retries: { type: "string" },
     subfolder2: { type: "string" },
     exitwhenover: { type: "string" },
   };
@@ -261,6 +268,14 @@ function positiveNumber(values: ParsedValues, name: string): number | undefined 
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) {
     throw new SyncUsageError(`--${name} wants a non-negative number, got "${raw}".`);
+  }
+  return value;
+}
+
+function wholeNumber(values: ParsedValues, name: string): number | undefined {
+  const value = positiveNumber(values, name);
+  if (value !== undefined && !Number.isInteger(value)) {
+    throw new SyncUsageError(`--${name} wants a whole number, got "${stringValue(values, name)}".`);
   }
   return value;
 }
@@ -457,6 +472,7 @@ export function parseSyncArgs(argv: string[]): SyncArgs {
     connections: parseConnections(values),
     connectionsCapped: stringValue(values, "connections") !== undefined,
     stateFd: parseStateFd(values),
+    retries: wholeNumber(values, "retries"),
     commandLine: [...argv],
   };
 }

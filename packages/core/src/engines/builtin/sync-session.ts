@@ -46,6 +46,8 @@ export interface SyncIo {
   password2: string;
   /** Aborted on SIGTERM/SIGINT: the engine stops, prints its statistics and exits 6. */
   signal?: AbortSignal;
+  /** Dispatches "resume" when the waits for a throttling server must end now (SIGUSR2). */
+  resumeRequests?: EventTarget;
   pid?: number;
   ppid?: number;
   /** The incremental sync state channel (`--statefd`); without it every folder is compared in full. */
@@ -113,6 +115,8 @@ export class SyncSession {
    * will fit) or --exitwhenover was reached. Holds the exit code to end with.
    */
   halt: SyncExitCode | undefined;
+  /** Automatic retries (in-process waits and reconnections) this run has spent; see --retries. */
+  retriesSpent = 0;
 
   constructor(
     readonly args: SyncArgs,

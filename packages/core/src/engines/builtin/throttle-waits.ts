@@ -10,6 +10,35 @@ import type { SyncSession } from "./sync-session.ts";
  */
 export const IN_PROCESS_WAIT_LIMIT_MS = 30_000;
 
+/**
+ * Whether the run may spend one more of the job's automatic retries (`--retries`) on waiting out a
+ * throttling server or on reconnecting, as the worker's retry policy would on a run that ended. When
+ * not, the run is halted: a server that keeps cutting the connection cannot keep a job retrying
+ * forever within one run.
+ */
+export function retryLeft(side: 1 | 2, session: SyncSession, what: string): boolean {
+  const budget = session.args.retries;
+  if (budget === undefined || session.retriesSpent < budget) return true;
+  session.write(
+    `Host${side}: ${what} would need an automatic retry, but the job's automatic retries are used up: stopping the run`,
+  );
+  session.halt ??= SYNC_EXIT.withErrors;
+  return false;
+}
+
+/**
+ * Spends one automatic retry, announced in a line the worker counts against the job's budget
+ * (queue/in-process-wait.ts). False, with the run halted, when none is left.
+ */
+export function spendRetry(side: 1 | 2, session: SyncSession, what: string): boolean {
+  if (!retryLeft(side, session, what)) return false;
+  session.retriesSpent += 1;
+  const budget = session.args.retries;
+  const left = budget === undefined ? "" : `; ${budget - session.retriesSpent} left`;
+  session.write(`Host${side}: automatic retry ${session.retriesSpent} of this run (${what})${left}`);
+  return true;
+}
+
 /** The wait a server's BYE asked for ("Suggested Backoff Time: N milliseconds"), if it asked. */
 export function suggestedWaitInBye(client: ImapFlow): { waitMs: number; text: string } | null {
   const reason = (client as unknown as { byeReason?: unknown }).byeReason;
@@ -40,9 +69,59 @@ export async function waitBeforeReconnect(
     return false;
   }
   session.write(`Host${side}: throttled (${text}): waiting ${seconds} s in process before trying again`);
-  await new Promise((resolve) => setTimeout(resolve, asked.waitMs));
-  session.write(`Host${side}: waited ${seconds} s; trying again`);
+  await waitInProcess(side, session, asked.waitMs, { keepAlive: true });
   return !session.stopping;
+}
+
+/**
+ * One wait spent in this process, announced when it ends ("waited …; trying again", which the worker
+ * reads to show the job running again). "Resume now" (resumeRequests) ends it early.
+ */
+function waitInProcess(
+  side: 1 | 2,
+  session: SyncSession,
+  waitMs: number,
+  options: { keepAlive: boolean; endEarly?: () => void },
+): Promise<void> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const requests = session.io.resumeRequests;
+    function end(early: boolean): void {
+      clearTimeout(timer);
+      requests?.removeEventListener("resume", resumeNow);
+      const waited = ((performance.now() - started) / 1000).toFixed(1);
+      session.write(
+        early
+          ? `Host${side}: waited ${waited} s of ${(waitMs / 1000).toFixed(1)} s (resumed on request); trying again`
+          : `Host${side}: waited ${(waitMs / 1000).toFixed(1)} s; trying again`,
+      );
+      resolve();
+    }
+    function resumeNow(): void {
+      options.endEarly?.();
+      end(true);
+    }
+    const timer = setTimeout(() => end(false), waitMs);
+    if (!options.keepAlive) timer.unref();
+    requests?.addEventListener("resume", resumeNow, { once: true });
+  });
+}
+
+/**
+ * Ends imapflow's wait for a throttled command now, so it sends the command again at once: its
+ * pending waits are resolved as if their time had come. (imapflow 2.10 keeps them in
+ * `_throttleWaits`, entries of { timer, resolve }; a version without it simply waits the time out.)
+ */
+function endThrottleWaits(client: ImapFlow | undefined): void {
+  const waits = (
+    client as unknown as { _throttleWaits?: Set<{ timer: NodeJS.Timeout; resolve(aborted: boolean): void }> }
+  )?._throttleWaits;
+  if (!(waits instanceof Set)) return;
+  for (const wait of [...waits]) {
+    clearTimeout(wait.timer);
+    waits.delete(wait);
+    wait.resolve(false);
+  }
 }
 
 /** What imapflow logs when a server answers "Request is throttled. Suggested Backoff Time: N milliseconds". */
@@ -55,8 +134,9 @@ interface ThrottleLogEntry {
 /**
  * An imapflow logger that reports a server's suggested backoffs and ignores everything else. Short
  * ones are announced before and after the wait, in lines the worker reads to show the job waiting
- * (see queue/in-process-wait.ts); a long one stops the run (with the server's words, so the worker
- * knows how long to wait) by closing the connection, which ends imapflow's wait at once.
+ * (see queue/in-process-wait.ts), and each spends one of the job's automatic retries. A long one, or
+ * one with no retry left, stops the run (with the server's words, so the worker knows how long to
+ * wait) by closing the connection, which ends imapflow's wait at once.
  */
 export function throttleLogger(side: 1 | 2, session: SyncSession, client: () => ImapFlow | undefined) {
   const ignore = () => undefined;
@@ -71,17 +151,25 @@ export function throttleLogger(side: 1 | 2, session: SyncSession, client: () => 
       const said = typeof entry.err?.responseText === "string" ? entry.err.responseText : "";
       const text = `Suggested Backoff Time: ${Math.round(waitMs)} milliseconds${said ? `, "${said}"` : ""}`;
       const seconds = (waitMs / 1000).toFixed(1);
-      if (waitMs <= IN_PROCESS_WAIT_LIMIT_MS) {
+      if (waitMs > IN_PROCESS_WAIT_LIMIT_MS) {
+        session.write(
+          `Host${side}: throttled (${text}): stopping the run rather than waiting ${seconds} s in process; it resumes from the queue`,
+        );
+        session.halt ??= SYNC_EXIT.withErrors;
+      } else if (spendRetry(side, session, "waiting out the throttle")) {
         session.write(
           `Host${side}: throttled (${text}): waiting ${seconds} s in process before trying again`,
         );
-        setTimeout(() => session.write(`Host${side}: waited ${seconds} s; trying again`), waitMs).unref();
+        // imapflow holds the command meanwhile; this only announces the end (imapflow's own timer
+        // keeps the process alive), or ends imapflow's wait early on "Resume now".
+        void waitInProcess(side, session, waitMs, {
+          keepAlive: false,
+          endEarly: () => endThrottleWaits(client()),
+        });
         return;
+      } else {
+        session.write(`Host${side}: throttled (${text}): stopping the run`);
       }
-      session.write(
-        `Host${side}: throttled (${text}): stopping the run rather than waiting ${seconds} s in process; it resumes from the queue`,
-      );
-      session.halt ??= SYNC_EXIT.withErrors;
       // After imapflow has started its wait (right after this log call), so closing ends the wait.
       setImmediate(() => client()?.close());
     },

@@ -187,6 +187,11 @@ export function buildImapsyncArgs(spec: MigrationSpec, engine: EngineKind = "ima
       throw new ImapferryError("INTERNAL", "The connection cap must be a whole number of at least 1.");
     args.push("--connections", String(spec.maxConnections));
   }
+  if (engine === "builtin" && spec.retriesLeft !== undefined) {
+    if (!Number.isInteger(spec.retriesLeft) || spec.retriesLeft < 0)
+      throw new ImapferryError("INTERNAL", "The retries left must be a whole number, 0 or more.");
+    args.push("--retries", String(spec.retriesLeft));
+  }
   args.push(...ALWAYS_ARGS);
 
   // Belt and braces: the builders above cannot produce these (no value may start with "-", so every

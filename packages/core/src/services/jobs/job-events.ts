@@ -43,3 +43,11 @@ export async function notifyCancel(db: Kysely<Database>, jobIds: readonly number
     select pg_notify(${CHANNELS.cancel}, json_build_object('jobId', id)::text)
     from unnest(${sql.val([...jobIds])}::int[]) as id`.execute(db);
 }
+
+/** Asks the worker running these jobs to end their in-process waits for a throttling server now. */
+export async function notifyResume(db: Kysely<Database>, jobIds: readonly number[]): Promise<void> {
+  if (jobIds.length === 0) return;
+  await sql`
+    select pg_notify(${CHANNELS.resume}, json_build_object('jobId', id)::text)
+    from unnest(${sql.val([...jobIds])}::int[]) as id`.execute(db);
+}

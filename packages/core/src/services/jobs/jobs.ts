@@ -18,7 +18,7 @@ import { parseInput } from "../validation.ts";
 import { type BulkOutcome, bulkJobs } from "./bulk.ts";
 import { checkedDelegatedGrant, delegatedGrant, encryptDelegatedGrant } from "./delegated-oauth2.ts";
 import { idIn } from "./id-list.ts";
-import { notifyJobsChanged } from "./job-events.ts";
+import { notifyJobsChanged, notifyResume } from "./job-events.ts";
 import { JOB_VIEW_COLUMNS, type JobView, type JobViewRow, toJobView } from "./job-view.ts";
 import {
   createJobInputSchema,
@@ -555,20 +555,25 @@ export async function cancelJob(ctx: Pick<ServiceContext, "db">, input: unknown)
 }
 
 /**
- * Resumes a waiting job now instead of at its resume time: its queue entry is moved to now. CONFLICT
- * for a job that is not waiting.
+ * Resumes a waiting job now instead of at its resume time: its queue entry is moved to now, or, for a
+ * wait the engine spends in process (running with a resume time), the worker running it ends the wait
+ * (see queue/in-process-wait.ts). CONFLICT for a job that is not waiting.
  */
 export async function resumeJobNow(ctx: Pick<ServiceContext, "db">, input: unknown): Promise<JobView> {
   const { id } = parseInput(jobIdInputSchema, input, "job id");
   await ctx.db.transaction().execute(async (trx) => {
     const job = await trx
       .selectFrom("jobs")
-      .select(["status"])
+      .select(["status", "resume_at"])
       .where("id", "=", id)
       .where("deleted_at", "is", null)
       .forUpdate()
       .executeTakeFirst();
     if (!job) throw new ImapferryError("NOT_FOUND", `There is no job ${id}.`);
+    if (job.status === "running" && job.resume_at !== null) {
+      await notifyResume(trx, [id]);
+      return;
+    }
     if (job.status !== "waiting") {
       throw new ImapferryError(
         "CONFLICT",
