@@ -18,7 +18,8 @@ import { notifyJobsChanged } from "../services/jobs/job-events.ts";
  * so the job's count goes up as it happens, and the engine stops once the budget it was given is spent.
  */
 const WAITING = /^Host[12]: throttled .*: waiting (\d+(?:\.\d+)?) s in process before trying again$/;
-const RESUMED = /^Host[12]: waited \d+(?:\.\d+)? s(?: of \d+(?:\.\d+)? s \(resumed on request\))?; trying again$/;
+const RESUMED =
+  /^Host[12]: waited \d+(?:\.\d+)? s(?: of \d+(?:\.\d+)? s \(resumed on request\))?; trying again$/;
 const RETRY_SPENT = /^Host[12]: automatic retry \d+ of this run \(/;
 
 export interface InProcessWaits {
