@@ -84,12 +84,69 @@ const engines: { name: string; enabled: boolean; resolve: () => Promise<Resolved
   },
 ];
 
+/** Bytes counted so far against a server's accounts, over every window, in one direction. */
+async function usageOn(serverId: number, direction: "download" | "upload"): Promise<number> {
+  const rows = await t.ctx.db
+    .selectFrom("account_usage")
+    .select("bytes")
+    .where("server_id", "=", serverId)
+    .where("direction", "=", direction)
+    .execute();
+  return rows.reduce((sum, row) => sum + Number(row.bytes), 0);
+}
+
 describe("a source account with a daily download budget", () => {
   let worker: WorkerHandle | undefined;
   afterEach(async () => {
     await worker?.stop({ handBack: true });
     worker = undefined;
   });
+
+  it("a run handed back by a stopping worker still counts what it copied against the accounts' budgets", async () => {
+    worker = await startWorker({
+      ctx: t.ctx,
+      engine: await engines[0]!.resolve(),
+      concurrency: 1,
+      heartbeatMs: 500,
+    });
+    const { users, totalBytes } = await budgetUsers("budget-handback", 50);
+    const source = await createServer(t.ctx, {
+      name: "source of a handed-back run",
+      host: imap.pair.source.host,
+      port: imap.pair.source.tlsPort,
+      security: "tls",
+      acceptSelfSigned: true,
+      dailyDownloadBytes: 1_000_000_000,
+    });
+    const job = await createFixtureJob(t.ctx, imap, users, {
+      sourceServerId: source.id,
+      options: { maxMessagesPerSecond: 20 },
+    });
+    await waitFor(
+      "the job to copy some messages",
+      async () => ((await getJob(t.ctx, job.id)).progress?.copied ?? 0) >= 20,
+      120_000,
+    );
+    await worker.stop({ handBack: true });
+    worker = undefined;
+    // No outcome was written for that run, but its bytes went over the wire.
+    const handedBack = await getJob(t.ctx, job.id);
+    expect(handedBack.status).not.toBe("done");
+    const afterHandback = await usageOn(source.id, "download");
+    expect(afterHandback).toBeGreaterThan(0);
+
+    worker = await startWorker({
+      ctx: t.ctx,
+      engine: await engines[0]!.resolve(),
+      concurrency: 1,
+      heartbeatMs: 500,
+    });
+    const { end } = await followJob(job.id);
+    expect(end.status, end.errorMessage ?? "").toBe("done");
+    expect(await messagesOn("destination", users)).toEqual(await messagesOn("source", users));
+    // Both runs counted: together at least the whole mailbox.
+    expect(await usageOn(source.id, "download")).toBeGreaterThanOrEqual(totalBytes * 0.95);
+  }, 360_000);
 
   for (const [index, engine] of engines.entries()) {
     it.skipIf(!engine.enabled)(

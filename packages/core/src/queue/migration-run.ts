@@ -473,6 +473,12 @@ async function executeRun(
 
   await waits.settle();
   tracker.close();
+  if (run.reason === "lost" || run.reason === "lease" || run.reason === "handback") {
+    // No outcome is written for this run, but what it copied went over the wire all the same: it
+    // counts against the accounts' daily budgets now, or a restart would let a job copy past them.
+    const copied = Math.max(bytesCopied(outcome.stats), tracker.progress.bytesCopied);
+    await recordAccountUsage(ctx.db, job, copied, windowSeconds).catch(logError);
+  }
   if (run.reason === "lost") {
     // Another worker owns the job now (this one missed its heartbeats): write nothing more.
     await writer.close();
