@@ -559,6 +559,7 @@ describe("the panel, as a newcomer reads it", { timeout: 0 }, () => {
     const countdown = page.locator("[data-resume-countdown]");
     const first = ((await countdown.textContent()) ?? "").trim();
     expect(first).toMatch(/^in (9m|10m) \d\ds\.$/);
+    expect(await page.locator("[data-auto-retries]").textContent()).toBe("1");
     // It counts down while the page is open.
     await until(
       async () => ((await countdown.textContent()) ?? "").trim(),

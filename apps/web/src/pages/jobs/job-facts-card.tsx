@@ -69,6 +69,10 @@ export function JobFactsCard(props: {
           <dd class="mono">{j().workerId ?? "—"}</dd>
           <dt>Attempt</dt>
           <dd>{j().attempt}</dd>
+          <Show when={j().autoRetries > 0}>
+            <dt>Automatic retries</dt>
+            <dd data-auto-retries>{j().autoRetries}</dd>
+          </Show>
           <Show when={j().supersededBy}>
             {(by) => (
               <>
