@@ -262,6 +262,41 @@ describe("the imapferry operator CLI", () => {
     expect((await client.jobs.get.query({ id })).status).toBe("awaiting_credentials");
   });
 
+  it("resumes a waiting job now, and refuses one that is not waiting with its sentence (exit 3)", async () => {
+    const job = await client.jobs.create.mutate({
+      sourceServerId: sourceId,
+      sourceEmail: users[0]!,
+      sourcePassword: PASSWORD,
+      destServerId: destId,
+      destEmail: users[0]!,
+      destPassword: PASSWORD,
+      dryRun: true,
+    });
+    const ended = async () => {
+      for (;;) {
+        const view = await client.jobs.get.query({ id: job.id });
+        if (["done", "failed", "incomplete"].includes(view.status)) return view;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    expect((await ended()).status).toBe("done");
+    // As a throttled run leaves it: waiting an hour to resume.
+    await server.ctx.db
+      .updateTable("jobs")
+      .set({ status: "waiting", resume_at: new Date(Date.now() + 3_600_000), attempt: 2 })
+      .where("id", "=", job.id)
+      .execute();
+
+    const resumed = await runCli(["jobs", "resume", String(job.id)], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(new RegExp(`^Job ${job.id} \\(.*\\): resuming now\\.$`, "m"));
+    expect((await ended()).status).toBe("done");
+
+    const refused = await runCli(["jobs", "resume", String(job.id)], env);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain(`Job ${job.id} is done, not waiting to resume`);
+  });
+
   it("says what is wrong with the connection: no URL (2), a bad token (4), no server (5), an unknown job (3)", async () => {
     const noUrl = await runCli(["jobs", "list"], { IMAPFERRY_TOKEN: "x" });
     expect([noUrl.code, noUrl.stderr]).toEqual([2, expect.stringContaining("Set IMAPFERRY_URL")]);

@@ -43,7 +43,9 @@ interface RerunOptions {
 }
 
 export function registerJobCommands(program: Command): void {
-  const jobs = program.command("jobs").description("List, create, follow, cancel and rerun migrations");
+  const jobs = program
+    .command("jobs")
+    .description("List, create, follow, cancel, resume and rerun migrations");
 
   jobs
     .command("list")
@@ -89,6 +91,12 @@ export function registerJobCommands(program: Command): void {
     .argument("<ids...>", "job ids")
     .description("Cancel queued, running or waiting jobs")
     .action(withSession(cancelJobs));
+
+  jobs
+    .command("resume")
+    .argument("<ids...>", "job ids")
+    .description("Resume waiting jobs now instead of at their resume time")
+    .action(withSession(resumeJobs));
 
   jobs
     .command("rerun")
@@ -258,6 +266,17 @@ async function cancelJobs({ client, out }: Session, args: string[]): Promise<voi
     cancelled.map(
       (j) => `Job ${j.id} (${j.name}): ${j.status === "cancelled" ? "cancelled" : "cancelling"}.`,
     ),
+  );
+}
+
+async function resumeJobs({ client, out }: Session, args: string[]): Promise<void> {
+  const ids = args.map((a) => parseId(a, "A job id"));
+  const resumed = [];
+  for (const id of ids) resumed.push(await client.jobs.resume.mutate({ id }));
+  if (out.json) return writeJson(out, resumed);
+  writeLines(
+    out.stdout,
+    resumed.map((j) => `Job ${j.id} (${j.name}): resuming now.`),
   );
 }
 
