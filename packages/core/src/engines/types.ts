@@ -44,8 +44,9 @@ export interface MigrationSpec {
    */
   maxConnections?: number;
   /**
-   * Automatic retries the built-in engine may still spend inside the run, on waiting out a throttling
-   * server and on reconnecting: its `--retries` (imapsync retries by its own rules). @defaultValue unlimited
+   * Automatic retries the engine may still spend inside the run, on waiting out a throttling server
+   * and on reconnecting: the built-in engine's `--retries`; for imapsync, a cap on its reconnections
+   * per command (`--reconnectretry1/2`). @defaultValue the engine's own
    */
   retriesLeft?: number;
 }

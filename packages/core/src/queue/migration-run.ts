@@ -505,7 +505,11 @@ async function executeRun(
   // The retry policy as stored now (an operator's change applies to the next run that ends), or as
   // the worker last read it when the database cannot answer.
   const policy = outcome.passing ? await getSettings(ctx).catch(() => input.settings()) : input.settings();
-  const retriesSoFar = job.auto_retries + waits.retriesSpent;
+  // The built-in engine announces each retry it spends as it goes; imapsync reconnects by itself
+  // (Mail::IMAPClient's Reconnectretry) and only says how often in its statistics.
+  const engineRetries =
+    input.engine.kind === "imapsync" ? imapsyncReconnections(outcome.stats) : waits.retriesSpent;
+  const retriesSoFar = job.auto_retries + engineRetries;
   const retry = outcome.status === "waiting" ? null : planRetry(outcome, retriesSoFar, policy);
   if (retry) outcome = waitingOutcome(outcome, retry, policy.retryMaxAttempts);
   else if (outcome.status === "failed" && outcome.passing) outcome = retriesUsedUp(outcome, retriesSoFar);
@@ -522,6 +526,11 @@ async function executeRun(
     tracker.progress,
     windowSeconds,
   );
+}
+
+function imapsyncReconnections(stats: Record<string, unknown> | null | undefined): number {
+  const count = (value: unknown) => (typeof value === "number" && value > 0 ? value : 0);
+  return count(stats?.reconnectionsToSource) + count(stats?.reconnectionsToDestination);
 }
 
 /**
@@ -696,10 +705,10 @@ async function writeOutcome(
         finished_at: sql<Date>`now()`,
         lease_expires_at: null,
         // Waiting: the next attempt is queued now, to run at resume_at (its entry's run_at).
+        auto_retries: job.auto_retries + (outcome.retry && outcome.retry.counted !== false ? 1 : 0),
         ...(outcome.retry
           ? {
               attempt: job.attempt + 1,
-              auto_retries: job.auto_retries + (outcome.retry.counted === false ? 0 : 1),
               resume_at: outcome.retry.resumeAt
                 ? outcome.retry.resumeAt
                 : sql<Date>`now() + make_interval(secs => ${outcome.retry.waitMs / 1000})`,

@@ -182,6 +182,9 @@ const IGNORED_STRING_OPTIONS = [
   "buffersize",
   "authmech1",
   "authmech2",
+  // imapsync's reconnections per command; this engine's own limit is --retries.
+  "reconnectretry1",
+  "reconnectretry2",
 ];
 
 const REFUSED: Record<string, string> = {

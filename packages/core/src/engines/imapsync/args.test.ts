@@ -197,6 +197,18 @@ describe("buildImapsyncArgs", () => {
     expect(buildImapsyncArgs(spec({ options: { addHeader: true } }), "builtin")).not.toContain("--addheader");
   });
 
+  it("gives each engine the job's retries left: --retries to the built-in engine, a per-command reconnection cap to imapsync", () => {
+    const args = (retriesLeft: number, engine: "builtin" | "imapsync") =>
+      buildImapsyncArgs(spec({ retriesLeft }), engine).join(" ");
+    expect(args(5, "builtin")).toContain("--retries 5");
+    expect(args(5, "builtin")).not.toContain("--reconnectretry");
+    expect(args(5, "imapsync")).toContain("--reconnectretry1 3 --reconnectretry2 3");
+    expect(args(1, "imapsync")).toContain("--reconnectretry1 1 --reconnectretry2 1");
+    expect(args(0, "imapsync")).toContain("--reconnectretry1 0 --reconnectretry2 0");
+    expect(args(2, "imapsync")).not.toContain("--retries");
+    expect(buildImapsyncArgs(spec(), "imapsync").join(" ")).not.toContain("--reconnectretry");
+  });
+
   it("leaves --delete2 off unless asked", () => {
     expect(buildImapsyncArgs(spec())).not.toContain("--delete2");
     expect(parseEngineOptions({}).deleteOnDestination).toBe(false);

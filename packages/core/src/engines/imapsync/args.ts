@@ -10,6 +10,9 @@ import type { EndpointSpec, EngineKind, MigrationSpec } from "../types.ts";
  */
 export const ALWAYS_ARGS = ["--noreleasecheck", "--nofoldersizes", "--nolog"] as const;
 
+/** imapsync's own default for --reconnectretry1/2. */
+const IMAPSYNC_RECONNECTS_PER_COMMAND = 3;
+
 /** Flags that must never reach argv, whatever the input: they run code, rewrite mail, reveal or delete. */
 export const FORBIDDEN_ARGS = [
   "--password1",
@@ -187,10 +190,16 @@ export function buildImapsyncArgs(spec: MigrationSpec, engine: EngineKind = "ima
       throw new ImapferryError("INTERNAL", "The connection cap must be a whole number of at least 1.");
     args.push("--connections", String(spec.maxConnections));
   }
-  if (engine === "builtin" && spec.retriesLeft !== undefined) {
+  if (spec.retriesLeft !== undefined) {
     if (!Number.isInteger(spec.retriesLeft) || spec.retriesLeft < 0)
       throw new ImapferryError("INTERNAL", "The retries left must be a whole number, 0 or more.");
-    args.push("--retries", String(spec.retriesLeft));
+    if (engine === "builtin") args.push("--retries", String(spec.retriesLeft));
+    else {
+      // imapsync reconnects up to N times per IMAP command (3 by default): never more than the job
+      // has retries left. It reports how often it did; the worker counts that against the budget.
+      const perCommand = String(Math.min(IMAPSYNC_RECONNECTS_PER_COMMAND, spec.retriesLeft));
+      args.push("--reconnectretry1", perCommand, "--reconnectretry2", perCommand);
+    }
   }
   args.push(...ALWAYS_ARGS);
 
