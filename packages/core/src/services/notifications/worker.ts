@@ -27,18 +27,11 @@ export interface NotificationWorker {
 export async function startNotificationWorker(
   options: NotificationWorkerOptions,
 ): Promise<NotificationWorker> {
-  const runner = await startSideRunner(options.ctx, {
+  return await startSideRunner(options.ctx, {
     source: "notifications",
     // Credential links' emails and expiries share the runner: same SMTP, same reasons to run apart.
     taskList: { ...notificationTasks(options), ...credentialLinkTasks(options) },
     concurrency: options.concurrency ?? 1,
     pollIntervalMs: options.pollInterval ?? 2000,
   });
-  let stopping: Promise<void> | null = null;
-  return {
-    stop() {
-      stopping ??= runner.stop();
-      return stopping;
-    },
-  };
 }

@@ -16,18 +16,11 @@ export async function startPlanScheduler(
   ctx: ServiceContext,
   options: { pollIntervalMs?: number } = {},
 ): Promise<PlanScheduler> {
-  const runner = await startSideRunner(ctx, {
+  return await startSideRunner(ctx, {
     source: "plans",
     taskList: planTasks(ctx),
     concurrency: 1,
     // Ticks are scheduled in the future (run_at), which graphile-worker finds by polling.
     pollIntervalMs: options.pollIntervalMs ?? 1000,
   });
-  let stopping: Promise<void> | null = null;
-  return {
-    stop() {
-      stopping ??= runner.stop();
-      return stopping;
-    },
-  };
 }

@@ -18,17 +18,10 @@ export interface WebhookWorker {
  * its 10 s to answer must never hold a migration's slot, nor wait behind hours-long migrations.
  */
 export async function startWebhookWorker(options: WebhookWorkerOptions): Promise<WebhookWorker> {
-  const runner = await startSideRunner(options.ctx, {
+  return await startSideRunner(options.ctx, {
     source: "webhooks",
     taskList: webhookTasks(options),
     concurrency: options.concurrency ?? 4,
     pollIntervalMs: options.pollInterval ?? 2000,
   });
-  let stopping: Promise<void> | null = null;
-  return {
-    stop() {
-      stopping ??= runner.stop();
-      return stopping;
-    },
-  };
 }
