@@ -69,3 +69,33 @@ export function TextField(props: TextFieldProps): JSX.Element {
     </Field>
   );
 }
+
+export type SecretFieldProps = Omit<TextFieldProps, "type"> & {
+  /** A secret is stored already: the empty field then reads "(unchanged)". @defaultValue false */
+  stored?: boolean | undefined;
+};
+
+/**
+ * A write-only secret (a password, a client secret): masked, never filled from what is stored (the
+ * API does not return it), and kept out of the browser's saved logins. Placeholder and autocomplete
+ * may still be given where the empty field means something else.
+ */
+export function SecretField(props: SecretFieldProps): JSX.Element {
+  const [own, input] = splitProps(props, ["stored"]);
+  return (
+    <TextField
+      autocomplete="new-password"
+      placeholder={own.stored ? "(unchanged)" : ""}
+      {...input}
+      type="password"
+    />
+  );
+}
+
+/**
+ * A URL an operator copies from a provider's documentation: not spell-checked, and not autofilled
+ * from what the browser remembers of other forms.
+ */
+export function UrlField(props: TextFieldProps): JSX.Element {
+  return <TextField autocomplete="off" spellcheck={false} {...props} />;
+}

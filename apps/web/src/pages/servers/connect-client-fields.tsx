@@ -2,7 +2,7 @@ import type { JSX } from "solid-js";
 import { createSignal, Show } from "solid-js";
 import type { ServerItem } from "../../api/types.ts";
 import type { FieldErrors } from "../../forms/validate.ts";
-import { Field, TextField } from "../../ui/field.tsx";
+import { Field, SecretField, TextField, UrlField } from "../../ui/field.tsx";
 
 type ProviderChoice = "none" | "google" | "microsoft";
 
@@ -83,35 +83,29 @@ export function createConnectClientState(initial: ServerItem["connect"] | undefi
                 spellcheck={false}
                 onValue={touch(setClientId)}
               />
-              <TextField
+              <SecretField
                 label="Client secret (web clients)"
                 error={errors["connect.clientSecret"]}
                 hint="Leave empty for a public client."
                 name="connectClientSecret"
-                type="password"
-                autocomplete="new-password"
-                placeholder={initial?.confidential ? "(unchanged)" : ""}
+                stored={Boolean(initial?.confidential)}
                 value={clientSecret()}
                 onValue={touch(setClientSecret)}
               />
-              <TextField
+              <UrlField
                 label="Authorization endpoint (optional)"
                 error={errors["connect.authorizeUrl"]}
                 hint="Leave empty for the provider's own."
                 name="connectAuthorizeUrl"
                 value={authorizeUrl()}
-                autocomplete="off"
-                spellcheck={false}
                 onValue={touch(setAuthorizeUrl)}
               />
-              <TextField
+              <UrlField
                 label="Token endpoint (optional)"
                 error={errors["connect.tokenUrl"]}
                 hint="Leave empty for the provider's own."
                 name="connectTokenUrl"
                 value={tokenUrl()}
-                autocomplete="off"
-                spellcheck={false}
                 onValue={touch(setTokenUrl)}
               />
             </div>

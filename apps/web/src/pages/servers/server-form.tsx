@@ -6,7 +6,7 @@ import { errorProblems } from "../../api/errors.ts";
 import type { ServerItem } from "../../api/types.ts";
 import type { FieldErrors, FieldSentences } from "../../forms/validate.ts";
 import { serverFieldErrors, validate } from "../../forms/validate.ts";
-import { Field, TextField } from "../../ui/field.tsx";
+import { Field, SecretField, TextField, UrlField } from "../../ui/field.tsx";
 import { Modal, ModalFormFooter } from "../../ui/modal.tsx";
 import { errorText } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
@@ -369,27 +369,23 @@ export function ServerFormModal(props: {
                   onValue={touch(setClientId)}
                 />
               </div>
-              <TextField
+              <SecretField
                 label="Client secret"
                 error={errors()["admin.clientSecret"]}
                 hint="The app needs IMAP.AccessAsApp, and an Exchange service principal with access to the mailboxes."
                 name="clientSecret"
-                type="password"
-                autocomplete="new-password"
-                placeholder={initial?.admin ? "(unchanged)" : ""}
+                stored={Boolean(initial?.admin)}
                 value={clientSecret()}
                 onValue={touch(setClientSecret)}
               />
             </Show>
             <Show when={adminMode() === "google-service-account" || adminMode() === "microsoft-app"}>
-              <TextField
+              <UrlField
                 label="Token endpoint (optional)"
                 error={errors()["admin.tokenUrl"]}
                 hint="Leave empty for the provider's own."
                 name="tokenUrl"
                 value={tokenUrl()}
-                autocomplete="off"
-                spellcheck={false}
                 onValue={touch(setTokenUrl)}
               />
             </Show>
@@ -405,14 +401,12 @@ export function ServerFormModal(props: {
                   spellcheck={false}
                   onValue={touch(setAdminLogin)}
                 />
-                <TextField
+                <SecretField
                   label="Admin password"
                   error={errors()["admin.password"]}
                   hint={initial?.admin ? "Enter it again to change anything here." : undefined}
                   name="adminPassword"
-                  type="password"
-                  autocomplete="new-password"
-                  placeholder={initial?.admin ? "(unchanged)" : ""}
+                  stored={Boolean(initial?.admin)}
                   value={adminPassword()}
                   onValue={touch(setAdminPassword)}
                 />

@@ -3,7 +3,7 @@ import { createSignal, For, Show } from "solid-js";
 import { api } from "../../api/client.ts";
 import { errorProblems } from "../../api/errors.ts";
 import type { WebhookItem } from "../../api/types.ts";
-import { TextField } from "../../ui/field.tsx";
+import { SecretField, TextField } from "../../ui/field.tsx";
 import { Icon } from "../../ui/icons.tsx";
 import { errorText } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
@@ -158,10 +158,9 @@ export function NewWebhookCard(props: { onCreated: () => void }): JSX.Element {
               />
             </div>
             <div style={{ flex: "1 1 260px" }}>
-              <TextField
+              <SecretField
                 label="Secret"
                 name="secret"
-                type="password"
                 autocomplete="off"
                 placeholder="empty: generate one"
                 value={secret()}
