@@ -1,12 +1,11 @@
-import { createApiToken } from "@imapferry/core";
 import type { ImapferryClient } from "@imapferry/sdk";
-import { createClient } from "@imapferry/sdk";
 import type { ImapPair, SeedMessage } from "@imapferry/testkit";
 import { seedMailbox, startImapPair } from "@imapferry/testkit";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { startApiTestServer } from "./api-harness.ts";
+import { addImapPairServers, adminTokenClient } from "./support/admin-client.ts";
 
 // A hosting admin's proof after a wave: the batch report, as the API and the CSV download give it.
 
@@ -51,27 +50,17 @@ describe("the batch report of a 3-mailbox batch", () => {
       ];
       await seedMailbox(imap.source, box.user, PASSWORD, { folders: [{ path: "INBOX", messages }] });
     }
-    const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
-    const { token } = await createApiToken(server.ctx, admin.id, { name: "reports" });
-    client = createClient({ url: server.url, token });
-    const source = await client.servers.create.mutate({
-      name: "old host",
-      host: "127.0.0.1",
-      port: imap.source.port,
-      security: "none",
-    });
-    const destination = await client.servers.create.mutate({
-      name: "new host",
-      host: "127.0.0.1",
-      port: imap.destination.port,
-      security: "none",
+    ({ client } = await adminTokenClient(server, { name: "reports" }));
+    const { sourceId, destId } = await addImapPairServers(client, imap, {
+      source: "old host",
+      destination: "new host",
     });
     const imported = await client.importBatch(
       mailboxes.map((box) => ({
-        sourceServerId: source.id,
+        sourceServerId: sourceId,
         sourceEmail: box.user,
         sourcePassword: PASSWORD,
-        destServerId: destination.id,
+        destServerId: destId,
         destEmail: box.user,
         destPassword: box.user.startsWith("cleo") ? "not-the-password" : PASSWORD,
       })),

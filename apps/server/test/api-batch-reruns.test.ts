@@ -1,11 +1,11 @@
-import { createApiToken } from "@imapferry/core";
 import type { ImapferryClient, MailboxRow } from "@imapferry/sdk";
-import { createClient, rowsToCsv } from "@imapferry/sdk";
+import { rowsToCsv } from "@imapferry/sdk";
 import type { ImapPair } from "@imapferry/testkit";
 import { seedMailbox, startImapPair } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { startApiTestServer } from "./api-harness.ts";
+import { addImapPairServers, adminTokenClient } from "./support/admin-client.ts";
 
 // A batch as a migration project: each mailbox pair is one line, whose latest run counts.
 
@@ -53,25 +53,8 @@ describe("reruns in a batch", () => {
         ],
       });
     }
-    const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
-    const { token } = await createApiToken(server.ctx, admin.id, { name: "reruns" });
-    client = createClient({ url: server.url, token });
-    sourceId = (
-      await client.servers.create.mutate({
-        name: "old",
-        host: "127.0.0.1",
-        port: imap.source.port,
-        security: "none",
-      })
-    ).id;
-    destId = (
-      await client.servers.create.mutate({
-        name: "new",
-        host: "127.0.0.1",
-        port: imap.destination.port,
-        security: "none",
-      })
-    ).id;
+    ({ client } = await adminTokenClient(server, { name: "reruns" }));
+    ({ sourceId, destId } = await addImapPairServers(client, imap));
     // cleo's destination password and dan's source password are wrong.
     const imported = await client.importBatch(
       [
@@ -167,9 +150,7 @@ describe("importing the valid rows of a file with bad ones", () => {
 
   beforeAll(async () => {
     server = await startApiTestServer({ worker: false });
-    const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
-    const { token } = await createApiToken(server.ctx, admin.id, { name: "partial" });
-    client = createClient({ url: server.url, token });
+    ({ client } = await adminTokenClient(server, { name: "partial" }));
     sourceId = (await client.servers.create.mutate({ name: "old", host: "imap.old.example" })).id;
     await client.servers.create.mutate({ name: "new", host: "imap.new.example" });
   });

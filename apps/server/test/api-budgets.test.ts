@@ -1,10 +1,10 @@
-import { createApiToken, SERVER_PRESETS } from "@imapferry/core";
+import { SERVER_PRESETS } from "@imapferry/core";
 import type { AppRouter, ImapferryClient } from "@imapferry/sdk";
-import { createClient } from "@imapferry/sdk";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { startApiTestServer } from "./api-harness.ts";
+import { adminTokenClient } from "./support/admin-client.ts";
 
 // Provider budgets through the SDK: a server's daily byte budgets and connection cap, the presets'
 // published limits, the sentences bad values get (changing nothing), and a job's usage.
@@ -15,9 +15,7 @@ describe("server budgets over the API", () => {
 
   beforeAll(async () => {
     server = await startApiTestServer({ worker: false });
-    const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
-    const { token } = await createApiToken(server.ctx, admin.id, { name: "budgets" });
-    client = createClient({ url: server.url, token });
+    ({ client } = await adminTokenClient(server, { name: "budgets" }));
   });
   afterAll(async () => {
     await server?.stop();

@@ -1,12 +1,11 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
-import { createApiToken } from "@imapferry/core";
 import type { ImapferryClient } from "@imapferry/sdk";
-import { createClient } from "@imapferry/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { startApiTestServer } from "./api-harness.ts";
+import { adminTokenClient } from "./support/admin-client.ts";
 import { errorOf } from "./support/client-error.ts";
 import type { RecordingImapListener } from "./support/recording-imap-listener.ts";
 import { startRecordingImapListener } from "./support/recording-imap-listener.ts";
@@ -68,9 +67,7 @@ describe("a stored credential is only ever sent to the endpoint it was entered f
       startApiTestServer({ settings: { retryMaxAttempts: 0 } }),
       startRecordingImapListener(),
     ]);
-    const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
-    const { token } = await createApiToken(server.ctx, admin.id, { name: "test" });
-    client = createClient({ url: server.url, token });
+    ({ client } = await adminTokenClient(server, { name: "test" }));
     const serverEntry = async (name: string, port: number) =>
       (await client.servers.create.mutate({ name, host: "127.0.0.1", port, security: "none" })).id;
     sourceServerId = await serverEntry("source", await closedPort());

@@ -1,14 +1,14 @@
 import { once } from "node:events";
 import type { AddressInfo, Server, Socket } from "node:net";
 import { connect, createServer } from "node:net";
-import { createApiToken } from "@imapferry/core";
 import type { ImapferryClient } from "@imapferry/sdk";
-import { createClient, TRPCClientError } from "@imapferry/sdk";
+import { TRPCClientError } from "@imapferry/sdk";
 import type { ImapPair, ImapServer } from "@imapferry/testkit";
 import { freeClosedPort, startImapPair } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { startApiTestServer } from "./api-harness.ts";
+import { adminTokenClient } from "./support/admin-client.ts";
 
 const USER = "alice@example.com";
 const SOURCE_PASSWORD = "src-Secret-4711!";
@@ -62,9 +62,7 @@ describe("IMAPFERRY_DENY_HOSTS=127.0.0.0/8,::1 against servers on this machine",
     ]);
     await imap.source.addUser(USER, SOURCE_PASSWORD);
     await imap.destination.addUser(USER, DEST_PASSWORD);
-    const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
-    const { token } = await createApiToken(server.ctx, admin.id, { name: "test" });
-    client = createClient({ url: server.url, token });
+    ({ client } = await adminTokenClient(server, { name: "test" }));
     // "localhost" is a name, so it can be saved; what it resolves to (127.0.0.1) is checked on connecting.
     const entry = async (name: string, port: number) =>
       (await client.servers.create.mutate({ name, host: "localhost", port, security: "none" })).id;

@@ -1,9 +1,9 @@
-import { appendLogChunk, createApiToken, createJob, createServer } from "@imapferry/core";
+import { appendLogChunk, createJob, createServer } from "@imapferry/core";
 import type { ImapferryClient } from "@imapferry/sdk";
-import { createClient } from "@imapferry/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { startApiTestServer } from "./api-harness.ts";
+import { adminTokenClient } from "./support/admin-client.ts";
 
 /** imapsync-shaped lines with non-ASCII folder names, so chunk and page edges fall inside characters. */
 function line(i: number): string {
@@ -19,9 +19,7 @@ describe("job logs over the API", () => {
 
   beforeAll(async () => {
     server = await startApiTestServer();
-    const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
-    ({ token } = await createApiToken(server.ctx, admin.id, { name: "logs" }));
-    client = createClient({ url: server.url, token });
+    ({ client, token } = await adminTokenClient(server, { name: "logs" }));
     // No worker may run the job: the log below is written by the test alone.
     await server.worker?.stop();
     const imap = await createServer(server.ctx, { name: "nowhere", host: "imap.invalid" });

@@ -1,12 +1,11 @@
-import { createApiToken } from "@imapferry/core";
 import type { AppRouter, BatchPlan, ImapferryClient } from "@imapferry/sdk";
-import { createClient } from "@imapferry/sdk";
 import type { ImapPair } from "@imapferry/testkit";
 import { readMailbox, seedMailbox, startImapPair } from "@imapferry/testkit";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { startApiTestServer } from "./api-harness.ts";
+import { addImapPairServers, adminTokenClient } from "./support/admin-client.ts";
 
 // A hosting panel drives a batch plan through the SDK: delta passes, a cutover, the sentences it
 // shows its own users when a plan is refused.
@@ -39,27 +38,14 @@ describe("batch plans over the API", () => {
         ],
       });
     }
-    const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
-    const { token } = await createApiToken(server.ctx, admin.id, { name: "plans" });
-    client = createClient({ url: server.url, token });
-    const server1 = await client.servers.create.mutate({
-      name: "old",
-      host: "127.0.0.1",
-      port: imap.source.port,
-      security: "none",
-    });
-    const server2 = await client.servers.create.mutate({
-      name: "new",
-      host: "127.0.0.1",
-      port: imap.destination.port,
-      security: "none",
-    });
+    ({ client } = await adminTokenClient(server, { name: "plans" }));
+    const { sourceId, destId } = await addImapPairServers(client, imap);
     const imported = await client.importBatch(
       USERS.map((user) => ({
-        sourceServerId: server1.id,
+        sourceServerId: sourceId,
         sourceEmail: user,
         sourcePassword: PASSWORD,
-        destServerId: server2.id,
+        destServerId: destId,
         destEmail: user,
         destPassword: PASSWORD,
       })),

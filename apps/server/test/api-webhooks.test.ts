@@ -1,11 +1,12 @@
 import { createApiToken, verifyWebhookSignature } from "@imapferry/core";
 import type { ImapferryClient } from "@imapferry/sdk";
-import { createClient, rowsToCsv } from "@imapferry/sdk";
+import { rowsToCsv } from "@imapferry/sdk";
 import type { ImapPair } from "@imapferry/testkit";
 import { readMailbox, seedMailbox, startImapPair } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { ResponseRecorder, startApiTestServer } from "./api-harness.ts";
+import { addImapPairServers, adminTokenClient } from "./support/admin-client.ts";
 import { errorOf } from "./support/client-error.ts";
 import { signatureMatches, startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.ts";
 
@@ -71,25 +72,12 @@ describe("signed webhooks", () => {
         folders: [{ path: "INBOX", messages: Array.from({ length: 5 }, (_, i) => ({ source: message(i) })) }],
       });
     }
-    adminId = (await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow()).id;
-    const { token } = await createApiToken(server.ctx, adminId, { name: "panel", role: "admin" });
-    client = createClient({ url: server.url, token, fetch: recorder.fetch });
-    sourceServerId = (
-      await client.servers.create.mutate({
-        name: "old",
-        host: "127.0.0.1",
-        port: imap.source.port,
-        security: "none",
-      })
-    ).id;
-    destServerId = (
-      await client.servers.create.mutate({
-        name: "new",
-        host: "127.0.0.1",
-        port: imap.destination.port,
-        security: "none",
-      })
-    ).id;
+    ({ client, adminId } = await adminTokenClient(
+      server,
+      { name: "panel", role: "admin" },
+      { fetch: recorder.fetch },
+    ));
+    ({ sourceId: sourceServerId, destId: destServerId } = await addImapPairServers(client, imap));
   });
 
   afterAll(async () => {
@@ -399,11 +387,8 @@ describe("signed webhooks", () => {
 
   it("admins manage endpoints; a tenant's admin token only its tenant's; secrets never come back", async () => {
     const tokenOf = async (scope: { role: "admin" | "operate"; tenant?: string }) =>
-      createClient({
-        url: server.url,
-        token: (await createApiToken(server.ctx, adminId, { name: `t-${Math.random()}`, ...scope })).token,
-        fetch: recorder.fetch,
-      });
+      (await adminTokenClient(server, { name: `t-${Math.random()}`, ...scope }, { fetch: recorder.fetch }))
+        .client;
     const operator = await tokenOf({ role: "operate" });
     const refused = await errorOf(operator.webhooks.list.query());
     expect(refused?.data).toMatchObject({ code: "FORBIDDEN" });
@@ -508,11 +493,7 @@ describe("IMAPFERRY_DENY_HOSTS=private and webhook URLs", () => {
 
   beforeAll(async () => {
     server = await startApiTestServer({ denyHosts: ["private"], worker: false });
-    const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
-    client = createClient({
-      url: server.url,
-      token: (await createApiToken(server.ctx, admin.id, { name: "t" })).token,
-    });
+    ({ client } = await adminTokenClient(server, { name: "t" }));
   });
 
   afterAll(async () => {

@@ -2,14 +2,14 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createApiToken } from "@imapferry/core";
-import { createClient, type ImapferryClient, rowsToCsv } from "@imapferry/sdk";
+import { type ImapferryClient, rowsToCsv } from "@imapferry/sdk";
 import type { ImapPair, SeedMessage } from "@imapferry/testkit";
 import { readMailbox, seedMailbox, startImapPair } from "@imapferry/testkit";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { startApiTestServer } from "./api-harness.ts";
+import { addImapPairServers, adminTokenClient } from "./support/admin-client.ts";
 
 // The operator CLI as a script runs it: the built `imapferry` of @imapferry/cli, a real server, real
 // Dovecot on both sides. Assertions are on exit codes, printed text and the destination's mailboxes.
@@ -81,26 +81,13 @@ describe("the imapferry operator CLI", () => {
         ],
       });
     }
-    const admin = await server.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
-    const { token } = await createApiToken(server.ctx, admin.id, { name: "cli" });
-    client = createClient({ url: server.url, token });
-    env = { IMAPFERRY_URL: server.url, IMAPFERRY_TOKEN: token };
-    sourceId = (
-      await client.servers.create.mutate({
-        name: "old host",
-        host: "127.0.0.1",
-        port: imap.source.port,
-        security: "none",
-      })
-    ).id;
-    destId = (
-      await client.servers.create.mutate({
-        name: "new host",
-        host: "127.0.0.1",
-        port: imap.destination.port,
-        security: "none",
-      })
-    ).id;
+    const signedIn = await adminTokenClient(server, { name: "cli" });
+    client = signedIn.client;
+    env = { IMAPFERRY_URL: server.url, IMAPFERRY_TOKEN: signedIn.token };
+    ({ sourceId, destId } = await addImapPairServers(client, imap, {
+      source: "old host",
+      destination: "new host",
+    }));
     dir = await mkdtemp(path.join(tmpdir(), "imapferry-cli-"));
   });
 
