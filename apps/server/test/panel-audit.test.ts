@@ -1,14 +1,16 @@
 import { createApiToken, createServer } from "@imapferry/core";
 import { createClient } from "@imapferry/sdk";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
 import {
-  expectNoConsoleErrors,
+  checkEachPanelTest,
+  openDesktopPage,
   screenshot,
-  screenshotOnFailure,
+  signInAsAdmin,
   startPanelStack,
   until,
 } from "./panel-harness.ts";
+import { firstAdminId } from "./support/admin-client.ts";
 
 /** The audit log page in Debian's Chromium: a token's refused change and a person's change, filtered. */
 
@@ -17,16 +19,10 @@ let page: Page;
 
 beforeAll(async () => {
   stack = await startPanelStack();
-  page = await stack.browser.newPage({ width: 1280, height: 900 });
-  page.setDefaultTimeout(120_000);
-  await page.emulateMedia({ reducedMotion: "reduce" });
+  page = await openDesktopPage(stack);
 });
 
-screenshotOnFailure(() => page);
-
-afterEach(() => {
-  expectNoConsoleErrors(stack);
-});
+checkEachPanelTest(() => ({ stack, page }));
 
 afterAll(async () => {
   await stack?.close();
@@ -34,9 +30,8 @@ afterAll(async () => {
 
 describe("the audit log page", { timeout: 0 }, () => {
   test("shows who changed what and how it ended, and filters by action", async () => {
-    const admin = await stack.ctx.db.selectFrom("users").select("id").executeTakeFirstOrThrow();
     const server = await createServer(stack.ctx, { name: "Audited", host: "imap.invalid" });
-    const { token, apiToken } = await createApiToken(stack.ctx, admin.id, {
+    const { token, apiToken } = await createApiToken(stack.ctx, await firstAdminId(stack), {
       name: "acme panel",
       role: "operate",
       tenant: "acme",
@@ -46,11 +41,7 @@ describe("the audit log page", { timeout: 0 }, () => {
       .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(Error);
 
-    await page.goto(`${stack.url}/login`);
-    await page.getByLabel("Username").fill("admin");
-    await page.getByLabel("Password").fill(stack.adminPassword);
-    await page.getByLabel("Password").press("Enter");
-    await page.waitForURL(/\/jobs$/);
+    await signInAsAdmin(page, stack);
     await page.getByRole("link", { name: "Audit log" }).click();
     await page.waitForURL(/\/audit$/);
     const table = page.getByRole("table", { name: "Audit log" });

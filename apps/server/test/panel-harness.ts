@@ -22,7 +22,7 @@ import type { TestDatabase } from "@imapferry/db/testing";
 import { createTestDatabase } from "@imapferry/db/testing";
 import type { ImapPair, TestBrowser } from "@imapferry/testkit";
 import { freePort, launchBrowser, startImapPair } from "@imapferry/testkit";
-import { beforeEach, onTestFailed } from "vitest";
+import { afterEach, beforeEach, onTestFailed } from "vitest";
 import { createHttpApp } from "../src/http/app.ts";
 
 /** A playwright page, typed through the launcher (the server package does not depend on playwright). */
@@ -174,7 +174,6 @@ export async function startPanelStack(
   }
 }
 
-/** Saves a full-page screenshot as test-output/screenshots/<name>-<width>.png. */
 /** Signs in as the stack's admin on the login page and waits for the jobs list. */
 export async function signInAsAdmin(page: Page, stack: PanelStack): Promise<void> {
   await page.goto(`${stack.url}/login`);
@@ -184,6 +183,29 @@ export async function signInAsAdmin(page: Page, stack: PanelStack): Promise<void
   await page.waitForURL(/\/jobs$/);
 }
 
+/**
+ * A page the size of an operator's laptop screen, with motion reduced so that a click or a screenshot
+ * never lands in the middle of a transition; its steps wait up to two minutes (a loaded machine is slow).
+ */
+export async function openDesktopPage(stack: PanelStack): Promise<Page> {
+  const page = await stack.browser.newPage({ width: 1280, height: 900 });
+  page.setDefaultTimeout(120_000);
+  await page.emulateMedia({ reducedMotion: "reduce" });
+  return page;
+}
+
+/**
+ * What every panel test file checks around each test: a failing test leaves a picture of what the
+ * browser showed, and a test fails when the page reported an error.
+ */
+export function checkEachPanelTest(current: () => { stack: PanelStack; page: Page | undefined }): void {
+  screenshotOnFailure(() => current().page);
+  afterEach(() => {
+    expectNoConsoleErrors(current().stack);
+  });
+}
+
+/** Saves a full-page screenshot as test-output/screenshots/<name>-<width>.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   const width = page.viewportSize()?.width ?? 0;
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-${width}.png`), fullPage: true });

@@ -1,10 +1,10 @@
 import { readMailbox, seedMailbox, standardMailboxSpec } from "@imapferry/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
 import {
-  expectNoConsoleErrors,
+  checkEachPanelTest,
+  openDesktopPage,
   screenshot,
-  screenshotOnFailure,
   signInAsAdmin,
   startPanelStack,
 } from "./panel-harness.ts";
@@ -26,17 +26,10 @@ beforeAll(async () => {
   await stack.imap.source.addUser("bob", "src-bob-pw");
   await stack.imap.destination.addUser("bob", "dst-bob-pw");
   await seedMailbox(stack.imap.source, "bob", "src-bob-pw", standardMailboxSpec());
-  page = await stack.browser.newPage({ width: 1280, height: 900 });
-  page.setDefaultTimeout(120_000);
-  await page.emulateMedia({ reducedMotion: "reduce" });
+  page = await openDesktopPage(stack);
 });
 
-// A failing step leaves a picture of what the browser showed.
-screenshotOnFailure(() => page);
-
-afterEach(() => {
-  expectNoConsoleErrors(stack);
-});
+checkEachPanelTest(() => ({ stack, page }));
 
 afterAll(async () => {
   await stack?.close();

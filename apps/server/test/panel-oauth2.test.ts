@@ -1,11 +1,11 @@
 import type { OAuth2TokenServer, ServiceAccountKeyJson } from "@imapferry/testkit";
 import { readMailbox, seedMailbox, standardMailboxSpec, startOAuth2TokenServer } from "@imapferry/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
 import {
-  expectNoConsoleErrors,
+  checkEachPanelTest,
+  openDesktopPage,
   screenshot,
-  screenshotOnFailure,
   signInAsAdmin,
   startPanelStack,
 } from "./panel-harness.ts";
@@ -27,17 +27,10 @@ beforeAll(async () => {
   await stack.imap.source.addUser("carol@example.com", "src-carol-pw");
   await stack.imap.destination.addUser("carol@example.com", "dst-carol-pw");
   await seedMailbox(stack.imap.source, "carol@example.com", "src-carol-pw", standardMailboxSpec());
-  page = await stack.browser.newPage({ width: 1280, height: 900 });
-  page.setDefaultTimeout(120_000);
-  await page.emulateMedia({ reducedMotion: "reduce" });
+  page = await openDesktopPage(stack);
 });
 
-// A failing step leaves a picture of what the browser showed.
-screenshotOnFailure(() => page);
-
-afterEach(() => {
-  expectNoConsoleErrors(stack);
-});
+checkEachPanelTest(() => ({ stack, page }));
 
 afterAll(async () => {
   await stack?.close();

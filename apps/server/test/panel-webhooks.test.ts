@@ -1,11 +1,11 @@
 import { createJob, createServer } from "@imapferry/core";
 import { readMailbox, seedMailbox } from "@imapferry/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
 import {
-  expectNoConsoleErrors,
+  checkEachPanelTest,
+  openDesktopPage,
   screenshot,
-  screenshotOnFailure,
   signInAsAdmin,
   startPanelStack,
   until,
@@ -22,16 +22,10 @@ let receiver: WebhookReceiver;
 
 beforeAll(async () => {
   [stack, receiver] = await Promise.all([startPanelStack(), startWebhookReceiver()]);
-  page = await stack.browser.newPage({ width: 1280, height: 900 });
-  page.setDefaultTimeout(120_000);
-  await page.emulateMedia({ reducedMotion: "reduce" });
+  page = await openDesktopPage(stack);
 });
 
-screenshotOnFailure(() => page);
-
-afterEach(() => {
-  expectNoConsoleErrors(stack);
-});
+checkEachPanelTest(() => ({ stack, page }));
 
 afterAll(async () => {
   await stack?.close();
