@@ -7,6 +7,7 @@ import { ConfirmDialog } from "../../ui/confirm.tsx";
 import { DataTable } from "../../ui/data-table.tsx";
 import { DateTime } from "../../ui/date-time.tsx";
 import { Icon } from "../../ui/icons.tsx";
+import { OneTimeSecret } from "../../ui/one-time-secret.tsx";
 import { errorText, LoadStates } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
 
@@ -57,15 +58,6 @@ export function TokensCard(): JSX.Element {
     }
   }
 
-  async function copyToken(token: string): Promise<void> {
-    try {
-      await navigator.clipboard.writeText(token);
-      toast("success", "Token copied");
-    } catch {
-      toast("info", "Select the token and copy it by hand");
-    }
-  }
-
   async function revoke(token: ApiTokenItem): Promise<void> {
     try {
       await api.tokens.revoke.mutate({ id: token.id });
@@ -92,22 +84,17 @@ export function TokensCard(): JSX.Element {
       <div class="card-body stack">
         <Show when={created()}>
           {(c) => (
-            <div class="callout callout-ok stack" role="status">
-              <div>
-                <strong>Token “{c().name}” created.</strong> Copy it now: it is not shown again.
-              </div>
-              <div class="row">
-                <code class="mono" style={{ "overflow-wrap": "anywhere" }} data-new-token>
-                  {c().token}
-                </code>
-                <button type="button" class="btn btn-sm" onClick={() => void copyToken(c().token)}>
-                  Copy
-                </button>
-                <button type="button" class="btn btn-sm btn-ghost" onClick={() => setCreated(null)}>
-                  Done
-                </button>
-              </div>
-            </div>
+            <OneTimeSecret
+              heading={
+                <>
+                  <strong>Token “{c().name}” created.</strong> Copy it now: it is not shown again.
+                </>
+              }
+              value={c().token}
+              noun="Token"
+              marker="data-new-token"
+              onDone={() => setCreated(null)}
+            />
           )}
         </Show>
         <form class="row" onSubmit={(e) => void create(e)} noValidate style={{ "align-items": "flex-start" }}>

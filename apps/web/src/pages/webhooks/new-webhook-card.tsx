@@ -5,6 +5,7 @@ import { errorProblems } from "../../api/errors.ts";
 import type { WebhookItem } from "../../api/types.ts";
 import { SecretField, TextField } from "../../ui/field.tsx";
 import { Icon } from "../../ui/icons.tsx";
+import { OneTimeSecret } from "../../ui/one-time-secret.tsx";
 import { errorText } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
 import { EVENT_LABELS } from "./event-labels.ts";
@@ -61,15 +62,6 @@ export function NewWebhookCard(props: { onCreated: () => void }): JSX.Element {
     }
   }
 
-  async function copySecret(value: string): Promise<void> {
-    try {
-      await navigator.clipboard.writeText(value);
-      toast("success", "Secret copied");
-    } catch {
-      toast("info", "Select the secret and copy it by hand");
-    }
-  }
-
   return (
     <div class="card">
       <div class="card-head">
@@ -82,22 +74,17 @@ export function NewWebhookCard(props: { onCreated: () => void }): JSX.Element {
       <div class="card-body stack">
         <Show when={created()}>
           {(c) => (
-            <div class="callout callout-ok stack" role="status">
-              <div>
-                <strong>Endpoint {c().url} created.</strong> Copy its secret now: it is not shown again.
-              </div>
-              <div class="row">
-                <code class="mono" style={{ "overflow-wrap": "anywhere" }} data-new-secret>
-                  {c().secret}
-                </code>
-                <button type="button" class="btn btn-sm" onClick={() => void copySecret(c().secret)}>
-                  Copy
-                </button>
-                <button type="button" class="btn btn-sm btn-ghost" onClick={() => setCreated(null)}>
-                  Done
-                </button>
-              </div>
-            </div>
+            <OneTimeSecret
+              heading={
+                <>
+                  <strong>Endpoint {c().url} created.</strong> Copy its secret now: it is not shown again.
+                </>
+              }
+              value={c().secret}
+              noun="Secret"
+              marker="data-new-secret"
+              onDone={() => setCreated(null)}
+            />
           )}
         </Show>
         <form class="stack" onSubmit={(e) => void create(e)} noValidate aria-label="New webhook endpoint">
