@@ -246,6 +246,18 @@ const RE = {
 };
 
 /** "Monday 23 November 2026-11-23 05:39:56 +0000 UTC" → "2026-11-23T05:39:56+00:00". */
+/** A skipped message from a match of RE.sizeSkipped or RE.noHeader: folder, uid and size, in that order. */
+function skippedMessage(m: RegExpExecArray, reason: MessageSkippedEvent["reason"]): MessageSkippedEvent {
+  return {
+    type: "message",
+    action: "skipped",
+    folder: m[1] ?? "",
+    uid: Number(m[2]),
+    size: Number(m[3]),
+    reason,
+  };
+}
+
 function parseImapsyncDate(text: string): string | null {
   const m = /(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) ([+-]\d{2})(\d{2})/.exec(text);
   if (!m) return null;
@@ -435,16 +447,7 @@ export function createOutputParser(): OutputParser {
     if (line.startsWith("msg ")) {
       m = RE.sizeSkipped.exec(line);
       if (m) {
-        return [
-          {
-            type: "message",
-            action: "skipped",
-            folder: m[1] ?? "",
-            uid: Number(m[2]),
-            size: Number(m[3]),
-            reason: m[4] === "exceeds maxsize limit" ? "maxsize" : "minsize",
-          },
-        ];
+        return [skippedMessage(m, m[4] === "exceeds maxsize limit" ? "maxsize" : "minsize")];
       }
       m = RE.copied.exec(line);
       if (m) {
@@ -504,16 +507,7 @@ export function createOutputParser(): OutputParser {
     if (line.startsWith("Host")) {
       m = RE.noHeader.exec(line);
       if (m) {
-        return [
-          {
-            type: "message",
-            action: "skipped",
-            folder: m[1] ?? "",
-            uid: Number(m[2]),
-            size: Number(m[3]),
-            reason: "noheader",
-          },
-        ];
+        return [skippedMessage(m, "noheader")];
       }
       m = RE.loginOk.exec(line);
       if (m) {
