@@ -10,25 +10,13 @@ import type { ImapPair, ReceivedMail, SmtpTestServer } from "@imapferry/testkit"
 import { seedMailbox, startImapPair, startSmtpServer } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliProcess, runCli } from "./support/cli-process.ts";
+import { waitFor } from "./support/wait-for.ts";
 
 const SOURCE_PASSWORD = "src-Notify-5521!";
 const DEST_PASSWORD = "dst-Notify-9034?";
 const NOTIFY_FROM = "imapferry <ferry@notify.example>";
 const RECIPIENT = "ops@notify.example";
-/** Generous: the machine is shared and slow; the deadline only turns a hang into a readable failure. */
-const DEADLINE_MS = 300_000;
 const TEST_TIMEOUT_MS = 600_000;
-
-/** Polls a condition until it holds. */
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const deadline = Date.now() + DEADLINE_MS;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function message(i: number): string {
   return [

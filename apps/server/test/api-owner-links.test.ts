@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { ResponseRecorder, startApiTestServer } from "./api-harness.ts";
 import { errorOf } from "./support/client-error.ts";
+import { waitFor, waitForJobEnd } from "./support/wait-for.ts";
 
 // A hosting panel creates a migration without the customer's old password: imapferry emails the
 // mailbox's owner a single-use link (or hands it back), reminds them, and lets it expire.
@@ -15,17 +16,6 @@ import { errorOf } from "./support/client-error.ts";
 const OWNER_PASSWORD = "Owner-Old-Pass-4471!";
 const DEST_PASSWORD = "dst-Links-9034?";
 const OWNER_EMAIL = "alice.owner@customer.example";
-
-/** Polls until `probe` returns something truthy; the deadline only turns a hang into a failure. */
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function linkIn(text: string): string {
   const url = /(http:\/\/127\.0\.0\.1:\d+\/credentials\/[A-Za-z0-9_-]{43})/.exec(text)?.[1];
@@ -220,10 +210,8 @@ describe("credential links asking mailbox owners for their old password", () => 
     const reused = await post(OWNER_PASSWORD);
     expect(reused.status).toBe(410);
 
-    const done = await waitFor("the job to end", async () => {
-      const j = await acme.jobs.get.query({ id: job.id });
-      return ["done", "failed", "incomplete"].includes(j.status) ? j : null;
-    });
+    // Gives up (naming the job) well before the test's own five minutes run out.
+    const done = await waitForJobEnd(acme, job.id, 120_000);
     expect(done.status).toBe("done");
     expect(done.credentialRequest).toMatchObject({ status: "used" });
     expect(done.credentialRequest?.usedAt).not.toBeNull();

@@ -8,6 +8,7 @@ import type { ApiTestServer } from "./api-harness.ts";
 import { ResponseRecorder, startApiTestServer } from "./api-harness.ts";
 import { addImapPairServers, adminTokenClient } from "./support/admin-client.ts";
 import { errorOf } from "./support/client-error.ts";
+import { waitFor } from "./support/wait-for.ts";
 import { signatureMatches, startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.ts";
 
 // A hosting panel learns that a migration ended from a signed HTTP request instead of holding an SSE
@@ -15,19 +16,7 @@ import { signatureMatches, startWebhookReceiver, type WebhookReceiver } from "./
 
 const SOURCE_PASSWORD = "src-Hook-3141!";
 const DEST_PASSWORD = "dst-Hook-2718?";
-/** Generous: the machine is shared and slow; the deadline only turns a hang into a readable failure. */
-const DEADLINE_MS = 300_000;
 const TEST_TIMEOUT_MS = 600_000;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const deadline = Date.now() + DEADLINE_MS;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function message(i: number): string {
   return [

@@ -9,23 +9,13 @@ import { ensurePhp, freePort } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
 import { startApiTestServer } from "./api-harness.ts";
+import { waitFor } from "./support/wait-for.ts";
 
 // examples/php/webhook-receiver.php (the README's signature check) under Debian's php-cli built-in web
 // server, as a real webhook endpoint: a delivery with the right secret is kept, one signed with another
 // secret is refused, and imapferry's delivery log says so.
 
 const RECEIVER = path.resolve(import.meta.dirname, "../../../examples/php/webhook-receiver.php");
-const DEADLINE_MS = 120_000;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const deadline = Date.now() + DEADLINE_MS;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** `php -S` serving the receiver with this secret (in its environment, as a panel configures it). */
 async function startPhpReceiver(
