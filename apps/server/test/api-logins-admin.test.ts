@@ -1,10 +1,12 @@
 import type { ImapferryClient } from "@imapferry/sdk";
-import { createClient, TRPCClientError } from "@imapferry/sdk";
+import { TRPCClientError } from "@imapferry/sdk";
 import type { ImapPair } from "@imapferry/testkit";
 import { readMailbox, seedMailbox, standardMailboxSpec, startImapPair } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
-import { cookieSessionFetch, ResponseRecorder, startApiTestServer } from "./api-harness.ts";
+import { ResponseRecorder, startApiTestServer } from "./api-harness.ts";
+import { adminSessionClient } from "./support/admin-client.ts";
+import { waitForJobEnd } from "./support/wait-for.ts";
 
 /*
  * Plain logins (no "@") and servers with admin (master user) credentials, through the API as the SDK
@@ -23,24 +25,13 @@ describe("logins and admin credentials through the API", () => {
     [server, imap] = await Promise.all([startApiTestServer(), startImapPair({ masterUsers: true })]);
     recorder = new ResponseRecorder();
     await imap.destination.addMasterUser(ADMIN.login, ADMIN.password);
-    client = createClient({ url: server.url, fetch: cookieSessionFetch(recorder) });
-    await client.auth.login.mutate({ username: "admin", password: server.adminPassword });
+    client = await adminSessionClient(server, recorder);
   });
 
   afterAll(async () => {
     await server?.stop();
     await imap?.stop();
   });
-
-  async function waitForEnd(id: number) {
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const job = await client.jobs.get.query({ id });
-      if (["done", "incomplete", "failed"].includes(job.status)) return job;
-      if (Date.now() > deadline) throw new Error(`job ${id} did not end`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 
   it("migrates a plain login, alice, with passwords; and one with only its login on an admin server", async () => {
     for (const user of ["alice", "bob"]) {
@@ -96,7 +87,7 @@ describe("logins and admin credentials through the API", () => {
       [alice, "alice"],
       [bob, "bob"],
     ] as const) {
-      const ended = await waitForEnd(job.id);
+      const ended = await waitForJobEnd(client, job.id, 120_000);
       expect(ended).toMatchObject({ status: "done", errorCategory: "ok", errorMessage: null });
       const copied = await readMailbox(imap.destination, user, `dst-${user}-pw`);
       expect(copied).toEqual(await readMailbox(imap.source, user, `src-${user}-pw`));

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ImapferryClient } from "@imapferry/sdk";
-import { createClient, TRPCClientError } from "@imapferry/sdk";
+import { TRPCClientError } from "@imapferry/sdk";
 import type { ImapPair, OAuth2TokenServer } from "@imapferry/testkit";
 import {
   readMailbox,
@@ -11,7 +11,9 @@ import {
 } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
-import { cookieSessionFetch, ResponseRecorder, startApiTestServer } from "./api-harness.ts";
+import { ResponseRecorder, startApiTestServer } from "./api-harness.ts";
+import { adminSessionClient } from "./support/admin-client.ts";
+import { waitForJobEnd } from "./support/wait-for.ts";
 
 /*
  * "Connect with Google": the authorization code flow with PKCE against the test token server, as a
@@ -62,8 +64,7 @@ describe("Connect with Google (authorization code flow with PKCE)", () => {
     ]);
     tokens.addClient({ ...CONNECT_CLIENT, redirectUri: `${server.url}/oauth2/callback` });
     recorder = new ResponseRecorder();
-    client = createClient({ url: server.url, fetch: cookieSessionFetch(recorder) });
-    await client.auth.login.mutate({ username: "admin", password: server.adminPassword });
+    client = await adminSessionClient(server, recorder);
     for (const user of ["carol", "dave"]) {
       await imap.source.addUser(user, `src-${user}-pw`);
       await imap.destination.addUser(user, `dst-${user}-pw`);
@@ -98,14 +99,6 @@ describe("Connect with Google (authorization code flow with PKCE)", () => {
     await imap?.stop();
     await tokens?.stop();
   });
-
-  async function waitForEnd(id: number) {
-    for (;;) {
-      const job = await client.jobs.get.query({ id });
-      if (["done", "incomplete", "failed"].includes(job.status)) return job;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 
   it("shows the server's connect client without its secret", async () => {
     const listed = (await client.servers.list.query()).find((s) => s.id === gmailId);
@@ -164,7 +157,7 @@ describe("Connect with Google (authorization code flow with PKCE)", () => {
       destPassword: "dst-carol-pw",
       dryRun: false,
     });
-    expect(await waitForEnd(job.id)).toMatchObject({ status: "done" });
+    expect(await waitForJobEnd(client, job.id)).toMatchObject({ status: "done" });
     const [source, destination] = await Promise.all([
       readMailbox(imap.source, "carol", "src-carol-pw"),
       readMailbox(imap.destination, "carol", "dst-carol-pw"),

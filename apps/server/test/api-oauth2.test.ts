@@ -1,5 +1,5 @@
 import type { ImapferryClient } from "@imapferry/sdk";
-import { createClient, TRPCClientError } from "@imapferry/sdk";
+import { TRPCClientError } from "@imapferry/sdk";
 import type { ImapPair, OAuth2TokenServer } from "@imapferry/testkit";
 import {
   readMailbox,
@@ -10,7 +10,9 @@ import {
 } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiTestServer } from "./api-harness.ts";
-import { cookieSessionFetch, ResponseRecorder, startApiTestServer } from "./api-harness.ts";
+import { ResponseRecorder, startApiTestServer } from "./api-harness.ts";
+import { adminSessionClient } from "./support/admin-client.ts";
+import { waitForJobEnd } from "./support/wait-for.ts";
 
 /*
  * OAuth2 through the API as the SDK speaks it: a server holding a Google service account, a job with a
@@ -36,8 +38,7 @@ describe("OAuth2 through the API", () => {
       startImapPair({ oauth2IntrospectionUrl: tokens.introspectionUrl }),
     ]);
     recorder = new ResponseRecorder();
-    client = createClient({ url: server.url, fetch: cookieSessionFetch(recorder) });
-    await client.auth.login.mutate({ username: "admin", password: server.adminPassword });
+    client = await adminSessionClient(server, recorder);
   });
 
   afterAll(async () => {
@@ -45,14 +46,6 @@ describe("OAuth2 through the API", () => {
     await imap?.stop();
     await tokens?.stop();
   });
-
-  async function waitForEnd(id: number) {
-    for (;;) {
-      const job = await client.jobs.get.query({ id });
-      if (["done", "incomplete", "failed"].includes(job.status)) return job;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 
   it("stores a service account showing only its mode, tests a login with a token, and migrates with refresh tokens", async () => {
     const key = tokens.addServiceAccount();
@@ -116,7 +109,7 @@ describe("OAuth2 through the API", () => {
       destOAuth2: grant("alice"),
       dryRun: false,
     });
-    const ended = await waitForEnd(job.id);
+    const ended = await waitForJobEnd(client, job.id);
     expect(ended).toMatchObject({ status: "done", errorMessage: null });
     expect(await readMailbox(imap.destination, "alice", "dst-alice-pw")).toEqual(
       await readMailbox(imap.source, "alice", "src-alice-pw"),

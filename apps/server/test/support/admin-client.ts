@@ -3,6 +3,8 @@ import { createApiToken } from "@imapferry/core";
 import type { FetchLike, ImapferryClient } from "@imapferry/sdk";
 import { createClient } from "@imapferry/sdk";
 import type { ImapPair } from "@imapferry/testkit";
+import type { ResponseRecorder } from "../api-harness.ts";
+import { cookieSessionFetch } from "../api-harness.ts";
 
 /** What these helpers need of a running API: the in-process test server and the panel stack both have it. */
 export interface RunningApi {
@@ -32,6 +34,19 @@ export async function adminTokenClient(
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   return { client, token: created.token, adminId };
+}
+
+/**
+ * An SDK client signed in as the first admin with the generated password, keeping the session cookie
+ * as the panel does; every response passes through `recorder`, to search for secrets afterwards.
+ */
+export async function adminSessionClient(
+  api: RunningApi & { adminPassword: string },
+  recorder: ResponseRecorder,
+): Promise<ImapferryClient> {
+  const client = createClient({ url: api.url, fetch: cookieSessionFetch(recorder) });
+  await client.auth.login.mutate({ username: "admin", password: api.adminPassword });
+  return client;
 }
 
 /**
