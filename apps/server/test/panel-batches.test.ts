@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
 import {
   expectNoConsoleErrors,
+  openDesktopPage,
   screenshot,
   screenshotOnFailure,
   signInAsAdmin,
@@ -33,9 +34,7 @@ beforeAll(async () => {
     createServer(stack.ctx, { name, host: "127.0.0.1", port, security: "none" });
   sourceId = (await server("Old provider", stack.imap.source.port)).id;
   destId = (await server("New provider", stack.imap.destination.port)).id;
-  page = await stack.browser.newPage({ width: 1280, height: 900 });
-  page.setDefaultTimeout(120_000);
-  await page.emulateMedia({ reducedMotion: "reduce" });
+  page = await openDesktopPage(stack);
   await signInAsAdmin(page, stack);
 });
 

@@ -1,15 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { getSettings } from "@imapferry/core";
 import { generateLargeMailbox } from "@imapferry/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
-import {
-  expectNoConsoleErrors,
-  screenshot,
-  screenshotOnFailure,
-  startPanelStack,
-  until,
-} from "./panel-harness.ts";
+import { checkEachPanelTest, openDesktopPage, screenshot, startPanelStack, until } from "./panel-harness.ts";
 
 /**
  * The panel, driven in Debian's Chromium against the whole product in this process: real PostgreSQL,
@@ -143,19 +137,12 @@ beforeAll(async () => {
   await addMailbox("erin", 400, 5);
   await addMailbox("frank", 30, 6);
   await addMailbox("grace", 300, 7);
-  page = await stack.browser.newPage({ width: 1280, height: 900 });
+  page = await openDesktopPage(stack);
+  // Steps wait on throttled real migrations, longer than openDesktopPage's two minutes.
   page.setDefaultTimeout(300_000);
-  // No decorative motion: screenshots show settled layouts, not transitions.
-  await page.emulateMedia({ reducedMotion: "reduce" });
 });
 
-// A failing step leaves a picture of what the browser showed.
-screenshotOnFailure(() => page);
-
-// No page may report an error while a person uses it, in any step.
-afterEach(() => {
-  expectNoConsoleErrors(stack);
-});
+checkEachPanelTest(() => ({ stack, page }));
 
 afterAll(async () => {
   await stack?.close();

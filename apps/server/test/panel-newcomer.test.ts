@@ -3,15 +3,9 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createJob, createServer, importBatch } from "@imapferry/core";
 import { generateLargeMailbox, seedMailbox } from "@imapferry/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
-import {
-  expectNoConsoleErrors,
-  screenshot,
-  screenshotOnFailure,
-  startPanelStack,
-  until,
-} from "./panel-harness.ts";
+import { checkEachPanelTest, screenshot, signInAsAdmin, startPanelStack, until } from "./panel-harness.ts";
 
 /**
  * What a newcomer reads in the panel, in Debian's Chromium against the whole product: times on their
@@ -30,11 +24,7 @@ let newProvider = 0;
 async function signedInPage(options: { locale?: string; timezoneId?: string } = {}): Promise<Page> {
   const fresh = await stack.browser.newPage({ width: 1280, height: 900, ...options });
   fresh.setDefaultTimeout(120_000);
-  await fresh.goto(`${stack.url}/login`);
-  await fresh.getByLabel("Username").fill("admin");
-  await fresh.getByLabel("Password").fill(stack.adminPassword);
-  await fresh.getByLabel("Password").press("Enter");
-  await fresh.waitForURL(/\/jobs$/);
+  await signInAsAdmin(fresh, stack);
   return fresh;
 }
 
@@ -91,13 +81,7 @@ beforeAll(async () => {
   page = await signedInPage();
 });
 
-// A failing step leaves a picture of what the browser showed.
-screenshotOnFailure(() => page);
-
-// No page may report an error while a person uses it.
-afterEach(() => {
-  expectNoConsoleErrors(stack);
-});
+checkEachPanelTest(() => ({ stack, page }));
 
 afterAll(async () => {
   await stack?.close();
