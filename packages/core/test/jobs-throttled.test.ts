@@ -55,22 +55,31 @@ async function messagesOn(side: "source" | "destination", users: MailboxUsers): 
   return mailbox.folders.flatMap((f) => f.messages.map((m) => `${f.path}:${m.sha256}`)).sort();
 }
 
-/** A source server entry that reaches the real source through a fault proxy throttling `count` downloads. */
-async function throttlingSource(
-  label: string,
-  count: number,
-  waitMs = SUGGESTED_WAIT_MS,
+/** A source server entry that reaches the real source through a fault proxy, armed by `arm`. */
+async function proxiedSource(
+  name: string,
+  arm: (proxy: ImapFaultProxy) => void,
 ): Promise<{ serverId: number; proxy: ImapFaultProxy }> {
   const proxy = await startImapFaultProxy({ host: imap.pair.source.host, port: imap.pair.source.port });
   proxies.push(proxy);
-  proxy.throttleDownloads(count, waitMs);
-  const source = await createServer(t.ctx, {
-    name: `throttling source for ${label}`,
-    host: "127.0.0.1",
-    port: proxy.port,
-    security: "none",
-  });
+  arm(proxy);
+  const source = await createServer(t.ctx, { name, host: "127.0.0.1", port: proxy.port, security: "none" });
   return { serverId: source.id, proxy };
+}
+
+/** A source that answers `count` downloads with NO [THROTTLED] and a suggested wait. */
+function throttlingSource(label: string, count: number, waitMs = SUGGESTED_WAIT_MS) {
+  return proxiedSource(`throttling source for ${label}`, (proxy) => proxy.throttleDownloads(count, waitMs));
+}
+
+/** A worker with one slot, running this engine (0: built-in, 1: imapsync). */
+async function startWorkerWith(engine: 0 | 1): Promise<WorkerHandle> {
+  return startWorker({
+    ctx: t.ctx,
+    engine: await engines[engine]!.resolve(),
+    concurrency: 1,
+    heartbeatMs: 500,
+  });
 }
 
 function waitForJob(jobId: number, statuses: string[]) {
@@ -104,12 +113,7 @@ describe("a job whose source throttles", () => {
   it.skipIf(!IMAPSYNC_BIN)(
     "run by imapsync: waits the server's suggested time, resumes by itself, and completes every message once",
     async () => {
-      worker = await startWorker({
-        ctx: t.ctx,
-        engine: await engines[1]!.resolve(),
-        concurrency: 1,
-        heartbeatMs: 500,
-      });
+      worker = await startWorkerWith(1);
       const users = await largeUsers(imap.pair, "throttled-imapsync", 30, 31);
       const { serverId, proxy } = await throttlingSource("imapsync", 3);
       const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: serverId });
@@ -136,12 +140,7 @@ describe("a job whose source throttles", () => {
   );
 
   it("run by the built-in engine: honours each suggested wait within the run and ends done in one attempt", async () => {
-    worker = await startWorker({
-      ctx: t.ctx,
-      engine: await engines[0]!.resolve(),
-      concurrency: 1,
-      heartbeatMs: 500,
-    });
+    worker = await startWorkerWith(0);
     const users = await largeUsers(imap.pair, "throttled-builtin", 30, 32);
     const { serverId, proxy } = await throttlingSource("the built-in engine", 3);
     const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: serverId });
@@ -182,23 +181,12 @@ describe("a job whose source throttles", () => {
   }, 240_000);
 
   it("run by the built-in engine: Office 365's BYE with a suggested wait, twice, is waited out before reconnecting, and the run ends done", async () => {
-    worker = await startWorker({
-      ctx: t.ctx,
-      engine: await engines[0]!.resolve(),
-      concurrency: 1,
-      heartbeatMs: 500,
-    });
+    worker = await startWorkerWith(0);
     const users = await largeUsers(imap.pair, "throttled-bye", 30, 34);
-    const proxy = await startImapFaultProxy({ host: imap.pair.source.host, port: imap.pair.source.port });
-    proxies.push(proxy);
-    proxy.throttleDownloadsWithBye(2, SUGGESTED_WAIT_MS);
-    const source = await createServer(t.ctx, {
-      name: "source that hangs up with a backoff",
-      host: "127.0.0.1",
-      port: proxy.port,
-      security: "none",
-    });
-    const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: source.id });
+    const { serverId, proxy } = await proxiedSource("source that hangs up with a backoff", (p) =>
+      p.throttleDownloadsWithBye(2, SUGGESTED_WAIT_MS),
+    );
+    const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: serverId });
 
     let waitingSeen: Date | null = null;
     const done = await waitFor(
@@ -227,12 +215,7 @@ describe("a job whose source throttles", () => {
   it("run by the built-in engine: waits in process spend the job's automatic retries, and past the policy's the job fails saying so", async () => {
     await updateSettings(t.ctx, { retryMaxAttempts: 2 });
     try {
-      worker = await startWorker({
-        ctx: t.ctx,
-        engine: await engines[0]!.resolve(),
-        concurrency: 1,
-        heartbeatMs: 500,
-      });
+      worker = await startWorkerWith(0);
       const users = await largeUsers(imap.pair, "throttled-spent", 30, 35);
       const { serverId, proxy } = await throttlingSource("a spent retry budget", 5);
       const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: serverId });
@@ -264,12 +247,7 @@ describe("a job whose source throttles", () => {
   }, 240_000);
 
   it("run by the built-in engine: Resume now ends a wait spent in process at once", async () => {
-    worker = await startWorker({
-      ctx: t.ctx,
-      engine: await engines[0]!.resolve(),
-      concurrency: 1,
-      heartbeatMs: 500,
-    });
+    worker = await startWorkerWith(0);
     const users = await largeUsers(imap.pair, "throttled-resumed", 30, 36);
     // A long wait, but within what the engine waits out in process.
     const { serverId } = await throttlingSource("Resume now", 1, 25_000);
@@ -292,23 +270,10 @@ describe("a job whose source throttles", () => {
   }, 240_000);
 
   it("run by the built-in engine: a suggested wait over 30 s ends the run as waiting until the server's time", async () => {
-    worker = await startWorker({
-      ctx: t.ctx,
-      engine: await engines[0]!.resolve(),
-      concurrency: 1,
-      heartbeatMs: 500,
-    });
+    worker = await startWorkerWith(0);
     const users = await largeUsers(imap.pair, "throttled-long", 30, 33);
-    const proxy = await startImapFaultProxy({ host: imap.pair.source.host, port: imap.pair.source.port });
-    proxies.push(proxy);
-    proxy.throttleDownloads(1, 45_000);
-    const source = await createServer(t.ctx, {
-      name: "throttling source for a long wait",
-      host: "127.0.0.1",
-      port: proxy.port,
-      security: "none",
-    });
-    const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: source.id });
+    const { serverId } = await throttlingSource("a long wait", 1, 45_000);
+    const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: serverId });
 
     // Handed back to the queue (a new attempt), not waited out in the worker.
     await waitFor("the run to be handed back", async () => {

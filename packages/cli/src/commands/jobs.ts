@@ -256,27 +256,38 @@ async function createJob(session: Session, _args: string[], options: CreateOptio
   return finish(out, await followJobs(client, [job.id], out));
 }
 
-async function cancelJobs({ client, out }: Session, args: string[]): Promise<void> {
+/** One mutation per job id, in order; then the jobs as JSON, or a line each. */
+async function eachJob<J extends { id: number; name: string }>(
+  { out }: Session,
+  args: string[],
+  act: (id: number) => Promise<J>,
+  say: (job: J) => string,
+): Promise<void> {
   const ids = args.map((a) => parseId(a, "A job id"));
-  const cancelled = [];
-  for (const id of ids) cancelled.push(await client.jobs.cancel.mutate({ id }));
-  if (out.json) return writeJson(out, cancelled);
+  const jobs: J[] = [];
+  for (const id of ids) jobs.push(await act(id));
+  if (out.json) return writeJson(out, jobs);
   writeLines(
     out.stdout,
-    cancelled.map(
-      (j) => `Job ${j.id} (${j.name}): ${j.status === "cancelled" ? "cancelled" : "cancelling"}.`,
-    ),
+    jobs.map((j) => `Job ${j.id} (${j.name}): ${say(j)}.`),
   );
 }
 
-async function resumeJobs({ client, out }: Session, args: string[]): Promise<void> {
-  const ids = args.map((a) => parseId(a, "A job id"));
-  const resumed = [];
-  for (const id of ids) resumed.push(await client.jobs.resume.mutate({ id }));
-  if (out.json) return writeJson(out, resumed);
-  writeLines(
-    out.stdout,
-    resumed.map((j) => `Job ${j.id} (${j.name}): resuming now.`),
+function cancelJobs(session: Session, args: string[]): Promise<void> {
+  return eachJob(
+    session,
+    args,
+    (id) => session.client.jobs.cancel.mutate({ id }),
+    (j) => (j.status === "cancelled" ? "cancelled" : "cancelling"),
+  );
+}
+
+function resumeJobs(session: Session, args: string[]): Promise<void> {
+  return eachJob(
+    session,
+    args,
+    (id) => session.client.jobs.resume.mutate({ id }),
+    () => "resuming now",
   );
 }
 
