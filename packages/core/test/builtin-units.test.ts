@@ -10,6 +10,8 @@ import { uidSets } from "../src/engines/builtin/mailbox-scan.ts";
 import {
   addedHeader,
   addedHeaderIdentity,
+  hasTrustedMessageId,
+  headerIdentity,
   messageIdentity,
 } from "../src/engines/builtin/message-identity.ts";
 import {
@@ -111,6 +113,24 @@ describe("message identity", () => {
     expect(messageIdentity(a, 100)).not.toBe(messageIdentity(a, 101));
     expect(messageIdentity(Buffer.from("\r\n"), 100)).toBeUndefined();
     expect(messageIdentity(undefined, 100)).toBeUndefined();
+  });
+
+  it("reads the header key and the trusted Message-Id at once exactly as the two separate readings do", () => {
+    const blocks = [
+      "Message-ID: <a@x>\r\nReceived: from x\r\n by y\r\n\r\n",
+      "Message-ID: <a@x>\r\nMessage-ID: <b@x>\r\n\r\n",
+      "Message-ID: not-an-id\r\n\r\n",
+      "Received: from x\r\n\r\n",
+      "\r\n",
+    ].map((text) => Buffer.from(text));
+    for (const headers of [...blocks, undefined]) {
+      for (const size of [100, undefined]) {
+        expect(headerIdentity(headers, size)).toEqual({
+          headerKey: messageIdentity(headers, size),
+          trustedId: hasTrustedMessageId(headers),
+        });
+      }
+    }
   });
 
   it("gives a header-less message under --addheader the identity its copy will have", () => {

@@ -1,11 +1,6 @@
 import type { ImapFlow } from "imapflow";
 import { storableFlags } from "./append-messages.ts";
-import {
-  contentIdentity,
-  hasTrustedMessageId,
-  IDENTITY_HEADERS,
-  messageIdentity,
-} from "./message-identity.ts";
+import { contentIdentity, headerIdentity, IDENTITY_HEADERS } from "./message-identity.ts";
 
 /** UIDs per FETCH command, to keep command lines short on sparse UID sets. */
 export const UIDS_PER_FETCH = 1000;
@@ -26,8 +21,6 @@ export interface ScannedMessage {
   internalTime: number | undefined;
   /** Storable flags, sorted. */
   flags: string[];
-  /** The Subject header, decoded as far as latin1 goes; only when the scan asked for it. */
-  subject?: string | undefined;
 }
 
 export function toDate(value: Date | string | undefined): Date | undefined {
@@ -63,22 +56,8 @@ export function uidSets(uids: number[], perSet: number): string[] {
   return sets;
 }
 
-function subjectOf(headers: Buffer | undefined): string {
-  const unfolded = (headers ?? Buffer.alloc(0)).toString("utf8").replace(/\r?\n[ \t]+/g, " ");
-  const line = unfolded.split(/\r?\n/).find((l) => /^subject\s*:/i.test(l));
-  return line ? line.slice(line.indexOf(":") + 1).trim() : "";
-}
-
 /** What a scan asks for: size, flags, internal date and the identifying headers. */
-function scanQuery(subject: boolean) {
-  return {
-    uid: true,
-    size: true,
-    flags: true,
-    internalDate: true,
-    headers: subject ? [...IDENTITY_HEADERS, "subject"] : IDENTITY_HEADERS,
-  };
-}
+const SCAN_QUERY = { uid: true, size: true, flags: true, internalDate: true, headers: IDENTITY_HEADERS };
 
 /**
  * One shared, frozen array per distinct flag set: a mailbox of 100,000 messages has a handful of them
@@ -102,21 +81,19 @@ class FlagSets {
 function toScanned(
   row: { uid: number; size?: number; headers?: Buffer; internalDate?: Date | string; flags?: Set<string> },
   skipSize: boolean,
-  subject: boolean,
   flagSets: FlagSets,
 ): ScannedMessage {
   const size = row.size ?? 0;
-  const headerKey = messageIdentity(row.headers, skipSize ? undefined : size);
+  const { headerKey, trustedId } = headerIdentity(row.headers, skipSize ? undefined : size);
   // Every property always present, in one order: the objects share one compact shape.
   return {
     uid: row.uid,
     size,
     identity: headerKey ?? "",
     headerKey,
-    trustedId: hasTrustedMessageId(row.headers),
+    trustedId,
     internalTime: toDate(row.internalDate)?.getTime(),
     flags: flagSets.of(row.flags),
-    subject: subject ? subjectOf(row.headers) : undefined,
   };
 }
 
@@ -128,15 +105,14 @@ export async function scanMailbox(
   client: ImapFlow,
   exists: number,
   skipSize: boolean,
-  options: { subject?: boolean } = {},
 ): Promise<ScannedMessage[]> {
   if (exists === 0) {
     return [];
   }
   const scanned: ScannedMessage[] = [];
   const flagSets = new FlagSets();
-  for await (const row of client.fetch("1:*", scanQuery(options.subject === true))) {
-    scanned.push(toScanned(row, skipSize, options.subject === true, flagSets));
+  for await (const row of client.fetch("1:*", SCAN_QUERY)) {
+    scanned.push(toScanned(row, skipSize, flagSets));
   }
   scanned.sort((a, b) => a.uid - b.uid);
   return scanned;
@@ -176,9 +152,9 @@ async function scanSets(
   const scanned: ScannedMessage[] = [];
   const flagSets = new FlagSets();
   for (const set of sets) {
-    for await (const row of client.fetch(set, scanQuery(false), { uid: true })) {
+    for await (const row of client.fetch(set, SCAN_QUERY, { uid: true })) {
       // "n:m" past the highest UID answers with the last message: only what was asked for counts.
-      if (asked(row.uid)) scanned.push(toScanned(row, skipSize, false, flagSets));
+      if (asked(row.uid)) scanned.push(toScanned(row, skipSize, flagSets));
     }
   }
   scanned.sort((a, b) => a.uid - b.uid);

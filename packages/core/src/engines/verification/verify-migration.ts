@@ -5,7 +5,7 @@ import { CopiesByIdentity, takeCopy } from "../builtin/copies-by-identity.ts";
 import type { FolderPlan } from "../builtin/folder-plan.ts";
 import { listFolders, planFolders } from "../builtin/folder-plan.ts";
 import type { ScannedMessage } from "../builtin/mailbox-scan.ts";
-import { identifyMessages, scanMailbox, sharedHeaderKeys } from "../builtin/mailbox-scan.ts";
+import { identifyMessages, sharedHeaderKeys, UIDS_PER_FETCH, uidSets } from "../builtin/mailbox-scan.ts";
 import type { SyncArgs } from "../builtin/sync-args.ts";
 import { parseSyncArgs } from "../builtin/sync-args.ts";
 import { buildImapsyncArgs } from "../imapsync/args.ts";
@@ -13,6 +13,7 @@ import type { EngineKind, MigrationSpec } from "../types.ts";
 import type { FolderProofs, FolderStamp } from "./folder-proof.ts";
 import { folderStamp, sameStamp } from "./folder-proof.ts";
 import { missingReason, refusalsFromErrors } from "./missing-reason.ts";
+import { readIdentities } from "./read-identities.ts";
 
 /** Missing messages listed per folder; the count is always exact. */
 export const MISSING_SAMPLE_SIZE = 50;
@@ -173,10 +174,14 @@ interface FolderSide {
   bytes: number;
 }
 
-/** Reads one side of a folder: its messages (identity headers, subject, size) and its totals. */
-async function readFolder(client: ImapFlow, path: string, skipSize: boolean): Promise<FolderSide> {
+/** Reads one side of a folder: its messages (identity headers, size) and its totals. */
+async function readFolder(
+  client: ImapFlow,
+  path: string,
+  options: { skipSize: boolean; internalDates: boolean },
+): Promise<FolderSide> {
   const mailbox = await client.mailboxOpen(path, { readOnly: true });
-  const messages = await scanMailbox(client, mailbox.exists, skipSize, { subject: true });
+  const messages = await readIdentities(client, mailbox.exists, options);
   let count = messages.length;
   let bytes = messages.reduce((total, message) => total + message.size, 0);
   if (client.capabilities.has("STATUS=SIZE") || client.capabilities.has("IMAP4rev2")) {
@@ -186,6 +191,32 @@ async function readFolder(client: ImapFlow, path: string, skipSize: boolean): Pr
     if (status && status.size !== undefined) bytes = status.size;
   }
   return { messages, count, bytes };
+}
+
+/**
+ * The Subject of each listed missing message, read from the source (still selected) for just these:
+ * reading it for every message made every check parse a header no match uses.
+ */
+async function addSubjects(source: ImapFlow, missing: MissingMessage[]): Promise<void> {
+  if (missing.length === 0) return;
+  const byUid = new Map(missing.map((message) => [message.uid, message]));
+  const sets = uidSets(
+    [...byUid.keys()].sort((a, b) => a - b),
+    UIDS_PER_FETCH,
+  );
+  for (const uids of sets) {
+    for await (const row of source.fetch(uids, { uid: true, headers: ["subject"] }, { uid: true })) {
+      const message = byUid.get(row.uid);
+      if (message) message.subject = subjectOf(row.headers);
+    }
+  }
+}
+
+/** The Subject line of a fetched header block, unfolded, or "" when it has none. */
+function subjectOf(headers: Buffer | undefined): string {
+  const unfolded = (headers ?? Buffer.alloc(0)).toString("utf8").replace(/\r?\n[ \t]+/g, " ");
+  const line = unfolded.split(/\r?\n/).find((l) => /^subject\s*:/i.test(l));
+  return line ? line.slice(line.indexOf(":") + 1).trim() : "";
 }
 
 function withinAge(args: SyncArgs, message: ScannedMessage, now: number): boolean {
@@ -202,9 +233,13 @@ async function verifyFolder(check: FolderCheck): Promise<CheckedFolder> {
   const { args, plan } = check;
   // The two servers are read at the same time: the check costs about one side's reading, not two.
   const [sourceSide, destinationSide] = await Promise.all([
-    readFolder(check.source, plan.source.path, args.skipSize),
+    readFolder(check.source, plan.source.path, {
+      skipSize: args.skipSize,
+      // Only the age limits look at INTERNALDATE, and only on the source.
+      internalDates: args.maxAgeDays !== undefined || args.minAgeDays !== undefined,
+    }),
     check.destinationPaths.has(plan.destinationPath)
-      ? readFolder(check.destination, plan.destinationPath, args.skipSize)
+      ? readFolder(check.destination, plan.destinationPath, { skipSize: args.skipSize, internalDates: false })
       : undefined,
   ]);
   const shared = sharedHeaderKeys(sourceSide.messages);
@@ -233,9 +268,10 @@ async function verifyFolder(check: FolderCheck): Promise<CheckedFolder> {
     missingCount += 1;
     reasonCounts[group] = (reasonCounts[group] ?? 0) + 1;
     if (missing.length < MISSING_SAMPLE_SIZE) {
-      missing.push({ uid: message.uid, subject: message.subject ?? "", size: message.size, reason: detail });
+      missing.push({ uid: message.uid, subject: "", size: message.size, reason: detail });
     }
   }
+  await addSubjects(check.source, missing);
   return {
     folder: plan.source.path,
     destinationFolder: plan.destinationPath,
