@@ -518,6 +518,9 @@ async function syncFolderWithReconnect(
     if (!(await ensureConnected(ctx, io))) {
       throw new ConnectionLost();
     }
+    // A CREATE cut short by the drop may not have happened even where it seemed to: the next pass
+    // creates the folder again (a folder already there answers ALREADYEXISTS, which is fine).
+    ctx.destinationPaths.delete(plan.destinationPath);
     earlier.messages += pass.tally.transferred;
     earlier.bytes += pass.tally.bytesTransferred;
     // Start the folder's figures over, keeping what was really copied.
