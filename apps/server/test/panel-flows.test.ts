@@ -825,7 +825,7 @@ describe("the panel", { timeout: 0 }, () => {
     expect(await page.getByLabel("Migrations per worker").inputValue()).toBe(wanted.perWorker);
   });
 
-  test("settings: the retry policy is saved, and a wait out of range is a sentence that saves nothing", async () => {
+  test("settings: the retry policy and the faults it retries are saved, and a wait out of range is a sentence that saves nothing", async () => {
     await page.goto(`${stack.url}/settings`);
     const retries = page.getByLabel("Automatic retries");
     const firstWait = page.getByLabel("First wait (seconds)");
@@ -856,6 +856,23 @@ describe("the panel", { timeout: 0 }, () => {
     await page.getByLabel("Longest wait (seconds)").fill("3600");
     await page.getByRole("button", { name: "Save settings" }).click();
     await expect.poll(async () => (await getSettings(stack.ctx)).retryMaxAttempts).toBe(5);
+
+    // Which faults are retried: lost connections off, the others stay on.
+    const lostConnections = page.getByLabel("Retry lost connections");
+    expect(await lostConnections.isChecked()).toBe(true);
+    await lostConnections.uncheck();
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await expect
+      .poll(async () => (await getSettings(stack.ctx)).retryCategories)
+      .toEqual(["throttled", "oauth2-token"]);
+    await page.reload();
+    await expect.poll(() => page.getByLabel("Retry throttled runs").isChecked()).toBe(true);
+    expect(await page.getByLabel("Retry lost connections").isChecked()).toBe(false);
+    await page.getByLabel("Retry lost connections").check();
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await expect
+      .poll(async () => (await getSettings(stack.ctx)).retryCategories)
+      .toEqual(["connection", "throttled", "oauth2-token"]);
   });
 
   test("settings: without SMTP the page says email is disabled and why", async () => {

@@ -26,7 +26,12 @@ export {
   serverInputSchema,
   updateServerInputSchema,
 } from "./services/servers/schemas.ts";
-export { settingsPatchSchema, settingsSchema } from "./services/settings/schemas.ts";
+export {
+  RETRY_CATEGORIES,
+  type RetryCategory,
+  settingsPatchSchema,
+  settingsSchema,
+} from "./services/settings/schemas.ts";
 export {
   cursorSchema,
   idSchema,

@@ -6,7 +6,7 @@ import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
 import { cancelJob, getJob, resumeJobNow } from "../src/services/jobs/index.ts";
 import type { JobView } from "../src/services/jobs/job-view.ts";
 import { createServer } from "../src/services/servers/servers.ts";
-import { updateSettings } from "../src/services/settings/settings.ts";
+import { getSettings, updateSettings } from "../src/services/settings/settings.ts";
 import {
   createFixtureJob,
   type ImapFixture,
@@ -179,6 +179,38 @@ describe("automatic retries", () => {
       resumeAt: null,
     });
   }, 120_000);
+
+  it("a fault the settings do not retry fails at once; a retried-fault list that names something else is refused with a sentence", async () => {
+    const refused = await updateSettings(t.ctx, { retryCategories: ["connection", "weather"] }).catch(
+      (e: unknown) => e,
+    );
+    expect(isImapferryError(refused) && refused.problems).toEqual([
+      {
+        path: ["retryCategories", 1],
+        message: "Retried faults are a list of distinct names from: connection, throttled, oauth2-token.",
+      },
+    ]);
+    expect((await getSettings(t.ctx)).retryCategories).toEqual(["connection", "throttled", "oauth2-token"]);
+
+    await updateSettings(t.ctx, { retryBaseSeconds: 1, retryMaxAttempts: 5, retryCategories: ["throttled"] });
+    try {
+      const users = await largeUsers(imap.pair, "not-retried", 5, 26);
+      const { serverId, proxy } = await proxiedDestination();
+      await proxy.close();
+      const job = await createFixtureJob(t.ctx, imap, users, { destServerId: serverId });
+      const failed = await waitForStatus(job.id, ["failed", "waiting", "done"]);
+      expect(failed).toMatchObject({
+        status: "failed",
+        errorCategory: "destination-connect",
+        autoRetries: 0,
+        attempt: 1,
+        resumeAt: null,
+      });
+      expect(failed.errorMessage).not.toMatch(/resumes by itself|automatic retries/);
+    } finally {
+      await updateSettings(t.ctx, { retryCategories: ["connection", "throttled", "oauth2-token"] });
+    }
+  }, 180_000);
 
   it("stops retrying after the policy's maximum and then fails", async () => {
     await updateSettings(t.ctx, { retryBaseSeconds: 1, retryMaxAttempts: 2 });

@@ -45,7 +45,7 @@ import { leaseTiming } from "./lease-timing.ts";
 import { type RunTokens, resumeAfterStaleToken, startRunTokens } from "./oauth2-run.ts";
 import { createProgressTracker, emptyProgress } from "./progress-tracker.ts";
 import { enqueueJobs, type MigratePayload, nudgeWorkers, requeueEntry } from "./queue-entries.ts";
-import { planRetry, retriesUsedUp, waitingOutcome } from "./retry-policy.ts";
+import { planRetry, retriedFault, retriesUsedUp, waitingOutcome } from "./retry-policy.ts";
 import { WorkerKeyError } from "./worker-key-error.ts";
 
 export type { RunStopReason } from "./decide-outcome.ts";
@@ -512,7 +512,7 @@ async function executeRun(
   const retriesSoFar = job.auto_retries + engineRetries;
   const retry = outcome.status === "waiting" ? null : planRetry(outcome, retriesSoFar, policy);
   if (retry) outcome = waitingOutcome(outcome, retry, policy.retryMaxAttempts);
-  else if (outcome.status === "failed" && outcome.passing) outcome = retriesUsedUp(outcome, retriesSoFar);
+  else if (retriedFault(outcome, policy)) outcome = retriesUsedUp(outcome, retriesSoFar);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   writer.write(
     `[imapferry] ${new Date().toISOString()} ${outcome.status}${outcome.exitCode !== null ? ` (exit ${outcome.exitCode})` : ""} after ${seconds} s${outcome.sentence ? `: ${outcome.sentence}` : ""}\n`,

@@ -1,4 +1,4 @@
-import type { Settings } from "../services/settings/schemas.ts";
+import type { RetryCategory, Settings } from "../services/settings/schemas.ts";
 import type { Outcome } from "./decide-outcome.ts";
 
 /** A failed run that waits and then resumes by itself, instead of waiting for a person. */
@@ -26,10 +26,10 @@ export interface RetryPlan {
 export function planRetry(
   outcome: Outcome,
   retriesSoFar: number,
-  settings: Pick<Settings, "retryMaxAttempts" | "retryBaseSeconds" | "retryCapSeconds">,
+  settings: Pick<Settings, "retryMaxAttempts" | "retryBaseSeconds" | "retryCapSeconds" | "retryCategories">,
   random: () => number = Math.random,
 ): RetryPlan | null {
-  if (outcome.status !== "failed" || !outcome.passing) return null;
+  if (!outcome.passing || !retriedFault(outcome, settings)) return null;
   if (retriesSoFar >= settings.retryMaxAttempts) return null;
   const capMs = settings.retryCapSeconds * 1000;
   const suggested = outcome.passing.waitMs;
@@ -38,6 +38,33 @@ export function planRetry(
   // A server's suggestion is honoured even past the cap: coming back sooner is what gets accounts locked.
   const waitMs = suggested !== null ? Math.max(suggested, 1000) : Math.min(jittered, capMs);
   return { waitMs: Math.round(waitMs), retry: retriesSoFar + 1 };
+}
+
+/** Which retry category a run's outcome category falls in, if it is one that passes. */
+function retryCategoryOf(category: string | null): RetryCategory | null {
+  switch (category) {
+    case "connect":
+    case "source-connect":
+    case "destination-connect":
+      return "connection";
+    case "throttled":
+      return "throttled";
+    case "oauth2-token":
+    case "oauth2-token-expired":
+      return "oauth2-token";
+    default:
+      return null;
+  }
+}
+
+/**
+ * A failure that passes, of a kind the settings retry. A passing failure of another category (none
+ * today) is retried as a connection fault would be, rather than failing a job the engine meant to resume.
+ */
+export function retriedFault(outcome: Outcome, settings: Pick<Settings, "retryCategories">): boolean {
+  if (outcome.status !== "failed" || !outcome.passing) return false;
+  const category = retryCategoryOf(outcome.category) ?? "connection";
+  return settings.retryCategories.includes(category);
 }
 
 /** The failed outcome turned into a wait: same category, the sentence says when it resumes. */

@@ -1,6 +1,6 @@
-import { settingsPatchSchema } from "@imapferry/core/schemas";
+import { RETRY_CATEGORIES, type RetryCategory, settingsPatchSchema } from "@imapferry/core/schemas";
 import type { JSX } from "solid-js";
-import { createEffect, createResource, createSignal, Show } from "solid-js";
+import { createEffect, createResource, createSignal, For, Show } from "solid-js";
 import { api } from "../../api/client.ts";
 import { errorProblems } from "../../api/errors.ts";
 import type { SettingsView } from "../../api/types.ts";
@@ -14,6 +14,22 @@ import { toast } from "../../ui/toasts.tsx";
 import { ToggleField } from "../../ui/toggle-field.tsx";
 import { EngineOptionsFields } from "../jobs/engine-options.tsx";
 import { TokensCard } from "./tokens-card.tsx";
+
+/** How the panel names each fault the retry policy can retry. */
+const RETRY_CATEGORY_FIELDS: Record<RetryCategory, { label: string; description: string }> = {
+  connection: {
+    label: "Retry lost connections",
+    description: "A connection that dropped and could not be reopened, or a server refusing connections.",
+  },
+  throttled: {
+    label: "Retry throttled runs",
+    description: "A server that asked to slow down or to come back later (Gmail, Office 365).",
+  },
+  "oauth2-token": {
+    label: "Retry OAuth2 token failures",
+    description: "A token endpoint that did not answer, or an access token that expired under imapsync.",
+  },
+};
 
 /** What the form says about a field the schema has no sentence for. */
 const SETTINGS_SENTENCES: FieldSentences = {
@@ -55,6 +71,7 @@ export function SettingsPage(): JSX.Element {
   const [retries, setRetries] = createSignal("");
   const [retryBase, setRetryBase] = createSignal("");
   const [retryCap, setRetryCap] = createSignal("");
+  const [retryOn, setRetryOn] = createSignal<RetryCategory[]>([...RETRY_CATEGORIES]);
   const [engineDefaults, setEngineDefaults] = createSignal<Record<string, unknown>>({});
   const [errors, setErrors] = createSignal<FieldErrors>({});
   const [busy, setBusy] = createSignal(false);
@@ -71,6 +88,7 @@ export function SettingsPage(): JSX.Element {
     setRetries(String(s.retryMaxAttempts));
     setRetryBase(String(s.retryBaseSeconds));
     setRetryCap(String(s.retryCapSeconds));
+    setRetryOn([...s.retryCategories]);
     setEngineDefaults({ ...(s.defaultEngineOptions ?? {}) });
   });
 
@@ -102,6 +120,7 @@ export function SettingsPage(): JSX.Element {
       retryMaxAttempts: num(retries()),
       retryBaseSeconds: num(retryBase()),
       retryCapSeconds: num(retryCap()),
+      retryCategories: retryOn(),
       defaultEngineOptions: engineDefaults(),
     };
     const checked = validate(settingsPatchSchema, patch, SETTINGS_SENTENCES);
@@ -279,6 +298,21 @@ export function SettingsPage(): JSX.Element {
                     disabled={retries() === "0"}
                     onValue={setRetryCap}
                   />
+                  <For each={RETRY_CATEGORIES}>
+                    {(category) => (
+                      <ToggleField
+                        {...RETRY_CATEGORY_FIELDS[category]}
+                        name={`retryCategories.${category}`}
+                        checked={retryOn().includes(category)}
+                        disabled={retries() === "0"}
+                        onToggle={(on) =>
+                          setRetryOn(
+                            RETRY_CATEGORIES.filter((c) => (c === category ? on : retryOn().includes(c))),
+                          )
+                        }
+                      />
+                    )}
+                  </For>
                 </div>
               </div>
               <div class="card" data-default-engine-options>

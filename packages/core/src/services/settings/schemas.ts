@@ -2,6 +2,11 @@ import { z } from "zod";
 import { explicitEngineOptionsSchema } from "../../engines/options.ts";
 import { poolSchema } from "../validation.ts";
 
+/** The faults the retry policy can retry (see `retryCategories`). */
+export const RETRY_CATEGORIES = ["connection", "throttled", "oauth2-token"] as const;
+export type RetryCategory = (typeof RETRY_CATEGORIES)[number];
+const RETRY_CATEGORIES_SENTENCE = `Retried faults are a list of distinct names from: ${RETRY_CATEGORIES.join(", ")}.`;
+
 const BUDGET_WINDOW_SENTENCE =
   "The budget window is a whole number of seconds from 1 to 2592000 (30 days); 86400 is a day.";
 
@@ -33,6 +38,17 @@ export const settingsSchema = z.object({
    * the run ends `waiting` and resumes by itself. 0 turns them off. @defaultValue 5
    */
   retryMaxAttempts: z.number().int().min(0).max(100).default(5),
+  /**
+   * Which passing faults are retried by themselves: `connection` (a connection that dropped and could
+   * not be reopened, or a server that refused connections), `throttled` (a server that asked to slow
+   * down or wait), `oauth2-token` (a token endpoint that did not answer, an access token that expired
+   * under imapsync). A fault left out fails the job at once, for a person to look at. @defaultValue all
+   */
+  retryCategories: z
+    .array(z.enum(RETRY_CATEGORIES, { error: RETRY_CATEGORIES_SENTENCE }))
+    .max(RETRY_CATEGORIES.length)
+    .refine((list) => new Set(list).size === list.length, RETRY_CATEGORIES_SENTENCE)
+    .default([...RETRY_CATEGORIES]),
   /** The first retry's wait; each further one doubles it (with jitter), up to the cap. @defaultValue 60 */
   retryBaseSeconds: z.number().int().min(1).max(86_400).default(60),
   /** The longest wait between automatic retries. @defaultValue 3600 */
