@@ -18,7 +18,7 @@ import type { BenchRow } from "./types.ts";
 const MESSAGES = 100_000;
 const NEW_MESSAGES = 1_000;
 const RUNS = 3;
-const CLI = fileURLToPath(new URL("../packages/core/dist/engines/builtin/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../packages/core/dist/engine/imapferry-sync.mjs", import.meta.url));
 const PASSWORD = "bench-Password-1";
 const IMAPSYNC_BIN = process.env.IMAPSYNC_BIN;
 

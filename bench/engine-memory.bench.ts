@@ -11,7 +11,7 @@ import type { BenchRow } from "./types.ts";
  * 40–50 MB (a message must stream from FETCH to APPEND rather than sit in memory several times over).
  * The figure is the kernel's high-water mark (VmHWM) of the engine process over the whole copy.
  */
-const CLI = fileURLToPath(new URL("../packages/core/dist/engines/builtin/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../packages/core/dist/engine/imapferry-sync.mjs", import.meta.url));
 const PASSWORD = "bench-Password-1";
 const LIMIT_MIB = 200;
 

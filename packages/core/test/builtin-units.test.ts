@@ -284,8 +284,10 @@ describe("folders in parallel", () => {
   });
 
   it("opens as many connection sets as --connections allows per account, one when throttled", () => {
-    expect(args().connections).toBe(1);
-    expect(laneCount(args(), 6, true)).toBe(1);
+    // Four per account by default: two sets with the appender, two folders at once.
+    expect(args().connections).toBe(4);
+    expect(laneCount(args(), 6, true)).toBe(2);
+    expect(laneCount(args(), 1, true)).toBe(1);
     // With the pipelined appender a set holds two destination connections.
     expect(laneCount(args(["--connections", "4"]), 6, true)).toBe(2);
     expect(laneCount(args(["--connections", "4"]), 6, false)).toBe(4);

@@ -167,7 +167,6 @@ describe("a source account with a daily download budget", () => {
           security: "tls",
           acceptSelfSigned: true,
           dailyDownloadBytes: BUDGET_BYTES,
-          maxConnections: 1,
         });
         const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: source.id });
 

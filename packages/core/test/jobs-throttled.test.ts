@@ -59,11 +59,20 @@ async function messagesOn(side: "source" | "destination", users: MailboxUsers): 
 async function proxiedSource(
   name: string,
   arm: (proxy: ImapFaultProxy) => void,
+  maxConnections: number | null = 2,
 ): Promise<{ serverId: number; proxy: ImapFaultProxy }> {
   const proxy = await startImapFaultProxy({ host: imap.pair.source.host, port: imap.pair.source.port });
   proxies.push(proxy);
   arm(proxy);
-  const source = await createServer(t.ctx, { name, host: "127.0.0.1", port: proxy.port, security: "none" });
+  // By default two connections per account, one folder at a time: the waits then come one after
+  // another, and their count is exact (folders copied at once share a wait).
+  const source = await createServer(t.ctx, {
+    name,
+    host: "127.0.0.1",
+    port: proxy.port,
+    security: "none",
+    maxConnections,
+  });
   return { serverId: source.id, proxy };
 }
 
@@ -244,6 +253,29 @@ describe("a job whose source throttles", () => {
     } finally {
       await updateSettings(t.ctx, { retryMaxAttempts: 5 });
     }
+  }, 240_000);
+
+  it("run by the built-in engine: two folders copied at once and throttled together share one wait and spend one retry", async () => {
+    worker = await startWorkerWith(0);
+    const users = await largeUsers(imap.pair, "throttled-lanes", 30, 37);
+    // The default four connections per account: both folders at once, and both first downloads throttled.
+    const { serverId, proxy } = await proxiedSource(
+      "throttling source for two lanes",
+      (p) => p.throttleDownloads(2, SUGGESTED_WAIT_MS),
+      null,
+    );
+    const job = await createFixtureJob(t.ctx, imap, users, { sourceServerId: serverId });
+
+    const done = await waitForJob(job.id, ["done", "failed", "incomplete"]);
+    expect(done.status, done.errorMessage ?? "").toBe("done");
+    expect(proxy.throttled).toBe(2);
+    const log = await logOf(job.id);
+    expect(log).toMatch(/^Copying up to 2 folders at once/m);
+    expect(
+      log.match(/^Host1: throttled .*: waiting \d+\.\d s in process before trying again$/gm),
+    ).toHaveLength(1);
+    expect(done).toMatchObject({ attempt: 1, autoRetries: 1 });
+    expect(await messagesOn("destination", users)).toEqual(await messagesOn("source", users));
   }, 240_000);
 
   it("run by the built-in engine: Resume now ends a wait spent in process at once", async () => {

@@ -36,14 +36,16 @@ const VERSION_TIMEOUT_MS = 30_000;
 const ENGINE_NODE_FLAGS = ["--max-semi-space-size=2"];
 
 /**
- * The built-in engine's script next to this module: `dist/engines/builtin/cli.js` once compiled. Under
- * vitest this module is the `.ts` source, and the `.ts` script runs through tsx (Node 20 has no native TS).
+ * The built-in engine's script: once built, the single-file bundle of `dist/engines/builtin/cli.js`
+ * (scripts/bundle-engine.mjs: it starts faster). Under vitest this module is the `.ts` source, and the
+ * `.ts` script runs through tsx (Node 20 has no native TS).
  */
 export function builtinEngineCommand(builtinCli?: string): { bin: string; prefixArgs: string[] } {
   const ownFile = fileURLToPath(import.meta.url);
   const fromSource = ownFile.endsWith(".ts");
   const script =
-    builtinCli ?? fileURLToPath(new URL(`./builtin/cli.${fromSource ? "ts" : "js"}`, import.meta.url));
+    builtinCli ??
+    fileURLToPath(new URL(fromSource ? "./builtin/cli.ts" : "../engine/imapferry-sync.mjs", import.meta.url));
   if (script.endsWith(".ts")) {
     const tsxLoader = createRequire(import.meta.url).resolve("tsx");
     return { bin: process.execPath, prefixArgs: [...ENGINE_NODE_FLAGS, "--import", tsxLoader, script] };

@@ -39,8 +39,9 @@ export interface MigrationSpec {
   /** Operator-visible options, validated against the allow-list (see engines/options.ts). */
   options: Record<string, unknown>;
   /**
-   * Most IMAP connections per account, from the servers' connection caps: the built-in engine's
-   * `--connections` (imapsync holds one per side anyway). @defaultValue the engine's own
+   * Most IMAP connections per account (the setting, lowered by the servers' caps): the built-in
+   * engine's `--connections`, and the check after a run's connection pairs (imapsync holds one per
+   * side anyway). @defaultValue the engine's own (4)
    */
   maxConnections?: number;
   /**

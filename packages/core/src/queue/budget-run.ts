@@ -32,26 +32,19 @@ export async function planRunBudget(
 }
 
 /**
- * The engine's connection cap: the tighter of the two servers' caps. The built-in engine uses one
- * connection set (a source connection, a destination one and its pipelined appender) unless told
- * more, so a cap only ever lowers what it opens; imapsync holds one connection per side anyway.
+ * The engine's connection cap per account: the setting (`connectionsPerAccount`), lowered by either
+ * server's own cap. imapsync holds one connection per side whatever it is given.
  */
-export function connectionCap(source: ServerRow, destination: ServerRow): number | null {
+export function connectionCap(perAccount: number, source: ServerRow, destination: ServerRow): number {
   const caps = [source.max_connections, destination.max_connections].filter((c): c is number => c !== null);
-  // Two is what one connection set needs on the destination: a higher cap changes nothing.
-  return caps.length === 0 ? null : Math.min(2, ...caps);
+  return Math.min(perAccount, ...caps);
 }
 
-/** The spec with the run's byte budget and connection cap in it. */
-export function specWithinBudget(spec: MigrationSpec, budget: RunBudget, cap: number | null): MigrationSpec {
-  return {
-    ...spec,
-    options:
-      budget.stopAfterBytes === null
-        ? spec.options
-        : { ...spec.options, stopAfterBytes: budget.stopAfterBytes },
-    ...(cap !== null ? { maxConnections: cap } : {}),
-  };
+/** The spec with the run's byte budget in it. */
+export function specWithinBudget(spec: MigrationSpec, budget: RunBudget): MigrationSpec {
+  return budget.stopAfterBytes === null
+    ? spec
+    : { ...spec, options: { ...spec.options, stopAfterBytes: budget.stopAfterBytes } };
 }
 
 /** Whether the engine stopped because it reached the budget's --exitwhenover (not the job's own). */

@@ -368,6 +368,8 @@ async function executeRun(
         ...buildSpec(ctx, job, source, destination),
         // The engine's waits and reconnections spend the job's automatic retries too.
         retriesLeft: Math.max(0, settingsNow.retryMaxAttempts - job.auto_retries),
+        // Dry runs too: a server's connection cap holds for every login.
+        maxConnections: connectionCap(settingsNow.connectionsPerAccount, source, destination),
       };
     } catch (e: unknown) {
       if (e instanceof MissingCredentialsError) throw e;
@@ -394,21 +396,30 @@ async function executeRun(
     const budget: RunBudget | null = job.dry_run
       ? null
       : await planRunBudget(ctx, job, source, destination, windowSeconds);
-    if (budget) spec = specWithinBudget(spec, budget, connectionCap(source, destination));
+    if (budget) spec = specWithinBudget(spec, budget);
     const names = { source: source.name, destination: destination.name };
     if (budget?.remaining.bytes === 0) {
       // Nothing left in this window: the engine does not start at all.
       throw new BudgetSpent(budgetWaitOutcome(budget, job, names, windowSeconds));
     }
     let result: EngineRunResult | null = null;
+    let counted: Promise<void> = Promise.resolve();
     if (input.preflight && input.engineRunner.preflight && !run.controller.signal.aborted) {
       // Totals for the progress bar. A failure here is not the run's failure: the engine reports
       // connection problems itself, with the right exit code.
-      const totals = await input.engineRunner.preflight(spec, run.controller.signal).catch((e: unknown) => {
-        writer.write(`[imapferry] pre-flight count skipped: ${errorMessage(e)}\n`);
-        return null;
-      });
-      if (totals) tracker.setTotals(totals);
+      const counting = input.engineRunner.preflight(spec, run.controller.signal).then(
+        (totals) => {
+          if (totals) tracker.setTotals(totals);
+        },
+        (e: unknown) => {
+          writer.write(`[imapferry] pre-flight count skipped: ${errorMessage(e)}\n`);
+        },
+      );
+      // imapsync holds one connection per side: with room for a second source connection the count
+      // runs beside it (it spends its first second logging in and listing anyway) instead of before
+      // it. The built-in engine opens every connection it may, so it waits for the count.
+      if (input.engine.kind === "imapsync" && (spec.maxConnections ?? 1) >= 2) counted = counting;
+      else await counting;
     }
     // A claim answered late (a slow or frozen connection) may already be past its deadline: the engine
     // must not start at all then.
@@ -443,6 +454,7 @@ async function executeRun(
       } finally {
         await syncState?.writer.close();
       }
+      await counted;
       if (result.stats) result.stats.cannotCopy = cannotCopy;
       result = resumeAfterStaleToken(input.engine.kind, result, tokens);
     }

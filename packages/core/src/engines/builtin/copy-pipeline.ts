@@ -367,8 +367,6 @@ export async function copyMessages(
     return appendMessages(destination, plan.destinationPath, batch, ctx.multiAppend);
   }
 
-  let bytesInFlight = 0;
-
   /**
    * The messages of `batch` that keep the run within --exitwhenover, counting what is already on the
    * wire; when some do not fit, the run halts after them (EXIT_TRANSFER_EXCEEDED). A byte budget
@@ -381,7 +379,7 @@ export async function copyMessages(
     if (limit === undefined) {
       return batch;
     }
-    let committed = session.counters.bytesTransferred + bytesInFlight;
+    let committed = session.counters.bytesTransferred + session.bytesInFlight;
     let fits = 0;
     for (const message of batch) {
       if (committed > 0 && committed + message.content.length > limit) {
@@ -424,10 +422,10 @@ export async function copyMessages(
         // Settled later, in order; until then a rejection is not unhandled.
         attempt.catch(() => undefined);
         const batchBytes = batch.reduce((sum, message) => sum + message.content.length, 0);
-        bytesInFlight += batchBytes;
+        session.bytesInFlight += batchBytes;
         void attempt.then(
-          () => (bytesInFlight -= batchBytes),
-          () => (bytesInFlight -= batchBytes),
+          () => (session.bytesInFlight -= batchBytes),
+          () => (session.bytesInFlight -= batchBytes),
         );
         inFlight.push({ batch, attempt });
         if (inFlight.length >= depth) {
@@ -459,7 +457,7 @@ export async function copyMessages(
       if (session.stopping || session.halt !== undefined || abandoned || connectionLost) return;
       // --exitwhenover as in the pipeline: a big message that would pass it is left for the next run.
       const limit = session.args.exitWhenOver;
-      const sent = session.counters.bytesTransferred;
+      const sent = session.counters.bytesTransferred + session.bytesInFlight;
       if (limit !== undefined && sent > 0 && sent + want.size > limit) {
         session.halt = SYNC_EXIT.transferExceeded;
         return;
@@ -479,11 +477,15 @@ export async function copyMessages(
           flags: storableFlags(meta.flags ?? []),
           internalDate: toDate(meta.internalDate),
         };
-        const uid = await appender.appendStream(
-          plan.destinationWireName,
-          { flags: message.flags, internalDate: message.internalDate, size: message.bytes },
-          sourcePieces(source, want.uid, meta.size, prefix),
-        );
+        const size = message.bytes;
+        session.bytesInFlight += size;
+        const uid = await appender
+          .appendStream(
+            plan.destinationWireName,
+            { flags: message.flags, internalDate: message.internalDate, size },
+            sourcePieces(source, want.uid, meta.size, prefix),
+          )
+          .finally(() => (session.bytesInFlight -= size));
         reportCopied(message, uid);
       } catch (e: unknown) {
         if (destinationGone(e)) {

@@ -198,7 +198,7 @@ export async function runSync(args: SyncArgs, io: SyncIo): Promise<SyncExitCode>
     const multiAppend = canMultiAppend(destination);
     // The append connection logs in while the folders are listed.
     // A cap of one connection per account (--connections 1) leaves no room for a second destination one.
-    const appenderFits = !(args.connectionsCapped && args.connections < 2);
+    const appenderFits = args.connections >= 2;
     const appending =
       !args.dry &&
       appenderFits &&
@@ -406,11 +406,15 @@ async function reopenIfLost(ctx: ReconnectingContext, side: 1 | 2, io: SyncIo): 
   if (await answers(ctx[parts.client])) {
     return true;
   }
-  ctx[parts.client].close();
+  const lost = ctx[parts.client];
+  lost.close();
   // A reconnection spends a retry once it succeeds; one that fails ends the run, whose own retry
-  // (from the queue) covers it.
-  if (!retryLeft(side, session, "reconnecting")) {
-    return false;
+  // (from the queue) covers it. The other lanes' reconnections after the same blip spend none.
+  const sameOutage = (session.connectionEpochs.get(lost) ?? 0) < session.outages[side];
+  if (!sameOutage) {
+    if (!retryLeft(side, session, "reconnecting")) return false;
+    // Counted now, before any wait, so lanes finding their connection gone meanwhile join it.
+    session.outages[side] += 1;
   }
   // A server that said how long to back off as it hung up (Office 365) is not called back at once:
   // an immediate reconnect is what gets accounts locked.
@@ -444,8 +448,9 @@ async function reopenIfLost(ctx: ReconnectingContext, side: 1 | 2, io: SyncIo): 
     return false;
   }
   ctx[parts.client] = reopened.client;
+  session.connectionEpochs.set(reopened.client, session.outages[side]);
   session.counters[parts.reconnections] += 1;
-  spendRetry(side, session, "reconnected");
+  if (!sameOutage) spendRetry(side, session, "reconnected");
   return true;
 }
 

@@ -117,6 +117,19 @@ export class SyncSession {
   halt: SyncExitCode | undefined;
   /** Automatic retries (in-process waits and reconnections) this run has spent; see --retries. */
   retriesSpent = 0;
+  /**
+   * Outages counted per side, and for each connection the count when it was opened: a blip drops every
+   * lane's connection to a server at once, and the lanes' reconnections after it spend one automatic
+   * retry, not one each. A connection opened before the last counted outage died in it (or so close
+   * to it that it is the same fault); one opened since is a new outage.
+   */
+  readonly outages = { 1: 0, 2: 0 };
+  readonly connectionEpochs = new WeakMap<object, number>();
+  /**
+   * Bytes sent in appends not yet confirmed, across every folder being copied at once: --exitwhenover
+   * counts them with the confirmed ones, or two lanes could each fill the budget.
+   */
+  bytesInFlight = 0;
 
   constructor(
     readonly args: SyncArgs,

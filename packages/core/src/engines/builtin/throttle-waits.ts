@@ -68,9 +68,31 @@ export async function waitBeforeReconnect(
     session.halt ??= SYNC_EXIT.withErrors;
     return false;
   }
+  const joined = ongoingWait(session, side);
+  if (joined) {
+    await joined.done;
+    return !session.stopping;
+  }
   session.write(`Host${side}: throttled (${text}): waiting ${seconds} s in process before trying again`);
   await waitInProcess(side, session, asked.waitMs, { keepAlive: true });
   return !session.stopping;
+}
+
+/**
+ * A wait in progress on one side. The server throttles an account, not a connection: when the
+ * folders copied at once all meet it, the first lane's wait is the one announced and counted
+ * against the retries, and the other lanes wait along with it ("Resume now" ends them all).
+ */
+interface OngoingWait {
+  done: Promise<void>;
+  /** Ends the waits of the lanes that joined, early, on "Resume now". */
+  endEarly: Set<() => void>;
+}
+
+const ongoingWaits = new WeakMap<SyncSession, Map<1 | 2, OngoingWait>>();
+
+function ongoingWait(session: SyncSession, side: 1 | 2): OngoingWait | undefined {
+  return ongoingWaits.get(session)?.get(side);
 }
 
 /**
@@ -84,10 +106,14 @@ function waitInProcess(
   options: { keepAlive: boolean; endEarly?: () => void },
 ): Promise<void> {
   const started = performance.now();
-  return new Promise((resolve) => {
+  const waits = ongoingWaits.get(session) ?? new Map<1 | 2, OngoingWait>();
+  ongoingWaits.set(session, waits);
+  const endEarly = new Set<() => void>(options.endEarly ? [options.endEarly] : []);
+  const done = new Promise<void>((resolve) => {
     const requests = session.io.resumeRequests;
     function end(early: boolean): void {
       clearTimeout(timer);
+      waits.delete(side);
       requests?.removeEventListener("resume", resumeNow);
       const waited = ((performance.now() - started) / 1000).toFixed(1);
       session.write(
@@ -98,13 +124,15 @@ function waitInProcess(
       resolve();
     }
     function resumeNow(): void {
-      options.endEarly?.();
+      for (const endOne of endEarly) endOne();
       end(true);
     }
     const timer = setTimeout(() => end(false), waitMs);
     if (!options.keepAlive) timer.unref();
     requests?.addEventListener("resume", resumeNow, { once: true });
   });
+  waits.set(side, { done, endEarly });
+  return done;
 }
 
 /**
@@ -151,11 +179,16 @@ export function throttleLogger(side: 1 | 2, session: SyncSession, client: () => 
       const said = typeof entry.err?.responseText === "string" ? entry.err.responseText : "";
       const text = `Suggested Backoff Time: ${Math.round(waitMs)} milliseconds${said ? `, "${said}"` : ""}`;
       const seconds = (waitMs / 1000).toFixed(1);
+      const joined = ongoingWait(session, side);
       if (waitMs > IN_PROCESS_WAIT_LIMIT_MS) {
         session.write(
           `Host${side}: throttled (${text}): stopping the run rather than waiting ${seconds} s in process; it resumes from the queue`,
         );
         session.halt ??= SYNC_EXIT.withErrors;
+      } else if (joined) {
+        // Another lane is waiting out the same throttle; imapflow holds this command meanwhile.
+        joined.endEarly.add(() => endThrottleWaits(client()));
+        return;
       } else if (spendRetry(side, session, "waiting out the throttle")) {
         session.write(
           `Host${side}: throttled (${text}): waiting ${seconds} s in process before trying again`,

@@ -46,30 +46,28 @@ export class VerificationFailed extends Error {
 export async function verifyMigration(input: VerifyMigrationInput): Promise<Verification> {
   const started = performance.now();
   const args = parseSyncArgs(buildImapsyncArgs({ ...input.spec, dryRun: false }, input.engine));
-  const [first, second] = await Promise.all([
-    openSide(1, args.host1, input.spec.source.password),
-    openSide(2, args.host2, input.spec.destination.password),
-  ]);
-  const clients = [first, second].flatMap((opened) => (opened.ok ? [opened.client] : []));
+  const pairs: ConnectionPair[] = [];
   try {
-    if (!first.ok || !second.ok) {
-      const failed = !first.ok ? first : second;
-      throw new VerificationFailed(
-        `could not log in to the ${!first.ok ? "source" : "destination"} to check the result: ${failed.ok ? "" : failed.error}`,
-      );
-    }
-    const source = first.client;
-    const destination = second.client;
+    const first = await openPair(input.spec, args);
+    if (typeof first === "string") throw new VerificationFailed(first);
+    pairs.push(first);
     const [sourceListing, destinationListing] = await Promise.all([
-      listFolders(source, false),
-      listFolders(destination, false),
+      listFolders(first.source, false),
+      listFolders(first.destination, false),
     ]);
     const { plans } = planFolders(args, sourceListing, destinationListing);
+    // More pairs read more folders at once, within the run's connections per account; a server that
+    // refuses one more login leaves the check with the pairs it has.
+    const wanted = Math.min(plans.length, input.spec.maxConnections ?? DEFAULT_CHECK_PAIRS) - 1;
+    const more = await Promise.all(
+      Array.from({ length: Math.max(0, wanted) }, () => openPair(input.spec, args)),
+    );
+    for (const pair of more) if (typeof pair !== "string") pairs.push(pair);
+
     const destinationPaths = new Set(
       destinationListing.folders.filter((folder) => folder.selectable).map((folder) => folder.path),
     );
     const refusals = refusalsFromErrors(input.errorLines ?? []);
-    const folders: CheckedFolder[] = [];
     // Age limits move messages in and out of scope as time passes: a proof would not hold.
     const proofs = args.maxAgeDays === undefined && args.minAgeDays === undefined ? input.proofs : undefined;
     const key = JSON.stringify([
@@ -79,44 +77,43 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
       args.maxSize ?? null,
       args.minSize ?? null,
     ]);
+    const folders: CheckedFolder[] = new Array(plans.length);
     let unchangedFolders = 0;
-    for (const plan of plans) {
-      if (input.signal?.aborted) throw new VerificationFailed("the check was stopped");
-      const check: FolderCheck = {
-        args,
-        plan,
-        source,
-        destination,
-        destinationPaths,
-        refusals,
-        engine: input.engine,
-      };
-      if (!proofs || !destinationPaths.has(plan.destinationPath)) {
-        folders.push(await verifyFolder(check));
-        continue;
-      }
-      const before = await stampsOf(check);
-      const proof = proofs.lookup(plan.source.path, plan.destinationPath);
-      if (
-        proof?.key === key &&
-        sameStamp(before.source, proof.source) &&
-        sameStamp(before.destination, proof.destination)
-      ) {
-        unchangedFolders += 1;
-        folders.push({ ...proof.result, reasonCounts: {} });
-        continue;
-      }
-      const checked = await verifyFolder(check);
-      folders.push(checked);
-      if (checked.missing === 0 && before.source && before.destination) {
-        // Only a read during which neither folder changed proves what the stamps describe.
-        const after = await stampsOf(check);
-        if (sameStamp(before.source, after.source) && sameStamp(before.destination, after.destination)) {
-          const { reasonCounts: _counts, ...result } = checked;
-          proofs.record({ key, source: before.source, destination: before.destination, result });
+    let next = 0;
+    async function checkFolders(pair: ConnectionPair): Promise<void> {
+      for (let i = next++; i < plans.length; i = next++) {
+        if (input.signal?.aborted) throw new VerificationFailed("the check was stopped");
+        const plan = plans[i] as FolderPlan;
+        const check: FolderCheck = { args, plan, ...pair, destinationPaths, refusals, engine: input.engine };
+        const proven = proofs && destinationPaths.has(plan.destinationPath);
+        if (!proven) {
+          folders[i] = await verifyFolder(check);
+          continue;
+        }
+        const before = await stampsOf(check);
+        const proof = proofs.lookup(plan.source.path, plan.destinationPath);
+        if (
+          proof?.key === key &&
+          sameStamp(before.source, proof.source) &&
+          sameStamp(before.destination, proof.destination)
+        ) {
+          unchangedFolders += 1;
+          folders[i] = { ...proof.result, reasonCounts: {} };
+          continue;
+        }
+        const checked = await verifyFolder(check);
+        folders[i] = checked;
+        if (checked.missing === 0 && before.source && before.destination) {
+          // Only a read during which neither folder changed proves what the stamps describe.
+          const after = await stampsOf(check);
+          if (sameStamp(before.source, after.source) && sameStamp(before.destination, after.destination)) {
+            const { reasonCounts: _counts, ...result } = checked;
+            proofs.record({ key, source: before.source, destination: before.destination, result });
+          }
         }
       }
     }
+    await Promise.all(pairs.map(checkFolders));
     const reasons: Record<string, number> = {};
     for (const folder of folders) {
       for (const [reason, count] of Object.entries(folder.reasonCounts)) {
@@ -140,8 +137,30 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
     if (e instanceof VerificationFailed) throw e;
     throw new VerificationFailed(`could not check the result: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
+    const clients = pairs.flatMap((pair) => [pair.source, pair.destination]);
     await Promise.all(clients.map((client) => client.logout().catch(() => client.close())));
   }
+}
+
+/** Connection pairs the check opens when the spec does not say (the engine's default connections). */
+const DEFAULT_CHECK_PAIRS = 4;
+
+interface ConnectionPair {
+  source: ImapFlow;
+  destination: ImapFlow;
+}
+
+/** A source and a destination connection, or the sentence saying which could not log in. */
+async function openPair(spec: MigrationSpec, args: SyncArgs): Promise<ConnectionPair | string> {
+  const [source, destination] = await Promise.all([
+    openSide(1, args.host1, spec.source.password),
+    openSide(2, args.host2, spec.destination.password),
+  ]);
+  if (source.ok && destination.ok) return { source: source.client, destination: destination.client };
+  if (source.ok) source.client.close();
+  if (destination.ok) destination.client.close();
+  const failed = !source.ok ? source : destination;
+  return `could not log in to the ${!source.ok ? "source" : "destination"} to check the result: ${failed.ok ? "" : failed.error}`;
 }
 
 async function stampsOf(

@@ -24,6 +24,17 @@ export const settingsSchema = z.object({
   workerConcurrency: z.number().int().min(1).max(64).default(4),
   /** Migrations that may read from one source server at once, across all workers, unless the server sets its own. @defaultValue 2 */
   defaultSourceHostLimit: z.number().int().min(1).max(1000).default(2),
+  /**
+   * Most IMAP connections one migration opens to each account (the built-in engine copies folders in
+   * parallel over pairs of them; imapsync holds one per side). A server's own connection cap lowers it
+   * for its accounts. @defaultValue 4
+   */
+  connectionsPerAccount: z
+    .number("Connections per account is a whole number from 1 to 16.")
+    .int("Connections per account is a whole number from 1 to 16.")
+    .min(1, "Connections per account is a whole number from 1 to 16.")
+    .max(16, "Connections per account is a whole number from 1 to 16.")
+    .default(4),
   /** Resume a migration whose worker died. @defaultValue true */
   autoResume: z.boolean().default(true),
   /** How many times one job is resumed automatically before it stays `interrupted`. @defaultValue 3 */
