@@ -1,5 +1,5 @@
 import type { JSX } from "solid-js";
-import { createUniqueId, Show, splitProps, untrack } from "solid-js";
+import { createUniqueId, For, Show, splitProps, untrack } from "solid-js";
 
 export interface FieldProps {
   label: string;
@@ -70,6 +70,36 @@ export function TextField(props: TextFieldProps): JSX.Element {
   );
 }
 
+export type TextAreaFieldProps = Omit<FieldProps, "children" | "class"> &
+  Omit<JSX.TextareaHTMLAttributes<HTMLTextAreaElement>, "id" | "class" | "value" | "onInput" | "children"> & {
+    name: string;
+    value: string;
+    /** Called with the text on every keystroke. */
+    onValue: (value: string) => void;
+    /** Set in a fixed-width face, for keys and code. @defaultValue false */
+    mono?: boolean;
+  };
+
+/** A labelled textarea with the same wiring as `TextField`: invalid state, error or hint. */
+export function TextAreaField(props: TextAreaFieldProps): JSX.Element {
+  const [own, textarea] = splitProps(props, ["label", "error", "hint", "mono", "value", "onValue"]);
+  return (
+    <Field label={own.label} error={own.error} hint={own.hint}>
+      {(id, describedBy) => (
+        <textarea
+          {...textarea}
+          id={id}
+          class={own.mono ? "textarea mono" : "textarea"}
+          value={own.value}
+          aria-invalid={Boolean(own.error)}
+          aria-describedby={describedBy()}
+          onInput={(e) => own.onValue(e.currentTarget.value)}
+        />
+      )}
+    </Field>
+  );
+}
+
 export type SecretFieldProps = Omit<TextFieldProps, "type"> & {
   /** A secret is stored already: the empty field then reads "(unchanged)". @defaultValue false */
   stored?: boolean | undefined;
@@ -98,4 +128,40 @@ export function SecretField(props: SecretFieldProps): JSX.Element {
  */
 export function UrlField(props: TextFieldProps): JSX.Element {
   return <TextField autocomplete="off" spellcheck={false} {...props} />;
+}
+
+/** One field of a `TextFieldList`: its name in the form's texts and errors, and the words it shows. */
+export type ListedTextField<K extends string> = { name: K } & Pick<
+  TextFieldProps,
+  "label" | "hint" | "placeholder" | "inputmode"
+>;
+
+/**
+ * Text fields that differ only in their words, drawn in the table's order: each shows the text typed
+ * for its name and the error for its name, so a form states each such field once.
+ */
+export function TextFieldList<K extends string>(props: {
+  fields: readonly ListedTextField<K>[];
+  texts: Readonly<Record<K, string>>;
+  errors: Readonly<Record<string, string>>;
+  onText: (name: K, text: string) => void;
+  /** The keyboard for fields that do not name their own. */
+  inputmode?: TextFieldProps["inputmode"];
+  /** Fields another setting switches off, by name. */
+  disabled?: Partial<Record<K, boolean>>;
+}): JSX.Element {
+  return (
+    <For each={props.fields}>
+      {(field) => (
+        <TextField
+          inputmode={props.inputmode}
+          {...field}
+          error={props.errors[field.name]}
+          value={props.texts[field.name]}
+          disabled={props.disabled?.[field.name]}
+          onValue={(text) => props.onText(field.name, text)}
+        />
+      )}
+    </For>
+  );
 }

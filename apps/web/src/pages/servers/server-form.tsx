@@ -1,12 +1,14 @@
 import { SERVER_PRESETS, serverInputSchema } from "@imapferry/core/schemas";
 import type { JSX } from "solid-js";
 import { createSignal, For, Show } from "solid-js";
+import { createStore } from "solid-js/store";
 import { api } from "../../api/client.ts";
 import { errorProblems } from "../../api/errors.ts";
 import type { ServerItem } from "../../api/types.ts";
 import type { FieldErrors, FieldSentences } from "../../forms/validate.ts";
 import { serverFieldErrors, validate } from "../../forms/validate.ts";
-import { Field, SecretField, TextField, UrlField } from "../../ui/field.tsx";
+import type { ListedTextField } from "../../ui/field.tsx";
+import { Field, SecretField, TextAreaField, TextField, TextFieldList, UrlField } from "../../ui/field.tsx";
 import { Modal, ModalFormFooter } from "../../ui/modal.tsx";
 import { errorText } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
@@ -17,6 +19,33 @@ type Security = "tls" | "starttls" | "none";
 type AdminChoice = "none" | "sasl-authzid" | "login-separator" | "google-service-account" | "microsoft-app";
 const MASTER_MODES: readonly AdminChoice[] = ["sasl-authzid", "login-separator"];
 const DEFAULT_PORTS: Record<Security, number> = { tls: 993, starttls: 143, none: 143 };
+
+type ProviderLimit = "dailyDownloadBytes" | "dailyUploadBytes" | "maxConnections";
+
+/** A provider's per-account limits; an empty field means none. */
+const PROVIDER_LIMIT_FIELDS: readonly ListedTextField<ProviderLimit>[] = [
+  {
+    name: "dailyDownloadBytes",
+    label: "Daily download budget (MB)",
+    hint: "Read from each source account per window. Empty = no limit.",
+    inputmode: "decimal",
+    placeholder: "no limit",
+  },
+  {
+    name: "dailyUploadBytes",
+    label: "Daily upload budget (MB)",
+    hint: "Written to each destination account per window. Empty = no limit.",
+    inputmode: "decimal",
+    placeholder: "no limit",
+  },
+  {
+    name: "maxConnections",
+    label: "Connections per account",
+    hint: "Most IMAP connections a run opens to one account. Empty = the engine's own.",
+    inputmode: "numeric",
+    placeholder: "engine default",
+  },
+];
 
 /** What the form says about a field the schema has no sentence for. */
 const SERVER_SENTENCES: FieldSentences = {
@@ -51,11 +80,11 @@ export function ServerFormModal(props: {
   const [acceptSelfSigned, setAcceptSelfSigned] = createSignal(initial?.acceptSelfSigned ?? false);
   const [limit, setLimit] = createSignal(initial?.sourceHostLimit ? String(initial.sourceHostLimit) : "");
   // Budgets are entered in MB (10^6 bytes, as Google and Microsoft publish their limits).
-  const [download, setDownload] = createSignal(megabytesText(initial?.dailyDownloadBytes));
-  const [upload, setUpload] = createSignal(megabytesText(initial?.dailyUploadBytes));
-  const [connections, setConnections] = createSignal(
-    initial?.maxConnections ? String(initial.maxConnections) : "",
-  );
+  const [limits, setLimits] = createStore<Record<ProviderLimit, string>>({
+    dailyDownloadBytes: megabytesText(initial?.dailyDownloadBytes),
+    dailyUploadBytes: megabytesText(initial?.dailyUploadBytes),
+    maxConnections: initial?.maxConnections ? String(initial.maxConnections) : "",
+  });
   const [adminMode, setAdminMode] = createSignal<AdminChoice>(initial?.admin?.mode ?? "none");
   const stored = initial?.admin && "login" in initial.admin ? initial.admin : null;
   const [adminLogin, setAdminLogin] = createSignal(stored?.login ?? "");
@@ -89,9 +118,11 @@ export function ServerFormModal(props: {
       setPort(String(preset.port));
       setSecurity(preset.security);
     }
-    setDownload(megabytesText(preset.dailyDownloadBytes));
-    setUpload(megabytesText(preset.dailyUploadBytes));
-    setConnections(String(preset.maxConnections));
+    setLimits({
+      dailyDownloadBytes: megabytesText(preset.dailyDownloadBytes),
+      dailyUploadBytes: megabytesText(preset.dailyUploadBytes),
+      maxConnections: String(preset.maxConnections),
+    });
   }
 
   function changeSecurity(next: Security): void {
@@ -124,9 +155,9 @@ export function ServerFormModal(props: {
       security: security(),
       acceptSelfSigned: acceptSelfSigned(),
       sourceHostLimit: limit().trim() === "" ? null : Number(limit()),
-      dailyDownloadBytes: bytesFromMegabytes(download()),
-      dailyUploadBytes: bytesFromMegabytes(upload()),
-      maxConnections: connections().trim() === "" ? null : Number(connections()),
+      dailyDownloadBytes: bytesFromMegabytes(limits.dailyDownloadBytes),
+      dailyUploadBytes: bytesFromMegabytes(limits.dailyUploadBytes),
+      maxConnections: limits.maxConnections.trim() === "" ? null : Number(limits.maxConnections),
       ...(adminTouched() ? { admin: adminValue() } : {}),
       ...connect.value(),
     };
@@ -266,35 +297,11 @@ export function ServerFormModal(props: {
                 </select>
               )}
             </Field>
-            <TextField
-              label="Daily download budget (MB)"
-              error={errors().dailyDownloadBytes}
-              hint="Read from each source account per window. Empty = no limit."
-              name="dailyDownloadBytes"
-              inputmode="decimal"
-              placeholder="no limit"
-              value={download()}
-              onValue={setDownload}
-            />
-            <TextField
-              label="Daily upload budget (MB)"
-              error={errors().dailyUploadBytes}
-              hint="Written to each destination account per window. Empty = no limit."
-              name="dailyUploadBytes"
-              inputmode="decimal"
-              placeholder="no limit"
-              value={upload()}
-              onValue={setUpload}
-            />
-            <TextField
-              label="Connections per account"
-              error={errors().maxConnections}
-              hint="Most IMAP connections a run opens to one account. Empty = the engine's own."
-              name="maxConnections"
-              inputmode="numeric"
-              placeholder="engine default"
-              value={connections()}
-              onValue={setConnections}
+            <TextFieldList
+              fields={PROVIDER_LIMIT_FIELDS}
+              texts={limits}
+              errors={errors()}
+              onText={setLimits}
             />
           </div>
         </fieldset>
@@ -327,26 +334,18 @@ export function ServerFormModal(props: {
               )}
             </Field>
             <Show when={adminMode() === "google-service-account"}>
-              <Field
+              <TextAreaField
                 label="Service account key (JSON)"
                 error={errors()["admin.serviceAccountKey"]}
                 hint="The key file from the Google Cloud console. Domain-wide delegation must grant https://mail.google.com/."
-              >
-                {(id, describedBy) => (
-                  <textarea
-                    id={id}
-                    class="textarea mono"
-                    name="serviceAccountKey"
-                    rows={4}
-                    spellcheck={false}
-                    placeholder={initial?.admin ? "(unchanged)" : '{ "type": "service_account", … }'}
-                    aria-invalid={Boolean(errors()["admin.serviceAccountKey"])}
-                    aria-describedby={describedBy()}
-                    value={serviceAccountKey()}
-                    onInput={(e) => touch(setServiceAccountKey)(e.currentTarget.value)}
-                  />
-                )}
-              </Field>
+                name="serviceAccountKey"
+                mono
+                rows={4}
+                spellcheck={false}
+                placeholder={initial?.admin ? "(unchanged)" : '{ "type": "service_account", … }'}
+                value={serviceAccountKey()}
+                onValue={touch(setServiceAccountKey)}
+              />
             </Show>
             <Show when={adminMode() === "microsoft-app"}>
               <div class="grid-2">

@@ -1,13 +1,15 @@
 import { RETRY_CATEGORIES, type RetryCategory, settingsPatchSchema } from "@imapferry/core/schemas";
 import type { JSX } from "solid-js";
 import { createEffect, createResource, createSignal, For, Show } from "solid-js";
+import { createStore } from "solid-js/store";
 import { api } from "../../api/client.ts";
 import { errorProblems } from "../../api/errors.ts";
 import type { SettingsView } from "../../api/types.ts";
 import type { FieldErrors, FieldSentences } from "../../forms/validate.ts";
 import { serverFieldErrors, validate } from "../../forms/validate.ts";
 import { noticeSessionLoss } from "../../session.ts";
-import { Field, TextField } from "../../ui/field.tsx";
+import type { ListedTextField } from "../../ui/field.tsx";
+import { TextAreaField, TextFieldList } from "../../ui/field.tsx";
 import { Icon } from "../../ui/icons.tsx";
 import { errorText, LoadStates } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
@@ -30,6 +32,40 @@ const RETRY_CATEGORY_FIELDS: Record<RetryCategory, { label: string; description:
     description: "A token endpoint that did not answer, or an access token that expired under imapsync.",
   },
 };
+
+type LimitSetting =
+  | "workerConcurrency"
+  | "defaultSourceHostLimit"
+  | "maxResumeAttempts"
+  | "retryMaxAttempts"
+  | "retryBaseSeconds"
+  | "retryCapSeconds";
+
+/** The whole numbers above the "Resume interrupted migrations" switch. */
+const WORKER_LIMIT_FIELDS: readonly ListedTextField<LimitSetting>[] = [
+  { name: "workerConcurrency", label: "Migrations per worker", hint: "How many run at once on each worker." },
+  {
+    name: "defaultSourceHostLimit",
+    label: "Per source server",
+    hint: "Migrations reading from one source at once, across all workers.",
+  },
+];
+
+/** The whole numbers below it: how often a job is resumed or retried, and how long it waits. */
+const RECOVERY_FIELDS: readonly ListedTextField<LimitSetting>[] = [
+  { name: "maxResumeAttempts", label: "Resume attempts", hint: "Before a job stays interrupted." },
+  {
+    name: "retryMaxAttempts",
+    label: "Automatic retries",
+    hint: "After a dropped connection or a throttling server, before a job fails. 0: none.",
+  },
+  {
+    name: "retryBaseSeconds",
+    label: "First wait (seconds)",
+    hint: "Doubles with each retry, unless the server asks for a wait of its own.",
+  },
+  { name: "retryCapSeconds", label: "Longest wait (seconds)", hint: "The doubling stops here." },
+];
 
 /** What the form says about a field the schema has no sentence for. */
 const SETTINGS_SENTENCES: FieldSentences = {
@@ -64,13 +100,16 @@ export function SettingsPage(): JSX.Element {
 
   const [recipients, setRecipients] = createSignal("");
   const [perJob, setPerJob] = createSignal(false);
-  const [concurrency, setConcurrency] = createSignal("");
-  const [hostLimit, setHostLimit] = createSignal("");
   const [autoResume, setAutoResume] = createSignal(true);
-  const [maxResume, setMaxResume] = createSignal("");
-  const [retries, setRetries] = createSignal("");
-  const [retryBase, setRetryBase] = createSignal("");
-  const [retryCap, setRetryCap] = createSignal("");
+  /** The whole-number settings as typed. */
+  const [limits, setLimits] = createStore<Record<LimitSetting, string>>({
+    workerConcurrency: "",
+    defaultSourceHostLimit: "",
+    maxResumeAttempts: "",
+    retryMaxAttempts: "",
+    retryBaseSeconds: "",
+    retryCapSeconds: "",
+  });
   const [retryOn, setRetryOn] = createSignal<RetryCategory[]>([...RETRY_CATEGORIES]);
   const [engineDefaults, setEngineDefaults] = createSignal<Record<string, unknown>>({});
   const [errors, setErrors] = createSignal<FieldErrors>({});
@@ -81,13 +120,15 @@ export function SettingsPage(): JSX.Element {
     if (!s) return;
     setRecipients(s.notificationRecipients.join("\n"));
     setPerJob(s.perJobEmailsInBatches);
-    setConcurrency(String(s.workerConcurrency));
-    setHostLimit(String(s.defaultSourceHostLimit));
     setAutoResume(s.autoResume);
-    setMaxResume(String(s.maxResumeAttempts));
-    setRetries(String(s.retryMaxAttempts));
-    setRetryBase(String(s.retryBaseSeconds));
-    setRetryCap(String(s.retryCapSeconds));
+    setLimits({
+      workerConcurrency: String(s.workerConcurrency),
+      defaultSourceHostLimit: String(s.defaultSourceHostLimit),
+      maxResumeAttempts: String(s.maxResumeAttempts),
+      retryMaxAttempts: String(s.retryMaxAttempts),
+      retryBaseSeconds: String(s.retryBaseSeconds),
+      retryCapSeconds: String(s.retryCapSeconds),
+    });
     setRetryOn([...s.retryCategories]);
     setEngineDefaults({ ...(s.defaultEngineOptions ?? {}) });
   });
@@ -99,6 +140,11 @@ export function SettingsPage(): JSX.Element {
         .filter(([key]) => key.startsWith("defaultEngineOptions."))
         .map(([key, sentence]) => [`options.${key.slice("defaultEngineOptions.".length)}`, sentence]),
     );
+  }
+
+  /** With no automatic retries, their waits and faults do not apply. */
+  function retriesOff(): boolean {
+    return limits.retryMaxAttempts === "0";
   }
 
   function num(value: string): number {
@@ -113,13 +159,13 @@ export function SettingsPage(): JSX.Element {
         .map((r) => r.trim())
         .filter(Boolean),
       perJobEmailsInBatches: perJob(),
-      workerConcurrency: num(concurrency()),
-      defaultSourceHostLimit: num(hostLimit()),
+      workerConcurrency: num(limits.workerConcurrency),
+      defaultSourceHostLimit: num(limits.defaultSourceHostLimit),
       autoResume: autoResume(),
-      maxResumeAttempts: num(maxResume()),
-      retryMaxAttempts: num(retries()),
-      retryBaseSeconds: num(retryBase()),
-      retryCapSeconds: num(retryCap()),
+      maxResumeAttempts: num(limits.maxResumeAttempts),
+      retryMaxAttempts: num(limits.retryMaxAttempts),
+      retryBaseSeconds: num(limits.retryBaseSeconds),
+      retryCapSeconds: num(limits.retryCapSeconds),
       retryCategories: retryOn(),
       defaultEngineOptions: engineDefaults(),
     };
@@ -203,25 +249,16 @@ export function SettingsPage(): JSX.Element {
                       </div>
                     )}
                   </Show>
-                  <Field
+                  <TextAreaField
                     label="Recipients"
                     error={recipientError()}
                     hint="One address per line. They get an email when a job or a whole batch ends."
-                  >
-                    {(id, describedBy) => (
-                      <textarea
-                        id={id}
-                        class="textarea"
-                        name="notificationRecipients"
-                        rows={3}
-                        placeholder="ops@example.com"
-                        value={recipients()}
-                        aria-invalid={Boolean(recipientError())}
-                        aria-describedby={describedBy()}
-                        onInput={(e) => setRecipients(e.currentTarget.value)}
-                      />
-                    )}
-                  </Field>
+                    name="notificationRecipients"
+                    rows={3}
+                    placeholder="ops@example.com"
+                    value={recipients()}
+                    onValue={setRecipients}
+                  />
                   <ToggleField
                     label="Email every job of a batch"
                     description="Off: one summary when the batch's last job ends."
@@ -235,23 +272,12 @@ export function SettingsPage(): JSX.Element {
                   <h2>Default limits</h2>
                 </div>
                 <div class="card-body form-grid">
-                  <TextField
-                    label="Migrations per worker"
-                    error={errors().workerConcurrency}
-                    hint="How many run at once on each worker."
-                    name="workerConcurrency"
+                  <TextFieldList
+                    fields={WORKER_LIMIT_FIELDS}
                     inputmode="numeric"
-                    value={concurrency()}
-                    onValue={setConcurrency}
-                  />
-                  <TextField
-                    label="Per source server"
-                    error={errors().defaultSourceHostLimit}
-                    hint="Migrations reading from one source at once, across all workers."
-                    name="defaultSourceHostLimit"
-                    inputmode="numeric"
-                    value={hostLimit()}
-                    onValue={setHostLimit}
+                    texts={limits}
+                    errors={errors()}
+                    onText={setLimits}
                   />
                   <ToggleField
                     label="Resume interrupted migrations"
@@ -259,44 +285,17 @@ export function SettingsPage(): JSX.Element {
                     checked={autoResume()}
                     onToggle={setAutoResume}
                   />
-                  <TextField
-                    label="Resume attempts"
-                    error={errors().maxResumeAttempts}
-                    hint="Before a job stays interrupted."
-                    name="maxResumeAttempts"
+                  <TextFieldList
+                    fields={RECOVERY_FIELDS}
                     inputmode="numeric"
-                    value={maxResume()}
-                    disabled={!autoResume()}
-                    onValue={setMaxResume}
-                  />
-                  <TextField
-                    label="Automatic retries"
-                    error={errors().retryMaxAttempts}
-                    hint="After a dropped connection or a throttling server, before a job fails. 0: none."
-                    name="retryMaxAttempts"
-                    inputmode="numeric"
-                    value={retries()}
-                    onValue={setRetries}
-                  />
-                  <TextField
-                    label="First wait (seconds)"
-                    error={errors().retryBaseSeconds}
-                    hint="Doubles with each retry, unless the server asks for a wait of its own."
-                    name="retryBaseSeconds"
-                    inputmode="numeric"
-                    value={retryBase()}
-                    disabled={retries() === "0"}
-                    onValue={setRetryBase}
-                  />
-                  <TextField
-                    label="Longest wait (seconds)"
-                    error={errors().retryCapSeconds}
-                    hint="The doubling stops here."
-                    name="retryCapSeconds"
-                    inputmode="numeric"
-                    value={retryCap()}
-                    disabled={retries() === "0"}
-                    onValue={setRetryCap}
+                    texts={limits}
+                    errors={errors()}
+                    onText={setLimits}
+                    disabled={{
+                      maxResumeAttempts: !autoResume(),
+                      retryBaseSeconds: retriesOff(),
+                      retryCapSeconds: retriesOff(),
+                    }}
                   />
                   <For each={RETRY_CATEGORIES}>
                     {(category) => (
@@ -304,7 +303,7 @@ export function SettingsPage(): JSX.Element {
                         {...RETRY_CATEGORY_FIELDS[category]}
                         name={`retryCategories.${category}`}
                         checked={retryOn().includes(category)}
-                        disabled={retries() === "0"}
+                        disabled={retriesOff()}
                         onToggle={(on) =>
                           setRetryOn(
                             RETRY_CATEGORIES.filter((c) => (c === category ? on : retryOn().includes(c))),
