@@ -30,6 +30,7 @@ import { z } from "zod";
 import { protectedProcedure, router } from "../trpc/init.ts";
 import { jsonPlain } from "../trpc/json-plain.ts";
 import { auditImportLinks } from "./owner-links.ts";
+import { batchIdInScope, planBatchInScope, scopedMutation, scopedQuery } from "./scoped-procedures.ts";
 
 /**
  * A batch's plan: delta passes on a schedule while users still work on the old server, then a
@@ -37,38 +38,14 @@ import { auditImportLinks } from "./owner-links.ts";
  */
 const planRouter = router({
   /** The plan, or null when the batch has none. */
-  get: protectedProcedure.input(planBatchInputSchema).query(async function getPlanProcedure({ ctx, input }) {
-    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.batchId);
-    return jsonPlain(await getPlan(ctx.deps.ctx, input));
-  }),
+  get: scopedQuery(planBatchInputSchema, planBatchInScope, getPlan),
   /** Sets or changes the plan: pass interval, optional cutover time, deletion at cutover. */
-  set: protectedProcedure.input(setPlanInputSchema).mutation(async function setPlanProcedure({ ctx, input }) {
-    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.batchId);
-    return jsonPlain(await setPlan(ctx.deps.ctx, input));
-  }),
+  set: scopedMutation(setPlanInputSchema, planBatchInScope, setPlan),
   /** Stops further passes until resumed. */
-  pause: protectedProcedure.input(planBatchInputSchema).mutation(async function pausePlanProcedure({
-    ctx,
-    input,
-  }) {
-    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.batchId);
-    return jsonPlain(await pausePlan(ctx.deps.ctx, input));
-  }),
-  resume: protectedProcedure.input(planBatchInputSchema).mutation(async function resumePlanProcedure({
-    ctx,
-    input,
-  }) {
-    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.batchId);
-    return jsonPlain(await resumePlan(ctx.deps.ctx, input));
-  }),
+  pause: scopedMutation(planBatchInputSchema, planBatchInScope, pausePlan),
+  resume: scopedMutation(planBatchInputSchema, planBatchInScope, resumePlan),
   /** Cuts over now: one final pass for every mailbox, then the plan ends with a summary. */
-  cutover: protectedProcedure.input(planBatchInputSchema).mutation(async function cutOverPlanProcedure({
-    ctx,
-    input,
-  }) {
-    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.batchId);
-    return jsonPlain(await cutOverPlan(ctx.deps.ctx, input));
-  }),
+  cutover: scopedMutation(planBatchInputSchema, planBatchInScope, cutOverPlan),
 });
 
 /** batches.get: by id, or by the tag given at import. */
@@ -103,40 +80,16 @@ export const batchesRouter = router({
   }),
 
   /** One row per mailbox (its latest run): counts on each side, copied, missing and why, errors. */
-  report: protectedProcedure.input(reportInputSchema).query(async function batchReportProcedure({
-    ctx,
-    input,
-  }) {
-    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.id);
-    return jsonPlain(await getBatchReport(ctx.deps.ctx, input));
-  }),
+  report: scopedQuery(reportInputSchema, batchIdInScope, getBatchReport),
 
   /** Replaces the batch's engine options: jobs not started yet and every later rerun take them. */
-  update: protectedProcedure.input(updateBatchInputSchema).mutation(async function updateBatchProcedure({
-    ctx,
-    input,
-  }) {
-    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.id);
-    return jsonPlain(await updateBatch(ctx.deps.ctx, input));
-  }),
+  update: scopedMutation(updateBatchInputSchema, batchIdInScope, updateBatch),
 
   /** Reruns every mailbox whose latest run failed, was incomplete or interrupted; one outcome per job. */
-  rerunFailed: protectedProcedure.input(batchIdInputSchema).mutation(async function rerunFailedProcedure({
-    ctx,
-    input,
-  }) {
-    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.id);
-    return jsonPlain(await rerunFailedInBatch(ctx.deps.ctx, input));
-  }),
+  rerunFailed: scopedMutation(batchIdInputSchema, batchIdInScope, rerunFailedInBatch),
 
   /** Queues every mailbox whose latest run was an ended dry run as a real run, and makes the batch real. */
-  runReal: protectedProcedure.input(batchIdInputSchema).mutation(async function runBatchRealProcedure({
-    ctx,
-    input,
-  }) {
-    await assertBatchInScope(ctx.deps.ctx, ctx.principal, input.id);
-    return jsonPlain(await runBatchReal(ctx.deps.ctx, input));
-  }),
+  runReal: scopedMutation(batchIdInputSchema, batchIdInScope, runBatchReal),
 
   /** Checks a CSV file (every problem, by line and column) and shows the first rows; writes nothing. */
   preview: protectedProcedure.input(importCsvInputSchema).mutation(async function previewImportProcedure({

@@ -1,3 +1,4 @@
+import type { ServiceContext } from "@imapferry/core";
 import {
   assertJobsInScope,
   batchForJobPlan,
@@ -12,8 +13,18 @@ import {
 } from "@imapferry/core";
 import { protectedProcedure, router } from "../trpc/init.ts";
 import { jsonPlain } from "../trpc/json-plain.ts";
+import { planJobInScope, scopedMutation } from "./scoped-procedures.ts";
 
 const setJobPlanInputSchema = setPlanInputSchema.omit({ batchId: true }).extend(planJobInputSchema.shape);
+
+/** A batch plan's service, for the batch that holds the job's plan. */
+function onPlanOfJob<TResult>(
+  service: (ctx: ServiceContext, input: { batchId: number }) => Promise<TResult>,
+) {
+  return async function onPlanOfJobService(ctx: ServiceContext, input: { jobId: number }): Promise<TResult> {
+    return service(ctx, { batchId: await planBatchOfJob(ctx, input) });
+  };
+}
 
 /**
  * A single job's plan (delta passes, then a cutover), as batches.plan has it for a batch: a job outside
@@ -37,26 +48,8 @@ export const jobPlanRouter = router({
     const batchId = await batchForJobPlan(ctx.deps.ctx, { jobId });
     return jsonPlain(await setPlan(ctx.deps.ctx, { ...plan, batchId }));
   }),
-  pause: protectedProcedure.input(planJobInputSchema).mutation(async function pauseJobPlanProcedure({
-    ctx,
-    input,
-  }) {
-    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.jobId]);
-    return jsonPlain(await pausePlan(ctx.deps.ctx, { batchId: await planBatchOfJob(ctx.deps.ctx, input) }));
-  }),
-  resume: protectedProcedure.input(planJobInputSchema).mutation(async function resumeJobPlanProcedure({
-    ctx,
-    input,
-  }) {
-    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.jobId]);
-    return jsonPlain(await resumePlan(ctx.deps.ctx, { batchId: await planBatchOfJob(ctx.deps.ctx, input) }));
-  }),
+  pause: scopedMutation(planJobInputSchema, planJobInScope, onPlanOfJob(pausePlan)),
+  resume: scopedMutation(planJobInputSchema, planJobInScope, onPlanOfJob(resumePlan)),
   /** Cuts over now: one final pass, the check, the summary; then the plan ends. */
-  cutover: protectedProcedure.input(planJobInputSchema).mutation(async function cutOverJobPlanProcedure({
-    ctx,
-    input,
-  }) {
-    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.jobId]);
-    return jsonPlain(await cutOverPlan(ctx.deps.ctx, { batchId: await planBatchOfJob(ctx.deps.ctx, input) }));
-  }),
+  cutover: scopedMutation(planJobInputSchema, planJobInScope, onPlanOfJob(cutOverPlan)),
 });

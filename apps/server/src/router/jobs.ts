@@ -32,6 +32,7 @@ import { protectedProcedure, protectedRawInputProcedure, router } from "../trpc/
 import { jsonPlain } from "../trpc/json-plain.ts";
 import { jobPlanRouter } from "./job-plans.ts";
 import { auditLinkIssued, sendOwnerLinkProcedure } from "./owner-links.ts";
+import { jobIdInScope, scopedMutation, scopedQuery } from "./scoped-procedures.ts";
 
 export const jobsRouter = router({
   plan: jobPlanRouter,
@@ -62,34 +63,18 @@ export const jobsRouter = router({
   }),
 
   /** The runs this job replaced (earlier runs of its mailbox pair in the batch, the jobs it reran), newest first. */
-  previousRuns: protectedProcedure.input(jobIdInputSchema).query(async function previousRunsProcedure({
-    ctx,
-    input,
-  }) {
-    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
-    return jsonPlain(await listPreviousRuns(ctx.deps.ctx, input));
-  }),
+  previousRuns: scopedQuery(jobIdInputSchema, jobIdInScope, listPreviousRuns),
 
   /**
    * The job's source and destination accounts' byte usage in the current budget window, against their
    * servers' daily budgets (null: none), with when the window resets.
    */
-  budgetUsage: protectedProcedure.input(jobIdInputSchema).query(async function jobBudgetUsageProcedure({
-    ctx,
-    input,
-  }) {
-    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
-    return jsonPlain(await getJobBudgetUsage(ctx.deps.ctx, input.id));
+  budgetUsage: scopedQuery(jobIdInputSchema, jobIdInScope, function jobBudgetUsage(ctx, input) {
+    return getJobBudgetUsage(ctx, input.id);
   }),
 
   /** What the last run did and what the check after it found, per folder. */
-  report: protectedProcedure.input(reportInputSchema).query(async function jobReportProcedure({
-    ctx,
-    input,
-  }) {
-    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
-    return jsonPlain(await getJobReport(ctx.deps.ctx, input));
-  }),
+  report: scopedQuery(reportInputSchema, jobIdInScope, getJobReport),
 
   /**
    * Queues one migration. Passwords are encrypted at once and never returned. A tenant's token creates
@@ -131,22 +116,10 @@ export const jobsRouter = router({
     return jsonPlain(await editJob(ctx.deps.ctx, ctx.rawInput));
   }),
 
-  cancel: protectedProcedure.input(jobIdInputSchema).mutation(async function cancelJobProcedure({
-    ctx,
-    input,
-  }) {
-    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
-    return jsonPlain(await cancelJob(ctx.deps.ctx, input));
-  }),
+  cancel: scopedMutation(jobIdInputSchema, jobIdInScope, cancelJob),
 
   /** A waiting job (it stopped on a dropped connection or throttling) resumes now, not at resumeAt. */
-  resume: protectedProcedure.input(jobIdInputSchema).mutation(async function resumeJobProcedure({
-    ctx,
-    input,
-  }) {
-    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
-    return jsonPlain(await resumeJobNow(ctx.deps.ctx, input));
-  }),
+  resume: scopedMutation(jobIdInputSchema, jobIdInScope, resumeJobNow),
 
   delete: protectedProcedure.input(deleteJobInputSchema).mutation(async function deleteJobProcedure({
     ctx,
@@ -161,13 +134,7 @@ export const jobsRouter = router({
    * A new job copying this one (credentials included, still encrypted, for the same servers and logins
    * they were entered for); `dryRun` overrides the original's.
    */
-  rerun: protectedProcedure.input(rerunJobInputSchema).mutation(async function rerunJobProcedure({
-    ctx,
-    input,
-  }) {
-    await assertJobsInScope(ctx.deps.ctx, ctx.principal, [input.id]);
-    return jsonPlain(await rerunJob(ctx.deps.ctx, input));
-  }),
+  rerun: scopedMutation(rerunJobInputSchema, jobIdInScope, rerunJob),
 
   /** cancel, delete or rerun many jobs (by ids or a whole batch) at once; one outcome per job. */
   bulk: protectedProcedure.input(bulkJobsInputSchema).mutation(async function bulkJobsProcedure({
