@@ -1,15 +1,8 @@
 import { createApiToken, createServer } from "@imapferry/core";
 import { createClient } from "@imapferry/sdk";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
-import {
-  checkEachPanelTest,
-  openDesktopPage,
-  screenshot,
-  signInAsAdmin,
-  startPanelStack,
-  until,
-} from "./panel-harness.ts";
+import { screenshot, signInAsAdmin, until, usePanelStack } from "./panel-harness.ts";
 import { firstAdminId } from "./support/admin-client.ts";
 
 /** The audit log page in Debian's Chromium: a token's refused change and a person's change, filtered. */
@@ -17,15 +10,9 @@ import { firstAdminId } from "./support/admin-client.ts";
 let stack: PanelStack;
 let page: Page;
 
-beforeAll(async () => {
-  stack = await startPanelStack();
-  page = await openDesktopPage(stack);
-});
-
-checkEachPanelTest(() => ({ stack, page }));
-
-afterAll(async () => {
-  await stack?.close();
+usePanelStack((started, opened) => {
+  stack = started;
+  page = opened;
 });
 
 describe("the audit log page", { timeout: 0 }, () => {

@@ -1,15 +1,8 @@
 import { createJob, createServer, updateSettings } from "@imapferry/core";
 import { generateLargeMailbox, readMailbox } from "@imapferry/testkit";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
-import {
-  checkEachPanelTest,
-  openDesktopPage,
-  screenshot,
-  signInAsAdmin,
-  startPanelStack,
-  until,
-} from "./panel-harness.ts";
+import { screenshot, signInAsAdmin, until, usePanelStack } from "./panel-harness.ts";
 
 /**
  * Provider budgets in Debian's Chromium: the server form fills in Gmail's published limits and names a
@@ -20,15 +13,9 @@ import {
 let stack: PanelStack;
 let page: Page;
 
-beforeAll(async () => {
-  stack = await startPanelStack();
-  page = await openDesktopPage(stack);
-});
-
-checkEachPanelTest(() => ({ stack, page }));
-
-afterAll(async () => {
-  await stack?.close();
+usePanelStack((started, opened) => {
+  stack = started;
+  page = opened;
 });
 
 describe("provider budgets in the panel", { timeout: 0 }, () => {

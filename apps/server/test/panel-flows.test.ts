@@ -3,7 +3,14 @@ import { getSettings } from "@imapferry/core";
 import { generateLargeMailbox } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
-import { checkEachPanelTest, openDesktopPage, screenshot, startPanelStack, until } from "./panel-harness.ts";
+import {
+  addServerInPanel,
+  checkEachPanelTest,
+  openDesktopPage,
+  screenshot,
+  startPanelStack,
+  until,
+} from "./panel-harness.ts";
 
 /**
  * The panel, driven in Debian's Chromium against the whole product in this process: real PostgreSQL,
@@ -68,19 +75,6 @@ async function focusedControl(): Promise<string> {
     (await focused.getAttribute("aria-label")) ??
     ((await focused.textContent()) ?? "").trim()
   );
-}
-
-async function addServer(name: string, port: number, security: "tls" | "starttls" | "none"): Promise<void> {
-  await page.getByRole("button", { name: "Add server" }).first().click();
-  const dialog = page.getByRole("dialog", { name: "Add server" });
-  await dialog.getByLabel("Name").fill(name);
-  await dialog.getByLabel("Host").fill("127.0.0.1");
-  await dialog.getByLabel("Security").selectOption(security);
-  await dialog.getByLabel("Port").fill(String(port));
-  await dialog.getByLabel("Accept a self-signed certificate").check();
-  await dialog.getByRole("button", { name: "Add server" }).click();
-  await dialog.waitFor({ state: "detached" });
-  await page.locator(`tr[data-server="${name}"]`).waitFor();
 }
 
 interface JobFormValues {
@@ -176,8 +170,12 @@ describe("the panel", { timeout: 0 }, () => {
   test("adds the two servers and tests them: success, then a categorised failure", async () => {
     await page.getByRole("link", { name: "Servers" }).click();
     await page.getByText("No servers yet").waitFor();
-    await addServer("Old provider", stack.imap.source.tlsPort, "tls");
-    await addServer("New provider", stack.imap.destination.port, "starttls");
+    await addServerInPanel(page, { name: "Old provider", port: stack.imap.source.tlsPort, security: "tls" });
+    await addServerInPanel(page, {
+      name: "New provider",
+      port: stack.imap.destination.port,
+      security: "starttls",
+    });
 
     for (const name of ["Old provider", "New provider"]) {
       await page

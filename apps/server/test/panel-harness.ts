@@ -22,7 +22,7 @@ import type { TestDatabase } from "@imapferry/db/testing";
 import { createTestDatabase } from "@imapferry/db/testing";
 import type { ImapPair, TestBrowser } from "@imapferry/testkit";
 import { freePort, launchBrowser, startImapPair } from "@imapferry/testkit";
-import { afterEach, beforeEach, onTestFailed } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, onTestFailed } from "vitest";
 import { createHttpApp } from "../src/http/app.ts";
 
 /** A playwright page, typed through the launcher (the server package does not depend on playwright). */
@@ -203,6 +203,62 @@ export function checkEachPanelTest(current: () => { stack: PanelStack; page: Pag
   afterEach(() => {
     expectNoConsoleErrors(current().stack);
   });
+}
+
+/** What a panel test file runs around its tests, beyond the stack and page every file has. */
+export interface PanelFileSetUp {
+  /** Starts the stack, and whatever the file runs beside it. @defaultValue startPanelStack() */
+  start?: () => Promise<PanelStack>;
+  /** What the file's tests share (users, mailboxes), once the stack is up and before the page opens. */
+  prepare?: (stack: PanelStack) => Promise<void>;
+  /** Stops what `start` ran beside the stack, after the stack has closed. */
+  stop?: () => Promise<void>;
+}
+
+/**
+ * A panel test file's stack and desktop page: started before its first test and handed to `ready`,
+ * each test checked as checkEachPanelTest does, and closed after its last test.
+ */
+export function usePanelStack(
+  ready: (stack: PanelStack, page: Page) => void,
+  setUp: PanelFileSetUp = {},
+): void {
+  let stack: PanelStack | undefined;
+  let page: Page | undefined;
+  beforeAll(async () => {
+    stack = await (setUp.start ?? startPanelStack)();
+    await setUp.prepare?.(stack);
+    page = await openDesktopPage(stack);
+    ready(stack, page);
+  });
+  checkEachPanelTest(() => ({ stack: stack!, page }));
+  afterAll(async () => {
+    await stack?.close();
+    await setUp.stop?.();
+  });
+}
+
+/**
+ * Adds a server on loopback with the Servers page's "Add server" dialog (the page must be open),
+ * trusting its self-signed certificate; `fill` completes the dialog's other sections before it is sent.
+ */
+export async function addServerInPanel(
+  page: Page,
+  server: { name: string; port: number; security?: "tls" | "starttls" | "none" },
+  fill?: (dialog: ReturnType<Page["getByRole"]>) => Promise<void>,
+): Promise<void> {
+  await page.getByRole("button", { name: "Add server" }).first().click();
+  const dialog = page.getByRole("dialog", { name: "Add server" });
+  await dialog.getByLabel("Name").fill(server.name);
+  await dialog.getByLabel("Host").fill("127.0.0.1");
+  // Security first: choosing it moves a conventional port to its own.
+  if (server.security) await dialog.getByLabel("Security").selectOption(server.security);
+  await dialog.getByLabel("Port").fill(String(server.port));
+  await dialog.getByLabel("Accept a self-signed certificate").check();
+  await fill?.(dialog);
+  await dialog.getByRole("button", { name: "Add server" }).click();
+  await dialog.waitFor({ state: "detached" });
+  await page.locator(`tr[data-server="${server.name}"]`).waitFor();
 }
 
 /** Saves a full-page screenshot as test-output/screenshots/<name>-<width>.png. */

@@ -1,12 +1,12 @@
 import { readMailbox, seedMailbox, standardMailboxSpec } from "@imapferry/testkit";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
 import {
-  checkEachPanelTest,
-  openDesktopPage,
+  addServerInPanel,
   screenshot,
   signInAsAdmin,
   startPanelStack,
+  usePanelStack,
 } from "./panel-harness.ts";
 
 /**
@@ -20,37 +20,32 @@ const ADMIN = { login: "master", password: "Panel-master-pw-5" };
 let stack: PanelStack;
 let page: Page;
 
-beforeAll(async () => {
-  stack = await startPanelStack({ masterUsers: true });
-  await stack.imap.destination.addMasterUser(ADMIN.login, ADMIN.password);
-  await stack.imap.source.addUser("bob", "src-bob-pw");
-  await stack.imap.destination.addUser("bob", "dst-bob-pw");
-  await seedMailbox(stack.imap.source, "bob", "src-bob-pw", standardMailboxSpec());
-  page = await openDesktopPage(stack);
-});
-
-checkEachPanelTest(() => ({ stack, page }));
-
-afterAll(async () => {
-  await stack?.close();
-});
+usePanelStack(
+  (started, opened) => {
+    stack = started;
+    page = opened;
+  },
+  {
+    start: () => startPanelStack({ masterUsers: true }),
+    async prepare({ imap }) {
+      await imap.destination.addMasterUser(ADMIN.login, ADMIN.password);
+      await imap.source.addUser("bob", "src-bob-pw");
+      await imap.destination.addUser("bob", "dst-bob-pw");
+      await seedMailbox(imap.source, "bob", "src-bob-pw", standardMailboxSpec());
+    },
+  },
+);
 
 describe("the panel with plain logins and admin credentials", { timeout: 0 }, () => {
   test("adds a server with admin credentials, whose password is never shown again", async () => {
     await signInAsAdmin(page, stack);
 
     await page.goto(`${stack.url}/servers`);
-    for (const server of [
-      { name: "Old provider", port: stack.imap.source.tlsPort, admin: false },
-      { name: "New provider", port: stack.imap.destination.tlsPort, admin: true },
-    ]) {
-      await page.getByRole("button", { name: "Add server" }).first().click();
-      const dialog = page.getByRole("dialog", { name: "Add server" });
-      await dialog.getByLabel("Name").fill(server.name);
-      await dialog.getByLabel("Host").fill("127.0.0.1");
-      await dialog.getByLabel("Port").fill(String(server.port));
-      await dialog.getByLabel("Accept a self-signed certificate").check();
-      if (server.admin) {
+    await addServerInPanel(page, { name: "Old provider", port: stack.imap.source.tlsPort });
+    await addServerInPanel(
+      page,
+      { name: "New provider", port: stack.imap.destination.tlsPort },
+      async function fillAdminCredentials(dialog) {
         const admin = dialog.getByRole("group", { name: "Admin credentials" });
         await admin.getByLabel("Mode").selectOption("sasl-authzid");
         // Without the password the form says so, and adds nothing.
@@ -59,11 +54,8 @@ describe("the panel with plain logins and admin credentials", { timeout: 0 }, ()
         await admin.getByText("Enter the password.").waitFor();
         await admin.getByLabel("Admin password").fill(ADMIN.password);
         await screenshot(page, "server-admin-credentials");
-      }
-      await dialog.getByRole("button", { name: "Add server" }).click();
-      await dialog.waitFor({ state: "detached" });
-      await page.locator(`tr[data-server="${server.name}"]`).waitFor();
-    }
+      },
+    );
 
     await page.locator('tr[data-server="New provider"]').getByRole("button", { name: "Edit" }).click();
     const edit = page.getByRole("dialog", { name: "Edit New provider" });

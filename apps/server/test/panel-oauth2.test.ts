@@ -1,13 +1,13 @@
 import type { OAuth2TokenServer, ServiceAccountKeyJson } from "@imapferry/testkit";
 import { readMailbox, seedMailbox, standardMailboxSpec, startOAuth2TokenServer } from "@imapferry/testkit";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
 import {
-  checkEachPanelTest,
-  openDesktopPage,
+  addServerInPanel,
   screenshot,
   signInAsAdmin,
   startPanelStack,
+  usePanelStack,
 } from "./panel-harness.ts";
 
 /**
@@ -20,22 +20,27 @@ let key: ServiceAccountKeyJson;
 let stack: PanelStack;
 let page: Page;
 
-beforeAll(async () => {
-  tokens = await startOAuth2TokenServer();
-  key = tokens.addServiceAccount();
-  stack = await startPanelStack({ oauth2IntrospectionUrl: tokens.introspectionUrl });
-  await stack.imap.source.addUser("carol@example.com", "src-carol-pw");
-  await stack.imap.destination.addUser("carol@example.com", "dst-carol-pw");
-  await seedMailbox(stack.imap.source, "carol@example.com", "src-carol-pw", standardMailboxSpec());
-  page = await openDesktopPage(stack);
-});
-
-checkEachPanelTest(() => ({ stack, page }));
-
-afterAll(async () => {
-  await stack?.close();
-  await tokens?.stop();
-});
+usePanelStack(
+  (started, opened) => {
+    stack = started;
+    page = opened;
+  },
+  {
+    async start() {
+      tokens = await startOAuth2TokenServer();
+      key = tokens.addServiceAccount();
+      return startPanelStack({ oauth2IntrospectionUrl: tokens.introspectionUrl });
+    },
+    async prepare({ imap }) {
+      await imap.source.addUser("carol@example.com", "src-carol-pw");
+      await imap.destination.addUser("carol@example.com", "dst-carol-pw");
+      await seedMailbox(imap.source, "carol@example.com", "src-carol-pw", standardMailboxSpec());
+    },
+    async stop() {
+      await tokens?.stop();
+    },
+  },
+);
 
 /**
  * Finishes the New job form with the destination side of `name@example.com` (password dst-<name>-pw),
@@ -63,17 +68,10 @@ describe("the panel with a Google service account", { timeout: 0 }, () => {
     await signInAsAdmin(page, stack);
 
     await page.goto(`${stack.url}/servers`);
-    for (const server of [
-      { name: "Workspace", port: stack.imap.source.tlsPort, serviceAccount: true },
-      { name: "New provider", port: stack.imap.destination.tlsPort, serviceAccount: false },
-    ]) {
-      await page.getByRole("button", { name: "Add server" }).first().click();
-      const dialog = page.getByRole("dialog", { name: "Add server" });
-      await dialog.getByLabel("Name").fill(server.name);
-      await dialog.getByLabel("Host").fill("127.0.0.1");
-      await dialog.getByLabel("Port").fill(String(server.port));
-      await dialog.getByLabel("Accept a self-signed certificate").check();
-      if (server.serviceAccount) {
+    await addServerInPanel(
+      page,
+      { name: "Workspace", port: stack.imap.source.tlsPort },
+      async function fillServiceAccount(dialog) {
         const admin = dialog.getByRole("group", { name: "Admin credentials" });
         await admin.getByLabel("Mode").selectOption("google-service-account");
         // Not a key: the form says which field, and adds nothing.
@@ -83,11 +81,9 @@ describe("the panel with a Google service account", { timeout: 0 }, () => {
         await admin.getByText("The service account key is not JSON.", { exact: false }).waitFor();
         await admin.getByLabel("Service account key (JSON)").fill(JSON.stringify(key));
         await screenshot(page, "server-google-service-account");
-      }
-      await dialog.getByRole("button", { name: "Add server" }).click();
-      await dialog.waitFor({ state: "detached" });
-      await page.locator(`tr[data-server="${server.name}"]`).waitFor();
-    }
+      },
+    );
+    await addServerInPanel(page, { name: "New provider", port: stack.imap.destination.tlsPort });
 
     await page.locator('tr[data-server="Workspace"]').getByRole("button", { name: "Edit" }).click();
     const edit = page.getByRole("dialog", { name: "Edit Workspace" });
@@ -119,21 +115,18 @@ describe("the panel with a Google service account", { timeout: 0 }, () => {
     await seedMailbox(stack.imap.source, "erin@example.com", "src-erin-pw", standardMailboxSpec());
 
     await page.goto(`${stack.url}/servers`);
-    await page.getByRole("button", { name: "Add server" }).first().click();
-    const form = page.getByRole("dialog", { name: "Add server" });
-    await form.getByLabel("Name").fill("Gmail");
-    await form.getByLabel("Host").fill("127.0.0.1");
-    await form.getByLabel("Port").fill(String(stack.imap.source.tlsPort));
-    await form.getByLabel("Accept a self-signed certificate").check();
-    const client = form.getByRole("group", { name: "Connect with Google / Microsoft" });
-    await client.getByLabel("OAuth client").selectOption("google");
-    await client.getByLabel("Client id").fill("panel-connect");
-    await client.getByLabel("Client secret (web clients)").fill(secret);
-    await client.getByLabel("Authorization endpoint (optional)").fill(tokens.authorizeUrl);
-    await client.getByLabel("Token endpoint (optional)").fill(tokens.tokenUrl);
-    await form.getByRole("button", { name: "Add server" }).click();
-    await form.waitFor({ state: "detached" });
-    await page.locator('tr[data-server="Gmail"]').waitFor();
+    await addServerInPanel(
+      page,
+      { name: "Gmail", port: stack.imap.source.tlsPort },
+      async function fillConnectClient(form) {
+        const client = form.getByRole("group", { name: "Connect with Google / Microsoft" });
+        await client.getByLabel("OAuth client").selectOption("google");
+        await client.getByLabel("Client id").fill("panel-connect");
+        await client.getByLabel("Client secret (web clients)").fill(secret);
+        await client.getByLabel("Authorization endpoint (optional)").fill(tokens.authorizeUrl);
+        await client.getByLabel("Token endpoint (optional)").fill(tokens.tokenUrl);
+      },
+    );
 
     await page.goto(`${stack.url}/jobs`);
     await page.getByRole("button", { name: "New job" }).first().click();

@@ -1,15 +1,8 @@
 import { createJob, createServer } from "@imapferry/core";
 import { readMailbox, seedMailbox } from "@imapferry/testkit";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
-import {
-  checkEachPanelTest,
-  openDesktopPage,
-  screenshot,
-  signInAsAdmin,
-  startPanelStack,
-  until,
-} from "./panel-harness.ts";
+import { screenshot, signInAsAdmin, startPanelStack, until, usePanelStack } from "./panel-harness.ts";
 import { signatureMatches, startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.ts";
 
 /** The Webhooks page in Debian's Chromium: an endpoint created there hears of a real migration's end. */
@@ -20,17 +13,22 @@ let stack: PanelStack;
 let page: Page;
 let receiver: WebhookReceiver;
 
-beforeAll(async () => {
-  [stack, receiver] = await Promise.all([startPanelStack(), startWebhookReceiver()]);
-  page = await openDesktopPage(stack);
-});
-
-checkEachPanelTest(() => ({ stack, page }));
-
-afterAll(async () => {
-  await stack?.close();
-  await receiver?.close();
-});
+usePanelStack(
+  (started, opened) => {
+    stack = started;
+    page = opened;
+  },
+  {
+    async start() {
+      const [started, listening] = await Promise.all([startPanelStack(), startWebhookReceiver()]);
+      receiver = listening;
+      return started;
+    },
+    async stop() {
+      await receiver?.close();
+    },
+  },
+);
 
 /** The text of the attempts of a delivery row, e.g. ["500 …", "200 …"]. */
 async function attemptsOf(deliveryRow: ReturnType<Page["locator"]>): Promise<string[]> {

@@ -1,12 +1,11 @@
 import { readMailbox } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveEngine } from "../src/engines/select-engine.ts";
 import { createEventHub, type EventHub } from "../src/events/hub.ts";
-import { defaultEngineRunner } from "../src/queue/engine-run.ts";
-import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
+import type { WorkerHandle } from "../src/queue/worker.ts";
 import { cancelJob, getJob, rerunJob } from "../src/services/jobs/jobs.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { getJobReport } from "../src/services/reports/index.ts";
+import { IMAPSYNC_BIN, resolveTestEngine, startTestWorker } from "./support/engine-worker.ts";
 import {
   createFixtureJob,
   type ImapFixture,
@@ -27,7 +26,6 @@ import { isProcessAlive } from "./support/process-alive.ts";
  * exit code, progress, statistics) is parsed from imapsync's live output, not from a recorded log.
  * Needs IMAPSYNC_BIN (`.ci/run` points it at ../shared/imapsync/imapsync when that is there).
  */
-const IMAPSYNC_BIN = process.env.IMAPSYNC_BIN;
 if (!IMAPSYNC_BIN) {
   console.warn(
     "jobs-imapsync: skipped — IMAPSYNC_BIN is not set, so the real imapsync cannot be run here (set it to imapsync's absolute path to run these tests).",
@@ -45,24 +43,9 @@ describe.skipIf(!IMAPSYNC_BIN)("a job run by the real imapsync", () => {
     t = await createJobTestContext();
     imap = await startImapFixture(t.ctx);
     hub = createEventHub(t.ctx.pool);
-    const engine = await resolveEngine({
-      engine: "imapsync",
-      ...(IMAPSYNC_BIN ? { imapsyncBin: IMAPSYNC_BIN } : {}),
-    });
+    const engine = await resolveTestEngine("imapsync");
     expect(engine).toMatchObject({ kind: "imapsync", version: "2.229" });
-    const runner = defaultEngineRunner(engine);
-    worker = await startWorker({
-      ctx: t.ctx,
-      engine,
-      concurrency: 2,
-      heartbeatMs: 500,
-      hub,
-      engineRunner: {
-        preflight: runner.preflight!,
-        verify: runner.verify!,
-        run: (input) => runner.run({ ...input, onSpawn: (pid) => enginePids.push(pid) }),
-      },
-    });
+    worker = await startTestWorker(t.ctx, engine, { hub, onSpawn: (pid) => enginePids.push(pid) });
   });
 
   afterAll(async () => {

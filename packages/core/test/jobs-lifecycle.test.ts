@@ -2,16 +2,15 @@ import { randomBytes } from "node:crypto";
 import { readMailbox, snapshotOfSpec, standardMailboxSpec } from "@imapferry/testkit";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveEngine } from "../src/engines/select-engine.ts";
 import { isImapferryError } from "../src/errors.ts";
 import { CHANNELS, type JobEvent, type LogEvent } from "../src/events/channels.ts";
 import { createEventHub, type EventHub } from "../src/events/hub.ts";
-import { defaultEngineRunner } from "../src/queue/engine-run.ts";
-import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
+import type { WorkerHandle } from "../src/queue/worker.ts";
 import { cancelJob, createJob, deleteJob, editJob, getJob, rerunJob } from "../src/services/jobs/index.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { getJobReport } from "../src/services/reports/index.ts";
 import { createVault } from "../src/vault/vault.ts";
+import { resolveTestEngine, startTestWorker } from "./support/engine-worker.ts";
 import {
   createFixtureJob,
   type ImapFixture,
@@ -38,23 +37,9 @@ beforeAll(async () => {
   t = await createJobTestContext();
   imap = await startImapFixture(t.ctx);
   hub = createEventHub(t.ctx.pool);
-  const engine = await resolveEngine({ engine: "builtin" });
-  const runner = defaultEngineRunner(engine);
-  worker = await startWorker({
-    ctx: t.ctx,
-    engine,
-    concurrency: 2,
-    heartbeatMs: 500,
+  worker = await startTestWorker(t.ctx, await resolveTestEngine("builtin"), {
     hub,
-    engineRunner: {
-      preflight: runner.preflight!,
-      verify: runner.verify!,
-      run: (input) =>
-        runner.run({
-          ...input,
-          onSpawn: (pid) => enginePids.push(pid),
-        }),
-    },
+    onSpawn: (pid) => enginePids.push(pid),
   });
 });
 

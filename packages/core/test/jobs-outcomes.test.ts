@@ -2,11 +2,10 @@ import type { MailboxSpec, SeedMessage } from "@imapferry/testkit";
 import { readMailbox, seedMailbox } from "@imapferry/testkit";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveEngine } from "../src/engines/select-engine.ts";
-import { defaultEngineRunner, type EngineRunResult } from "../src/queue/engine-run.ts";
-import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
+import type { WorkerHandle } from "../src/queue/worker.ts";
 import { rerunJob } from "../src/services/jobs/index.ts";
 import { getJobReport } from "../src/services/reports/index.ts";
+import { resolveTestEngine, startTestWorker } from "./support/engine-worker.ts";
 import {
   createFixtureJob,
   type ImapFixture,
@@ -67,22 +66,8 @@ async function destinationCount(users: MailboxUsers): Promise<number> {
 beforeAll(async () => {
   t = await createJobTestContext();
   imap = await startImapFixture(t.ctx);
-  const engine = await resolveEngine({ engine: "builtin" });
-  const runner = defaultEngineRunner(engine);
-  worker = await startWorker({
-    ctx: t.ctx,
-    engine,
-    concurrency: 2,
-    heartbeatMs: 500,
-    engineRunner: {
-      preflight: runner.preflight!,
-      verify: runner.verify!,
-      async run(input): Promise<EngineRunResult> {
-        const result = await runner.run(input);
-        await afterCopy.get(input.spec.destination.user)?.();
-        return result;
-      },
-    },
+  worker = await startTestWorker(t.ctx, await resolveTestEngine("builtin"), {
+    afterRun: (input) => afterCopy.get(input.spec.destination.user)?.(),
   });
 });
 

@@ -1,12 +1,12 @@
 import { readMailbox, startTcpProxy, type TcpProxy } from "@imapferry/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { resolveEngine } from "../src/engines/select-engine.ts";
 import { isImapferryError } from "../src/errors.ts";
-import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
+import type { WorkerHandle } from "../src/queue/worker.ts";
 import { cancelJob, getJob, resumeJobNow } from "../src/services/jobs/index.ts";
 import type { JobView } from "../src/services/jobs/job-view.ts";
 import { createServer } from "../src/services/servers/servers.ts";
 import { getSettings, updateSettings } from "../src/services/settings/settings.ts";
+import { resolveTestEngine, startTestWorker } from "./support/engine-worker.ts";
 import {
   createFixtureJob,
   type ImapFixture,
@@ -32,12 +32,7 @@ const proxies: TcpProxy[] = [];
 beforeAll(async () => {
   t = await createJobTestContext();
   imap = await startImapFixture(t.ctx);
-  worker = await startWorker({
-    ctx: t.ctx,
-    engine: await resolveEngine({ engine: "builtin" }),
-    concurrency: 2,
-    heartbeatMs: 500,
-  });
+  worker = await startTestWorker(t.ctx, await resolveTestEngine("builtin"));
 });
 
 afterEach(async () => {

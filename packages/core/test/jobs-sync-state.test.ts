@@ -2,12 +2,11 @@ import type { SeedMessage } from "@imapferry/testkit";
 import { readMailbox, seedMailbox } from "@imapferry/testkit";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveEngine } from "../src/engines/select-engine.ts";
-import { defaultEngineRunner } from "../src/queue/engine-run.ts";
-import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
+import type { WorkerHandle } from "../src/queue/worker.ts";
 import { rerunJob } from "../src/services/jobs/index.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { getJobReport } from "../src/services/reports/index.ts";
+import { resolveTestEngine, startTestWorker } from "./support/engine-worker.ts";
 import {
   createFixtureJob,
   type ImapFixture,
@@ -26,14 +25,7 @@ let worker: WorkerHandle;
 beforeAll(async () => {
   t = await createJobTestContext();
   imap = await startImapFixture(t.ctx);
-  const engine = await resolveEngine({ engine: "builtin" });
-  worker = await startWorker({
-    ctx: t.ctx,
-    engine,
-    concurrency: 1,
-    heartbeatMs: 500,
-    engineRunner: defaultEngineRunner(engine),
-  });
+  worker = await startTestWorker(t.ctx, await resolveTestEngine("builtin"), { concurrency: 1 });
 });
 
 afterAll(async () => {

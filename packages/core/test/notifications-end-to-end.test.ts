@@ -1,10 +1,10 @@
 import { type SmtpTestServer, startSmtpServer } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveEngine } from "../src/engines/select-engine.ts";
-import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
+import type { WorkerHandle } from "../src/queue/worker.ts";
 import { createBatch } from "../src/services/batches/batches.ts";
 import { type NotificationWorker, startNotificationWorker } from "../src/services/notifications/index.ts";
 import { updateSettings } from "../src/services/settings/settings.ts";
+import { resolveTestEngine, startTestWorker } from "./support/engine-worker.ts";
 import {
   createFixtureJob,
   type ImapFixture,
@@ -34,11 +34,7 @@ beforeAll(async () => {
   imap = await startImapFixture(t.ctx);
   smtp = await startSmtpServer({ auth: { user: "ferry", password: SMTP_PASSWORD } });
   await updateSettings(t.ctx, { notificationRecipients: ["ops@example.com"] });
-  worker = await startWorker({
-    ctx: t.ctx,
-    engine: await resolveEngine({ engine: "builtin" }),
-    concurrency: 2,
-  });
+  worker = await startTestWorker(t.ctx, await resolveTestEngine("builtin"));
   notifications = await startNotificationWorker({
     ctx: t.ctx,
     smtp: { host: smtp.host, port: smtp.port, user: "ferry", password: SMTP_PASSWORD },

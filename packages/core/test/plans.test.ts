@@ -2,9 +2,8 @@ import { readMailbox, type SmtpTestServer, seedMailbox, startSmtpServer } from "
 import { ImapFlow } from "imapflow";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveEngine } from "../src/engines/select-engine.ts";
 import { ImapferryError } from "../src/errors.ts";
-import { startWorker, type WorkerHandle } from "../src/queue/worker.ts";
+import type { WorkerHandle } from "../src/queue/worker.ts";
 import { createBatch } from "../src/services/batches/index.ts";
 import { type NotificationWorker, startNotificationWorker } from "../src/services/notifications/index.ts";
 import {
@@ -18,6 +17,7 @@ import {
 } from "../src/services/plans/index.ts";
 import type { PlanView } from "../src/services/plans/plan-view.ts";
 import { updateSettings } from "../src/services/settings/settings.ts";
+import { resolveTestEngine, startTestWorker } from "./support/engine-worker.ts";
 import {
   createFixtureJob,
   type ImapFixture,
@@ -54,12 +54,7 @@ beforeAll(async () => {
     publicUrl: "http://panel.example",
     pollInterval: 200,
   });
-  worker = await startWorker({
-    ctx: t.ctx,
-    engine: await resolveEngine({ engine: "builtin" }),
-    concurrency: 2,
-    heartbeatMs: 500,
-  });
+  worker = await startTestWorker(t.ctx, await resolveTestEngine("builtin"));
 });
 
 afterAll(async () => {

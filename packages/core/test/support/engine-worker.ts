@@ -3,9 +3,10 @@ import type { ImapCredentials, ImapPair } from "@imapferry/testkit";
 import { readMailbox } from "@imapferry/testkit";
 import { expect } from "vitest";
 import type { Logger, ServiceContext } from "../../src/context.ts";
-import { resolveEngine } from "../../src/engines/select-engine.ts";
+import { type ResolvedEngine, resolveEngine } from "../../src/engines/select-engine.ts";
 import type { EngineKind } from "../../src/engines/types.ts";
-import { defaultEngineRunner } from "../../src/queue/engine-run.ts";
+import type { EventHub } from "../../src/events/hub.ts";
+import { defaultEngineRunner, type EngineRunInput } from "../../src/queue/engine-run.ts";
 import { startWorker, type WorkerHandle } from "../../src/queue/worker.ts";
 
 export const IMAPSYNC_BIN = process.env.IMAPSYNC_BIN;
@@ -21,6 +22,54 @@ export function engineCases(file: string): { kind: EngineKind; enabled: boolean 
     { kind: "builtin", enabled: true },
     { kind: "imapsync", enabled: Boolean(IMAPSYNC_BIN) },
   ];
+}
+
+/** The real engine of that kind; imapsync is the one IMAPSYNC_BIN points at, where it is set. */
+export function resolveTestEngine(kind: EngineKind): Promise<ResolvedEngine> {
+  return resolveEngine({
+    engine: kind,
+    ...(kind === "imapsync" && IMAPSYNC_BIN ? { imapsyncBin: IMAPSYNC_BIN } : {}),
+  });
+}
+
+export interface TestWorkerOptions {
+  hub?: EventHub;
+  /** @defaultValue 2 */
+  concurrency?: number;
+  /** Short, so a lost lease shows within a test. @defaultValue 500 */
+  heartbeatMs?: number;
+  /** Hears the pid of each engine process the worker starts. */
+  onSpawn?: (pid: number) => void;
+  /** Runs after each engine run, before the check of the destination. */
+  afterRun?: (input: EngineRunInput) => Promise<void> | void;
+}
+
+/** A worker in the test's own process, running `engine` through its default runner. */
+export function startTestWorker(
+  ctx: ServiceContext,
+  engine: ResolvedEngine,
+  options: TestWorkerOptions = {},
+): Promise<WorkerHandle> {
+  const runner = defaultEngineRunner(engine, options.onSpawn ? { onSpawn: options.onSpawn } : {});
+  const afterRun = options.afterRun;
+  return startWorker({
+    ctx,
+    engine,
+    concurrency: options.concurrency ?? 2,
+    heartbeatMs: options.heartbeatMs ?? 500,
+    ...(options.hub ? { hub: options.hub } : {}),
+    engineRunner: afterRun
+      ? {
+          preflight: runner.preflight!,
+          verify: runner.verify!,
+          async run(input) {
+            const result = await runner.run(input);
+            await afterRun(input);
+            return result;
+          },
+        }
+      : runner,
+  });
 }
 
 /** A process's argv as `ps` and every local user can read it (NUL-separated in /proc). */
@@ -41,10 +90,7 @@ export async function startArgvRecordingWorker(
   kind: EngineKind,
   cmdlines: string[],
 ): Promise<WorkerHandle> {
-  const engine = await resolveEngine({
-    engine: kind,
-    ...(kind === "imapsync" && IMAPSYNC_BIN ? { imapsyncBin: IMAPSYNC_BIN } : {}),
-  });
+  const engine = await resolveTestEngine(kind);
   const runner = defaultEngineRunner(engine);
   return startWorker({
     ctx,
