@@ -7,7 +7,7 @@ import { DataTable } from "../ui/data-table.tsx";
 import { DateTime } from "../ui/date-time.tsx";
 import { Icon } from "../ui/icons.tsx";
 import { PageHead } from "../ui/page-head.tsx";
-import { EmptyState, LoadStates } from "../ui/states.tsx";
+import { EmptyState, ResourceStates } from "../ui/states.tsx";
 
 /** What the filter form asks for; empty fields filter nothing. */
 interface AuditFilter {
@@ -94,18 +94,15 @@ export function AuditPage(): JSX.Element {
             <Icon name="search" /> Filter
           </button>
         </form>
-        <LoadStates
-          failed={events.error && !events.latest}
-          error={events.error}
+        <ResourceStates
+          resource={events}
           errorTitle="Could not load the audit log"
           onRetry={() => void refetch()}
-          loading={!events.latest}
           loadingLabel="Loading the audit log…"
           empty={events.latest?.items.length === 0}
           emptyState={
             <EmptyState icon="file" title="Nothing recorded" text="No change matches this filter." />
           }
-          ready={events.latest}
         >
           {(page) => (
             <>
@@ -127,7 +124,7 @@ export function AuditPage(): JSX.Element {
               </div>
             </>
           )}
-        </LoadStates>
+        </ResourceStates>
       </div>
     </div>
   );

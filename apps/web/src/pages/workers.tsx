@@ -8,7 +8,7 @@ import { DataTable } from "../ui/data-table.tsx";
 import { DateTime } from "../ui/date-time.tsx";
 import { Icon } from "../ui/icons.tsx";
 import { PageHead } from "../ui/page-head.tsx";
-import { EmptyState, LoadStates } from "../ui/states.tsx";
+import { EmptyState, ResourceStates } from "../ui/states.tsx";
 
 /**
  * Workers report by heartbeat (a row update, not an event), so this page re-reads the list every 15 s
@@ -40,12 +40,10 @@ export function WorkersPage(): JSX.Element {
         onRefresh={() => void refetch()}
       />
       <div class="card">
-        <LoadStates
-          failed={workers.error && !workers.latest}
-          error={workers.error}
+        <ResourceStates
+          resource={workers}
           errorTitle="Could not load the workers"
           onRetry={() => void refetch()}
-          loading={!workers.latest}
           loadingLabel="Loading workers…"
           empty={workers.latest?.length === 0}
           emptyState={
@@ -55,7 +53,6 @@ export function WorkersPage(): JSX.Element {
               text="`imapferry start` runs one in-process; `imapferry worker` adds more. Queued jobs wait until one is up."
             />
           }
-          ready={workers.latest}
         >
           {(list) => (
             <DataTable
@@ -124,7 +121,7 @@ export function WorkersPage(): JSX.Element {
               )}
             </DataTable>
           )}
-        </LoadStates>
+        </ResourceStates>
       </div>
     </div>
   );

@@ -1,5 +1,5 @@
-import type { Accessor, JSX } from "solid-js";
-import { Match, Show, Switch } from "solid-js";
+import type { Accessor, JSX, Resource } from "solid-js";
+import { Match, Show, Switch, splitProps } from "solid-js";
 import type { IconName } from "./icons.tsx";
 import { Icon } from "./icons.tsx";
 
@@ -87,6 +87,27 @@ export function LoadStates<T>(props: LoadStatesProps<T>): JSX.Element {
       <Match when={props.empty}>{props.emptyState}</Match>
       <Match when={props.ready}>{(value) => props.children(value)}</Match>
     </Switch>
+  );
+}
+
+export type ResourceStatesProps<T> = Omit<LoadStatesProps<T>, "failed" | "error" | "loading" | "ready"> & {
+  resource: Resource<T>;
+};
+
+/**
+ * LoadStates for one resource, as most views show it: its error only while nothing has loaded, the
+ * spinner until the first value, then the empty state or the content, kept on screen through refetches.
+ */
+export function ResourceStates<T>(props: ResourceStatesProps<T>): JSX.Element {
+  const [own, rest] = splitProps(props, ["resource"]);
+  return (
+    <LoadStates
+      {...rest}
+      failed={own.resource.error && !own.resource.latest}
+      error={own.resource.error}
+      loading={!own.resource.latest}
+      ready={own.resource.latest}
+    />
   );
 }
 

@@ -11,7 +11,7 @@ import { noticeSessionLoss } from "../../session.ts";
 import type { ListedTextField } from "../../ui/field.tsx";
 import { TextAreaField, TextFieldList } from "../../ui/field.tsx";
 import { Icon } from "../../ui/icons.tsx";
-import { errorText, LoadStates } from "../../ui/states.tsx";
+import { errorText, ResourceStates } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
 import { ToggleField } from "../../ui/toggle-field.tsx";
 import { EngineOptionsFields } from "../jobs/engine-options.tsx";
@@ -206,15 +206,12 @@ export function SettingsPage(): JSX.Element {
           <p class="sub">Who hears about finished migrations, and how hard imapferry may push.</p>
         </div>
       </div>
-      <LoadStates
+      <ResourceStates
+        resource={settings}
         card
-        failed={settings.error && !settings.latest}
-        error={settings.error}
         errorTitle="Could not load the settings"
         onRetry={() => void refetch()}
-        loading={!settings.latest}
         loadingLabel="Loading settings…"
-        ready={settings.latest}
       >
         {() => (
           <>
@@ -339,7 +336,7 @@ export function SettingsPage(): JSX.Element {
             <TokensCard />
           </>
         )}
-      </LoadStates>
+      </ResourceStates>
     </div>
   );
 }

@@ -5,7 +5,7 @@ import type { WebhookDeliveryItem, WebhookDeliveryPage } from "../../api/types.t
 import { noticeSessionLoss } from "../../session.ts";
 import { DataTable } from "../../ui/data-table.tsx";
 import { DateTime } from "../../ui/date-time.tsx";
-import { EmptyState, errorText, LoadStates } from "../../ui/states.tsx";
+import { EmptyState, errorText, ResourceStates } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
 import { DeliveryStatus } from "./delivery-status.tsx";
 
@@ -71,12 +71,10 @@ export function DeliveryLog(props: {
           Close
         </button>
       </div>
-      <LoadStates
-        failed={page.error && !page.latest}
-        error={page.error}
+      <ResourceStates
+        resource={page}
         errorTitle="Could not load the delivery log"
         onRetry={() => void refetch()}
-        loading={!page.latest}
         loadingLabel="Loading deliveries…"
         empty={page.latest?.items.length === 0}
         emptyState={
@@ -86,7 +84,6 @@ export function DeliveryLog(props: {
             text="Deliveries appear here when an event this endpoint listens for happens, or after Send ping."
           />
         }
-        ready={page.latest}
       >
         {(loaded) => (
           <DataTable
@@ -167,7 +164,7 @@ export function DeliveryLog(props: {
             )}
           </DataTable>
         )}
-      </LoadStates>
+      </ResourceStates>
     </section>
   );
 }

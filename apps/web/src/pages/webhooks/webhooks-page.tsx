@@ -7,7 +7,7 @@ import { ConfirmDialog } from "../../ui/confirm.tsx";
 import { DataTable } from "../../ui/data-table.tsx";
 import { DateTime } from "../../ui/date-time.tsx";
 import { PageHead } from "../../ui/page-head.tsx";
-import { EmptyState, errorText, LoadStates } from "../../ui/states.tsx";
+import { EmptyState, errorText, ResourceStates } from "../../ui/states.tsx";
 import { toast } from "../../ui/toasts.tsx";
 import { DeliveryLog } from "./delivery-log.tsx";
 import { DeliveryStatus } from "./delivery-status.tsx";
@@ -76,12 +76,10 @@ export function WebhooksPage(): JSX.Element {
         <div class="card-head">
           <h2>Endpoints</h2>
         </div>
-        <LoadStates
-          failed={endpoints.error && !endpoints.latest}
-          error={endpoints.error}
+        <ResourceStates
+          resource={endpoints}
           errorTitle="Could not load the webhook endpoints"
           onRetry={() => void refetch()}
-          loading={!endpoints.latest}
           loadingLabel="Loading endpoints…"
           empty={endpoints.latest?.length === 0}
           emptyState={
@@ -91,7 +89,6 @@ export function WebhooksPage(): JSX.Element {
               text="Add the URL of your panel's receiver above."
             />
           }
-          ready={endpoints.latest}
         >
           {(rows) => (
             <DataTable
@@ -174,7 +171,7 @@ export function WebhooksPage(): JSX.Element {
               )}
             </DataTable>
           )}
-        </LoadStates>
+        </ResourceStates>
       </div>
       {/* Keyed by id: a refreshed list (new objects) must not remount the open log. */}
       <Show when={selected()} keyed>
