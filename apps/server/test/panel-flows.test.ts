@@ -7,6 +7,7 @@ import {
   addServerInPanel,
   checkEachPanelTest,
   openDesktopPage,
+  openNewJobDialog,
   screenshot,
   startPanelStack,
   until,
@@ -88,11 +89,7 @@ interface JobFormValues {
 }
 
 async function createJob(values: JobFormValues): Promise<number> {
-  await page.goto(`${stack.url}/jobs`);
-  await page.getByRole("button", { name: "New job" }).first().click();
-  const dialog = page.getByRole("dialog", { name: "New migration job" });
-  const source = dialog.getByRole("group", { name: "Source" });
-  const destination = dialog.getByRole("group", { name: "Destination" });
+  const { dialog, source, destination } = await openNewJobDialog(page, stack);
   await source.getByLabel("Server").selectOption({ label: `Old provider (127.0.0.1)` });
   await source.getByLabel("Login", { exact: true }).fill(values.source);
   await source.getByLabel("Password").fill(values.sourcePassword);

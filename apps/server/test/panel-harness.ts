@@ -261,6 +261,18 @@ export async function addServerInPanel(
   await page.locator(`tr[data-server="${server.name}"]`).waitFor();
 }
 
+/** Opens the Jobs page's "New migration job" dialog, with its Source and Destination sections. */
+export async function openNewJobDialog(page: Page, stack: PanelStack) {
+  await page.goto(`${stack.url}/jobs`);
+  await page.getByRole("button", { name: "New job" }).first().click();
+  const dialog = page.getByRole("dialog", { name: "New migration job" });
+  return {
+    dialog,
+    source: dialog.getByRole("group", { name: "Source" }),
+    destination: dialog.getByRole("group", { name: "Destination" }),
+  };
+}
+
 /** Saves a full-page screenshot as test-output/screenshots/<name>-<width>.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   const width = page.viewportSize()?.width ?? 0;

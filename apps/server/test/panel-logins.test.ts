@@ -3,6 +3,7 @@ import { describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
 import {
   addServerInPanel,
+  openNewJobDialog,
   screenshot,
   signInAsAdmin,
   startPanelStack,
@@ -68,11 +69,7 @@ describe("the panel with plain logins and admin credentials", { timeout: 0 }, ()
   });
 
   test("creates a job for the login bob, with no destination password, and sees it done", async () => {
-    await page.goto(`${stack.url}/jobs`);
-    await page.getByRole("button", { name: "New job" }).first().click();
-    const dialog = page.getByRole("dialog", { name: "New migration job" });
-    const source = dialog.getByRole("group", { name: "Source" });
-    const destination = dialog.getByRole("group", { name: "Destination" });
+    const { dialog, source, destination } = await openNewJobDialog(page, stack);
     await source.getByLabel("Server").selectOption({ label: "Old provider (127.0.0.1)" });
     await source.getByLabel("Login", { exact: true }).fill("bob");
     await destination.getByLabel("Server").selectOption({ label: "New provider (127.0.0.1)" });

@@ -5,7 +5,14 @@ import { createJob, createServer, importBatch } from "@imapferry/core";
 import { generateLargeMailbox, seedMailbox } from "@imapferry/testkit";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
-import { checkEachPanelTest, screenshot, signInAsAdmin, startPanelStack, until } from "./panel-harness.ts";
+import {
+  checkEachPanelTest,
+  openNewJobDialog,
+  screenshot,
+  signInAsAdmin,
+  startPanelStack,
+  until,
+} from "./panel-harness.ts";
 
 /**
  * What a newcomer reads in the panel, in Debian's Chromium against the whole product: times on their
@@ -189,11 +196,7 @@ describe("the panel, as a newcomer reads it", { timeout: 0 }, () => {
   });
 
   test("a new job whose source and destination are one mailbox is warned about", async () => {
-    await page.goto(`${stack.url}/jobs`);
-    await page.getByRole("button", { name: "New job" }).first().click();
-    const dialog = page.getByRole("dialog", { name: "New migration job" });
-    const source = dialog.getByRole("group", { name: "Source" });
-    const destination = dialog.getByRole("group", { name: "Destination" });
+    const { dialog, source, destination } = await openNewJobDialog(page, stack);
     await source.getByLabel("Server").selectOption({ label: "Old provider (127.0.0.1)" });
     await source.getByLabel("Login", { exact: true }).fill("alice@old.test");
     await destination.getByLabel("Server").selectOption({ label: "New provider (127.0.0.1)" });
@@ -245,11 +248,7 @@ describe("the panel, as a newcomer reads it", { timeout: 0 }, () => {
   });
 
   test("option sizes are written and shown as MB and MB/s", async () => {
-    await page.goto(`${stack.url}/jobs`);
-    await page.getByRole("button", { name: "New job" }).first().click();
-    const dialog = page.getByRole("dialog", { name: "New migration job" });
-    const source = dialog.getByRole("group", { name: "Source" });
-    const destination = dialog.getByRole("group", { name: "Destination" });
+    const { dialog, source, destination } = await openNewJobDialog(page, stack);
     await source.getByLabel("Server").selectOption({ label: "Old provider (127.0.0.1)" });
     await source.getByLabel("Login", { exact: true }).fill("alice@old.test");
     await source.getByLabel("Password").fill(PASSWORD);

@@ -4,6 +4,7 @@ import { describe, expect, test } from "vitest";
 import type { Page, PanelStack } from "./panel-harness.ts";
 import {
   addServerInPanel,
+  openNewJobDialog,
   screenshot,
   signInAsAdmin,
   startPanelStack,
@@ -93,10 +94,7 @@ describe("the panel with a Google service account", { timeout: 0 }, () => {
     expect(await page.content()).not.toContain(key.private_key_id);
     await edit.getByRole("button", { name: "Cancel" }).click();
 
-    await page.goto(`${stack.url}/jobs`);
-    await page.getByRole("button", { name: "New job" }).first().click();
-    const dialog = page.getByRole("dialog", { name: "New migration job" });
-    const source = dialog.getByRole("group", { name: "Source" });
+    const { dialog, source } = await openNewJobDialog(page, stack);
     await source.getByLabel("Server").selectOption({ label: "Workspace (127.0.0.1)" });
     await source.getByLabel("Login", { exact: true }).fill("carol@example.com");
     await queueRealMigrationAndExpectCopied(dialog, "carol");
@@ -128,10 +126,7 @@ describe("the panel with a Google service account", { timeout: 0 }, () => {
       },
     );
 
-    await page.goto(`${stack.url}/jobs`);
-    await page.getByRole("button", { name: "New job" }).first().click();
-    const dialog = page.getByRole("dialog", { name: "New migration job" });
-    const source = dialog.getByRole("group", { name: "Source" });
+    const { dialog, source } = await openNewJobDialog(page, stack);
     await source.getByLabel("Server").selectOption({ label: "Gmail (127.0.0.1)" });
     const popupOpened = page.waitForEvent("popup");
     await source.getByRole("button", { name: "Connect with Google" }).click();
