@@ -1,24 +1,11 @@
 import { readMailbox } from "@imapferry/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEventHub, type EventHub } from "../src/events/hub.ts";
-import type { WorkerHandle } from "../src/queue/worker.ts";
+import { describe, expect, it } from "vitest";
 import { cancelJob, getJob, rerunJob } from "../src/services/jobs/jobs.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { getJobReport } from "../src/services/reports/index.ts";
-import { IMAPSYNC_BIN, resolveTestEngine, startTestWorker } from "./support/engine-worker.ts";
-import {
-  createFixtureJob,
-  type ImapFixture,
-  largeUsers,
-  standardUsers,
-  startImapFixture,
-} from "./support/imap-fixture.ts";
-import {
-  createJobTestContext,
-  type JobTestContext,
-  waitFor,
-  waitForJobStatus,
-} from "./support/job-context.ts";
+import { IMAPSYNC_BIN, useJobWorld } from "./support/engine-worker.ts";
+import { createFixtureJob, type ImapFixture, largeUsers, standardUsers } from "./support/imap-fixture.ts";
+import { type JobTestContext, waitFor, waitForJobStatus } from "./support/job-context.ts";
 import { isProcessAlive } from "./support/process-alive.ts";
 
 /*
@@ -35,25 +22,15 @@ if (!IMAPSYNC_BIN) {
 describe.skipIf(!IMAPSYNC_BIN)("a job run by the real imapsync", () => {
   let t: JobTestContext;
   let imap: ImapFixture;
-  let worker: WorkerHandle;
-  let hub: EventHub;
   const enginePids: number[] = [];
 
-  beforeAll(async () => {
-    t = await createJobTestContext();
-    imap = await startImapFixture(t.ctx);
-    hub = createEventHub(t.ctx.pool);
-    const engine = await resolveTestEngine("imapsync");
-    expect(engine).toMatchObject({ kind: "imapsync", version: "2.229" });
-    worker = await startTestWorker(t.ctx, engine, { hub, onSpawn: (pid) => enginePids.push(pid) });
-  });
-
-  afterAll(async () => {
-    await worker?.stop({ handBack: true });
-    await hub?.close();
-    await imap?.stop();
-    await t?.close();
-  });
+  useJobWorld(
+    (world) => {
+      expect(world.engine).toMatchObject({ kind: "imapsync", version: "2.229" });
+      ({ t, imap } = world);
+    },
+    { engine: "imapsync", hub: true, onSpawn: (pid) => enginePids.push(pid) },
+  );
 
   it("runs to done, with progress and statistics from imapsync's own output and its log kept", async () => {
     const users = await standardUsers(imap.pair, "alice");

@@ -1,29 +1,18 @@
 import { randomBytes } from "node:crypto";
 import { readMailbox, snapshotOfSpec, standardMailboxSpec } from "@imapferry/testkit";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isImapferryError } from "../src/errors.ts";
 import { CHANNELS, type JobEvent, type LogEvent } from "../src/events/channels.ts";
-import { createEventHub, type EventHub } from "../src/events/hub.ts";
+import type { EventHub } from "../src/events/hub.ts";
 import type { WorkerHandle } from "../src/queue/worker.ts";
 import { cancelJob, createJob, deleteJob, editJob, getJob, rerunJob } from "../src/services/jobs/index.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { getJobReport } from "../src/services/reports/index.ts";
 import { createVault } from "../src/vault/vault.ts";
-import { resolveTestEngine, startTestWorker } from "./support/engine-worker.ts";
-import {
-  createFixtureJob,
-  type ImapFixture,
-  largeUsers,
-  standardUsers,
-  startImapFixture,
-} from "./support/imap-fixture.ts";
-import {
-  createJobTestContext,
-  type JobTestContext,
-  waitFor,
-  waitForJobStatus,
-} from "./support/job-context.ts";
+import { useJobWorld } from "./support/engine-worker.ts";
+import { createFixtureJob, type ImapFixture, largeUsers, standardUsers } from "./support/imap-fixture.ts";
+import { type JobTestContext, waitFor, waitForJobStatus } from "./support/job-context.ts";
 import { isProcessAlive } from "./support/process-alive.ts";
 
 let t: JobTestContext;
@@ -33,22 +22,13 @@ let hub: EventHub;
 /** Every engine process the worker spawned, in order. */
 const enginePids: number[] = [];
 
-beforeAll(async () => {
-  t = await createJobTestContext();
-  imap = await startImapFixture(t.ctx);
-  hub = createEventHub(t.ctx.pool);
-  worker = await startTestWorker(t.ctx, await resolveTestEngine("builtin"), {
-    hub,
-    onSpawn: (pid) => enginePids.push(pid),
-  });
-});
-
-afterAll(async () => {
-  await worker?.stop({ handBack: true });
-  await hub?.close();
-  await imap?.stop();
-  await t?.close();
-});
+useJobWorld(
+  (world) => {
+    ({ t, imap, worker } = world);
+    hub = world.hub!;
+  },
+  { hub: true, onSpawn: (pid) => enginePids.push(pid) },
+);
 
 describe("a job through the worker", () => {
   it("runs to done with statistics, progress totals, a log and the messages on the destination", async () => {

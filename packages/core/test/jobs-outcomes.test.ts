@@ -1,24 +1,17 @@
 import type { MailboxSpec, SeedMessage } from "@imapferry/testkit";
 import { readMailbox, seedMailbox } from "@imapferry/testkit";
 import { ImapFlow } from "imapflow";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WorkerHandle } from "../src/queue/worker.ts";
+import { describe, expect, it } from "vitest";
 import { rerunJob } from "../src/services/jobs/index.ts";
 import { getJobReport } from "../src/services/reports/index.ts";
-import { resolveTestEngine, startTestWorker } from "./support/engine-worker.ts";
-import {
-  createFixtureJob,
-  type ImapFixture,
-  type MailboxUsers,
-  startImapFixture,
-} from "./support/imap-fixture.ts";
-import { createJobTestContext, type JobTestContext, waitForJobStatus } from "./support/job-context.ts";
+import { useJobWorld } from "./support/engine-worker.ts";
+import { createFixtureJob, type ImapFixture, type MailboxUsers } from "./support/imap-fixture.ts";
+import { type JobTestContext, waitForJobStatus } from "./support/job-context.ts";
 
 // What a real run ends as when mail is missing on the destination, whatever the reason: never done.
 
 let t: JobTestContext;
 let imap: ImapFixture;
-let worker: WorkerHandle;
 /** Runs after a job's engine exits and before the check, keyed by the job's destination login. */
 const afterCopy = new Map<string, () => Promise<void>>();
 
@@ -63,19 +56,12 @@ async function destinationCount(users: MailboxUsers): Promise<number> {
   return snapshot.folders.reduce((n, folder) => n + folder.messages.length, 0);
 }
 
-beforeAll(async () => {
-  t = await createJobTestContext();
-  imap = await startImapFixture(t.ctx);
-  worker = await startTestWorker(t.ctx, await resolveTestEngine("builtin"), {
-    afterRun: (input) => afterCopy.get(input.spec.destination.user)?.(),
-  });
-});
-
-afterAll(async () => {
-  await worker?.stop({ handBack: true });
-  await imap?.stop();
-  await t?.close();
-});
+useJobWorld(
+  (world) => {
+    ({ t, imap } = world);
+  },
+  { afterRun: (input) => afterCopy.get(input.spec.destination.user)?.() },
+);
 
 describe("the outcome of a real run", () => {
   it("is incomplete, with the reason and the messages by folder, when messages are over maxMessageBytes", async () => {

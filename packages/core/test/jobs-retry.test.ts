@@ -1,48 +1,27 @@
 import { readMailbox, startTcpProxy, type TcpProxy } from "@imapferry/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { isImapferryError } from "../src/errors.ts";
-import type { WorkerHandle } from "../src/queue/worker.ts";
 import { cancelJob, getJob, resumeJobNow } from "../src/services/jobs/index.ts";
 import type { JobView } from "../src/services/jobs/job-view.ts";
 import { createServer } from "../src/services/servers/servers.ts";
 import { getSettings, updateSettings } from "../src/services/settings/settings.ts";
-import { resolveTestEngine, startTestWorker } from "./support/engine-worker.ts";
-import {
-  createFixtureJob,
-  type ImapFixture,
-  largeUsers,
-  type MailboxUsers,
-  startImapFixture,
-} from "./support/imap-fixture.ts";
-import {
-  createJobTestContext,
-  type JobTestContext,
-  waitFor,
-  waitForJobStatus,
-} from "./support/job-context.ts";
+import { useJobWorld } from "./support/engine-worker.ts";
+import { createFixtureJob, type ImapFixture, largeUsers, type MailboxUsers } from "./support/imap-fixture.ts";
+import { type JobTestContext, waitFor, waitForJobStatus } from "./support/job-context.ts";
 
 // A run that stops on something that passes (a destination that went away) waits and resumes by
 // itself, within the retry policy; one that stops on something that does not (a refused login) fails.
 
 let t: JobTestContext;
 let imap: ImapFixture;
-let worker: WorkerHandle;
 const proxies: TcpProxy[] = [];
 
-beforeAll(async () => {
-  t = await createJobTestContext();
-  imap = await startImapFixture(t.ctx);
-  worker = await startTestWorker(t.ctx, await resolveTestEngine("builtin"));
+useJobWorld((world) => {
+  ({ t, imap } = world);
 });
 
 afterEach(async () => {
   for (const proxy of proxies.splice(0)) await proxy.close();
-});
-
-afterAll(async () => {
-  await worker?.stop({ handBack: true });
-  await imap?.stop();
-  await t?.close();
 });
 
 /** The destination Dovecot behind a proxy the test can take away, registered as a server of its own. */

@@ -1,38 +1,26 @@
 import type { SeedMessage } from "@imapferry/testkit";
 import { readMailbox, seedMailbox } from "@imapferry/testkit";
 import { ImapFlow } from "imapflow";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WorkerHandle } from "../src/queue/worker.ts";
+import { describe, expect, it } from "vitest";
 import { rerunJob } from "../src/services/jobs/index.ts";
 import { readLog } from "../src/services/logs/logs.ts";
 import { getJobReport } from "../src/services/reports/index.ts";
-import { resolveTestEngine, startTestWorker } from "./support/engine-worker.ts";
-import {
-  createFixtureJob,
-  type ImapFixture,
-  type MailboxUsers,
-  startImapFixture,
-} from "./support/imap-fixture.ts";
-import { createJobTestContext, type JobTestContext, waitForJobStatus } from "./support/job-context.ts";
+import { useJobWorld } from "./support/engine-worker.ts";
+import { createFixtureJob, type ImapFixture, type MailboxUsers } from "./support/imap-fixture.ts";
+import { type JobTestContext, waitForJobStatus } from "./support/job-context.ts";
 
 // The incremental sync state as the job system keeps it: stored by one run, used by the next run of
 // the same mailbox pair (a rerun here; a scheduled pass the same way), and checked exactly after each.
 
 let t: JobTestContext;
 let imap: ImapFixture;
-let worker: WorkerHandle;
 
-beforeAll(async () => {
-  t = await createJobTestContext();
-  imap = await startImapFixture(t.ctx);
-  worker = await startTestWorker(t.ctx, await resolveTestEngine("builtin"), { concurrency: 1 });
-});
-
-afterAll(async () => {
-  await worker?.stop({ handBack: true });
-  await imap?.stop();
-  await t?.close();
-});
+useJobWorld(
+  (world) => {
+    ({ t, imap } = world);
+  },
+  { concurrency: 1 },
+);
 
 function message(n: number): SeedMessage {
   return {

@@ -1,13 +1,15 @@
 import { readFileSync } from "node:fs";
 import type { ImapCredentials, ImapPair } from "@imapferry/testkit";
 import { readMailbox } from "@imapferry/testkit";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { Logger, ServiceContext } from "../../src/context.ts";
 import { type ResolvedEngine, resolveEngine } from "../../src/engines/select-engine.ts";
 import type { EngineKind } from "../../src/engines/types.ts";
-import type { EventHub } from "../../src/events/hub.ts";
+import { createEventHub, type EventHub } from "../../src/events/hub.ts";
 import { defaultEngineRunner, type EngineRunInput } from "../../src/queue/engine-run.ts";
 import { startWorker, type WorkerHandle } from "../../src/queue/worker.ts";
+import { type ImapFixture, startImapFixture } from "./imap-fixture.ts";
+import { createJobTestContext, type JobTestContext } from "./job-context.ts";
 
 export const IMAPSYNC_BIN = process.env.IMAPSYNC_BIN;
 
@@ -69,6 +71,46 @@ export function startTestWorker(
           },
         }
       : runner,
+  });
+}
+
+/** What a job test file runs its jobs in. */
+export interface JobWorld {
+  t: JobTestContext;
+  imap: ImapFixture;
+  engine: ResolvedEngine;
+  worker: WorkerHandle;
+  /** Only when asked for (`hub: true`); the worker publishes to it. */
+  hub: EventHub | undefined;
+}
+
+/**
+ * A job test file's world: a fresh database, the Dovecot pair and an in-process worker with `engine`
+ * (the built-in one unless said), started before its first test and handed to `ready`, and stopped in
+ * reverse order after its last.
+ */
+export function useJobWorld(
+  ready: (world: JobWorld) => void,
+  options: Omit<TestWorkerOptions, "hub"> & { engine?: EngineKind; hub?: boolean } = {},
+): void {
+  const { engine: kind = "builtin", hub: withHub = false, ...workerOptions } = options;
+  let t: JobTestContext | undefined;
+  let imap: ImapFixture | undefined;
+  let hub: EventHub | undefined;
+  let worker: WorkerHandle | undefined;
+  beforeAll(async () => {
+    t = await createJobTestContext();
+    imap = await startImapFixture(t.ctx);
+    if (withHub) hub = createEventHub(t.ctx.pool);
+    const engine = await resolveTestEngine(kind);
+    worker = await startTestWorker(t.ctx, engine, { ...workerOptions, ...(hub ? { hub } : {}) });
+    ready({ t, imap, engine, worker, hub });
+  });
+  afterAll(async () => {
+    await worker?.stop({ handBack: true });
+    await hub?.close();
+    await imap?.stop();
+    await t?.close();
   });
 }
 
