@@ -818,6 +818,20 @@ describe("the panel", { timeout: 0 }, () => {
     await page.reload();
     await expect.poll(() => page.getByLabel("Per source server").inputValue()).toBe(wanted.perSource);
     expect(await page.getByLabel("Migrations per worker").inputValue()).toBe(wanted.perWorker);
+
+    // Connections per account: 4 by default; out of range is a sentence that saves nothing.
+    const connections = page.getByLabel("Connections per account");
+    expect(await connections.inputValue()).toBe("4");
+    await connections.fill("17");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText("Connections per account is a whole number from 1 to 16.").waitFor();
+    expect((await getSettings(stack.ctx)).connectionsPerAccount).toBe(4);
+    await connections.fill("2");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await expect.poll(async () => (await getSettings(stack.ctx)).connectionsPerAccount).toBe(2);
+    await connections.fill("4");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await expect.poll(async () => (await getSettings(stack.ctx)).connectionsPerAccount).toBe(4);
   });
 
   test("settings: the retry policy and the faults it retries are saved, and a wait out of range is a sentence that saves nothing", async () => {

@@ -36,6 +36,7 @@ const RETRY_CATEGORY_FIELDS: Record<RetryCategory, { label: string; description:
 type LimitSetting =
   | "workerConcurrency"
   | "defaultSourceHostLimit"
+  | "connectionsPerAccount"
   | "maxResumeAttempts"
   | "retryMaxAttempts"
   | "retryBaseSeconds"
@@ -48,6 +49,11 @@ const WORKER_LIMIT_FIELDS: readonly ListedTextField<LimitSetting>[] = [
     name: "defaultSourceHostLimit",
     label: "Per source server",
     hint: "Migrations reading from one source at once, across all workers.",
+  },
+  {
+    name: "connectionsPerAccount",
+    label: "Connections per account",
+    hint: "Each migration's IMAP connections to one mailbox: 4 copies two folders at once. A server's own cap lowers it.",
   },
 ];
 
@@ -73,6 +79,7 @@ const SETTINGS_SENTENCES: FieldSentences = {
   notificationRecipients: "At most 50 recipients.",
   workerConcurrency: "Migrations per worker is a whole number from 1 to 64.",
   defaultSourceHostLimit: "Migrations per source server is a whole number from 1 to 1000.",
+  connectionsPerAccount: "Connections per account is a whole number from 1 to 16.",
   maxResumeAttempts: "Resume attempts is a whole number from 0 to 100.",
   retryMaxAttempts: "Automatic retries is a whole number from 0 to 100.",
   retryBaseSeconds: "The first wait is a whole number of seconds from 1 to 86400 (a day).",
@@ -105,6 +112,7 @@ export function SettingsPage(): JSX.Element {
   const [limits, setLimits] = createStore<Record<LimitSetting, string>>({
     workerConcurrency: "",
     defaultSourceHostLimit: "",
+    connectionsPerAccount: "",
     maxResumeAttempts: "",
     retryMaxAttempts: "",
     retryBaseSeconds: "",
@@ -124,6 +132,7 @@ export function SettingsPage(): JSX.Element {
     setLimits({
       workerConcurrency: String(s.workerConcurrency),
       defaultSourceHostLimit: String(s.defaultSourceHostLimit),
+      connectionsPerAccount: String(s.connectionsPerAccount),
       maxResumeAttempts: String(s.maxResumeAttempts),
       retryMaxAttempts: String(s.retryMaxAttempts),
       retryBaseSeconds: String(s.retryBaseSeconds),
@@ -161,6 +170,7 @@ export function SettingsPage(): JSX.Element {
       perJobEmailsInBatches: perJob(),
       workerConcurrency: num(limits.workerConcurrency),
       defaultSourceHostLimit: num(limits.defaultSourceHostLimit),
+      connectionsPerAccount: num(limits.connectionsPerAccount),
       autoResume: autoResume(),
       maxResumeAttempts: num(limits.maxResumeAttempts),
       retryMaxAttempts: num(limits.retryMaxAttempts),
