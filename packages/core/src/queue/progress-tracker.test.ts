@@ -29,4 +29,22 @@ describe("progress folded from real imapsync output", () => {
     expect(progress.messagesLeft).toBe(0);
     expect(progress.folderCount).toBe(6);
   });
+
+  it("shows the furthest folder started when folders are copied at once and announce out of order", () => {
+    const progress = emptyProgress();
+    const folder = (index: number, name: string) =>
+      ({
+        type: "folder",
+        index,
+        count: 4,
+        source: name,
+        destination: name,
+        sourceDisplay: name,
+        destinationDisplay: name,
+      }) as const;
+    for (const event of [folder(1, "INBOX"), folder(2, "Sent"), folder(4, "Trash"), folder(3, "Drafts")]) {
+      applyEvent(progress, event);
+    }
+    expect(progress).toMatchObject({ folder: "Trash", folderIndex: 4, folderCount: 4 });
+  });
 });

@@ -24,8 +24,12 @@ export function emptyProgress(total: number | null = null): JobProgress {
 export function applyEvent(progress: JobProgress, event: ParsedEvent): boolean {
   switch (event.type) {
     case "folder":
-      progress.folder = event.sourceDisplay;
-      progress.folderIndex = event.index;
+      // Folders copied at once announce themselves in turn: the job shows the furthest one started,
+      // so "3/6" never goes back to "2/6" when a slower lane's line comes later.
+      if (progress.folderIndex === null || event.index >= progress.folderIndex) {
+        progress.folder = event.sourceDisplay;
+        progress.folderIndex = event.index;
+      }
       progress.folderCount = event.count;
       return true;
     case "message":
