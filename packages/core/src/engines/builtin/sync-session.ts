@@ -124,6 +124,12 @@ export class SyncSession {
    * to it that it is the same fault); one opened since is a new outage.
    */
   readonly outages = { 1: 0, 2: 0 };
+  /**
+   * The wait for a throttling server in progress on each side (see throttle-waits.ts): lanes throttled
+   * meanwhile join it. Kept here, on the run's one session, because each folder pass sees the session
+   * through a proxy of its own.
+   */
+  readonly ongoingWaits = new Map<1 | 2, { done: Promise<void>; endEarly: Set<() => void> }>();
   readonly connectionEpochs = new WeakMap<object, number>();
   /**
    * Bytes sent in appends not yet confirmed, across every folder being copied at once: --exitwhenover

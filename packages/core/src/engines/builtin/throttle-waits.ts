@@ -79,20 +79,13 @@ export async function waitBeforeReconnect(
 }
 
 /**
- * A wait in progress on one side. The server throttles an account, not a connection: when the
+ * The wait in progress on one side. The server throttles an account, not a connection: when the
  * folders copied at once all meet it, the first lane's wait is the one announced and counted
- * against the retries, and the other lanes wait along with it ("Resume now" ends them all).
+ * against the retries, and the other lanes wait along with it ("Resume now" ends them all, through
+ * `endEarly`).
  */
-interface OngoingWait {
-  done: Promise<void>;
-  /** Ends the waits of the lanes that joined, early, on "Resume now". */
-  endEarly: Set<() => void>;
-}
-
-const ongoingWaits = new WeakMap<SyncSession, Map<1 | 2, OngoingWait>>();
-
-function ongoingWait(session: SyncSession, side: 1 | 2): OngoingWait | undefined {
-  return ongoingWaits.get(session)?.get(side);
+function ongoingWait(session: SyncSession, side: 1 | 2) {
+  return session.ongoingWaits.get(side);
 }
 
 /**
@@ -106,8 +99,7 @@ function waitInProcess(
   options: { keepAlive: boolean; endEarly?: () => void },
 ): Promise<void> {
   const started = performance.now();
-  const waits = ongoingWaits.get(session) ?? new Map<1 | 2, OngoingWait>();
-  ongoingWaits.set(session, waits);
+  const waits = session.ongoingWaits;
   const endEarly = new Set<() => void>(options.endEarly ? [options.endEarly] : []);
   const done = new Promise<void>((resolve) => {
     const requests = session.io.resumeRequests;
