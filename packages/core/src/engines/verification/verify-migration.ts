@@ -56,9 +56,11 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
       listFolders(first.destination, false),
     ]);
     const { plans } = planFolders(args, sourceListing, destinationListing);
-    // More pairs read more folders at once, within the run's connections per account; a server that
-    // refuses one more login leaves the check with the pairs it has.
-    const wanted = Math.min(plans.length, input.spec.maxConnections ?? DEFAULT_CHECK_PAIRS) - 1;
+    // As many folders at once as the copy (a pair per lane; see the engine's laneCount): against a
+    // distant server the check waits on round trips, which reading folders side by side overlaps. A
+    // server that refuses one more login leaves the check with the pairs it has.
+    const perAccount = input.spec.maxConnections ?? args.connections;
+    const wanted = Math.min(plans.length, Math.max(1, Math.floor(perAccount / 2))) - 1;
     const more = await Promise.all(
       Array.from({ length: Math.max(0, wanted) }, () => openPair(input.spec, args)),
     );
@@ -141,9 +143,6 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
     await Promise.all(clients.map((client) => client.logout().catch(() => client.close())));
   }
 }
-
-/** Connection pairs the check opens when the spec does not say (the engine's default connections). */
-const DEFAULT_CHECK_PAIRS = 4;
 
 interface ConnectionPair {
   source: ImapFlow;
