@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { EngineStateChannel, MigrationSpec } from "@imapferry/core";
-import { buildImapsyncArgs, engineEnv, runEngine } from "@imapferry/core";
+import { buildImapsyncArgs, engineEnv, FolderStates, runEngine } from "@imapferry/core";
 import type { ImapPair } from "../packages/testkit/src/index.ts";
 import { generateLargeMailbox, startImapPair } from "../packages/testkit/src/index.ts";
 import { benchSpec, messageCount, runTimed } from "./engine.bench.ts";
@@ -24,19 +24,10 @@ const IMAPSYNC_BIN = process.env.IMAPSYNC_BIN;
 
 /** The folder states the worker would keep in the database, kept in memory. */
 function stateStore() {
-  const folders = new Map<string, unknown>();
+  const states = new FolderStates();
   return {
     channel(): EngineStateChannel {
-      return {
-        initial: JSON.stringify([...folders.values()]),
-        onUpdate(update) {
-          const u = update as { kind: string; state?: { sourceFolder: string; destinationFolder: string } };
-          const folder = (u.state ?? u) as { sourceFolder: string; destinationFolder: string };
-          const key = `${folder.sourceFolder}→${folder.destinationFolder}`;
-          if (u.kind === "folder") folders.set(key, u.state);
-          else folders.delete(key);
-        },
-      };
+      return { initial: JSON.stringify(states.all()), onUpdate: (update) => states.apply(update) };
     },
   };
 }

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { JobView, MigrationSpec, ServiceContext } from "@imapferry/core";
 import {
@@ -12,6 +13,7 @@ import {
   createServer,
   defaultEngineRunner,
   engineEnv,
+  FolderStates,
   getJob,
   resolveEngine,
   startWorker,
@@ -62,13 +64,26 @@ export async function peakRss(pid: number): Promise<number | undefined> {
   return match ? Number(match[1]) * 1024 : undefined;
 }
 
-/** Spawns an engine, keeps its output, and times it to its exit; samples its peak RSS meanwhile. */
-export function runTimed(bin: string, args: readonly string[], env: Record<string, string>): Promise<Timed> {
+/**
+ * Spawns an engine, keeps its output, and times it to its exit; samples its peak RSS meanwhile. With
+ * `states`, the engine gets the state channel as descriptor 3 (as the worker gives the built-in engine)
+ * and what it reports is applied to them.
+ */
+export function runTimed(
+  bin: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  states?: FolderStates,
+): Promise<Timed> {
   const started = performance.now();
   const child = spawn(bin, [...args], {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: states ? ["ignore", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe"],
   });
+  const channel = states ? (child.stdio[3] as Duplex) : undefined;
+  const reported: Buffer[] = [];
+  channel?.write(`${JSON.stringify(states?.all())}\n`);
+  channel?.on("data", (chunk: Buffer) => reported.push(chunk));
   const chunks: Buffer[] = [];
   child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
   child.stderr.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -85,6 +100,9 @@ export function runTimed(bin: string, args: readonly string[], env: Record<strin
     child.on("error", reject);
     child.on("close", function onClose(code) {
       clearInterval(poll);
+      for (const line of Buffer.concat(reported).toString("utf8").split("\n")) {
+        if (line) states?.apply(JSON.parse(line));
+      }
       resolve({
         seconds: (performance.now() - started) / 1000,
         peakRssBytes: peak,
@@ -113,11 +131,15 @@ export function benchSpec(pair: ImapPair, user: string, destinationUser: string)
   };
 }
 
-/** The built-in engine's script with the argv and environment imapferry gives any engine. */
-export function runBuiltin(spec: MigrationSpec): Promise<Timed> {
+/**
+ * The built-in engine's script with the argv and environment imapferry gives any engine, and the
+ * state channel when given the states to keep (a job's run has it).
+ */
+export function runBuiltin(spec: MigrationSpec, states?: FolderStates): Promise<Timed> {
   // The command the worker runs (with its Node flags), on the built script.
   const { bin, prefixArgs } = builtinEngineCommand(CLI);
-  return runTimed(bin, [...prefixArgs, ...buildImapsyncArgs(spec)], engineEnv(spec));
+  const args = [...prefixArgs, ...buildImapsyncArgs(spec, "builtin"), ...(states ? ["--statefd", "3"] : [])];
+  return runTimed(bin, args, engineEnv(spec), states);
 }
 
 async function runDsync(pair: ImapPair, user: string, destinationUser: string): Promise<number> {
@@ -270,7 +292,9 @@ export default async function engineBench(): Promise<BenchRow[]> {
     for (let run = 1; run <= RUNS; run++) {
       const engineUser = `engine${run}@example.com`;
       await pair.destination.addUser(engineUser, PASSWORD);
-      const engine = await runBuiltin(benchSpec(pair, user, engineUser));
+      // As a job runs it: with the state channel, whose folder states the check after it is given.
+      const states = new FolderStates();
+      const engine = await runBuiltin(benchSpec(pair, user, engineUser), states);
       if (engine.code !== 0)
         throw new Error(`imapferry-sync exited ${engine.code}:\n${engine.output.slice(-3000)}`);
       await expectCopied("imapferry-sync", pair, engineUser, mailbox.messageCount, engine.output);
@@ -283,6 +307,7 @@ export default async function engineBench(): Promise<BenchRow[]> {
       const verification = await checker.verify!(benchSpec(pair, user, engineUser), {
         errorLines: [],
         signal: new AbortController().signal,
+        ledgers: states,
       });
       const checked = (performance.now() - checkStarted) / 1000;
       if (verification.missing !== 0 || verification.sourceMessages !== mailbox.messageCount) {

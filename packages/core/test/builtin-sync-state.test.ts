@@ -8,6 +8,7 @@ import type {
 import { readMailbox, seedMailbox, startImapFaultProxy, startImapPair } from "@imapferry/testkit";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FolderStates } from "../src/engines/builtin/sync-state.ts";
 import type { EngineStateChannel } from "../src/engines/run-engine.ts";
 import { runMigrationEngine } from "../src/engines/run-engine.ts";
 import type { ResolvedEngine } from "../src/engines/select-engine.ts";
@@ -42,24 +43,9 @@ afterAll(async () => {
 });
 
 /** What the worker keeps in sync_folder_states, kept in memory. */
-class StateStore {
-  readonly folders = new Map<string, unknown>();
+class StateStore extends FolderStates {
   channel(): EngineStateChannel {
-    return {
-      initial: JSON.stringify([...this.folders.values()]),
-      onUpdate: (update) => {
-        const u = update as {
-          kind: string;
-          state?: { sourceFolder: string; destinationFolder: string };
-          sourceFolder?: string;
-          destinationFolder?: string;
-        };
-        const folder = u.state ?? u;
-        const key = `${folder.sourceFolder}→${folder.destinationFolder}`;
-        if (u.kind === "folder") this.folders.set(key, u.state);
-        else this.folders.delete(key);
-      },
-    };
+    return { initial: JSON.stringify(this.all()), onUpdate: (update) => this.apply(update) };
   }
 }
 
@@ -218,7 +204,7 @@ describe("incremental sync state (built-in engine)", () => {
     const m = await mailboxes("unchanged");
     const first = await pass(m);
     expect(first.code).toBe(0);
-    expect(m.state.folders.size).toBe(3);
+    expect(m.state.all()).toHaveLength(3);
     await expectExact(m);
 
     const second = await pass(m);
@@ -374,5 +360,38 @@ describe("incremental sync state (built-in engine)", () => {
     });
     const third = await check();
     expect(third).toMatchObject({ sourceMessages: 36, destMessages: 35, missing: 1, unchangedFolders: 2 });
+  });
+
+  it("the check after a run proves folders from the UIDs the destination gave the copies, reading no message, and still finds what went missing", async () => {
+    const m = await mailboxes("check-ledger");
+    await pass(m);
+    const check = () => verifyMigration({ spec: specOf(m), engine: "builtin", ledgers: m.state });
+
+    const sourceMark = sourceProxy.commands.length;
+    const destinationMark = destinationProxy.commands.length;
+    const first = await check();
+    expect(first).toMatchObject({ sourceMessages: 36, destMessages: 36, missing: 0, provenByCopies: 3 });
+    // Two UID lists per folder, no message read on either side.
+    const read = (commands: string[]) => commands.filter((command) => command.endsWith("FETCH"));
+    expect(read(sourceProxy.commands.slice(sourceMark))).toEqual([]);
+    expect(read(destinationProxy.commands.slice(destinationMark))).toEqual([]);
+    // The same figures as the check that reads every message.
+    const full = await verifyMigration({ spec: specOf(m), engine: "builtin" });
+    expect(first.folders).toEqual(full.folders);
+
+    // A copy removed behind everyone's back, and mail the run never saw: both found, by the full read.
+    await withDestination(m, async (client) => {
+      await client.mailboxOpen("INBOX");
+      await client.messageDelete("4", { uid: true });
+    });
+    await withSource(m, async (client) => {
+      await client.append("Sent", message("check-ledger-late", 1).source, ["\\Seen"]);
+    });
+    const after = await check();
+    expect(after).toMatchObject({ sourceMessages: 37, destMessages: 35, missing: 2, provenByCopies: 1 });
+    expect(after.folders.filter((folder) => folder.missing > 0).map((folder) => folder.folder)).toEqual([
+      "INBOX",
+      "Sent",
+    ]);
   });
 });

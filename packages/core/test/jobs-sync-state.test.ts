@@ -70,6 +70,14 @@ describe("incremental sync state in the job system", () => {
       ["Projects", "Projects", first.id],
       ["Projects/2026", "Projects/2026", first.id],
     ]);
+    // The check after the first run proves every folder from the UIDs the destination gave its copies.
+    expect((await getJobReport(t.ctx, { id: first.id })).verification).toMatchObject({
+      sourceMessages: 16,
+      destMessages: 16,
+      missing: 0,
+      provenByCopies: 3,
+    });
+    expect(await logOf(first.id)).toContain("3 proven by the UIDs the destination gave this run's copies");
 
     const second = await rerunJob(t.ctx, { id: first.id });
     const ended = await waitForJobStatus(t.ctx, second.id, ["done", "incomplete", "failed"]);

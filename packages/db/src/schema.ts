@@ -187,6 +187,12 @@ export interface Verification {
    * UIDVALIDITY, UIDNEXT and MESSAGES on both sides: the same messages). Absent in older checks.
    */
   unchangedFolders?: number;
+  /**
+   * Folders found complete from the built-in engine's record of its copies, without reading every
+   * message: each source message's copy still on the destination under the UID the server gave it.
+   * Absent when the check had no such record (imapsync, a dry run, older checks).
+   */
+  provenByCopies?: number;
 }
 
 export interface JobsTable {

@@ -1,5 +1,7 @@
 export type { WireLogin } from "./admin-login.ts";
 export { wireLogin } from "./admin-login.ts";
+// The folder states a built-in run starts from and reports, as the worker keeps them for the check.
+export { FolderStates } from "./builtin/sync-state.ts";
 export type {
   ConnectionFailureCategory,
   ConnectionTestResult,
@@ -67,3 +69,4 @@ export { builtinEngineCommand, resolveEngine } from "./select-engine.ts";
 export type { ServerCertificate } from "./server-certificate.ts";
 export { readServerCertificate } from "./server-certificate.ts";
 export type { AdminLogin, EndpointSpec, EngineKind, MigrationSpec } from "./types.ts";
+export type { CopyLedgers } from "./verification/ledger-check.ts";

@@ -6,6 +6,7 @@ import { engineNotExecuted, runMigrationEngine } from "../engines/run-engine.ts"
 import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
 import type { FolderProofs } from "../engines/verification/folder-proof.ts";
+import type { CopyLedgers } from "../engines/verification/ledger-check.ts";
 import { verifyMigration } from "../engines/verification/verify-migration.ts";
 import type { EngineRunCategory } from "./failure-category.ts";
 
@@ -46,7 +47,7 @@ export interface EngineRunner {
    */
   verify?(
     spec: MigrationSpec,
-    input: { errorLines: string[]; signal: AbortSignal; proofs?: FolderProofs },
+    input: { errorLines: string[]; signal: AbortSignal; proofs?: FolderProofs; ledgers?: CopyLedgers },
   ): Promise<Verification>;
 }
 
@@ -108,6 +109,7 @@ export function defaultEngineRunner(
         errorLines: input.errorLines,
         signal: input.signal,
         ...(input.proofs ? { proofs: input.proofs } : {}),
+        ...(input.ledgers ? { ledgers: input.ledgers } : {}),
       });
     },
   };

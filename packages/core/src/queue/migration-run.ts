@@ -3,10 +3,12 @@ import type { Database, JobRow, ServerRow } from "@imapferry/db";
 import { sql, type Transaction } from "kysely";
 import { z } from "zod";
 import type { ServiceContext } from "../context.ts";
+import { FolderStates } from "../engines/builtin/sync-state.ts";
 import type { EngineStateChannel } from "../engines/run-engine.ts";
 import { StopAtOnce } from "../engines/run-engine.ts";
 import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
+import type { CopyLedgers } from "../engines/verification/ledger-check.ts";
 import { errorMessage } from "../errors.ts";
 import { DeniedHostError, type HostDenyList } from "../net/deny-hosts.ts";
 import { recordAccountUsage } from "../services/budgets/account-usage.ts";
@@ -425,9 +427,11 @@ async function executeRun(
     // must not start at all then.
     if (performance.now() >= run.stopBy) stopActiveRun(run, "lease");
     const cannotCopy = { "without identity": 0, "over maxMessageBytes": 0, "under minMessageBytes": 0 };
+    let ledgers: FolderStates | undefined;
     if (!run.controller.signal.aborted) {
       const syncState =
         input.engine.kind === "builtin" && !job.dry_run ? await openSyncState(ctx, job) : null;
+      ledgers = syncState?.states;
       try {
         result = await input.engineRunner.run({
           spec,
@@ -469,7 +473,11 @@ async function executeRun(
     }
     const check =
       !job.dry_run && input.engineRunner.verify && needsVerification(result, run.reason)
-        ? await verifyRun(input.engineRunner, spec, result, run.controller.signal, writer, { ctx, job })
+        ? await verifyRun(input.engineRunner, spec, result, run.controller.signal, writer, {
+            ctx,
+            job,
+            ledgers,
+          })
         : null;
     outcome = decideOutcome(result, run.reason, check, job.dry_run);
   } catch (e: unknown) {
@@ -587,7 +595,7 @@ function mailboxPair(job: JobRow): MailboxPair {
 async function openSyncState(
   ctx: ServiceContext,
   job: JobRow,
-): Promise<{ channel: EngineStateChannel; writer: SyncStateWriter } | null> {
+): Promise<{ channel: EngineStateChannel; writer: SyncStateWriter; states: FolderStates } | null> {
   const pair = mailboxPair(job);
   const stored = await loadSyncState(ctx.db, pair).catch((e: unknown) => {
     ctx.log.warn("could not read the incremental sync state; comparing every folder in full", {
@@ -610,7 +618,16 @@ async function openSyncState(
         },
       ),
   });
-  return { channel: { initial: JSON.stringify(stored), onUpdate: (update) => writer.add(update) }, writer };
+  // The states as the run leaves them, for the check after it (see ledger-check.ts).
+  const states = new FolderStates(stored);
+  const channel: EngineStateChannel = {
+    initial: JSON.stringify(stored),
+    onUpdate(update) {
+      writer.add(update);
+      states.apply(update);
+    },
+  };
+  return { channel, writer, states };
 }
 
 /** Which "cannot be copied" group each engine skip reason counts in. */
@@ -627,7 +644,7 @@ async function verifyRun(
   result: EngineRunResult | null,
   signal: AbortSignal,
   writer: { write(text: string): void },
-  owner: { ctx: ServiceContext; job: JobRow },
+  owner: { ctx: ServiceContext; job: JobRow; ledgers: CopyLedgers | undefined },
 ): Promise<VerificationCheck> {
   writer.write(`[imapferry] ${new Date().toISOString()} checking the destination against the source\n`);
   try {
@@ -639,6 +656,7 @@ async function verifyRun(
       errorLines,
       signal,
       ...(proofs ? { proofs } : {}),
+      ...(owner.ledgers ? { ledgers: owner.ledgers } : {}),
     });
     if (proofs) {
       await storeFolderProofs(owner.ctx.db, pair, proofs.recorded).catch((e: unknown) =>
@@ -648,9 +666,15 @@ async function verifyRun(
         }),
       );
     }
-    const unchanged = verification.unchangedFolders
-      ? ` (${verification.unchangedFolders} unchanged since a check that found them complete)`
-      : "";
+    const notes = [
+      verification.unchangedFolders
+        ? `${verification.unchangedFolders} unchanged since a check that found them complete`
+        : "",
+      verification.provenByCopies
+        ? `${verification.provenByCopies} proven by the UIDs the destination gave this run's copies`
+        : "",
+    ].filter(Boolean);
+    const unchanged = notes.length > 0 ? ` (${notes.join("; ")})` : "";
     writer.write(
       `[imapferry] checked ${verification.folders.length} folders${unchanged} in ${(verification.durationMs / 1000).toFixed(1)} s: ${verification.sourceMessages} messages on the source, ${verification.destMessages} on the destination, ${verification.missing} missing\n`,
     );

@@ -1,6 +1,6 @@
 import { Socket } from "node:net";
 import type { FolderSyncState, StateUpdate } from "./sync-state.ts";
-import { folderPairKey, parseFolderState } from "./sync-state.ts";
+import { FolderStates } from "./sync-state.ts";
 
 /*
  * The engine's side of the incremental sync state channel: a socket the worker opens as an extra
@@ -56,17 +56,13 @@ export async function openStateChannel(fd: number): Promise<OpenStateChannel> {
     socket.on("end", onEnd);
     socket.on("error", onError);
   });
-  const stored = new Map<string, FolderSyncState>();
   let records: unknown = [];
   try {
     records = JSON.parse(firstLine || "[]");
   } catch {
     // Unreadable state is no state: every folder gets the full comparison.
   }
-  for (const record of Array.isArray(records) ? records : []) {
-    const state = parseFolderState(record);
-    if (state) stored.set(folderPairKey(state.sourceFolder, state.destinationFolder), state);
-  }
+  const stored = new FolderStates(Array.isArray(records) ? records : []);
   let broken = false;
   socket.on("error", function stateChannelBroken() {
     // The worker went away; the run goes on, and its next run finds the state it has.
@@ -74,7 +70,7 @@ export async function openStateChannel(fd: number): Promise<OpenStateChannel> {
   });
   return {
     lookup(sourceFolder, destinationFolder) {
-      return stored.get(folderPairKey(sourceFolder, destinationFolder));
+      return stored.lookup(sourceFolder, destinationFolder);
     },
     report(update) {
       if (!broken) socket.write(`${JSON.stringify(update)}\n`);

@@ -121,3 +121,48 @@ export function parseFolderState(value: unknown): FolderSyncState | undefined {
   const unclaimedOk = v.unclaimed.every((n) => Number.isInteger(n) && n > 0);
   return runsOk && unclaimedOk ? (v as FolderSyncState) : undefined;
 }
+
+/** A line from the state channel, if it has the shape of an update; anything else is ignored (advisory). */
+export function parseStateUpdate(value: unknown): StateUpdate | undefined {
+  const update = value as Partial<StateUpdate> | null;
+  if (typeof update !== "object" || update === null) return undefined;
+  if (update.kind === "folder") {
+    const state = parseFolderState((update as { state?: unknown }).state);
+    return state ? { kind: "folder", state } : undefined;
+  }
+  const forget = update as Partial<ForgetUpdate>;
+  return forget.kind === "forget" &&
+    typeof forget.sourceFolder === "string" &&
+    typeof forget.destinationFolder === "string"
+    ? { kind: "forget", sourceFolder: forget.sourceFolder, destinationFolder: forget.destinationFolder }
+    : undefined;
+}
+
+/** Folder states by folder pair: those a run started from, with what it reported applied. */
+export class FolderStates {
+  private readonly states = new Map<string, FolderSyncState>();
+
+  constructor(records: readonly unknown[] = []) {
+    for (const record of records) {
+      const state = parseFolderState(record);
+      if (state) this.states.set(folderPairKey(state.sourceFolder, state.destinationFolder), state);
+    }
+  }
+
+  apply(line: unknown): void {
+    const update = parseStateUpdate(line);
+    if (update?.kind === "folder") {
+      this.states.set(folderPairKey(update.state.sourceFolder, update.state.destinationFolder), update.state);
+    } else if (update) {
+      this.states.delete(folderPairKey(update.sourceFolder, update.destinationFolder));
+    }
+  }
+
+  lookup(sourceFolder: string, destinationFolder: string): FolderSyncState | undefined {
+    return this.states.get(folderPairKey(sourceFolder, destinationFolder));
+  }
+
+  all(): FolderSyncState[] {
+    return [...this.states.values()];
+  }
+}

@@ -12,6 +12,8 @@ import { buildImapsyncArgs } from "../imapsync/args.ts";
 import type { EngineKind, MigrationSpec } from "../types.ts";
 import type { FolderProofs, FolderStamp } from "./folder-proof.ts";
 import { folderStamp, sameStamp } from "./folder-proof.ts";
+import type { CopyLedgers } from "./ledger-check.ts";
+import { checkByLedger } from "./ledger-check.ts";
 import { missingReason, refusalsFromErrors } from "./missing-reason.ts";
 import { readIdentities } from "./read-identities.ts";
 
@@ -30,6 +32,11 @@ export interface VerifyMigrationInput {
    * a check found it complete is not read again, and a folder found complete now leaves a proof.
    */
   proofs?: FolderProofs;
+  /**
+   * The built-in engine's folder states after the run (see ledger-check.ts): a folder whose every
+   * source message has its copy in them, still on the destination, is not read message by message.
+   */
+  ledgers?: CopyLedgers;
 }
 
 export class VerificationFailed extends Error {
@@ -48,24 +55,23 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
   const args = parseSyncArgs(buildImapsyncArgs({ ...input.spec, dryRun: false }, input.engine));
   const pairs: ConnectionPair[] = [];
   try {
-    const first = await openPair(input.spec, args);
-    if (typeof first === "string") throw new VerificationFailed(first);
-    pairs.push(first);
+    // As many folders at once as the copy (a pair per lane; see the engine's laneCount): against a
+    // distant server the check waits on round trips, which reading folders side by side overlaps. The
+    // pairs log in at once (logging in one after the other was a sixth of a check's time), and a
+    // server that refuses one more login leaves the check with the pairs it has.
+    const perAccount = input.spec.maxConnections ?? args.connections;
+    const opened = await Promise.all(
+      Array.from({ length: Math.max(1, Math.floor(perAccount / 2)) }, () => openPair(input.spec, args)),
+    );
+    for (const pair of opened) if (typeof pair !== "string") pairs.push(pair);
+    const first = pairs[0];
+    if (!first) throw new VerificationFailed(opened[0] as string);
     const [sourceListing, destinationListing] = await Promise.all([
-      listFolders(first.source, false),
+      // With the source's message counts (LIST-STATUS, same command), to read the biggest folders first.
+      listFolders(first.source, true),
       listFolders(first.destination, false),
     ]);
     const { plans } = planFolders(args, sourceListing, destinationListing);
-    // As many folders at once as the copy (a pair per lane; see the engine's laneCount): against a
-    // distant server the check waits on round trips, which reading folders side by side overlaps. A
-    // server that refuses one more login leaves the check with the pairs it has.
-    const perAccount = input.spec.maxConnections ?? args.connections;
-    const wanted = Math.min(plans.length, Math.max(1, Math.floor(perAccount / 2))) - 1;
-    const more = await Promise.all(
-      Array.from({ length: Math.max(0, wanted) }, () => openPair(input.spec, args)),
-    );
-    for (const pair of more) if (typeof pair !== "string") pairs.push(pair);
-
     const destinationPaths = new Set(
       destinationListing.folders.filter((folder) => folder.selectable).map((folder) => folder.path),
     );
@@ -81,15 +87,30 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
     ]);
     const folders: CheckedFolder[] = new Array(plans.length);
     let unchangedFolders = 0;
+    const tally = { byCopies: 0 };
+    // Biggest first, so that no pair is left reading a big folder after the others are done; the
+    // results stay in plan order.
+    const order = plans
+      .map((plan, index) => ({ index, messages: plan.source.messages ?? 0 }))
+      .sort((a, b) => b.messages - a.messages)
+      .map((entry) => entry.index);
     let next = 0;
     async function checkFolders(pair: ConnectionPair): Promise<void> {
-      for (let i = next++; i < plans.length; i = next++) {
+      for (let i = order[next++]; i !== undefined; i = order[next++]) {
         if (input.signal?.aborted) throw new VerificationFailed("the check was stopped");
         const plan = plans[i] as FolderPlan;
-        const check: FolderCheck = { args, plan, ...pair, destinationPaths, refusals, engine: input.engine };
+        const check: FolderCheck = {
+          args,
+          plan,
+          ...pair,
+          destinationPaths,
+          refusals,
+          engine: input.engine,
+          ledgers: input.ledgers,
+        };
         const proven = proofs && destinationPaths.has(plan.destinationPath);
         if (!proven) {
-          folders[i] = await verifyFolder(check);
+          folders[i] = await checkFolder(check, tally);
           continue;
         }
         const before = await stampsOf(check);
@@ -103,7 +124,7 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
           folders[i] = { ...proof.result, reasonCounts: {} };
           continue;
         }
-        const checked = await verifyFolder(check);
+        const checked = await checkFolder(check, tally);
         folders[i] = checked;
         if (checked.missing === 0 && before.source && before.destination) {
           // Only a read during which neither folder changed proves what the stamps describe.
@@ -133,6 +154,7 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
       missing: sum(plain, "missing"),
       reasons,
       ...(proofs ? { unchangedFolders } : {}),
+      ...(input.ledgers ? { provenByCopies: tally.byCopies } : {}),
       durationMs: Math.round(performance.now() - started),
     };
   } catch (e: unknown) {
@@ -184,6 +206,7 @@ interface FolderCheck {
   destinationPaths: Set<string>;
   refusals: Map<string, string>;
   engine: EngineKind;
+  ledgers: CopyLedgers | undefined;
 }
 
 interface FolderSide {
@@ -246,6 +269,26 @@ function withinAge(args: SyncArgs, message: ScannedMessage, now: number): boolea
 }
 
 type CheckedFolder = FolderVerification & { reasonCounts: Record<string, number> };
+
+/** A folder proven complete by the engine's map where it can be, else read message by message. */
+async function checkFolder(check: FolderCheck, tally: { byCopies: number }): Promise<CheckedFolder> {
+  const { plan } = check;
+  if (check.ledgers && check.destinationPaths.has(plan.destinationPath)) {
+    const folder = await checkByLedger({
+      args: check.args,
+      state: check.ledgers.lookup(plan.source.path, plan.destinationPath),
+      source: check.source,
+      destination: check.destination,
+      sourcePath: plan.source.path,
+      destinationPath: plan.destinationPath,
+    });
+    if (folder) {
+      tally.byCopies += 1;
+      return { ...folder, reasonCounts: {} };
+    }
+  }
+  return verifyFolder(check);
+}
 
 async function verifyFolder(check: FolderCheck): Promise<CheckedFolder> {
   const { args, plan } = check;

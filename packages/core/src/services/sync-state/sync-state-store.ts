@@ -1,7 +1,7 @@
 import type { Database } from "@imapferry/db";
 import type { Kysely } from "kysely";
 import type { FolderSyncState, StateUpdate } from "../../engines/builtin/sync-state.ts";
-import { folderPairKey, parseFolderState } from "../../engines/builtin/sync-state.ts";
+import { folderPairKey, parseFolderState, parseStateUpdate } from "../../engines/builtin/sync-state.ts";
 
 /**
  * Where the built-in engine's incremental sync state lives: per mailbox pair (source server and login,
@@ -61,17 +61,6 @@ export interface SyncStateWriter {
   add(update: unknown): void;
   /** Writes what is buffered and stops; failures are logged, never thrown (the state is advisory). */
   close(): Promise<void>;
-}
-
-function isUpdate(value: unknown): value is StateUpdate {
-  const update = value as Partial<StateUpdate> | null;
-  if (typeof update !== "object" || update === null) return false;
-  if (update.kind === "folder") return parseFolderState((update as { state?: unknown }).state) !== undefined;
-  return (
-    update.kind === "forget" &&
-    typeof (update as { sourceFolder?: unknown }).sourceFolder === "string" &&
-    typeof (update as { destinationFolder?: unknown }).destinationFolder === "string"
-  );
 }
 
 /**
@@ -149,8 +138,9 @@ export function createSyncStateWriter(options: {
   }
 
   return {
-    add(update) {
-      if (!isUpdate(update)) return;
+    add(line) {
+      const update = parseStateUpdate(line);
+      if (!update) return;
       const folder = update.kind === "folder" ? update.state : update;
       pending.set(folderPairKey(folder.sourceFolder, folder.destinationFolder), update);
       timer ??= setTimeout(flush, FLUSH_INTERVAL_MS);
