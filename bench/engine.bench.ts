@@ -175,7 +175,7 @@ async function expectCopied(
 }
 
 /** A worker running real imapsync for jobs, with the bench Dovecot pair registered as two servers. */
-async function startImapsyncJobs(pair: ImapPair, bin: string) {
+export async function startImapsyncJobs(pair: ImapPair, bin: string) {
   const database = await freshBenchDatabase();
   const ctx: ServiceContext = benchContext(database.handle);
   const engine = await resolveEngine({ engine: "imapsync", imapsyncBin: bin });

@@ -35,11 +35,15 @@ export interface ImapFaultProxy {
    * its arguments (a LOGIN's would be a password): what a test asserts a run did, or did not, ask.
    */
   readonly commands: readonly string[];
+  /** FETCH commands so far that read message headers (a HEADER or HEADER.FIELDS section). */
+  readonly headerReads: number;
   close(): Promise<void>;
 }
 
 /** A FETCH that downloads whole messages (not the header-only ones a scan sends). */
 const BODY_FETCH = /^\S+ (?:UID )?FETCH .*(?:BODY(?:\.PEEK)?\[\]|\bRFC822\b(?![.\w]))/i;
+/** A FETCH that reads headers: what identifying messages costs a server. */
+const HEADER_FETCH = /^\S+ (?:UID )?FETCH .*\[HEADER(?:\.FIELDS)?\b/i;
 /** A line that ends with a literal announcement: its bytes follow and are not a command. */
 const LITERAL = /\{(\d+)\+?\}\r?\n$/;
 
@@ -59,6 +63,7 @@ export async function startImapFaultProxy(target: { host: string; port: number }
   let cuts = 0;
   let cutOffsets: number[] = [];
   const commands: string[] = [];
+  let headerReads = 0;
   const sockets = new Set<Socket>();
 
   function relay(client: Socket): void {
@@ -110,6 +115,7 @@ export async function startImapFaultProxy(target: { host: string; port: number }
         const text = line.toString("latin1");
         const literal = LITERAL.exec(text);
         if (!continuing) commands.push(commandName(text));
+        if (!continuing && HEADER_FETCH.test(text)) headerReads++;
         continuing = literal !== null;
         if (literal) literalLeft = Number(literal[1]);
         if (!literal && pendingByes > 0 && BODY_FETCH.test(text)) {
@@ -162,6 +168,9 @@ export async function startImapFaultProxy(target: { host: string; port: number }
     },
     get commands() {
       return commands;
+    },
+    get headerReads() {
+      return headerReads;
     },
     async close() {
       for (const socket of sockets) socket.destroy();

@@ -58,6 +58,8 @@ export function uidSets(uids: number[], perSet: number): string[] {
 
 /** What a scan asks for: size, flags, internal date and the identifying headers. */
 const SCAN_QUERY = { uid: true, size: true, flags: true, internalDate: true, headers: IDENTITY_HEADERS };
+/** A scan that compares nothing: the same without the headers, which the server must parse out of every message. */
+const UNIDENTIFIED_SCAN_QUERY = { uid: true, size: true, flags: true, internalDate: true };
 
 /**
  * One shared, frozen array per distinct flag set: a mailbox of 100,000 messages has a handful of them
@@ -82,9 +84,12 @@ function toScanned(
   row: { uid: number; size?: number; headers?: Buffer; internalDate?: Date | string; flags?: Set<string> },
   skipSize: boolean,
   flagSets: FlagSets,
+  identify = true,
 ): ScannedMessage {
   const size = row.size ?? 0;
-  const { headerKey, trustedId } = headerIdentity(row.headers, skipSize ? undefined : size);
+  const { headerKey, trustedId } = identify
+    ? headerIdentity(row.headers, skipSize ? undefined : size)
+    : { headerKey: `uid:${row.uid}`, trustedId: false };
   // Every property always present, in one order: the objects share one compact shape.
   return {
     uid: row.uid,
@@ -99,20 +104,23 @@ function toScanned(
 
 /**
  * Reads size, flags, internal date and the identifying headers of every message of the selected
- * mailbox, in UID order. The identity is provisional until `identifyMessages` has run.
+ * mailbox, in UID order. The identity is provisional until `identifyMessages` has run. With `identify`
+ * false the headers are not read, and each message's identity is its own UID (`uid:N`): no two are
+ * alike and none is like any copy, which is right only where nothing is compared (see fullPass).
  */
 export async function scanMailbox(
   client: ImapFlow,
   exists: number,
   skipSize: boolean,
+  identify = true,
 ): Promise<ScannedMessage[]> {
   if (exists === 0) {
     return [];
   }
   const scanned: ScannedMessage[] = [];
   const flagSets = new FlagSets();
-  for await (const row of client.fetch("1:*", SCAN_QUERY)) {
-    scanned.push(toScanned(row, skipSize, flagSets));
+  for await (const row of client.fetch("1:*", identify ? SCAN_QUERY : UNIDENTIFIED_SCAN_QUERY)) {
+    scanned.push(toScanned(row, skipSize, flagSets, identify));
   }
   scanned.sort((a, b) => a.uid - b.uid);
   return scanned;

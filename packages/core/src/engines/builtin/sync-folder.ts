@@ -228,6 +228,12 @@ async function fullPass(ctx: FolderSyncContext, plan: FolderPlan): Promise<Folde
     return undefined;
   }
 
+  // A real copy into an empty folder compares against nothing: every selected source message is copied.
+  // Its source messages need no identity then, and their headers are not read: on a server whose cache
+  // is cold that read opens every message file once more before the copy reads it. (A dry run may
+  // compare against what an earlier folder merged into the same one would copy; --addheader must know
+  // which messages have no Message-Id.)
+  const comparing = destinationFolder.exists > 0 || session.args.dry || session.args.addHeader;
   let sourceMessages: ScannedMessage[];
   let destinationMessages: ScannedMessage[];
   try {
@@ -239,16 +245,21 @@ async function fullPass(ctx: FolderSyncContext, plan: FolderPlan): Promise<Folde
     const scanning = Promise.all([
       reusable
         ? Promise.resolve(reusable.messages)
-        : scanMailbox(source, sourceExists, session.args.skipSize),
+        : scanMailbox(source, sourceExists, session.args.skipSize, comparing),
       scanMailbox(destination, destinationFolder.exists, session.args.skipSize),
     ]);
     [sourceMessages, destinationMessages] = await scanning;
-    const shared = reusable?.shared ?? sharedHeaderKeys(sourceMessages);
-    await Promise.all([
-      reusable ? Promise.resolve() : identifyMessages(source, sourceMessages, shared, session.args.skipSize),
-      identifyMessages(destination, destinationMessages, shared, session.args.skipSize),
-    ]);
-    earlierSourceScans.set(plan, { folder: sourceFolder, messages: sourceMessages, shared });
+    if (comparing) {
+      const shared = reusable?.shared ?? sharedHeaderKeys(sourceMessages);
+      await Promise.all([
+        reusable
+          ? Promise.resolve()
+          : identifyMessages(source, sourceMessages, shared, session.args.skipSize),
+        identifyMessages(destination, destinationMessages, shared, session.args.skipSize),
+      ]);
+      // Only an identified scan serves a later pass, which finds the copies this one made.
+      earlierSourceScans.set(plan, { folder: sourceFolder, messages: sourceMessages, shared });
+    }
   } catch (e: unknown) {
     session.error("ERR_FETCH", `Host1: could not read the headers of folder ${sourceLabel}: ${errorText(e)}`);
     session.counters.processed += sourceExists;
@@ -297,7 +308,9 @@ async function fullPass(ctx: FolderSyncContext, plan: FolderPlan): Promise<Folde
     ledger.deleted(await deleteExtraMessages(ctx, plan, sourceMessages, destinationMessages));
   }
   session.write(
-    `Host1: folder ${sourceLabel} selected ${selected.length} messages, duplicates ${duplicatesHost1}`,
+    comparing
+      ? `Host1: folder ${sourceLabel} selected ${selected.length} messages, duplicates ${duplicatesHost1}`
+      : `Host1: folder ${sourceLabel} selected ${selected.length} messages, all to copy (the destination folder is empty, duplicates not counted)`,
   );
   session.write(
     `Host2: folder ${destinationLabel} selected ${destinationMessages.length} messages, duplicates ${duplicatesHost2}`,
