@@ -35,17 +35,18 @@ import type { BenchRow } from "./types.ts";
  * operator would) and through a job (created in the database, dispatched by a worker, pre-flight
  * counted, logged, finished), which gives the control plane's overhead over raw imapsync.
  * Each variant runs RUNS (imapsync: IMAPSYNC_RUNS) times into a fresh destination user, the
- * variants interleaved so they share the machine's load; the best run counts, because on a shared
- * 2-core machine the slower runs measure the neighbours.
+ * variants interleaved so that the runs of one round share the machine's load; each figure is the
+ * median of its rounds, and each ratio the median of the ratios within rounds.
  */
 const MESSAGES = 2000;
 const FOLDERS = 6;
-const RUNS = 3;
 /**
- * imapsync takes 7-10 s per run here, and the machine's mood moves a run by 15 %: the wall-time
- * comparison of a job with a run by hand needs the best of three of each.
+ * Rounds of each variant. The machine's mood moves one run by 15-50 % (dsync took 0.9-2.6 s on one
+ * afternoon), and it moves the variants of one round together: so each ratio is taken within a round,
+ * and the table shows the median of the rounds' ratios, not the ratio of two bests taken minutes apart.
  */
-const IMAPSYNC_RUNS = 3;
+const RUNS = 5;
+const IMAPSYNC_RUNS = 5;
 const CLI = fileURLToPath(new URL("../packages/core/dist/engine/imapferry-sync.mjs", import.meta.url));
 const PASSWORD = "bench-Password-1";
 const IMAPSYNC_BIN = process.env.IMAPSYNC_BIN;
@@ -85,8 +86,8 @@ export function runTimed(
   channel?.write(`${JSON.stringify(states?.all())}\n`);
   channel?.on("data", (chunk: Buffer) => reported.push(chunk));
   const chunks: Buffer[] = [];
-  child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
-  child.stderr.on("data", (chunk: Buffer) => chunks.push(chunk));
+  child.stdout?.on("data", (chunk: Buffer) => chunks.push(chunk));
+  child.stderr?.on("data", (chunk: Buffer) => chunks.push(chunk));
   let peak = 0;
   const pid = child.pid;
   // The high-water mark only grows, so the last reading before exit is the run's peak.
@@ -253,6 +254,19 @@ export async function startImapsyncJobs(pair: ImapPair, bin: string) {
   };
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** The median over rounds of `numerators[i] / denominators[i]`: each ratio within one round's load. */
+function pairedMedian(numerators: readonly number[], denominators: readonly number[]): number {
+  return median(numerators.map((value, i) => value / (denominators[i] as number)));
+}
+
 function notRun(name: string, unit: string, target: string, why: string): BenchRow {
   return { name, figure: Number.NaN, unit, baseline: null, baselineName: why, ratio: null, target };
 }
@@ -278,15 +292,15 @@ export default async function engineBench(): Promise<BenchRow[]> {
       `bench: engine: ${mailbox.messageCount} messages, ${megabytes.toFixed(1)} MB in ${mailbox.folders.length} folders${jobs ? `; imapsync ${jobs.version ?? "(version unknown)"} at ${IMAPSYNC_BIN}` : ""}\n`,
     );
 
-    let builtinSeconds = Number.POSITIVE_INFINITY;
     let builtinPeak = 0;
     // The check a job runs after every real copy (engines/verification), timed on each fresh copy.
     const checker = defaultEngineRunner(await resolveEngine({ engine: "builtin" }));
-    let checkShare = Number.POSITIVE_INFINITY;
-    let checkSeconds = Number.POSITIVE_INFINITY;
-    let dsyncSeconds = Number.POSITIVE_INFINITY;
-    let byHandSeconds = Number.POSITIVE_INFINITY;
-    let jobSeconds = Number.POSITIVE_INFINITY;
+    /** Seconds per round (index = round - 1). */
+    const builtin: number[] = [];
+    const checks: number[] = [];
+    const dsyncs: number[] = [];
+    const byHand: number[] = [];
+    const throughJob: number[] = [];
     /** Per job: wall time minus the engine's time inside it, over the engine's time. */
     const aroundShares: number[] = [];
     for (let run = 1; run <= RUNS; run++) {
@@ -301,7 +315,7 @@ export default async function engineBench(): Promise<BenchRow[]> {
       process.stderr.write(
         `bench: engine run ${run}: built-in ${engine.seconds.toFixed(2)} s, peak RSS ${(engine.peakRssBytes / 2 ** 20).toFixed(0)} MiB\n`,
       );
-      builtinSeconds = Math.min(builtinSeconds, engine.seconds);
+      builtin.push(engine.seconds);
       builtinPeak = Math.max(builtinPeak, engine.peakRssBytes);
       const checkStarted = performance.now();
       const verification = await checker.verify!(benchSpec(pair, user, engineUser), {
@@ -316,18 +330,14 @@ export default async function engineBench(): Promise<BenchRow[]> {
         );
       }
       process.stderr.write(`bench: engine run ${run}: check after the copy ${checked.toFixed(2)} s\n`);
-      // Paired with its own copy (same load), the best pair counts.
-      if (checked / engine.seconds < checkShare) {
-        checkShare = checked / engine.seconds;
-        checkSeconds = checked;
-      }
+      checks.push(checked);
 
       const dsyncUser = `dsync${run}@example.com`;
       await pair.destination.addUser(dsyncUser, PASSWORD);
       const dsync = await runDsync(pair, user, dsyncUser);
       await expectCopied("dsync", pair, dsyncUser, mailbox.messageCount);
       process.stderr.write(`bench: engine run ${run}: dsync ${dsync.toFixed(2)} s\n`);
-      dsyncSeconds = Math.min(dsyncSeconds, dsync);
+      dsyncs.push(dsync);
 
       if (!jobs || !IMAPSYNC_BIN || run > IMAPSYNC_RUNS) continue;
       // Alternating which goes first, so neither always meets the Dovecots' caches warmer.
@@ -337,19 +347,18 @@ export default async function engineBench(): Promise<BenchRow[]> {
         await pair.destination.addUser(imapsyncUser, PASSWORD);
         if (how === "hand") {
           const spec = benchSpec(pair, user, imapsyncUser);
-          const byHand = await runTimed(IMAPSYNC_BIN, buildImapsyncArgs(spec), engineEnv(spec));
-          if (byHand.code !== 0)
-            throw new Error(`imapsync exited ${byHand.code}:\n${byHand.output.slice(-3000)}`);
-          await expectCopied("imapsync", pair, imapsyncUser, mailbox.messageCount, byHand.output);
-          byHandSeconds = Math.min(byHandSeconds, byHand.seconds);
-          process.stderr.write(`bench: engine run ${run}: imapsync by hand ${byHand.seconds.toFixed(2)} s\n`);
+          const hand = await runTimed(IMAPSYNC_BIN, buildImapsyncArgs(spec), engineEnv(spec));
+          if (hand.code !== 0) throw new Error(`imapsync exited ${hand.code}:\n${hand.output.slice(-3000)}`);
+          await expectCopied("imapsync", pair, imapsyncUser, mailbox.messageCount, hand.output);
+          byHand.push(hand.seconds);
+          process.stderr.write(`bench: engine run ${run}: imapsync by hand ${hand.seconds.toFixed(2)} s\n`);
         } else {
           const { seconds, engineSeconds, workerCpuSeconds, job } = await jobs.run(user, imapsyncUser);
           if (job.status !== "done") {
             throw new Error(`The imapsync job ended ${job.status}: ${job.errorMessage ?? ""}`);
           }
           await expectCopied("the imapsync job", pair, imapsyncUser, mailbox.messageCount);
-          jobSeconds = Math.min(jobSeconds, seconds);
+          throughJob.push(seconds);
           aroundShares.push((seconds - engineSeconds) / engineSeconds);
           process.stderr.write(
             `bench: engine run ${run}: imapsync through a job ${seconds.toFixed(2)} s, of which imapsync ${engineSeconds.toFixed(2)} s; the worker's CPU meanwhile ${workerCpuSeconds.toFixed(2)} s\n`,
@@ -358,18 +367,22 @@ export default async function engineBench(): Promise<BenchRow[]> {
       }
     }
 
+    const builtinSeconds = median(builtin);
+    const dsyncSeconds = median(dsyncs);
+    const byHandSeconds = median(byHand);
     const builtinRate = mailbox.messageCount / builtinSeconds;
     const dsyncRate = mailbox.messageCount / dsyncSeconds;
     const imapsyncRate = mailbox.messageCount / byHandSeconds;
     const why = "imapsync not run: IMAPSYNC_BIN is not set";
+    const rounds = (n: number) => `; medians of ${n} rounds, the ratio's within each round`;
     return [
       {
         name: "built-in engine: messages/s",
         figure: builtinRate,
         unit: "msgs/s",
         baseline: dsyncRate,
-        baselineName: "doveadm backup -R over imapc",
-        ratio: builtinRate / dsyncRate,
+        baselineName: `doveadm backup -R over imapc${rounds(RUNS)}`,
+        ratio: pairedMedian(dsyncs, builtin),
         target: "ratio ≥ 1.0 (faster than dsync)",
       },
       {
@@ -377,17 +390,17 @@ export default async function engineBench(): Promise<BenchRow[]> {
         figure: megabytes / builtinSeconds,
         unit: "MB/s",
         baseline: megabytes / dsyncSeconds,
-        baselineName: "doveadm backup -R over imapc",
-        ratio: dsyncSeconds / builtinSeconds,
+        baselineName: `doveadm backup -R over imapc${rounds(RUNS)}`,
+        ratio: pairedMedian(dsyncs, builtin),
         target: "ratio ≥ 1.0 (faster than dsync)",
       },
       {
         name: "check after a built-in copy: added time",
-        figure: checkSeconds,
+        figure: median(checks),
         unit: "s",
-        baseline: checkSeconds / checkShare,
-        baselineName: `the built-in copy of ${MESSAGES} messages it checked`,
-        ratio: checkShare,
+        baseline: builtinSeconds,
+        baselineName: `the built-in copy of ${MESSAGES} messages it checked${rounds(RUNS)}`,
+        ratio: pairedMedian(checks, builtin),
         target: "ratio ≤ 0.10",
       },
       jobs
@@ -396,19 +409,19 @@ export default async function engineBench(): Promise<BenchRow[]> {
             figure: builtinRate,
             unit: "msgs/s",
             baseline: imapsyncRate,
-            baselineName: `imapsync ${jobs.version ?? ""} by hand, same corpus, same run`,
-            ratio: builtinRate / imapsyncRate,
+            baselineName: `imapsync ${jobs.version ?? ""} by hand, same corpus${rounds(byHand.length)}`,
+            ratio: pairedMedian(byHand, builtin),
             target: "ratio ≥ 4",
           }
         : notRun("built-in engine vs imapsync: messages/s", "msgs/s", "ratio ≥ 4", why),
       jobs
         ? {
             name: "imapsync through an imapferry job: wall time",
-            figure: jobSeconds,
+            figure: median(throughJob),
             unit: "s",
             baseline: byHandSeconds,
-            baselineName: "the same imapsync run by hand",
-            ratio: jobSeconds / byHandSeconds,
+            baselineName: `the same imapsync run by hand${rounds(byHand.length)}`,
+            ratio: pairedMedian(throughJob, byHand),
             target: "ratio ≤ 1.05 (≤ 5 % overhead)",
             lowerIsBetter: true,
           }
@@ -417,7 +430,7 @@ export default async function engineBench(): Promise<BenchRow[]> {
         ? {
             // The same overhead measured inside one run, immune to the load changing between runs.
             name: "imapferry's time around imapsync in a job (dispatch, pre-flight, finish)",
-            figure: 100 * Math.min(...aroundShares),
+            figure: 100 * median(aroundShares),
             unit: "% of imapsync's time",
             baseline: null,
             baselineName: "imapsync's own run inside the same job",
