@@ -15,6 +15,7 @@ import {
   engineEnv,
   FolderStates,
   getJob,
+  readLog,
   resolveEngine,
   startWorker,
 } from "@imapferry/core";
@@ -244,6 +245,10 @@ export async function startImapsyncJobs(pair: ImapPair, bin: string) {
       const used = process.cpuUsage(cpu);
       const job = await getJob(ctx, created.id);
       return { seconds, engineSeconds, workerCpuSeconds: (used.user + used.system) / 1e6, job };
+    },
+    /** The job's log as the panel shows it (for looking into a run). */
+    async log(jobId: number): Promise<string> {
+      return (await readLog(ctx, jobId, 0, 10 * 1024 * 1024)).chunks.map((chunk) => chunk.text).join("");
     },
     async stop() {
       unsubscribe();
