@@ -569,6 +569,31 @@ describe("imapferry-sync", () => {
     expect(after).toEqual({ wouldCopy: [], statistic: 0 });
   });
 
+  it("--exitwhenover holds with folders copied in parallel: no run transfers past it, and runs one after another complete the mailbox exactly", async () => {
+    const account = await newAccount();
+    await pair.source.seedMaildir(
+      account.user,
+      generateLargeMailbox({ messages: 240, folders: 6, seed: 9, averageSize: 3000, maxSize: 20_000 }),
+    );
+    const limit = 120_000;
+    let runs = 0;
+    for (;;) {
+      const run = await runPlain(account, ["--exitwhenover", String(limit)]);
+      runs += 1;
+      const stats = statistics(run);
+      expect(stats.bytesTransferred ?? 0, run.lines.slice(-30).join("\n")).toBeLessThanOrEqual(limit);
+      if (exitLine(run).code === 0) break;
+      expect(exitLine(run).name).toBe("EXIT_TRANSFER_EXCEEDED");
+      expect(runs).toBeLessThan(20);
+    }
+    expect(runs).toBeGreaterThan(3);
+    const [source, destination] = await Promise.all([
+      read(pair.source, account, "source"),
+      read(pair.destination, account, "destination"),
+    ]);
+    expect(destination).toEqual(source);
+  });
+
   it("--folder, --exclude and --f1f2 take imapsync's wire names: only the chosen folders move, one renamed", async () => {
     const account = await newSeededAccount();
     const source = await read(pair.source, account, "source");

@@ -395,12 +395,20 @@ export async function copyMessages(
   }
 
   async function consume(): Promise<void> {
-    const inFlight: { batch: OutgoingMessage[]; attempt: Promise<(number | undefined)[]> }[] = [];
+    const inFlight: { batch: OutgoingMessage[]; attempt: Promise<(number | undefined)[]>; bytes: number }[] =
+      [];
     const depth = ctx.appender && !throttled ? APPENDS_IN_FLIGHT : 1;
     async function settleOldest(): Promise<void> {
       const oldest = inFlight.shift();
       if (oldest) {
-        await settle(oldest.batch, oldest.attempt);
+        try {
+          await settle(oldest.batch, oldest.attempt);
+        } finally {
+          // Released only now that what was saved is counted as transferred: released when the
+          // APPEND answered, the bytes were counted nowhere until then, and another lane could pass
+          // --exitwhenover in that gap.
+          session.bytesInFlight -= oldest.bytes;
+        }
       }
     }
     try {
@@ -413,21 +421,20 @@ export async function copyMessages(
         if (batch.length === 0) {
           break;
         }
-        await throttle(
-          session,
-          batch.length,
-          batch.reduce((sum, message) => sum + message.content.length, 0),
-        );
+        // Reserved against --exitwhenover in the same turn as the decision: a lane deciding next
+        // counts these bytes whatever this one awaits first.
+        const batchBytes = batch.reduce((sum, message) => sum + message.content.length, 0);
+        session.bytesInFlight += batchBytes;
+        try {
+          await throttle(session, batch.length, batchBytes);
+        } catch (e: unknown) {
+          session.bytesInFlight -= batchBytes;
+          throw e;
+        }
         const attempt = send(batch);
         // Settled later, in order; until then a rejection is not unhandled.
         attempt.catch(() => undefined);
-        const batchBytes = batch.reduce((sum, message) => sum + message.content.length, 0);
-        session.bytesInFlight += batchBytes;
-        void attempt.then(
-          () => (session.bytesInFlight -= batchBytes),
-          () => (session.bytesInFlight -= batchBytes),
-        );
-        inFlight.push({ batch, attempt });
+        inFlight.push({ batch, attempt, bytes: batchBytes });
         if (inFlight.length >= depth) {
           await settleOldest();
         }
@@ -441,6 +448,8 @@ export async function copyMessages(
         await settleOldest();
       }
     } finally {
+      // Batches given up (a lost connection, the stop deadline) are no longer on their way.
+      for (const entry of inFlight.splice(0)) session.bytesInFlight -= entry.bytes;
       stop.dispose();
       consumerDone = true;
       queue.clear();
@@ -458,10 +467,14 @@ export async function copyMessages(
       // --exitwhenover as in the pipeline: a big message that would pass it is left for the next run.
       const limit = session.args.exitWhenOver;
       const sent = session.counters.bytesTransferred + session.bytesInFlight;
-      if (limit !== undefined && sent > 0 && sent + want.size > limit) {
+      const prefix = want.addHeader ? addedHeader(want.uid) : Buffer.alloc(0);
+      const reserved = prefix.length + want.size;
+      if (limit !== undefined && sent > 0 && sent + reserved > limit) {
         session.halt = SYNC_EXIT.transferExceeded;
         return;
       }
+      // Reserved at once, as in the pipeline, until the message is counted as transferred or given up.
+      session.bytesInFlight += reserved;
       let message: StreamedMessage | undefined;
       try {
         const meta = await source.fetchOne(
@@ -470,7 +483,6 @@ export async function copyMessages(
           { uid: true },
         );
         if (!meta || meta.size === undefined) continue; // expunged on the source meanwhile
-        const prefix = want.addHeader ? addedHeader(want.uid) : Buffer.alloc(0);
         message = {
           sourceUid: want.uid,
           bytes: prefix.length + meta.size,
@@ -478,14 +490,11 @@ export async function copyMessages(
           internalDate: toDate(meta.internalDate),
         };
         const size = message.bytes;
-        session.bytesInFlight += size;
-        const uid = await appender
-          .appendStream(
-            plan.destinationWireName,
-            { flags: message.flags, internalDate: message.internalDate, size },
-            sourcePieces(source, want.uid, meta.size, prefix),
-          )
-          .finally(() => (session.bytesInFlight -= size));
+        const uid = await appender.appendStream(
+          plan.destinationWireName,
+          { flags: message.flags, internalDate: message.internalDate, size },
+          sourcePieces(source, want.uid, meta.size, prefix),
+        );
         reportCopied(message, uid);
       } catch (e: unknown) {
         if (destinationGone(e)) {
@@ -501,6 +510,8 @@ export async function copyMessages(
           session.halt = SYNC_EXIT.overQuota;
           return;
         }
+      } finally {
+        session.bytesInFlight -= reserved;
       }
     }
   }
