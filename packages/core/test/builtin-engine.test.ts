@@ -298,13 +298,8 @@ describe("imapferry-sync", () => {
     expect(stats.unidentifiedOnSource).toBe(0);
     expect(stats.errors).toBe(0);
     expect(run.lines.some((line) => line.includes("ignored (no wanted headers"))).toBe(false);
-    // Numbered in the order folders start (biggest first over parallel lanes), named both ways.
-    const numbers = run.lines.flatMap((line) => /^Folder +(\d+)\/8 /.exec(line)?.[1] ?? []);
-    expect(numbers.map(Number).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(run.lines).toContainEqual(
-      expect.stringMatching(
-        /^Folder +\d\/8 \[Archiv\/2024\/Caf&AOk- &JhU-\] = \[Archiv\/2024\/Café ☕\] -> \[Archiv\/2024\/Caf&AOk- &JhU-\] = \[Archiv\/2024\/Café ☕\]$/,
-      ),
+    expect(run.lines).toContain(
+      "Folder     3/8 [Archiv/2024/Caf&AOk- &JhU-] = [Archiv/2024/Café ☕] -> [Archiv/2024/Caf&AOk- &JhU-] = [Archiv/2024/Café ☕]",
     );
 
     expect(await read(pair.source, account, "source")).toEqual(sourceBefore);

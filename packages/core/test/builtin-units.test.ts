@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { expandUidSet, formatImapDateTime, storableFlags } from "../src/engines/builtin/append-messages.ts";
 import { ByteBoundedQueue } from "../src/engines/builtin/byte-queue.ts";
-import {
-  biggestFirst,
-  groupByDestination,
-  laneCount,
-  runLanes,
-} from "../src/engines/builtin/folder-lanes.ts";
+import { groupByDestination, laneCount, runLanes } from "../src/engines/builtin/folder-lanes.ts";
 import { startFolderPass } from "../src/engines/builtin/folder-pass.ts";
 import type { FolderPlan } from "../src/engines/builtin/folder-plan.ts";
 import type { FolderSyncContext } from "../src/engines/builtin/folder-sync-context.ts";
@@ -286,27 +281,6 @@ describe("folders in parallel", () => {
       ["3:Archive", "4:Archive/2024"],
       ["6:Lists/dev"],
     ]);
-  });
-
-  it("gives lanes the groups with the most messages first, renumbered in that order", () => {
-    const counted = (source: string, messages: number) => {
-      const p = plan(source, source);
-      return { ...p, source: { ...p.source, messages } } as FolderPlan;
-    };
-    const groups = groupByDestination(
-      [
-        counted("Archive", 300),
-        counted("Archive/2024", 250),
-        counted("Drafts", 5),
-        counted("INBOX", 800),
-        counted("Sent", 200),
-        counted("Trash", 200),
-      ],
-      "/",
-    );
-    expect(
-      biggestFirst(groups).map((group) => group.map(({ plan: p, index }) => `${index}:${p.source.path}`)),
-    ).toEqual([["1:INBOX"], ["2:Archive", "3:Archive/2024"], ["4:Sent"], ["5:Trash"], ["6:Drafts"]]);
   });
 
   it("opens as many connection sets as --connections allows per account, one when throttled", () => {

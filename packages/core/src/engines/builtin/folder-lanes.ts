@@ -41,22 +41,6 @@ export function groupByDestination(plans: readonly FolderPlan[], delimiter: stri
 }
 
 /**
- * The groups reordered for lanes: the most messages first (LIST-STATUS counts), so that the big folder
- * of a mailbox (INBOX, often most of it) does not start last while the other lanes sit idle; groups of
- * equal size keep plan order. Renumbered in that order, so `Folder i/N` follows the order folders are
- * taken in.
- */
-export function biggestFirst(groups: readonly NumberedPlan[][]): NumberedPlan[][] {
-  const size = (group: readonly NumberedPlan[]) =>
-    group.reduce((sum, { plan }) => sum + (plan.source.messages ?? 0), 0);
-  const ordered = groups
-    .map((group, position) => ({ group, position, messages: size(group) }))
-    .sort((a, b) => b.messages - a.messages || a.position - b.position);
-  let index = 0;
-  return ordered.map(({ group }) => group.map(({ plan }) => ({ plan, index: ++index })));
-}
-
-/**
  * How many lanes the run uses, within `--connections` per account: a lane holds one source
  * connection and one destination connection, plus the pipelined appender when there is one. A
  * throttled run keeps one lane, so its rate is exactly the one asked for; --justfolders only creates

@@ -8,7 +8,7 @@ import { recordFolderState } from "./copy-ledger.ts";
 import { SELECT_CUT_SHORT } from "./examine-folder.ts";
 import type { SyncExitCode } from "./exit-codes.ts";
 import { exitCodeName, SYNC_EXIT } from "./exit-codes.ts";
-import { biggestFirst, groupByDestination, laneCount, openLane, runLanes } from "./folder-lanes.ts";
+import { groupByDestination, laneCount, openLane, runLanes } from "./folder-lanes.ts";
 import { startFolderPass } from "./folder-pass.ts";
 import type { FolderPlan } from "./folder-plan.ts";
 import { listFolders, planFolders } from "./folder-plan.ts";
@@ -297,8 +297,7 @@ export async function runSync(args: SyncArgs, io: SyncIo): Promise<SyncExitCode>
     session.write(`++++ Looping on each one of ${plans.length} folders to sync`);
     await runLanes(
       lanes,
-      // One lane goes through the folders in plan order, as imapsync does; several, biggest first.
-      lanes.length > 1 ? biggestFirst(groups) : groups,
+      groups,
       async function syncPlannedFolder(lane, { plan, index }) {
         session.write(
           formatEta({
