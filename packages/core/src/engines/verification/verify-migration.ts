@@ -57,8 +57,8 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
   try {
     // As many folders at once as the copy (a pair per lane; see the engine's laneCount): against a
     // distant server the check waits on round trips, which reading folders side by side overlaps. The
-    // pairs log in at once (logging in one after the other was a sixth of a check's time), and a
-    // server that refuses one more login leaves the check with the pairs it has.
+    // pairs log in at once, and a server that refuses one more login leaves the check with the pairs
+    // it has.
     const perAccount = input.spec.maxConnections ?? args.connections;
     const opened = await Promise.all(
       Array.from({ length: Math.max(1, Math.floor(perAccount / 2)) }, () => openPair(input.spec, args)),
@@ -67,8 +67,9 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
     const first = pairs[0];
     if (!first) throw new VerificationFailed(opened[0] as string);
     const [sourceListing, destinationListing] = await Promise.all([
-      // With the source's message counts (LIST-STATUS, same command), to read the biggest folders first.
-      listFolders(first.source, true),
+      // The source's message counts, to read the biggest folders first, only where they come with the
+      // LIST itself: elsewhere they would cost a STATUS per folder before the check reads any.
+      listFolders(first.source, hasListStatus(first.source)),
       listFolders(first.destination, false),
     ]);
     const { plans } = planFolders(args, sourceListing, destinationListing);
@@ -164,6 +165,10 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
     const clients = pairs.flatMap((pair) => [pair.source, pair.destination]);
     await Promise.all(clients.map((client) => client.logout().catch(() => client.close())));
   }
+}
+
+function hasListStatus(client: ImapFlow): boolean {
+  return client.capabilities.has("LIST-STATUS") || client.capabilities.has("IMAP4rev2");
 }
 
 interface ConnectionPair {
