@@ -35,8 +35,8 @@ export {
   startImapServer,
   unidentifiableMailboxSpec,
 } from "./imap/index.ts";
-export type { ImapFaultProxy, TcpProxy } from "./net/index.ts";
-export { startImapFaultProxy, startTcpProxy } from "./net/index.ts";
+export type { CountingProxy, ImapFaultProxy, TcpProxy } from "./net/index.ts";
+export { startCountingProxy, startImapFaultProxy, startTcpProxy } from "./net/index.ts";
 export type {
   IssuedToken,
   OAuth2Grant,

@@ -1,5 +1,11 @@
-import type { ImapPair } from "@imapferry/testkit";
-import { generateLargeMailbox, seedMailbox, standardMailboxSpec, startImapPair } from "@imapferry/testkit";
+import type { CountingProxy, ImapPair } from "@imapferry/testkit";
+import {
+  generateLargeMailbox,
+  seedMailbox,
+  standardMailboxSpec,
+  startCountingProxy,
+  startImapPair,
+} from "@imapferry/testkit";
 import type { ServiceContext } from "../../src/context.ts";
 import { type CreateJobInput, createJob } from "../../src/services/jobs/index.ts";
 import type { JobView } from "../../src/services/jobs/job-view.ts";
@@ -9,19 +15,28 @@ export interface ImapFixture {
   pair: ImapPair;
   sourceServerId: number;
   destServerId: number;
+  /** With `countSourceConnections`: the relay the source server entry points at, counting connections. */
+  sourceConnections?: CountingProxy;
   stop(): Promise<void>;
 }
 
-/** A real Dovecot pair registered as two servers (implicit TLS, self-signed). */
+/**
+ * A real Dovecot pair registered as two servers (implicit TLS, self-signed). `countSourceConnections`
+ * registers the source behind a counting relay (see startCountingProxy).
+ */
 export async function startImapFixture(
   ctx: ServiceContext,
-  options: { sourceHostLimit?: number } = {},
+  options: { sourceHostLimit?: number; countSourceConnections?: boolean } = {},
 ): Promise<ImapFixture> {
   const pair = await startImapPair();
+  const sourceTarget = { host: pair.source.host, port: pair.source.tlsPort };
+  const sourceConnections = options.countSourceConnections
+    ? await startCountingProxy(sourceTarget)
+    : undefined;
   const source = await createServer(ctx, {
     name: "source",
     host: pair.source.host,
-    port: pair.source.tlsPort,
+    port: sourceConnections?.port ?? pair.source.tlsPort,
     security: "tls",
     acceptSelfSigned: true,
     sourceHostLimit: options.sourceHostLimit ?? null,
@@ -33,7 +48,16 @@ export async function startImapFixture(
     security: "tls",
     acceptSelfSigned: true,
   });
-  return { pair, sourceServerId: source.id, destServerId: dest.id, stop: () => pair.stop() };
+  return {
+    pair,
+    sourceServerId: source.id,
+    destServerId: dest.id,
+    ...(sourceConnections ? { sourceConnections } : {}),
+    async stop() {
+      await sourceConnections?.close();
+      await pair.stop();
+    },
+  };
 }
 
 /** A source mailbox and the empty destination mailbox it migrates to. */
