@@ -1,4 +1,6 @@
 import type { ImapFlow } from "imapflow";
+import type { ExecResponse } from "../imap-exec.ts";
+import { execOf } from "../imap-exec.ts";
 import { encodeModifiedUtf7 } from "./mailbox-name.ts";
 
 /** A message on its way to the destination. */
@@ -15,28 +17,9 @@ export interface OutgoingMessage {
  * Dovecot, one APPEND costs ~4 ms whatever the message size (each is its own save transaction),
  * so 2,000 messages take ~12 s serially, and more connections to the same mailbox do not help
  * (they queue on the mailbox lock). MULTIAPPEND (RFC 3502) saves a whole batch in one
- * transaction: the same corpus takes ~4 s. imapflow's generic `exec` sends it; it is not in
- * imapflow's typings, so this is the one place that reaches past its public surface, and it
- * falls back to `append()` if `exec` ever goes away.
+ * transaction: the same corpus takes ~4 s. imapflow's generic `exec` sends it (see imap-exec.ts),
+ * falling back to `append()` if `exec` ever goes away.
  */
-interface ExecSection {
-  value?: unknown;
-}
-
-interface ExecResponse {
-  response?: { attributes?: { section?: ExecSection[] }[] };
-  next(): void;
-}
-
-interface ImapFlowExec {
-  exec(command: string, attributes: unknown[], options?: Record<string, unknown>): Promise<ExecResponse>;
-}
-
-function execOf(client: ImapFlow): ImapFlowExec | undefined {
-  const candidate = client as unknown as Partial<ImapFlowExec>;
-  return typeof candidate.exec === "function" ? (candidate as ImapFlowExec) : undefined;
-}
-
 export function canMultiAppend(client: ImapFlow): boolean {
   return client.capabilities.has("MULTIAPPEND") && execOf(client) !== undefined;
 }

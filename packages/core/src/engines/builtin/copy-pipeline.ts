@@ -1,11 +1,11 @@
-import type { FetchMessageObject } from "imapflow";
 import type { OutgoingMessage } from "./append-messages.ts";
 import { appendMessages, storableFlags } from "./append-messages.ts";
 import { ByteBoundedQueue } from "./byte-queue.ts";
 import { SYNC_EXIT } from "./exit-codes.ts";
+import { fetchBodies } from "./fetch-bodies.ts";
 import type { FolderPlan } from "./folder-plan.ts";
 import type { FolderSyncContext } from "./folder-sync-context.ts";
-import { toDate, UIDS_PER_FETCH, uidSets } from "./mailbox-scan.ts";
+import { toDate, UIDS_PER_FETCH } from "./mailbox-scan.ts";
 import { addedHeader } from "./message-identity.ts";
 import { formatCopiedLine, formatEta } from "./output-format.ts";
 import { errorText, isConnectionError, isOverQuota } from "./server-errors.ts";
@@ -177,38 +177,28 @@ export async function copyMessages(
         // of the copy were megabytes of a bounded-memory engine.
         const chunk = whole.slice(first, first + UIDS_PER_FETCH);
         const byUid = new Map(chunk.map((message) => [message.uid, message]));
-        const [set = ""] = uidSets(
-          chunk.map((message) => message.uid),
-          UIDS_PER_FETCH,
-        );
-        const rows: AsyncIterable<FetchMessageObject> = source.fetch(
-          set,
-          { uid: true, flags: true, internalDate: true, source: true },
-          { uid: true },
-        );
-        for await (const row of rows) {
+        let carryOn = true;
+        await fetchBodies(source, [...byUid.keys()], async (row) => {
           if (session.stopping || consumerDone || session.halt !== undefined) {
-            return;
+            carryOn = false;
+            return false;
           }
           const want = byUid.get(row.uid);
-          if (!want || !row.source) {
-            continue;
-          }
+          if (!want) return true;
           const content = want.addHeader ? Buffer.concat([addedHeader(row.uid), row.source]) : row.source;
-          const queued = await queue.put(
+          carryOn = await queue.put(
             {
               sourceUid: row.uid,
               size: row.source.length,
-              flags: storableFlags(row.flags ?? []),
-              internalDate: toDate(row.internalDate),
+              flags: storableFlags(row.flags),
+              internalDate: row.internalDate,
               content,
             },
             content.length,
           );
-          if (!queued) {
-            return;
-          }
-        }
+          return carryOn;
+        });
+        if (!carryOn) return;
       }
     } catch (e: unknown) {
       if (!session.stopping && !consumerDone) {

@@ -2,6 +2,8 @@ import type { ImapFlow } from "imapflow";
 import type { ScannedMessage } from "../builtin/mailbox-scan.ts";
 import { scanMailbox, toDate } from "../builtin/mailbox-scan.ts";
 import { headerIdentity, IDENTITY_HEADERS } from "../builtin/message-identity.ts";
+import type { ImapToken, UntaggedResponse } from "../imap-exec.ts";
+import { bytesOf, execOf, fetchResponseItems, isThrottled, uintOf } from "../imap-exec.ts";
 
 /*
  * Why the check reads messages past imapflow's fetch(): the check is CPU-bound on the worker, and
@@ -11,51 +13,12 @@ import { headerIdentity, IDENTITY_HEADERS } from "../builtin/message-identity.ts
  * CONDSTORE server and the scan for FLAGS, neither of which the check uses. So the check sends its
  * own FETCH through imapflow's generic `exec` (imapflow still connects, logs in, parses the wire
  * and owns the connection) asking only what matching needs, and takes the values from the parsed
- * line. `exec` is not in imapflow's typings (append-messages.ts reaches it the same way); without
- * it, or when the server throttles the read, the scan falls back to fetch(), which waits the
- * server's backoff out.
+ * line (see imap-exec.ts). Without `exec`, or when the server throttles the read, the scan falls
+ * back to fetch(), which waits the server's backoff out.
  */
-
-interface Token {
-  type?: unknown;
-  value?: unknown;
-  section?: unknown;
-}
-
-interface UntaggedFetch {
-  attributes?: unknown[];
-}
-
-interface RawExec {
-  exec(
-    command: string,
-    attributes: unknown[],
-    options: { untagged: { FETCH(untagged: UntaggedFetch): void } },
-  ): Promise<{ next(): void }>;
-}
-
-function rawExecOf(client: ImapFlow): RawExec | undefined {
-  const candidate = client as unknown as Partial<RawExec>;
-  return typeof candidate.exec === "function" ? (candidate as RawExec) : undefined;
-}
 
 /** The check compares no flags: every message it reads shares this one empty list. */
 const FLAGS_NOT_READ: string[] = Object.freeze([]) as unknown as string[];
-
-const UINT = /^\d{1,10}$/;
-
-function uintOf(token: Token | null | undefined): number | undefined {
-  const value = token?.value;
-  return typeof value === "string" && UINT.test(value) ? Number(value) : undefined;
-}
-
-/** A header section is an nstring: a literal (a Buffer), a quoted string, or NIL. */
-function bytesOf(token: Token | null | undefined): Buffer | undefined {
-  const value = token?.value;
-  if (Buffer.isBuffer(value)) return value;
-  // As imapflow does: the tokenizer decoded a quoted string as UTF-8, so encoding it back restores it.
-  return typeof value === "string" ? Buffer.from(value) : undefined;
-}
 
 interface FetchedRow {
   uid: number;
@@ -68,16 +31,16 @@ interface FetchedRow {
  * The values of one `* n FETCH (…)` line. A line without UID and RFC822.SIZE is not an answer to
  * this FETCH (a flag change another session made, reported unasked) and is left out.
  */
-function rowOf(untagged: UntaggedFetch): FetchedRow | undefined {
-  const items = untagged.attributes?.[1];
-  if (!Array.isArray(items)) return undefined;
+function rowOf(untagged: UntaggedResponse): FetchedRow | undefined {
+  const items = fetchResponseItems(untagged);
+  if (!items) return undefined;
   let uid: number | undefined;
   let size: number | undefined;
   let headers: Buffer | undefined;
   let internalDate: string | undefined;
   for (let i = 0; i + 1 < items.length; i += 2) {
-    const key = items[i] as Token | null;
-    const value = items[i + 1] as Token | null;
+    const key = items[i] as ImapToken | null;
+    const value = items[i + 1] as ImapToken | null;
     const name = typeof key?.value === "string" ? key.value.toUpperCase() : "";
     if (name === "UID") uid = uintOf(value);
     else if (name === "RFC822.SIZE") size = uintOf(value);
@@ -107,10 +70,6 @@ function fetchItems(internalDates: boolean): unknown[] {
   ];
 }
 
-function isThrottled(e: unknown): boolean {
-  return typeof e === "object" && e !== null && (e as { code?: unknown }).code === "ETHROTTLE";
-}
-
 /**
  * What the check needs of every message of the selected mailbox, in UID order: UID, size and
  * identity headers, and INTERNALDATE only when asked (age limits). The identity is provisional
@@ -123,7 +82,7 @@ export async function readIdentities(
   options: { skipSize: boolean; internalDates: boolean },
 ): Promise<ScannedMessage[]> {
   if (exists === 0) return [];
-  const raw = rawExecOf(client);
+  const raw = execOf(client);
   if (!raw) return scanMailbox(client, exists, options.skipSize);
   const messages: ScannedMessage[] = [];
   try {
@@ -132,7 +91,7 @@ export async function readIdentities(
       [{ type: "SEQUENCE", value: "1:*" }, fetchItems(options.internalDates)],
       {
         untagged: {
-          FETCH(untagged: UntaggedFetch) {
+          FETCH(untagged: UntaggedResponse) {
             const row = rowOf(untagged);
             if (!row) return;
             const { headerKey, trustedId } = headerIdentity(
