@@ -63,3 +63,41 @@ export function fetchResponseItems(untagged: UntaggedResponse): unknown[] | unde
   const items = untagged.attributes?.[1];
   return Array.isArray(items) ? items : undefined;
 }
+
+/** The items of one `* n FETCH (…)` line the engine asks for, as sent (dates and flags not interpreted). */
+export interface FetchedItems {
+  uid?: number;
+  size?: number;
+  flags?: string[];
+  internalDate?: string;
+  /** The one BODY[…] section asked for: the whole message, or header fields. */
+  body?: Buffer;
+}
+
+function flagsOf(token: unknown): string[] {
+  const flags: string[] = [];
+  if (!Array.isArray(token)) return flags;
+  for (const flag of token as (ImapToken | null)[]) {
+    if (typeof flag?.value === "string") flags.push(flag.value);
+  }
+  return flags;
+}
+
+/** Reads UID, RFC822.SIZE, FLAGS, INTERNALDATE and a BODY[…] section out of one FETCH line. */
+export function fetchedItems(untagged: UntaggedResponse): FetchedItems {
+  const row: FetchedItems = {};
+  const items = fetchResponseItems(untagged);
+  if (!items) return row;
+  for (let i = 0; i + 1 < items.length; i += 2) {
+    const key = items[i] as ImapToken | null;
+    const value = items[i + 1] as ImapToken | null;
+    const name = typeof key?.value === "string" ? key.value.toUpperCase() : "";
+    if (name === "UID") row.uid = uintOf(value);
+    else if (name === "RFC822.SIZE") row.size = uintOf(value);
+    else if (name === "FLAGS") row.flags = flagsOf(value);
+    else if (name === "INTERNALDATE")
+      row.internalDate = typeof value?.value === "string" ? value.value : undefined;
+    else if (name === "BODY" && Array.isArray(key?.section)) row.body = bytesOf(value);
+  }
+  return row;
+}

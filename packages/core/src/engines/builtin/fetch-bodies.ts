@@ -1,6 +1,6 @@
 import type { FetchMessageObject, ImapFlow } from "imapflow";
-import type { ImapToken, UntaggedResponse } from "../imap-exec.ts";
-import { bytesOf, execOf, fetchResponseItems, isThrottled, uintOf } from "../imap-exec.ts";
+import type { UntaggedResponse } from "../imap-exec.ts";
+import { execOf, fetchedItems, isThrottled } from "../imap-exec.ts";
 import { toDate, uidSets } from "./mailbox-scan.ts";
 
 /** One whole message as the copy reads it from the source. */
@@ -21,35 +21,12 @@ const BODY_ITEMS = [
   { type: "ATOM", value: "BODY.PEEK", section: [] },
 ];
 
-function flagsOf(token: unknown): string[] {
-  if (!Array.isArray(token)) return [];
-  const flags: string[] = [];
-  for (const flag of token as (ImapToken | null)[]) {
-    if (typeof flag?.value === "string") flags.push(flag.value);
-  }
-  return flags;
-}
-
 /** The message in one `* n FETCH (…)` line; undefined for a line that carries no body (a flag change). */
 function bodyOf(untagged: UntaggedResponse): FetchedBody | undefined {
-  const items = fetchResponseItems(untagged);
-  if (!items) return undefined;
-  let uid: number | undefined;
-  let flags: string[] = [];
-  let internalDate: Date | undefined;
-  let source: Buffer | undefined;
-  for (let i = 0; i + 1 < items.length; i += 2) {
-    const key = items[i] as ImapToken | null;
-    const value = items[i + 1];
-    const name = typeof key?.value === "string" ? key.value.toUpperCase() : "";
-    if (name === "UID") uid = uintOf(value as ImapToken);
-    else if (name === "FLAGS") flags = flagsOf(value);
-    else if (name === "INTERNALDATE") {
-      const text = (value as ImapToken | null)?.value;
-      internalDate = typeof text === "string" ? toDate(text) : undefined;
-    } else if (name === "BODY" && Array.isArray(key?.section)) source = bytesOf(value as ImapToken);
-  }
-  return uid === undefined || source === undefined ? undefined : { uid, flags, internalDate, source };
+  const { uid, flags = [], internalDate, body } = fetchedItems(untagged);
+  return uid === undefined || body === undefined
+    ? undefined
+    : { uid, flags, internalDate: toDate(internalDate), source: body };
 }
 
 /**

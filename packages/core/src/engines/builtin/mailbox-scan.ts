@@ -1,4 +1,5 @@
 import type { ImapFlow } from "imapflow";
+import { execOf, fetchedItems, isThrottled } from "../imap-exec.ts";
 import { storableFlags } from "./append-messages.ts";
 import { contentIdentity, headerIdentity, IDENTITY_HEADERS } from "./message-identity.ts";
 
@@ -56,10 +57,79 @@ export function uidSets(uids: number[], perSet: number): string[] {
   return sets;
 }
 
+/**
+ * BODY.PEEK[HEADER.FIELDS (…)] of the identity headers, spelt as imapflow's fetch() spells them: a
+ * server that caches header fields per request (Dovecot) answers every later read of them (the
+ * check's, a rerun's) from what the first one parsed.
+ */
+export const IDENTITY_HEADERS_ITEM = {
+  type: "ATOM",
+  value: "BODY.PEEK",
+  section: [
+    { type: "ATOM", value: "HEADER.FIELDS" },
+    IDENTITY_HEADERS.map((header) => ({ type: "ATOM", value: header })),
+  ],
+};
+
 /** What a scan asks for: size, flags, internal date and the identifying headers. */
 const SCAN_QUERY = { uid: true, size: true, flags: true, internalDate: true, headers: IDENTITY_HEADERS };
 /** A scan that compares nothing: the same without the headers, which the server must parse out of every message. */
 const UNIDENTIFIED_SCAN_QUERY = { uid: true, size: true, flags: true, internalDate: true };
+/** SCAN_QUERY as exec items (see imap-exec.ts). */
+const SCAN_ITEMS = ["UID", "RFC822.SIZE", "FLAGS", "INTERNALDATE"].map((value) => ({ type: "ATOM", value }));
+
+/** What a scan's FETCH reads of one message set, and how. */
+interface ScanRequest {
+  /** UIDs, or else sequence numbers. */
+  byUid: boolean;
+  identify: boolean;
+  skipSize: boolean;
+  flagSets: FlagSets;
+  /** Which UIDs count ("n:m" past the highest UID answers with the last message). @defaultValue all */
+  asked?: (uid: number) => boolean;
+}
+
+/**
+ * The scan's FETCH of one message set: the messages that answer it, in the server's order. Through
+ * exec, past imapflow's per-message formatting; without exec, or when the server throttles it,
+ * through fetch(), which waits the backoffs out (what was read before a throttle is dropped, and the
+ * set read again there).
+ */
+async function scanSet(client: ImapFlow, set: string, request: ScanRequest): Promise<ScannedMessage[]> {
+  const { byUid, identify, skipSize, flagSets, asked = () => true } = request;
+  const exec = execOf(client);
+  if (exec) {
+    const scanned: ScannedMessage[] = [];
+    try {
+      const response = await exec.exec(
+        byUid ? "UID FETCH" : "FETCH",
+        [{ type: "SEQUENCE", value: set }, identify ? [...SCAN_ITEMS, IDENTITY_HEADERS_ITEM] : SCAN_ITEMS],
+        {
+          untagged: {
+            FETCH(untagged) {
+              const { uid, size, flags, internalDate, body } = fetchedItems(untagged);
+              // A line without both is a flag change reported unasked, not an answer.
+              if (uid === undefined || size === undefined || !asked(uid)) return;
+              const row = { uid, size, flags, internalDate, headers: body };
+              scanned.push(toScanned(row, skipSize, flagSets, identify));
+            },
+          },
+        },
+      );
+      response.next();
+      return scanned;
+    } catch (e: unknown) {
+      if (!isThrottled(e)) throw e;
+    }
+  }
+  const scanned: ScannedMessage[] = [];
+  for await (const row of client.fetch(set, identify ? SCAN_QUERY : UNIDENTIFIED_SCAN_QUERY, {
+    uid: byUid,
+  })) {
+    if (asked(row.uid)) scanned.push(toScanned(row, skipSize, flagSets, identify));
+  }
+  return scanned;
+}
 
 /**
  * One shared, frozen array per distinct flag set: a mailbox of 100,000 messages has a handful of them
@@ -68,7 +138,7 @@ const UNIDENTIFIED_SCAN_QUERY = { uid: true, size: true, flags: true, internalDa
 class FlagSets {
   private readonly sets = new Map<string, readonly string[]>();
 
-  of(flags: Set<string> | undefined): string[] {
+  of(flags: Iterable<string> | undefined): string[] {
     const sorted = storableFlags(flags ?? []).sort();
     const key = sorted.join(" ");
     let shared = this.sets.get(key);
@@ -81,10 +151,16 @@ class FlagSets {
 }
 
 function toScanned(
-  row: { uid: number; size?: number; headers?: Buffer; internalDate?: Date | string; flags?: Set<string> },
+  row: {
+    uid: number;
+    size?: number;
+    headers?: Buffer;
+    internalDate?: Date | string;
+    flags?: Iterable<string>;
+  },
   skipSize: boolean,
   flagSets: FlagSets,
-  identify = true,
+  identify: boolean,
 ): ScannedMessage {
   const size = row.size ?? 0;
   const { headerKey, trustedId } = identify
@@ -117,11 +193,8 @@ export async function scanMailbox(
   if (exists === 0) {
     return [];
   }
-  const scanned: ScannedMessage[] = [];
   const flagSets = new FlagSets();
-  for await (const row of client.fetch("1:*", identify ? SCAN_QUERY : UNIDENTIFIED_SCAN_QUERY)) {
-    scanned.push(toScanned(row, skipSize, flagSets, identify));
-  }
+  const scanned = await scanSet(client, "1:*", { byUid: false, identify, skipSize, flagSets });
   scanned.sort((a, b) => a.uid - b.uid);
   return scanned;
 }
@@ -160,9 +233,15 @@ async function scanSets(
   const scanned: ScannedMessage[] = [];
   const flagSets = new FlagSets();
   for (const set of sets) {
-    for await (const row of client.fetch(set, SCAN_QUERY, { uid: true })) {
-      // "n:m" past the highest UID answers with the last message: only what was asked for counts.
-      if (asked(row.uid)) scanned.push(toScanned(row, skipSize, flagSets));
+    // "n:m" past the highest UID answers with the last message: only what was asked for counts.
+    for (const message of await scanSet(client, set, {
+      byUid: true,
+      identify: true,
+      skipSize,
+      flagSets,
+      asked,
+    })) {
+      scanned.push(message);
     }
   }
   scanned.sort((a, b) => a.uid - b.uid);

@@ -1,9 +1,9 @@
 import type { ImapFlow } from "imapflow";
 import type { ScannedMessage } from "../builtin/mailbox-scan.ts";
-import { scanMailbox, toDate } from "../builtin/mailbox-scan.ts";
-import { headerIdentity, IDENTITY_HEADERS } from "../builtin/message-identity.ts";
-import type { ImapToken, UntaggedResponse } from "../imap-exec.ts";
-import { bytesOf, execOf, fetchResponseItems, isThrottled, uintOf } from "../imap-exec.ts";
+import { IDENTITY_HEADERS_ITEM, scanMailbox, toDate } from "../builtin/mailbox-scan.ts";
+import { headerIdentity } from "../builtin/message-identity.ts";
+import type { UntaggedResponse } from "../imap-exec.ts";
+import { execOf, fetchedItems, isThrottled } from "../imap-exec.ts";
 
 /*
  * Why the check reads messages past imapflow's fetch(): the check is CPU-bound on the worker, and
@@ -29,27 +29,12 @@ interface FetchedRow {
 
 /**
  * The values of one `* n FETCH (…)` line. A line without UID and RFC822.SIZE is not an answer to
- * this FETCH (a flag change another session made, reported unasked) and is left out.
+ * this FETCH (a flag change another session made, reported unasked) and is left out. The only body
+ * section asked for is the identity header fields.
  */
 function rowOf(untagged: UntaggedResponse): FetchedRow | undefined {
-  const items = fetchResponseItems(untagged);
-  if (!items) return undefined;
-  let uid: number | undefined;
-  let size: number | undefined;
-  let headers: Buffer | undefined;
-  let internalDate: string | undefined;
-  for (let i = 0; i + 1 < items.length; i += 2) {
-    const key = items[i] as ImapToken | null;
-    const value = items[i + 1] as ImapToken | null;
-    const name = typeof key?.value === "string" ? key.value.toUpperCase() : "";
-    if (name === "UID") uid = uintOf(value);
-    else if (name === "RFC822.SIZE") size = uintOf(value);
-    else if (name === "INTERNALDATE")
-      internalDate = typeof value?.value === "string" ? value.value : undefined;
-    // The only body section asked for is the identity header fields.
-    else if (name === "BODY" && Array.isArray(key?.section)) headers = bytesOf(value);
-  }
-  return uid === undefined || size === undefined ? undefined : { uid, size, headers, internalDate };
+  const { uid, size, body, internalDate } = fetchedItems(untagged);
+  return uid === undefined || size === undefined ? undefined : { uid, size, headers: body, internalDate };
 }
 
 function fetchItems(internalDates: boolean): unknown[] {
@@ -57,16 +42,9 @@ function fetchItems(internalDates: boolean): unknown[] {
     { type: "ATOM", value: "UID" },
     { type: "ATOM", value: "RFC822.SIZE" },
     ...(internalDates ? [{ type: "ATOM", value: "INTERNALDATE" }] : []),
-    {
-      type: "ATOM",
-      value: "BODY.PEEK",
-      // The same fields, spelt the same way, as the engine's scan: a server that caches header
-      // fields per request (Dovecot) answers the check from what the copy already read.
-      section: [
-        { type: "ATOM", value: "HEADER.FIELDS" },
-        IDENTITY_HEADERS.map((header) => ({ type: "ATOM", value: header })),
-      ],
-    },
+    // The same fields, spelt the same way, as the engine's scan: Dovecot answers the check from
+    // what the copy already read.
+    IDENTITY_HEADERS_ITEM,
   ];
 }
 
