@@ -26,13 +26,28 @@ import { ENGINE_NAME, runSync } from "./run-sync.ts";
 import { openStateChannel } from "./state-channel.ts";
 import { parseSyncArgs, SyncUsageError } from "./sync-args.ts";
 
+/*
+ * stdout is a pipe when the worker runs us, and on Linux pipe writes are synchronous: a write per
+ * line was a system call per copied message. Lines written in one event-loop turn (a settled
+ * MULTIAPPEND batch reports all its messages at once) leave in one write at the end of the turn,
+ * and exitWith writes what is left before the process ends.
+ */
+let unwritten: string[] = [];
+
+function flushLines(): void {
+  if (unwritten.length === 0) return;
+  const text = `${unwritten.join("\n")}\n`;
+  unwritten = [];
+  process.stdout.write(text);
+}
+
 function writeLine(line: string): void {
-  // stdout is a pipe when the worker runs us; on Linux pipe writes are synchronous, so nothing
-  // is lost when the process exits right after the last line.
-  process.stdout.write(`${line}\n`);
+  if (unwritten.length === 0) setImmediate(flushLines);
+  unwritten.push(line);
 }
 
 function exitWith(code: SyncExitCode): never {
+  flushLines();
   process.exit(code);
 }
 
@@ -114,5 +129,5 @@ main().catch(function crash(e: unknown) {
   writeLine(
     `Exiting with return value ${SYNC_EXIT.software} (${exitCodeName(SYNC_EXIT.software)}) 1/50 nb_errors/max_errors PID ${process.pid}`,
   );
-  process.exit(SYNC_EXIT.software);
+  exitWith(SYNC_EXIT.software);
 });
