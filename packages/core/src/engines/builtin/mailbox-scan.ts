@@ -62,7 +62,7 @@ export function uidSets(uids: number[], perSet: number): string[] {
  * server that caches header fields per request (Dovecot) answers every later read of them (the
  * check's, a rerun's) from what the first one parsed.
  */
-export const IDENTITY_HEADERS_ITEM = {
+const IDENTITY_HEADERS_ITEM = {
   type: "ATOM",
   value: "BODY.PEEK",
   section: [
@@ -75,8 +75,25 @@ export const IDENTITY_HEADERS_ITEM = {
 const SCAN_QUERY = { uid: true, size: true, flags: true, internalDate: true, headers: IDENTITY_HEADERS };
 /** A scan that compares nothing: the same without the headers, which the server must parse out of every message. */
 const UNIDENTIFIED_SCAN_QUERY = { uid: true, size: true, flags: true, internalDate: true };
+/**
+ * Which items a scan reads besides UID, size and (when it identifies) the identity headers. The check
+ * after a run compares no flags and needs dates only under age limits: asking less of every message
+ * is less for both servers to answer.
+ */
+export interface ScanReads {
+  flags: boolean;
+  internalDates: boolean;
+}
+
+const EVERY_ITEM: ScanReads = { flags: true, internalDates: true };
+
 /** SCAN_QUERY as exec items (see imap-exec.ts). */
-const SCAN_ITEMS = ["UID", "RFC822.SIZE", "FLAGS", "INTERNALDATE"].map((value) => ({ type: "ATOM", value }));
+function scanItems(identify: boolean, reads: ScanReads): unknown[] {
+  const atoms = ["UID", "RFC822.SIZE", ...(reads.flags ? ["FLAGS"] : [])];
+  if (reads.internalDates) atoms.push("INTERNALDATE");
+  const items: unknown[] = atoms.map((value) => ({ type: "ATOM", value }));
+  return identify ? [...items, IDENTITY_HEADERS_ITEM] : items;
+}
 
 /** What a scan's FETCH reads of one message set, and how. */
 interface ScanRequest {
@@ -85,6 +102,8 @@ interface ScanRequest {
   identify: boolean;
   skipSize: boolean;
   flagSets: FlagSets;
+  /** @defaultValue every item */
+  reads?: ScanReads;
   /** Which UIDs count ("n:m" past the highest UID answers with the last message). @defaultValue all */
   asked?: (uid: number) => boolean;
 }
@@ -96,14 +115,14 @@ interface ScanRequest {
  * set read again there).
  */
 async function scanSet(client: ImapFlow, set: string, request: ScanRequest): Promise<ScannedMessage[]> {
-  const { byUid, identify, skipSize, flagSets, asked = () => true } = request;
+  const { byUid, identify, skipSize, flagSets, reads = EVERY_ITEM, asked = () => true } = request;
   const exec = execOf(client);
   if (exec) {
     const scanned: ScannedMessage[] = [];
     try {
       const response = await exec.exec(
         byUid ? "UID FETCH" : "FETCH",
-        [{ type: "SEQUENCE", value: set }, identify ? [...SCAN_ITEMS, IDENTITY_HEADERS_ITEM] : SCAN_ITEMS],
+        [{ type: "SEQUENCE", value: set }, scanItems(identify, reads)],
         {
           untagged: {
             FETCH(untagged) {
@@ -183,18 +202,21 @@ function toScanned(
  * mailbox, in UID order. The identity is provisional until `identifyMessages` has run. With `identify`
  * false the headers are not read, and each message's identity is its own UID (`uid:N`): no two are
  * alike and none is like any copy, which is right only where nothing is compared (see fullPass).
+ * `reads` leaves flags or dates out (they are then empty and undefined); a server that throttles
+ * the scan is read in full through fetch().
  */
 export async function scanMailbox(
   client: ImapFlow,
   exists: number,
   skipSize: boolean,
   identify = true,
+  reads: ScanReads = EVERY_ITEM,
 ): Promise<ScannedMessage[]> {
   if (exists === 0) {
     return [];
   }
   const flagSets = new FlagSets();
-  const scanned = await scanSet(client, "1:*", { byUid: false, identify, skipSize, flagSets });
+  const scanned = await scanSet(client, "1:*", { byUid: false, identify, skipSize, flagSets, reads });
   scanned.sort((a, b) => a.uid - b.uid);
   return scanned;
 }

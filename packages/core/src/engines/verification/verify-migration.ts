@@ -5,7 +5,13 @@ import { CopiesByIdentity, takeCopy } from "../builtin/copies-by-identity.ts";
 import type { FolderPlan } from "../builtin/folder-plan.ts";
 import { listFolders, planFolders } from "../builtin/folder-plan.ts";
 import type { ScannedMessage } from "../builtin/mailbox-scan.ts";
-import { identifyMessages, sharedHeaderKeys, UIDS_PER_FETCH, uidSets } from "../builtin/mailbox-scan.ts";
+import {
+  identifyMessages,
+  scanMailbox,
+  sharedHeaderKeys,
+  UIDS_PER_FETCH,
+  uidSets,
+} from "../builtin/mailbox-scan.ts";
 import type { SyncArgs } from "../builtin/sync-args.ts";
 import { parseSyncArgs } from "../builtin/sync-args.ts";
 import { buildImapsyncArgs } from "../imapsync/args.ts";
@@ -15,7 +21,6 @@ import { folderStamp, sameStamp } from "./folder-proof.ts";
 import type { CopyLedgers } from "./ledger-check.ts";
 import { checkByLedger } from "./ledger-check.ts";
 import { missingReason, refusalsFromErrors } from "./missing-reason.ts";
-import { readIdentities } from "./read-identities.ts";
 
 /** Missing messages listed per folder; the count is always exact. */
 export const MISSING_SAMPLE_SIZE = 50;
@@ -227,7 +232,12 @@ async function readFolder(
   options: { skipSize: boolean; internalDates: boolean },
 ): Promise<FolderSide> {
   const mailbox = await client.mailboxOpen(path, { readOnly: true });
-  const messages = await readIdentities(client, mailbox.exists, options);
+  // No flags (the check compares none), dates only under age limits; identities provisional until
+  // identifyMessages, as after any scan.
+  const messages = await scanMailbox(client, mailbox.exists, options.skipSize, true, {
+    flags: false,
+    internalDates: options.internalDates,
+  });
   let count = messages.length;
   let bytes = messages.reduce((total, message) => total + message.size, 0);
   if (client.capabilities.has("STATUS=SIZE") || client.capabilities.has("IMAP4rev2")) {
