@@ -416,7 +416,6 @@ describe("log writer", () => {
     const writer = createLogWriter({ db: t.ctx.db, jobId: job.id, flushIntervalMs: 10 * 60_000 });
     const stored = async () => (await readLog(t.ctx, job.id, 0)).chunks.map((c) => c.text);
     writer.write("first\n");
-    // Until its INSERT has answered, the writer would send lines queued meanwhile in the same flush.
     await waitFor("the first line to be stored", async () => writer.bytesWritten === 6);
     expect(await stored()).toEqual(["first\n"]);
     writer.write("second\n");
@@ -425,6 +424,34 @@ describe("log writer", () => {
     expect(await stored()).toEqual(["first\n"]);
     await writer.close();
     expect(await stored()).toEqual(["first\n", "second\nthird\n"]);
+  });
+
+  it("keeps lines written while a chunk's INSERT is in flight for the next interval, not the next round trip", async () => {
+    const job = await newJob();
+    // The first append's answer is held back until the test lets it go, so "second" surely arrives
+    // while that INSERT is in flight (as lines of a busy engine do).
+    let releaseFirst = () => {};
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let appendsSent = 0;
+    const slow = t.ctx.db.withPlugin({
+      transformQuery: (args) => args.node,
+      async transformResult(args) {
+        if (args.result.rows.some((r) => "byte_offset" in (r as object)) && ++appendsSent === 1) await firstHeld;
+        return args.result;
+      },
+    });
+    const writer = createLogWriter({ db: slow, jobId: job.id, flushIntervalMs: 10 * 60_000 });
+    const stored = async () => (await readLog(t.ctx, job.id, 0)).chunks.map((c) => c.text);
+    writer.write("first\n");
+    await waitFor("the first chunk's INSERT to be sent", async () => appendsSent === 1);
+    writer.write("second\n");
+    releaseFirst();
+    await waitFor("the first line to be stored", async () => writer.bytesWritten >= 6);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(appendsSent).toBe(1);
+    expect(await stored()).toEqual(["first\n"]);
+    await writer.close();
+    expect(await stored()).toEqual(["first\n", "second\n"]);
   });
 
   it("does not repeat a chunk that committed although its answer was lost", async () => {

@@ -130,11 +130,18 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
         spill.dispose();
         spill = null;
       }
-      while (pending.length > 0 && !lost) {
+      // Only what was queued when this flush began: lines that arrive while its INSERT is in flight
+      // wait for the next interval. Draining them too would send one INSERT per round trip under
+      // steady output (an imapsync job made 25 a second instead of 10).
+      let queued = pending.length;
+      while (!lost) {
+        // A spill to disk meanwhile (see write) may have emptied `pending`: that text is written next time.
+        queued = Math.min(queued, pending.length);
+        if (queued === 0) break;
         // Take whole pieces up to the chunk size (at least one piece, however big).
         let take = 0;
         let bytes = 0;
-        while (take < pending.length) {
+        while (take < queued) {
           const b = Buffer.byteLength(pending[take]!, "utf8");
           if (take > 0 && bytes + b > maxChunk) break;
           bytes += b;
@@ -143,6 +150,7 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
         const text = pending.slice(0, take).join("");
         pending = pending.slice(take);
         pendingBytes -= bytes;
+        queued -= take;
         inDoubt = text;
         await append(text);
         inDoubt = null;
