@@ -436,7 +436,8 @@ describe("log writer", () => {
     const slow = t.ctx.db.withPlugin({
       transformQuery: (args) => args.node,
       async transformResult(args) {
-        if (args.result.rows.some((r) => "byte_offset" in (r as object)) && ++appendsSent === 1) await firstHeld;
+        if (args.result.rows.some((r) => "byte_offset" in (r as object)) && ++appendsSent === 1)
+          await firstHeld;
         return args.result;
       },
     });
