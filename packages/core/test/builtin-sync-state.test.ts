@@ -9,6 +9,7 @@ import { readMailbox, seedMailbox, startImapFaultProxy, startImapPair } from "@i
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FolderStates } from "../src/engines/builtin/sync-state.ts";
+import type { ParsedEvent } from "../src/engines/imapsync/parser.ts";
 import type { EngineStateChannel } from "../src/engines/run-engine.ts";
 import { runMigrationEngine } from "../src/engines/run-engine.ts";
 import type { ResolvedEngine } from "../src/engines/select-engine.ts";
@@ -16,6 +17,7 @@ import { resolveEngine } from "../src/engines/select-engine.ts";
 import type { MigrationSpec } from "../src/engines/types.ts";
 import type { FolderProof, FolderProofs } from "../src/engines/verification/folder-proof.ts";
 import { verifyMigration } from "../src/engines/verification/verify-migration.ts";
+import { startFolderPrechecks } from "../src/queue/folder-prechecks.ts";
 
 /*
  * The built-in engine's incremental sync state, end to end against two real Dovecots: the engine is
@@ -363,6 +365,51 @@ describe("incremental sync state (built-in engine)", () => {
     });
     const third = await check();
     expect(third).toMatchObject({ sourceMessages: 36, destMessages: 35, missing: 1, unchangedFolders: 2 });
+  });
+
+  it("folders checked while the engine ran spare the check after it their reads, unless they changed since", async () => {
+    const m = await mailboxes("prechecks");
+    await pass(m);
+    const spec = specOf(m);
+    const prechecks = startFolderPrechecks({
+      runner: { verify: (s, input) => verifyMigration({ spec: s, engine: "builtin", ...input }) },
+      spec,
+      signal: new AbortController().signal,
+      ready: Promise.resolve(),
+    });
+    // The folder lines an engine prints as it goes: each start hands over the folder before it.
+    const folderStart = (index: number, name: string): ParsedEvent => ({
+      type: "folder",
+      index,
+      count: 3,
+      source: name,
+      sourceDisplay: name,
+      destination: name,
+      destinationDisplay: name,
+    });
+    for (const [i, name] of ["INBOX", "Archive", "Sent"].entries())
+      prechecks.onEvent(folderStart(i + 1, name));
+    const early = await prechecks.finish();
+    // The last folder started is left to the check after the run.
+    expect(early.checked).toBe(2);
+    expect(early.proofs.map((proof) => proof.result.folder).sort()).toEqual(["Archive", "INBOX"]);
+    const earlyProofs: FolderProofs = {
+      lookup: (source, destination) =>
+        early.proofs.find((p) => p.result.folder === source && p.result.destinationFolder === destination),
+      record: () => {},
+    };
+
+    const after = await verifyMigration({ spec, engine: "builtin", proofs: earlyProofs });
+    expect(after).toMatchObject({ sourceMessages: 36, destMessages: 36, missing: 0, unchangedFolders: 2 });
+
+    // A copy in a folder checked early goes missing before the check after the run: that folder is read
+    // again, and the check says what is missing.
+    await withDestination(m, async (client) => {
+      await client.mailboxOpen("Archive");
+      await client.messageDelete("3", { uid: true });
+    });
+    const changed = await verifyMigration({ spec, engine: "builtin", proofs: earlyProofs });
+    expect(changed).toMatchObject({ sourceMessages: 36, destMessages: 35, missing: 1, unchangedFolders: 1 });
   });
 
   it("the check after a run proves folders from the UIDs the destination gave the copies, reading no message, and still finds what went missing", async () => {

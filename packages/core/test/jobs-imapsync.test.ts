@@ -71,8 +71,14 @@ describe.skipIf(!IMAPSYNC_BIN)("a job run by the real imapsync", () => {
     // imapferry's own check after imapsync exited found every source message on the destination.
     const report = await getJobReport(t.ctx, { id: job.id });
     expect(report.verification).toMatchObject({ sourceMessages: total, destMessages: total, missing: 0 });
+    // Every folder but the last was read while imapsync copied the next ones; the check after the run
+    // found those unchanged since and read only the last one.
+    const folders = source.folders.length;
+    expect(report.verification?.folders).toHaveLength(folders);
+    expect(report.verification?.unchangedFolders).toBe(folders - 1);
 
     const log = (await readLog(t.ctx, job.id, 0, 10 * 1024 * 1024)).chunks.map((c) => c.text).join("");
+    expect(log).toContain(`checked ${folders - 1} folders while the engine copied the next ones`);
     expect(log).toContain("imapsync");
     expect(log).toContain("Exiting with return value 0 (EX_OK: successful termination)");
     expect(log).not.toContain(users.source.password);

@@ -47,7 +47,15 @@ export interface EngineRunner {
    */
   verify?(
     spec: MigrationSpec,
-    input: { errorLines: string[]; signal: AbortSignal; proofs?: FolderProofs; ledgers?: CopyLedgers },
+    input: {
+      errorLines: string[];
+      signal: AbortSignal;
+      proofs?: FolderProofs;
+      ledgers?: CopyLedgers;
+      /** Only these source folders (see VerifyMigrationInput.folders). */
+      folders?: ReadonlySet<string>;
+      connectionPairs?: number;
+    },
   ): Promise<Verification>;
 }
 
@@ -110,6 +118,8 @@ export function defaultEngineRunner(
         signal: input.signal,
         ...(input.proofs ? { proofs: input.proofs } : {}),
         ...(input.ledgers ? { ledgers: input.ledgers } : {}),
+        ...(input.folders ? { folders: input.folders } : {}),
+        ...(input.connectionPairs ? { connectionPairs: input.connectionPairs } : {}),
       });
     },
   };

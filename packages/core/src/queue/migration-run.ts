@@ -8,6 +8,7 @@ import type { EngineStateChannel } from "../engines/run-engine.ts";
 import { StopAtOnce } from "../engines/run-engine.ts";
 import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
+import type { FolderProof, FolderProofs } from "../engines/verification/folder-proof.ts";
 import type { CopyLedgers } from "../engines/verification/ledger-check.ts";
 import { errorMessage } from "../errors.ts";
 import { DeniedHostError, type HostDenyList } from "../net/deny-hosts.ts";
@@ -42,6 +43,7 @@ import {
   type VerificationCheck,
 } from "./decide-outcome.ts";
 import type { EngineRunner, EngineRunResult } from "./engine-run.ts";
+import { type FolderPrechecksResult, startFolderPrechecks } from "./folder-prechecks.ts";
 import { trackInProcessWaits } from "./in-process-wait.ts";
 import { leaseTiming } from "./lease-timing.ts";
 import { type RunTokens, resumeAfterStaleToken, startRunTokens } from "./oauth2-run.ts";
@@ -428,7 +430,15 @@ async function executeRun(
     if (performance.now() >= run.stopBy) stopActiveRun(run, "lease");
     const cannotCopy = { "without identity": 0, "over maxMessageBytes": 0, "under minMessageBytes": 0 };
     let ledgers: FolderStates | undefined;
+    let prechecked: FolderPrechecksResult | undefined;
     if (!run.controller.signal.aborted) {
+      // Beside imapsync's one connection per side, with room for one more: the folders it has left
+      // are checked while it copies the next (see folder-prechecks.ts).
+      const verify = input.engineRunner.verify?.bind(input.engineRunner);
+      const prechecks =
+        input.engine.kind === "imapsync" && !job.dry_run && verify && (spec.maxConnections ?? 1) >= 2
+          ? startFolderPrechecks({ runner: { verify }, spec, signal: run.controller.signal, ready: counted })
+          : null;
       const syncState =
         input.engine.kind === "builtin" && !job.dry_run ? await openSyncState(ctx, job) : null;
       ledgers = syncState?.states;
@@ -442,6 +452,7 @@ async function executeRun(
           },
           onEvent: (event) => {
             tracker.onEvent(event);
+            prechecks?.onEvent(event);
             if (event.type === "message" && event.action === "skipped") {
               cannotCopy[SKIP_REASONS[event.reason]] += 1;
             }
@@ -457,6 +468,12 @@ async function executeRun(
         });
       } finally {
         await syncState?.writer.close();
+        prechecked = await prechecks?.finish();
+      }
+      if (prechecked?.checked) {
+        writer.write(
+          `[imapferry] checked ${prechecked.checked} folders while the engine copied the next ones\n`,
+        );
       }
       await counted;
       if (result.stats) result.stats.cannotCopy = cannotCopy;
@@ -477,6 +494,7 @@ async function executeRun(
             ctx,
             job,
             ledgers,
+            prechecked: prechecked?.proofs ?? [],
           })
         : null;
     outcome = decideOutcome(result, run.reason, check, job.dry_run);
@@ -644,14 +662,21 @@ async function verifyRun(
   result: EngineRunResult | null,
   signal: AbortSignal,
   writer: { write(text: string): void },
-  owner: { ctx: ServiceContext; job: JobRow; ledgers: CopyLedgers | undefined },
+  owner: {
+    ctx: ServiceContext;
+    job: JobRow;
+    ledgers: CopyLedgers | undefined;
+    /** Proofs of the folders checked while the engine ran (see folder-prechecks.ts). */
+    prechecked: FolderProof[];
+  },
 ): Promise<VerificationCheck> {
   writer.write(`[imapferry] ${new Date().toISOString()} checking the destination against the source\n`);
   try {
     const errorLines = Array.isArray(result?.stats?.errorLines) ? (result.stats.errorLines as string[]) : [];
     const pair = mailboxPair(owner.job);
     // Proofs of earlier checks only ever save reading: without them every folder is read.
-    const proofs = await loadFolderProofs(owner.ctx.db, pair).catch(() => undefined);
+    const stored = await loadFolderProofs(owner.ctx.db, pair).catch(() => undefined);
+    const proofs = stored && withProofs(stored, owner.prechecked);
     const verification = await (runner.verify as NonNullable<EngineRunner["verify"]>)(spec, {
       errorLines,
       signal,
@@ -659,7 +684,7 @@ async function verifyRun(
       ...(owner.ledgers ? { ledgers: owner.ledgers } : {}),
     });
     if (proofs) {
-      await storeFolderProofs(owner.ctx.db, pair, proofs.recorded).catch((e: unknown) =>
+      await storeFolderProofs(owner.ctx.db, pair, proofs.toStore()).catch((e: unknown) =>
         owner.ctx.log.warn("could not store the check's folder proofs", {
           jobId: owner.job.id,
           error: errorMessage(e),
@@ -684,6 +709,28 @@ async function verifyRun(
     writer.write(`[imapferry] the check failed: ${reason}\n`);
     return { error: `could not run (${reason})` };
   }
+}
+
+/**
+ * Stored proofs with those of this run's checks while the engine ran in front: the check looks these
+ * up first, and what it stores is both, a folder the check read again keeping its newer proof.
+ */
+function withProofs(
+  stored: FolderProofs & { recorded: FolderProof[] },
+  prechecked: FolderProof[],
+): FolderProofs & { toStore(): FolderProof[] } {
+  const pairKey = (source: string, destination: string) => JSON.stringify([source, destination]);
+  const early = new Map(prechecked.map((p) => [pairKey(p.result.folder, p.result.destinationFolder), p]));
+  return {
+    lookup: (source, destination) =>
+      early.get(pairKey(source, destination)) ?? stored.lookup(source, destination),
+    record: (proof) => stored.record(proof),
+    toStore() {
+      const latest = new Map(early);
+      for (const p of stored.recorded) latest.set(pairKey(p.result.folder, p.result.destinationFolder), p);
+      return [...latest.values()];
+    },
+  };
 }
 
 async function finishJob(

@@ -42,6 +42,13 @@ export interface VerifyMigrationInput {
    * source message has its copy in them, still on the destination, is not read message by message.
    */
   ledgers?: CopyLedgers;
+  /**
+   * Only these source folders (as the source names them), the rest left out of the result: for
+   * checking the folders an engine has finished while it copies the others (see folder-prechecks.ts).
+   */
+  folders?: ReadonlySet<string>;
+  /** At most this many connection pairs. @defaultValue one per copy lane (half the connections per account) */
+  connectionPairs?: number;
 }
 
 export class VerificationFailed extends Error {
@@ -65,8 +72,9 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
     // pairs log in at once, and a server that refuses one more login leaves the check with the pairs
     // it has.
     const perAccount = input.spec.maxConnections ?? args.connections;
+    const pairCount = Math.min(input.connectionPairs ?? Number.POSITIVE_INFINITY, Math.floor(perAccount / 2));
     const opened = await Promise.all(
-      Array.from({ length: Math.max(1, Math.floor(perAccount / 2)) }, () => openPair(input.spec, args)),
+      Array.from({ length: Math.max(1, pairCount) }, () => openPair(input.spec, args)),
     );
     for (const pair of opened) if (typeof pair !== "string") pairs.push(pair);
     const first = pairs[0];
@@ -77,7 +85,8 @@ export async function verifyMigration(input: VerifyMigrationInput): Promise<Veri
       listFolders(first.source, hasListStatus(first.source)),
       listFolders(first.destination, false),
     ]);
-    const { plans } = planFolders(args, sourceListing, destinationListing);
+    const planned = planFolders(args, sourceListing, destinationListing).plans;
+    const plans = input.folders ? planned.filter((plan) => input.folders?.has(plan.source.path)) : planned;
     const destinationPaths = new Set(
       destinationListing.folders.filter((folder) => folder.selectable).map((folder) => folder.path),
     );
