@@ -16,7 +16,7 @@ import type { ResolvedEngine } from "../src/engines/select-engine.ts";
 import { resolveEngine } from "../src/engines/select-engine.ts";
 import type { MigrationSpec } from "../src/engines/types.ts";
 import type { FolderProof, FolderProofs } from "../src/engines/verification/folder-proof.ts";
-import { verifyMigration } from "../src/engines/verification/verify-migration.ts";
+import { openCheckSession, verifyMigration } from "../src/engines/verification/verify-migration.ts";
 import { startFolderPrechecks } from "../src/queue/folder-prechecks.ts";
 
 /*
@@ -371,8 +371,13 @@ describe("incremental sync state (built-in engine)", () => {
     const m = await mailboxes("prechecks");
     await pass(m);
     const spec = specOf(m);
+    const logins = (commands: readonly string[]) =>
+      commands.filter((command) => command === "LOGIN" || command === "AUTHENTICATE").length;
+    const loginsBefore = logins(sourceProxy.commands);
     const prechecks = startFolderPrechecks({
-      runner: { verify: (s, input) => verifyMigration({ spec: s, engine: "builtin", ...input }) },
+      runner: {
+        openCheck: (checked, options) => openCheckSession({ spec: checked, engine: "builtin", ...options }),
+      },
       spec,
       signal: new AbortController().signal,
       ready: Promise.resolve(),
@@ -387,11 +392,16 @@ describe("incremental sync state (built-in engine)", () => {
       destination: name,
       destinationDisplay: name,
     });
-    for (const [i, name] of ["INBOX", "Archive", "Sent"].entries())
-      prechecks.onEvent(folderStart(i + 1, name));
+    prechecks.onEvent(folderStart(1, "INBOX"));
+    prechecks.onEvent(folderStart(2, "Archive"));
+    // Sent's start hands Archive over after the check of INBOX began: a second check, on the same session.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    prechecks.onEvent(folderStart(3, "Sent"));
     const early = await prechecks.finish();
-    // The last folder started is left to the check after the run.
+    // The last folder started is left to the check after the run; the others were read on one
+    // session, whichever way they were handed over.
     expect(early.checked).toBe(2);
+    expect(logins(sourceProxy.commands) - loginsBefore).toBe(1);
     expect(early.proofs.map((proof) => proof.result.folder).sort()).toEqual(["Archive", "INBOX"]);
     const earlyProofs: FolderProofs = {
       lookup: (source, destination) =>

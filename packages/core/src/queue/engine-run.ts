@@ -7,7 +7,8 @@ import type { ResolvedEngine } from "../engines/select-engine.ts";
 import type { MigrationSpec } from "../engines/types.ts";
 import type { FolderProofs } from "../engines/verification/folder-proof.ts";
 import type { CopyLedgers } from "../engines/verification/ledger-check.ts";
-import { verifyMigration } from "../engines/verification/verify-migration.ts";
+import type { CheckSession } from "../engines/verification/verify-migration.ts";
+import { openCheckSession, verifyMigration } from "../engines/verification/verify-migration.ts";
 import type { EngineRunCategory } from "./failure-category.ts";
 
 export interface EngineRunResult {
@@ -52,11 +53,10 @@ export interface EngineRunner {
       signal: AbortSignal;
       proofs?: FolderProofs;
       ledgers?: CopyLedgers;
-      /** Only these source folders (see VerifyMigrationInput.folders). */
-      folders?: ReadonlySet<string>;
-      connectionPairs?: number;
     },
   ): Promise<Verification>;
+  /** The same check on connections kept open for several checks (see CheckSession). */
+  openCheck?(spec: MigrationSpec, options: { connectionPairs?: number }): Promise<CheckSession>;
 }
 
 /**
@@ -118,9 +118,10 @@ export function defaultEngineRunner(
         signal: input.signal,
         ...(input.proofs ? { proofs: input.proofs } : {}),
         ...(input.ledgers ? { ledgers: input.ledgers } : {}),
-        ...(input.folders ? { folders: input.folders } : {}),
-        ...(input.connectionPairs ? { connectionPairs: input.connectionPairs } : {}),
       });
+    },
+    openCheck(spec, options) {
+      return openCheckSession({ spec, engine: engine.kind, ...options });
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { ParsedEvent } from "../engines/imapsync/parser.ts";
 import type { MigrationSpec } from "../engines/types.ts";
 import type { FolderProof, FolderProofs } from "../engines/verification/folder-proof.ts";
+import type { CheckSession } from "../engines/verification/verify-migration.ts";
 import type { EngineRunner } from "./engine-run.ts";
 
 /*
@@ -21,12 +22,12 @@ export interface FolderPrechecks {
 export interface FolderPrechecksResult {
   /** The proofs of the folders found complete, for the check after the run to look up. */
   proofs: FolderProof[];
-  /** Folders checked (complete or not); a check that could not run counts none. */
+  /** Folders checked (complete or not). */
   checked: number;
 }
 
 export function startFolderPrechecks(input: {
-  runner: Required<Pick<EngineRunner, "verify">>;
+  runner: Required<Pick<EngineRunner, "openCheck">>;
   spec: MigrationSpec;
   signal: AbortSignal;
   /** Checks start once this settles: the pre-flight's source connection must be closed first. */
@@ -38,25 +39,28 @@ export function startFolderPrechecks(input: {
   let current: string | undefined;
   let checked = 0;
   let loop: Promise<void> | null = null;
+  /** One session for the whole run, opened at the first folder handed over: one login per side. */
+  let session: Promise<CheckSession> | null = null;
+  /** A check that failed (a dropped connection, a refused login) ends these checks: the one after the run reads the rest. */
+  let gaveUp = false;
 
   async function checkHandedOver(): Promise<void> {
     await input.ready.catch(() => undefined);
-    while (handedOver.length > 0 && !input.signal.aborted) {
-      const folders = new Set(handedOver.splice(0));
-      try {
-        const verification = await input.runner.verify(input.spec, {
-          errorLines: [],
-          signal: input.signal,
+    try {
+      while (handedOver.length > 0 && !input.signal.aborted && !gaveUp) {
+        session ??= input.runner.openCheck(input.spec, { connectionPairs: 1 });
+        const verification = await (await session).check({
+          folders: new Set(handedOver.splice(0)),
           proofs: collector,
-          folders,
-          connectionPairs: 1,
+          signal: input.signal,
         });
         checked += verification.folders.length;
-      } catch {
-        // The check after the run reads these folders itself.
       }
+    } catch {
+      gaveUp = true;
+    } finally {
+      loop = null;
     }
-    loop = null;
   }
 
   return {
@@ -69,6 +73,10 @@ export function startFolderPrechecks(input: {
     },
     async finish() {
       while (loop) await loop;
+      await session?.then(
+        (open) => open.close(),
+        () => undefined,
+      );
       return { proofs, checked };
     },
   };

@@ -434,10 +434,15 @@ async function executeRun(
     if (!run.controller.signal.aborted) {
       // Beside imapsync's one connection per side, with room for one more: the folders it has left
       // are checked while it copies the next (see folder-prechecks.ts).
-      const verify = input.engineRunner.verify?.bind(input.engineRunner);
+      const openCheck = input.engineRunner.openCheck?.bind(input.engineRunner);
       const prechecks =
-        input.engine.kind === "imapsync" && !job.dry_run && verify && (spec.maxConnections ?? 1) >= 2
-          ? startFolderPrechecks({ runner: { verify }, spec, signal: run.controller.signal, ready: counted })
+        input.engine.kind === "imapsync" && !job.dry_run && openCheck && (spec.maxConnections ?? 1) >= 2
+          ? startFolderPrechecks({
+              runner: { openCheck },
+              spec,
+              signal: run.controller.signal,
+              ready: counted,
+            })
           : null;
       const syncState =
         input.engine.kind === "builtin" && !job.dry_run ? await openSyncState(ctx, job) : null;

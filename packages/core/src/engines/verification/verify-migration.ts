@@ -63,122 +63,162 @@ export class VerificationFailed extends Error {
  * Throws VerificationFailed when a server cannot be reached or read.
  */
 export async function verifyMigration(input: VerifyMigrationInput): Promise<Verification> {
-  const started = performance.now();
-  const args = parseSyncArgs(buildImapsyncArgs({ ...input.spec, dryRun: false }, input.engine));
-  const pairs: ConnectionPair[] = [];
+  const session = await openCheckSession(input);
   try {
-    // As many folders at once as the copy (a pair per lane; see the engine's laneCount): against a
-    // distant server the check waits on round trips, which reading folders side by side overlaps. The
-    // pairs log in at once, and a server that refuses one more login leaves the check with the pairs
-    // it has.
-    const perAccount = input.spec.maxConnections ?? args.connections;
-    const pairCount = Math.min(input.connectionPairs ?? Number.POSITIVE_INFINITY, Math.floor(perAccount / 2));
-    const opened = await Promise.all(
-      Array.from({ length: Math.max(1, pairCount) }, () => openPair(input.spec, args)),
-    );
-    for (const pair of opened) if (typeof pair !== "string") pairs.push(pair);
-    const first = pairs[0];
-    if (!first) throw new VerificationFailed(opened[0] as string);
-    const [sourceListing, destinationListing] = await Promise.all([
-      // The source's message counts, to read the biggest folders first, only where they come with the
-      // LIST itself: elsewhere they would cost a STATUS per folder before the check reads any.
-      listFolders(first.source, hasListStatus(first.source)),
-      listFolders(first.destination, false),
-    ]);
-    const planned = planFolders(args, sourceListing, destinationListing).plans;
-    const plans = input.folders ? planned.filter((plan) => input.folders?.has(plan.source.path)) : planned;
-    const destinationPaths = new Set(
-      destinationListing.folders.filter((folder) => folder.selectable).map((folder) => folder.path),
-    );
-    const refusals = refusalsFromErrors(input.errorLines ?? []);
-    // Age limits move messages in and out of scope as time passes: a proof would not hold.
-    const proofs = args.maxAgeDays === undefined && args.minAgeDays === undefined ? input.proofs : undefined;
-    const key = JSON.stringify([
-      input.engine,
-      args.skipSize,
-      args.addHeader,
-      args.maxSize ?? null,
-      args.minSize ?? null,
-    ]);
-    const folders: CheckedFolder[] = new Array(plans.length);
-    let unchangedFolders = 0;
-    const tally = { byCopies: 0 };
-    // Biggest first, so that no pair is left reading a big folder after the others are done; the
-    // results stay in plan order.
-    const order = plans
-      .map((plan, index) => ({ index, messages: plan.source.messages ?? 0 }))
-      .sort((a, b) => b.messages - a.messages)
-      .map((entry) => entry.index);
-    let next = 0;
-    async function checkFolders(pair: ConnectionPair): Promise<void> {
-      for (let i = order[next++]; i !== undefined; i = order[next++]) {
-        if (input.signal?.aborted) throw new VerificationFailed("the check was stopped");
-        const plan = plans[i] as FolderPlan;
-        const check: FolderCheck = {
-          args,
-          plan,
-          ...pair,
-          destinationPaths,
-          refusals,
-          engine: input.engine,
-          ledgers: input.ledgers,
-        };
-        const proven = proofs && destinationPaths.has(plan.destinationPath);
-        if (!proven) {
-          folders[i] = await checkFolder(check, tally);
-          continue;
-        }
-        const before = await stampsOf(check);
-        const proof = proofs.lookup(plan.source.path, plan.destinationPath);
-        if (
-          proof?.key === key &&
-          sameStamp(before.source, proof.source) &&
-          sameStamp(before.destination, proof.destination)
-        ) {
-          unchangedFolders += 1;
-          folders[i] = { ...proof.result, reasonCounts: {} };
-          continue;
-        }
-        const checked = await checkFolder(check, tally);
-        folders[i] = checked;
-        if (checked.missing === 0 && before.source && before.destination) {
-          // Only a read during which neither folder changed proves what the stamps describe.
-          const after = await stampsOf(check);
-          if (sameStamp(before.source, after.source) && sameStamp(before.destination, after.destination)) {
-            const { reasonCounts: _counts, ...result } = checked;
-            proofs.record({ key, source: before.source, destination: before.destination, result });
-          }
-        }
-      }
-    }
-    await Promise.all(pairs.map(checkFolders));
-    const reasons: Record<string, number> = {};
-    for (const folder of folders) {
-      for (const [reason, count] of Object.entries(folder.reasonCounts)) {
-        reasons[reason] = (reasons[reason] ?? 0) + count;
-      }
-    }
-    const plain = folders.map(({ reasonCounts: _counts, ...folder }) => folder);
-    return {
-      checkedAt: new Date().toISOString(),
-      folders: plain,
-      sourceMessages: sum(plain, "sourceMessages"),
-      sourceBytes: sum(plain, "sourceBytes"),
-      destMessages: sum(plain, "destMessages"),
-      destBytes: sum(plain, "destBytes"),
-      missing: sum(plain, "missing"),
-      reasons,
-      ...(proofs ? { unchangedFolders } : {}),
-      ...(input.ledgers ? { provenByCopies: tally.byCopies } : {}),
-      durationMs: Math.round(performance.now() - started),
-    };
-  } catch (e: unknown) {
-    if (e instanceof VerificationFailed) throw e;
-    throw new VerificationFailed(`could not check the result: ${e instanceof Error ? e.message : String(e)}`);
+    return await session.check(input);
   } finally {
+    await session.close();
+  }
+}
+
+/** What one check of an open session looks at (see VerifyMigrationInput). */
+export type FolderCheckInput = Omit<VerifyMigrationInput, "spec" | "engine" | "connectionPairs">;
+
+/**
+ * Checks on connections kept open between them: the checks of the folders an engine has finished,
+ * one after another while it runs, log in once rather than once per folder.
+ */
+export interface CheckSession {
+  check(input: FolderCheckInput): Promise<Verification>;
+  close(): Promise<void>;
+}
+
+export async function openCheckSession(
+  input: Pick<VerifyMigrationInput, "spec" | "engine" | "connectionPairs">,
+): Promise<CheckSession> {
+  const args = parseSyncArgs(buildImapsyncArgs({ ...input.spec, dryRun: false }, input.engine));
+  // As many folders at once as the copy (a pair per lane; see the engine's laneCount): against a
+  // distant server the check waits on round trips, which reading folders side by side overlaps. The
+  // pairs log in at once, and a server that refuses one more login leaves the check with the pairs
+  // it has.
+  const perAccount = input.spec.maxConnections ?? args.connections;
+  const pairCount = Math.min(input.connectionPairs ?? Number.POSITIVE_INFINITY, Math.floor(perAccount / 2));
+  const opened = await Promise.all(
+    Array.from({ length: Math.max(1, pairCount) }, () => openPair(input.spec, args)),
+  ).catch((e: unknown) => {
+    throw new VerificationFailed(`could not check the result: ${e instanceof Error ? e.message : String(e)}`);
+  });
+  const pairs = opened.filter((pair): pair is ConnectionPair => typeof pair !== "string");
+  async function close(): Promise<void> {
     const clients = pairs.flatMap((pair) => [pair.source, pair.destination]);
     await Promise.all(clients.map((client) => client.logout().catch(() => client.close())));
   }
+  if (pairs.length === 0) throw new VerificationFailed(opened[0] as string);
+  return {
+    async check(checkInput) {
+      try {
+        return await checkInSession({ ...checkInput, engine: input.engine }, args, pairs);
+      } catch (e: unknown) {
+        if (e instanceof VerificationFailed) throw e;
+        throw new VerificationFailed(
+          `could not check the result: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    },
+    close,
+  };
+}
+
+async function checkInSession(
+  input: FolderCheckInput & Pick<VerifyMigrationInput, "engine">,
+  args: SyncArgs,
+  pairs: ConnectionPair[],
+): Promise<Verification> {
+  const started = performance.now();
+  const first = pairs[0] as ConnectionPair;
+  const [sourceListing, destinationListing] = await Promise.all([
+    // The source's message counts, to read the biggest folders first, only where they come with the
+    // LIST itself: elsewhere they would cost a STATUS per folder before the check reads any.
+    listFolders(first.source, hasListStatus(first.source)),
+    listFolders(first.destination, false),
+  ]);
+  const planned = planFolders(args, sourceListing, destinationListing).plans;
+  const plans = input.folders ? planned.filter((plan) => input.folders?.has(plan.source.path)) : planned;
+  const destinationPaths = new Set(
+    destinationListing.folders.filter((folder) => folder.selectable).map((folder) => folder.path),
+  );
+  const refusals = refusalsFromErrors(input.errorLines ?? []);
+  // Age limits move messages in and out of scope as time passes: a proof would not hold.
+  const proofs = args.maxAgeDays === undefined && args.minAgeDays === undefined ? input.proofs : undefined;
+  const key = JSON.stringify([
+    input.engine,
+    args.skipSize,
+    args.addHeader,
+    args.maxSize ?? null,
+    args.minSize ?? null,
+  ]);
+  const folders: CheckedFolder[] = new Array(plans.length);
+  let unchangedFolders = 0;
+  const tally = { byCopies: 0 };
+  // Biggest first, so that no pair is left reading a big folder after the others are done; the
+  // results stay in plan order.
+  const order = plans
+    .map((plan, index) => ({ index, messages: plan.source.messages ?? 0 }))
+    .sort((a, b) => b.messages - a.messages)
+    .map((entry) => entry.index);
+  let next = 0;
+  async function checkFolders(pair: ConnectionPair): Promise<void> {
+    for (let i = order[next++]; i !== undefined; i = order[next++]) {
+      if (input.signal?.aborted) throw new VerificationFailed("the check was stopped");
+      const plan = plans[i] as FolderPlan;
+      const check: FolderCheck = {
+        args,
+        plan,
+        ...pair,
+        destinationPaths,
+        refusals,
+        engine: input.engine,
+        ledgers: input.ledgers,
+      };
+      const proven = proofs && destinationPaths.has(plan.destinationPath);
+      if (!proven) {
+        folders[i] = await checkFolder(check, tally);
+        continue;
+      }
+      const before = await stampsOf(check);
+      const proof = proofs.lookup(plan.source.path, plan.destinationPath);
+      if (
+        proof?.key === key &&
+        sameStamp(before.source, proof.source) &&
+        sameStamp(before.destination, proof.destination)
+      ) {
+        unchangedFolders += 1;
+        folders[i] = { ...proof.result, reasonCounts: {} };
+        continue;
+      }
+      const checked = await checkFolder(check, tally);
+      folders[i] = checked;
+      if (checked.missing === 0 && before.source && before.destination) {
+        // Only a read during which neither folder changed proves what the stamps describe.
+        const after = await stampsOf(check);
+        if (sameStamp(before.source, after.source) && sameStamp(before.destination, after.destination)) {
+          const { reasonCounts: _counts, ...result } = checked;
+          proofs.record({ key, source: before.source, destination: before.destination, result });
+        }
+      }
+    }
+  }
+  await Promise.all(pairs.map(checkFolders));
+  const reasons: Record<string, number> = {};
+  for (const folder of folders) {
+    for (const [reason, count] of Object.entries(folder.reasonCounts)) {
+      reasons[reason] = (reasons[reason] ?? 0) + count;
+    }
+  }
+  const plain = folders.map(({ reasonCounts: _counts, ...folder }) => folder);
+  return {
+    checkedAt: new Date().toISOString(),
+    folders: plain,
+    sourceMessages: sum(plain, "sourceMessages"),
+    sourceBytes: sum(plain, "sourceBytes"),
+    destMessages: sum(plain, "destMessages"),
+    destBytes: sum(plain, "destBytes"),
+    missing: sum(plain, "missing"),
+    reasons,
+    ...(proofs ? { unchangedFolders } : {}),
+    ...(input.ledgers ? { provenByCopies: tally.byCopies } : {}),
+    durationMs: Math.round(performance.now() - started),
+  };
 }
 
 function hasListStatus(client: ImapFlow): boolean {
