@@ -150,11 +150,12 @@ function passesSettled(batchId: number, passes: number, timeoutMs = 120_000): Pr
   );
 }
 
-/** Each mailbox's latest run: its status, attempt and sentence. */
+/** Each mailbox's latest run: its status, attempt, sentence and what the check after it saw. */
 async function latestRuns(batchId: number): Promise<string> {
   const rows = await t.ctx.db
     .selectFrom("jobs")
-    .select(["id", "source_email", "status", "attempt", "auto_retries", "error_message"])
+    // The check's folders too: a folder the source did not list would be missing from both sides of it.
+    .select(["id", "source_email", "status", "attempt", "auto_retries", "error_message", "verification"])
     .where("batch_id", "=", batchId)
     .where("superseded_by", "is", null)
     .execute();
